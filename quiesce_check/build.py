@@ -1,0 +1,68 @@
+"""The front half of the pipeline in one call: file to checked model to compiled model.
+
+Takes a model path (or text) and parameter overrides; gives a `Built` holding
+every stage's result. Raises `ModelError` for a model that does not parse,
+type-check or lower. Imports `lang`, `compile`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from quiesce_check.compile.layout import build_layout
+from quiesce_check.compile.lower import Program, lower
+from quiesce_check.compile.pygen import CompiledModel, compile_program
+from quiesce_check.lang import ast as A
+from quiesce_check.lang.checker import CheckedModel, check
+from quiesce_check.lang.errors import Diagnostic, ModelError, Span
+from quiesce_check.lang.parser import parse
+from quiesce_check.lang.types import Value
+
+# A model file larger than this is refused before parsing.
+MAX_MODEL_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Built:
+    ast: A.Model
+    checked: CheckedModel
+    program: Program
+    model: CompiledModel
+
+
+def read_model(path: str) -> str:
+    """The text of a model file, or `ModelError` E004 saying why it cannot be read."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise ModelError([Diagnostic("E004", f"{path}: {size} bytes; a model may have at most "
+                                         f"{MAX_MODEL_BYTES}", None)])
+        data = p.read_bytes()
+    except ModelError:
+        raise
+    except IsADirectoryError:
+        raise ModelError([Diagnostic("E004", f"{path} is a directory, not a model file", None)]) from None
+    except OSError as e:
+        raise ModelError([Diagnostic("E004", f"cannot read {path}: {e.strerror or e}", None)]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ModelError([Diagnostic("E004", f"{path} is not UTF-8 text (byte {e.start})", None)]) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ModelError([Diagnostic("E004", f"{path} contains a NUL byte: it is not a text file",
+                                     Span(path, line, 1, line, 2))])
+    return text
+
+
+def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None) -> Built:
+    tree = parse(text, path)
+    checked = check(tree, params)
+    program = lower(checked, build_layout(checked))
+    return Built(tree, checked, program, compile_program(program))
+
+
+def build_file(path: str, params: dict[str, Value] | None = None) -> Built:
+    return build_text(read_model(path), path, params)

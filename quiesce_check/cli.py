@@ -1,0 +1,266 @@
+"""The command line: `quiesce-check check MODEL`, `quiesce-check replay TRACE MODEL`.
+
+Takes argv; gives an exit code (the README's table). The last stage: it calls
+every earlier one and is the only place that prints. No Python traceback ever
+reaches the user: model errors are rendered diagnostics (exit 150), bad command
+lines and files exit 151, anything unexpected is an internal error (exit 153)
+with a one-line summary (set QUIESCE_CHECK_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from quiesce_check.build import Built, build_file, read_model
+from quiesce_check.engines import ENGINES
+from quiesce_check.engines.result import (
+    EXIT_CODES,
+    EXIT_INTERNAL,
+    EXIT_MODEL_INVALID,
+    EXIT_USAGE,
+    Options,
+    Verdict,
+)
+from quiesce_check.lang.errors import ModelError, render
+from quiesce_check.lang.types import Value
+from quiesce_check.trace.itf import TraceFormatError, to_itf
+from quiesce_check.trace.jsonout import result_to_json
+from quiesce_check.trace.replay import replay
+from quiesce_check.trace.terminal import render_result, render_trace
+
+EXIT_REPLAY_MISMATCH = 22
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {n}")
+    return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not x > 0 or x != x or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return x
+
+
+def parse_params(items: Sequence[str]) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not sep or not name.isidentifier():
+            raise UsageError(f"--param {item!r}: expected NAME=VALUE, e.g. --param PAGES=4")
+        if raw in ("true", "false"):
+            out[name] = raw == "true"
+        else:
+            try:
+                out[name] = int(raw)
+            except ValueError:
+                raise UsageError(f"--param {name}={raw}: the value must be an integer, true or false") from None
+            if abs(int(out[name])) > 10**9:
+                raise UsageError(f"--param {name}={raw}: too large (at most 10^9 in magnitude)")
+    return out
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="quiesce-check", description="Model checker for backend-quiescence protocols.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("check", help="explore every interleaving of a model and check its properties")
+    c.add_argument("model", help="the .qdl model file")
+    c.add_argument("--engine", choices=sorted(ENGINES), default="bfs",
+                   help="bfs (default; shortest counterexample), dfs, or random simulation")
+    c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a model parameter (repeatable)")
+    c.add_argument("--max-states", type=_positive, help="stop after this many distinct states")
+    c.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
+    c.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this long")
+    c.add_argument("--seed", type=_positive, default=0, help="random engine: the seed (echoed)")
+    c.add_argument("--walks", type=_positive, default=1000, help="random engine: number of walks")
+    c.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
+    c.add_argument("--json", metavar="FILE", help="write the result as JSON")
+    c.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
+    c.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
+
+    r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step")
+    r.add_argument("trace", help="the ITF JSON trace (as written by check --itf)")
+    r.add_argument("model", help="the .qdl model file")
+    r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a model parameter (default: the trace's recorded parameters)")
+    return p
+
+
+class _Progress:
+    """Shows a live status line on stderr once a search has run for a while."""
+
+    def __init__(self, console: Console, after: float = 1.5) -> None:
+        self.console = console
+        self.after = after
+        self.live: Live | None = None
+        self.start = time.perf_counter()
+
+    def progress(self, distinct: int, generated: int, depth: int, queued: int, elapsed: float) -> None:
+        if self.live is None:
+            if elapsed < self.after or not self.console.is_terminal:
+                return
+            self.live = Live(console=self.console, refresh_per_second=4, transient=True)
+            self.live.start()
+        rate = distinct / elapsed if elapsed else 0.0
+        self.live.update(Text(f"exploring: {distinct:,} distinct states, {generated:,} generated, depth {depth}, "
+                              f"{queued:,} queued, {elapsed:.1f} s, {rate:,.0f} states/s"))
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def _write_json(path: str, doc: Any) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _build(path: str, params: dict[str, Value]) -> Built:
+    return build_file(path, params)
+
+
+def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
+    params = parse_params(args.param)
+    built = _build(args.model, params)
+    opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
+                   check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks)
+    reporter = _Progress(err)
+    try:
+        result = ENGINES[args.engine](built.model, opts, reporter)
+    finally:
+        reporter.close()
+    info = built.model.info
+    shown = ", ".join(f"{k}={v}" for k, v in built.checked.params.items())
+    out.print(Text(f"{args.model}" + (f" with {shown}" if shown else "") + f" (engine {args.engine})",
+                   style="bold"))
+    render_result(out, info, result, coverage=not args.no_coverage)
+    if args.json:
+        _write_json(args.json, result_to_json(info, result, args.model, built.checked.params))
+    if args.itf:
+        if result.trace is None:
+            err.print(Text(f"no counterexample: {args.itf} not written"))
+        else:
+            _write_json(args.itf, to_itf(info, result.trace, args.model, built.checked.params))
+            out.print(Text(f"trace written to {args.itf}"))
+    return result.exit_code
+
+
+def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        text = read_model(args.trace)
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{args.trace}:{e.lineno}:{e.colno}: not JSON: {e.msg}") from None
+    except RecursionError:
+        raise UsageError(f"{args.trace}: nested too deeply to be a trace") from None
+    recorded = {}
+    meta = doc.get("#meta") if isinstance(doc, dict) else None
+    if isinstance(meta, dict) and isinstance(meta.get("params"), dict):
+        recorded = {k: v for k, v in meta["params"].items()
+                    if isinstance(k, str) and isinstance(v, int | bool)}
+    params = {**recorded, **parse_params(args.param)}
+    built = _build(args.model, params)
+    try:
+        rep = replay(built.model, doc)
+    except TraceFormatError as e:
+        raise UsageError(f"{args.trace}: {e}") from None
+    if rep.trace is not None and rep.trace.kind != "goal":
+        from quiesce_check.engines.result import Result, Stats
+        render_trace(out, built.model.info, Result("replay", Verdict.HOLDS, [], Stats(), rep.trace))
+    if not rep.ok:
+        err.print(Text(f"{args.trace}: does not replay: {rep.message}", style="bold red"))
+        return EXIT_REPLAY_MISMATCH
+    out.print(Text(f"{args.trace}: {rep.message}", style="green"))
+    if rep.trace is not None and rep.reproduced:
+        verdict = {"invariant": Verdict.VIOLATED, "assertion": Verdict.ASSERTION, "deadlock": Verdict.DEADLOCK,
+                   "model-error": Verdict.MODEL_ERROR}[rep.trace.kind]
+        return EXIT_CODES[verdict]
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    try:
+        args = make_parser().parse_args(argv)
+        if args.command == "check":
+            return cmd_check(args, out, err)
+        return cmd_replay(args, out, err)
+    except UsageError as e:
+        err.print(Text(f"error: {e}"))
+        return EXIT_USAGE
+    except ModelError as e:
+        sources = {}
+        for d in e.diagnostics:
+            if d.span and d.span.path not in sources:
+                try:
+                    sources[d.span.path] = read_model(d.span.path)
+                except ModelError:
+                    pass
+        for d in e.diagnostics:
+            err.print(Text(render(d, sources)))
+        codes = {d.code for d in e.diagnostics}
+        if codes & {"E004", "E040"}:
+            return EXIT_USAGE
+        return EXIT_MODEL_INVALID
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return EXIT_CODES[Verdict.INCOMPLETE]
+    except SystemExit as e:  # argparse --help
+        return int(e.code or 0) if isinstance(e.code, int) else 0
+    except RecursionError:
+        err.print("error: the model is nested too deeply to process")
+        return EXIT_MODEL_INVALID
+    except MemoryError:
+        err.print("error: out of memory; use --max-states or a smaller parameter")
+        return EXIT_CODES[Verdict.INCOMPLETE]
+    except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
+        if os.environ.get("QUIESCE_CHECK_DEBUG"):
+            traceback.print_exc()
+        err.print(Text(f"internal error: {type(e).__name__}: {e}\nThis is a bug in quiesce-check; "
+                       "please report it with the model and the command line."))
+        return EXIT_INTERNAL
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

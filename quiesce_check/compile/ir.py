@@ -1,0 +1,168 @@
+"""The core IR: domain-free, finite, flat. What every engine and backend consumes.
+
+Takes nothing; gives the node classes. A state is a tuple of scalar slots whose
+layout (`layout.Layout`) is fixed per model. An action is a name, the process it
+belongs to, and a body: a small sequential program over slots with guards,
+assertions, conditionals and finite non-deterministic choices. Every value is
+an `int` or a `bool`. Imports nothing of the project but `lang.errors.Span`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quiesce_check.lang.errors import Span
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: int | bool
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Read `slots[index]`; `index` is a 0-based position already known to be in range."""
+
+    slots: tuple[int, ...]
+    index: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """`index` itself, after checking `0 <= index < size` (else a runtime model error)."""
+
+    index: Expr
+    size: int
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """The value picked by an enclosing `Pick`."""
+
+    var: int
+
+
+@dataclass(frozen=True, slots=True)
+class Un:
+    op: str  # "not" | "-"
+    a: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    op: str  # + - * / % == != < <= > >= and or =>
+    a: Expr
+    b: Expr
+    span: Span | None = None  # for division by zero
+
+
+@dataclass(frozen=True, slots=True)
+class Ite:
+    cond: Expr
+    then: Expr
+    orelse: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many of the terms are true."""
+
+    terms: tuple[Expr, ...]
+
+
+Expr = Const | Slot | Table | Checked | Chosen | Un | Bin | Ite | Count
+
+# ----------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    """Simultaneous scalar stores: every value and index is read before any slot is written.
+
+    Each target is `(slots, index)`: the fixed slot `slots[0]` when `index` is
+    `None`, else `slots[index]`. Integer values are checked against the slot's range.
+    """
+
+    targets: tuple[tuple[tuple[int, ...], Expr | None], ...]
+    values: tuple[Expr, ...]
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    cond: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Assert:
+    cond: Expr
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    cond: Expr
+    then: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """`either`: each branch is a separate successor; the branch taken is recorded as choice `var`."""
+
+    var: int
+    branches: tuple[tuple[Stmt, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """`with`/action parameter: one successor per value for which `where` holds."""
+
+    var: int
+    name: str
+    values: tuple[int | bool, ...]
+    where: Expr | None
+    body: tuple[Stmt, ...]
+
+
+Stmt = Assign | Guard | Assert | If | Choice | Pick
+
+
+@dataclass(frozen=True)
+class Action:
+    index: int
+    name: str          # the label, the action's name, or `L<line>`
+    process: str       # "Guest", "Worker[1]", or "" for a plain action
+    text: str          # the source statement, one line
+    span: Span
+    pc_slot: int | None  # the process's program-counter slot, for dispatch
+    pc_value: int | None
+    body: tuple[Stmt, ...]
+    choice_names: tuple[str, ...]  # names of the Picks, in order of appearance
+
+    @property
+    def label(self) -> str:
+        return f"{self.process}.{self.name}" if self.process else self.name
+
+
+@dataclass(frozen=True)
+class Property:
+    kind: str  # invariant | reachable | terminal
+    name: str
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class AssertInfo:
+    id: int
+    text: str
+    span: Span

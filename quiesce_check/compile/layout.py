@@ -1,0 +1,173 @@
+"""State layout: which slot of the state tuple holds which scalar.
+
+Takes a `CheckedModel`; gives a `Layout`: one slot per scalar of every global
+variable (arrays and records flattened in index and field order), then per
+process instance its program counter and its locals. Every slot has a finite
+range, so a later backend may pack a state into bits. Also converts between a
+state and readable, structured values (for traces and ITF). Imports `lang.*`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from quiesce_check.lang.checker import CheckedModel, ProcInfo, VarInfo
+from quiesce_check.lang.positions import describe
+from quiesce_check.lang.types import (
+    TArray,
+    TBool,
+    TEnum,
+    TInt,
+    TRecord,
+    Type,
+    Value,
+    format_value,
+    scalar_values,
+)
+
+State = tuple  # type: ignore[type-arg]
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    name: str     # `ver[2]`, `req.page`, `Guest.pc`, `Worker[1].n`
+    type: Type    # a scalar type (bool, range, enum) or TInt for a program counter
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True)
+class VarPlace:
+    """Where a variable (of one process instance, for locals) lives: `count` slots from `base`."""
+
+    name: str     # as shown to users: `ver`, `Guest.n`, `Worker[1].n`
+    type: Type
+    base: int
+    count: int
+
+
+@dataclass
+class Layout:
+    slots: list[SlotInfo] = field(default_factory=list)
+    places: list[VarPlace] = field(default_factory=list)
+    by_var: dict[tuple[int, object], VarPlace] = field(default_factory=dict)
+    pc_slot: dict[tuple[str, object], int] = field(default_factory=dict)
+    instances: list[tuple[ProcInfo, object]] = field(default_factory=list)
+
+    def place(self, var: VarInfo, instance: object = None) -> VarPlace:
+        return self.by_var[(id(var), instance)]
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+
+def slot_count(t: Type) -> int:
+    if isinstance(t, TArray):
+        return len(scalar_values(t.index)) * slot_count(t.elem)
+    if isinstance(t, TRecord):
+        return sum(slot_count(ft) for _, ft in t.fields)
+    return 1
+
+
+def _scalar_names(name: str, t: Type) -> Iterator[tuple[str, Type]]:
+    if isinstance(t, TArray):
+        for v in scalar_values(t.index):
+            yield from _scalar_names(f"{name}[{format_value(t.index, v)}]", t.elem)
+    elif isinstance(t, TRecord):
+        for fname, ft in t.fields:
+            yield from _scalar_names(f"{name}.{fname}", ft)
+    else:
+        yield name, t
+
+
+def _bounds(t: Type) -> tuple[int, int]:
+    if isinstance(t, TBool):
+        return 0, 1
+    if isinstance(t, TEnum):
+        return 0, len(t.members) - 1
+    assert isinstance(t, TInt) and t.lo is not None and t.hi is not None
+    return t.lo, t.hi
+
+
+def instance_name(proc: ProcInfo, instance: object) -> str:
+    if proc.index_type is None:
+        return proc.name
+    return f"{proc.name}[{format_value(proc.index_type, instance)}]"  # type: ignore[arg-type]
+
+
+def build_layout(cm: CheckedModel) -> Layout:
+    lay = Layout()
+
+    def add_var(var: VarInfo, shown: str, instance: object) -> None:
+        base = len(lay.slots)
+        for sname, st in _scalar_names(shown, var.type):
+            lo, hi = _bounds(st)
+            lay.slots.append(SlotInfo(sname, st, lo, hi))
+        place = VarPlace(shown, var.type, base, len(lay.slots) - base)
+        lay.places.append(place)
+        lay.by_var[(id(var), instance)] = place
+
+    for var in cm.globals:
+        add_var(var, var.name, None)
+    for proc in cm.processes:
+        for inst in proc.instances:
+            shown = instance_name(proc, inst)
+            lay.instances.append((proc, inst))
+            lay.pc_slot[(proc.name, inst)] = len(lay.slots)
+            lay.slots.append(SlotInfo(f"{shown}.pc", TInt(0, len(proc.positions.keys) - 1), 0,
+                                      len(proc.positions.keys) - 1))
+            for var in proc.locals.values():
+                add_var(var, f"{shown}.{var.name}", inst)
+    return lay
+
+
+def flatten(t: Type, v: Value) -> list[Value]:
+    """A structured value as the scalars of its slots."""
+    if isinstance(t, TArray):
+        assert isinstance(v, tuple)
+        return [x for item in v for x in flatten(t.elem, item)]
+    if isinstance(t, TRecord):
+        assert isinstance(v, tuple)
+        return [x for (_, ft), item in zip(t.fields, v, strict=True) for x in flatten(ft, item)]
+    return [v]
+
+
+def unflatten(t: Type, scalars: Sequence[Value]) -> Value:
+    """The inverse of `flatten`."""
+    if isinstance(t, TArray):
+        n = slot_count(t.elem)
+        return tuple(unflatten(t.elem, scalars[i * n:(i + 1) * n]) for i in range(len(scalar_values(t.index))))
+    if isinstance(t, TRecord):
+        out = []
+        pos = 0
+        for _, ft in t.fields:
+            n = slot_count(ft)
+            out.append(unflatten(ft, scalars[pos:pos + n]))
+            pos += n
+        return tuple(out)
+    return scalars[0]
+
+
+def variable_values(lay: Layout, state: State) -> dict[str, Value]:
+    """Each variable's structured value in a state, by its shown name."""
+    return {p.name: unflatten(p.type, state[p.base:p.base + p.count]) for p in lay.places}
+
+
+def pc_text(lay: Layout, state: State) -> dict[str, str]:
+    """Each process instance's position as users read it (`12:5`, `end`)."""
+    out = {}
+    for proc, inst in lay.instances:
+        pos = proc.positions
+        key = pos.keys[state[lay.pc_slot[(proc.name, inst)]]]
+        out[instance_name(proc, inst)] = describe(pos, key)
+    return out
+
+
+def format_slot(lay: Layout, index: int, value: Value) -> str:
+    info = lay.slots[index]
+    if info.name.endswith(".pc"):
+        for proc, inst in lay.instances:
+            if lay.pc_slot[(proc.name, inst)] == index:
+                return describe(proc.positions, proc.positions.keys[int(value)])
+    return format_value(info.type, value)

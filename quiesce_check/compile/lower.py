@@ -1,0 +1,527 @@
+"""Stage 3: lower a checked model to the core IR.
+
+Takes a `CheckedModel` and its `Layout`; gives a `Program`: IR actions,
+initial states, properties and assertion sites. Process code becomes one
+action per (instance, position, path): control statements take no step of
+their own, so an `if`, `while` or `either` is folded into the step of the
+first simple statement reached through it. Compound values are flattened to
+scalars, array indexing with a computed index becomes a checked table read,
+quantifiers over finite domains are unrolled. Imports `lang.*` and
+`compile.ir`, `compile.layout`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from quiesce_check.compile import ir as I
+from quiesce_check.compile.layout import Layout, State, flatten, instance_name, slot_count
+from quiesce_check.lang import ast as A
+from quiesce_check.lang.checker import CheckedModel, ProcInfo, RBound, RConst, RProc, RVar
+from quiesce_check.lang.errors import Diagnostic, ModelError, Span
+from quiesce_check.lang.positions import END, Key
+from quiesce_check.lang.types import (
+    TArray,
+    TBool,
+    TEnum,
+    TInt,
+    TProc,
+    TRecord,
+    Type,
+    Value,
+    scalar_values,
+)
+
+# A quantifier or array constructor over more values than this is refused.
+MAX_UNROLL = 4096
+
+
+@dataclass(frozen=True)
+class Program:
+    """Everything an engine needs, as data."""
+
+    layout: Layout
+    actions: tuple[I.Action, ...]
+    initial: tuple[State, ...]
+    invariants: tuple[I.Property, ...]
+    reachables: tuple[I.Property, ...]
+    terminals: tuple[I.Property, ...]
+    asserts: tuple[I.AssertInfo, ...]
+    choice_names: tuple[str, ...]      # by `Pick.var` / either id
+    end_pcs: tuple[tuple[int, int], ...]  # (pc slot, value of `end`) per process instance
+
+
+# A scalar location: a fixed slot (`index is None`, one slot) or a table read.
+@dataclass(frozen=True)
+class Loc:
+    slots: tuple[int, ...]
+    index: I.Expr | None
+
+    def read(self) -> I.Expr:
+        return I.Slot(self.slots[0]) if self.index is None else I.Table(self.slots, self.index)
+
+
+@dataclass
+class _Env:
+    inst: tuple[ProcInfo, object] | None
+    bound: dict[str, I.Expr] = field(default_factory=dict)
+
+    def with_bound(self, name: str, e: I.Expr) -> _Env:
+        return _Env(self.inst, {**self.bound, name: e})
+
+
+class Lowerer:
+    def __init__(self, cm: CheckedModel, layout: Layout) -> None:
+        self.cm = cm
+        self.lay = layout
+        self.actions: list[I.Action] = []
+        self.asserts: list[I.AssertInfo] = []
+        self.choice_names: list[str] = []
+        self.lines = cm.ast.source.splitlines()
+
+    # expressions ----------------------------------------------------------
+    def position(self, t: Type, e: I.Expr, what: str, n: int) -> I.Expr:
+        """The 0-based position of index value `e` in index type `t`, checked."""
+        if isinstance(t, TBool):
+            pos: I.Expr = I.Ite(e, I.Const(1), I.Const(0))
+        elif isinstance(t, TInt) and t.lo:
+            pos = I.Bin("-", e, I.Const(t.lo))
+        else:
+            pos = e
+        if isinstance(pos, I.Const) or isinstance(t, TBool | TEnum):
+            return pos
+        return I.Checked(pos, n, what)
+
+    def locs(self, e: A.Expr, env: _Env) -> list[Loc]:
+        """Scalar locations of a variable access (a name, indexed or selected)."""
+        if isinstance(e, A.Name):
+            ref = self.cm.refs[id(e)]
+            assert isinstance(ref, RVar)
+            var = ref.var
+            inst = env.inst[1] if var.owner is not None and env.inst is not None else None
+            place = self.lay.place(var, inst)
+            return [Loc((place.base + j,), None) for j in range(place.count)]
+        if isinstance(e, A.Field):
+            if id(e) in self.cm.proc_fields:
+                return self.proc_local_locs(e, env)
+            bt = self.cm.type_of(e.base)
+            assert isinstance(bt, TRecord)
+            base = self.locs(e.base, env)
+            start = 0
+            for fname, ft in bt.fields:
+                if fname == e.name:
+                    return base[start:start + slot_count(ft)]
+                start += slot_count(ft)
+            raise AssertionError(e.name)
+        if isinstance(e, A.Index):
+            bt = self.cm.type_of(e.base)
+            assert isinstance(bt, TArray)
+            base = self.locs(e.base, env)
+            n = len(scalar_values(bt.index))
+            k = slot_count(bt.elem)
+            (iv,) = self.expr(e.index, env)
+            pos = self.position(bt.index, iv, self.what(e.base), n)
+            return self.select(base, n, k, pos)
+        raise AssertionError(e)
+
+    def select(self, base: list[Loc], n: int, k: int, pos: I.Expr) -> list[Loc]:
+        """Element `pos` (of `n`, each `k` scalars wide) of a flattened array."""
+        if isinstance(pos, I.Const):
+            p = int(pos.value)
+            if 0 <= p < n:
+                return base[p * k:(p + 1) * k]
+            pos = I.Checked(pos, n, "index")
+        out = []
+        for j in range(k):
+            elems = [base[m * k + j] for m in range(n)]
+            if all(x.index is None for x in elems):
+                out.append(Loc(tuple(x.slots[0] for x in elems), pos))
+            else:
+                inner = elems[0].index
+                assert inner is not None
+                width = len(elems[0].slots)
+                combined = I.Bin("+", I.Bin("*", pos, I.Const(width)), inner)
+                out.append(Loc(tuple(s for x in elems for s in x.slots), combined))
+        return out
+
+    def proc_local_locs(self, e: A.Field, env: _Env) -> list[Loc]:
+        var = self.cm.proc_fields[id(e)]
+        proc = var.owner
+        assert proc is not None
+        if isinstance(e.base, A.Index):
+            (iv,) = self.expr(e.base.index, env)
+            assert proc.index_type is not None
+            n = len(proc.index_values)
+            pos = self.position(proc.index_type, iv, proc.name, n)
+            per = [[Loc((self.lay.place(var, inst).base + j,), None)
+                    for j in range(slot_count(var.type))] for inst in proc.index_values]
+            return self.select([x for row in per for x in row], n, slot_count(var.type), pos)
+        place = self.lay.place(var, None)
+        return [Loc((place.base + j,), None) for j in range(place.count)]
+
+    def pc_expr(self, e: A.Expr, env: _Env) -> tuple[list[Loc], ProcInfo]:
+        """The program-counter location of the process (instance) `e` names."""
+        if isinstance(e, A.Name):
+            ref = self.cm.refs[id(e)]
+            assert isinstance(ref, RProc)
+            return [Loc((self.lay.pc_slot[(ref.proc.name, None)],), None)], ref.proc
+        assert isinstance(e, A.Index) and isinstance(e.base, A.Name)
+        ref = self.cm.refs[id(e.base)]
+        assert isinstance(ref, RProc)
+        proc = ref.proc
+        assert proc.index_type is not None
+        (iv,) = self.expr(e.index, env)
+        pos = self.position(proc.index_type, iv, proc.name, len(proc.index_values))
+        base = [Loc((self.lay.pc_slot[(proc.name, inst)],), None) for inst in proc.index_values]
+        return self.select(base, len(proc.index_values), 1, pos), proc
+
+    def what(self, e: A.Expr) -> str:
+        return self.source_of(e.span)
+
+    def source_of(self, span: Span) -> str:
+        if 1 <= span.line <= len(self.lines):
+            line = self.lines[span.line - 1]
+            end = span.end_col - 1 if span.end_line == span.line else len(line)
+            return line[span.col - 1:end].strip()
+        return "?"
+
+    def expr(self, e: A.Expr, env: _Env) -> list[I.Expr]:
+        """An expression as the list of its scalar parts (one for a scalar)."""
+        if isinstance(e, A.IntLit):
+            return [I.Const(e.value)]
+        if isinstance(e, A.BoolLit):
+            return [I.Const(e.value)]
+        if isinstance(e, A.Name):
+            ref = self.cm.refs[id(e)]
+            if isinstance(ref, RConst):
+                return [I.Const(x) for x in flatten(ref.type, ref.value)]  # type: ignore[misc]
+            if isinstance(ref, RBound):
+                return [env.bound[e.name]]
+            return [loc.read() for loc in self.locs(e, env)]
+        if isinstance(e, A.Index | A.Field):
+            t = self.cm.type_of(e)
+            if isinstance(t, TProc):
+                raise AssertionError("process reference outside `@` or `.`")
+            root = e
+            while isinstance(root, A.Index | A.Field):
+                root = root.base
+            if isinstance(root, A.Name) and isinstance(self.cm.refs.get(id(root)), RVar | RProc):
+                return [loc.read() for loc in self.locs(e, env)]
+            return self.value_access(e, env)
+        if isinstance(e, A.At):
+            locs, proc = self.pc_expr(e.process, env)
+            key = proc.positions.labels[e.label]
+            return [I.Bin("==", locs[0].read(), I.Const(proc.positions.number(key)))]
+        if isinstance(e, A.Unary):
+            (a,) = self.expr(e.operand, env)
+            if isinstance(a, I.Const):
+                return [I.Const((not a.value) if e.op == "not" else -int(a.value))]
+            return [I.Un(e.op, a)]
+        if isinstance(e, A.Binary):
+            return [self.binary(e, env)]
+        if isinstance(e, A.IfExpr):
+            (c,) = self.expr(e.cond, env)
+            a_parts = self.expr(e.then, env)
+            b_parts = self.expr(e.orelse, env)
+            return [I.Ite(c, x, y) for x, y in zip(a_parts, b_parts, strict=True)]
+        if isinstance(e, A.Quant):
+            _, values = self.cm.domains[id(e.domain)]
+            self.check_unroll(len(values), e.span)
+            terms = [self.expr(e.body, env.with_bound(e.var, I.Const(v)))[0] for v in values]  # type: ignore[arg-type]
+            if e.kind == "count":
+                return [I.Count(tuple(terms))]
+            op = "and" if e.kind == "forall" else "or"
+            acc = terms[0]
+            for t in terms[1:]:
+                acc = I.Bin(op, acc, t)
+            return [acc]
+        if isinstance(e, A.ArrayLit):
+            return [x for item in e.items for x in self.expr(item, env)]
+        if isinstance(e, A.ArrayComp):
+            _, values = self.cm.domains[id(e.domain)]
+            self.check_unroll(len(values), e.span)
+            return [x for v in values for x in self.expr(e.body, env.with_bound(e.var, I.Const(v)))]  # type: ignore[arg-type]
+        if isinstance(e, A.RecordLit):
+            return [x for _, item in e.fields for x in self.expr(item, env)]
+        raise AssertionError(e)
+
+    def value_access(self, e: A.Index | A.Field, env: _Env) -> list[I.Expr]:
+        """Indexing or selecting from a computed value (a literal, a constant)."""
+        base_t = self.cm.type_of(e.base)
+        parts = self.expr(e.base, env)
+        if isinstance(e, A.Field):
+            assert isinstance(base_t, TRecord)
+            start = 0
+            for fname, ft in base_t.fields:
+                if fname == e.name:
+                    return parts[start:start + slot_count(ft)]
+                start += slot_count(ft)
+            raise AssertionError(e.name)
+        assert isinstance(base_t, TArray)
+        n = len(scalar_values(base_t.index))
+        k = slot_count(base_t.elem)
+        (iv,) = self.expr(e.index, env)
+        pos = self.position(base_t.index, iv, self.what(e.base), n)
+        if isinstance(pos, I.Const):
+            p = int(pos.value)
+            if 0 <= p < n:
+                return parts[p * k:(p + 1) * k]
+            pos = I.Checked(pos, n, self.what(e.base))
+        out: list[I.Expr] = []
+        for j in range(k):
+            acc: I.Expr = parts[(n - 1) * k + j]
+            for m in range(n - 2, -1, -1):
+                acc = I.Ite(I.Bin("==", pos, I.Const(m)), parts[m * k + j], acc)
+            out.append(acc)
+        return out
+
+    def binary(self, e: A.Binary, env: _Env) -> I.Expr:
+        if e.op in ("==", "!="):
+            xs = self.expr(e.left, env)
+            ys = self.expr(e.right, env)
+            terms = [I.Bin("==", x, y) for x, y in zip(xs, ys, strict=True)]
+            acc: I.Expr = terms[0]
+            for t in terms[1:]:
+                acc = I.Bin("and", acc, t)
+            return acc if e.op == "==" else I.Un("not", acc)
+        (a,) = self.expr(e.left, env)
+        (b,) = self.expr(e.right, env)
+        return I.Bin(e.op, a, b, e.span if e.op in ("/", "%") else None)
+
+    def check_unroll(self, n: int, span: Span) -> None:
+        if n > MAX_UNROLL:
+            raise ModelError([Diagnostic("E024", f"a quantifier or array over {n} values; at most {MAX_UNROLL}",
+                                         span)])
+
+    # statements -----------------------------------------------------------
+    def new_choice(self, name: str) -> int:
+        self.choice_names.append(name)
+        return len(self.choice_names) - 1
+
+    def assign(self, s: A.Assign, env: _Env) -> I.Assign:
+        targets = self.locs(s.target, env)
+        values = self.expr(s.value, env)
+        return self.make_assign(targets, values, self.what(s.target))
+
+    def make_assign(self, targets: list[Loc], values: list[I.Expr], what: str) -> I.Assign:
+        return I.Assign(tuple((t.slots, t.index) for t in targets), tuple(values), what)
+
+    def atomic_block(self, stmts: Sequence[A.Stmt], env: _Env) -> list[I.Stmt]:
+        out: list[I.Stmt] = []
+        for s in stmts:
+            out.extend(self.atomic_stmt(s, env))
+        return out
+
+    def atomic_stmt(self, s: A.Stmt, env: _Env) -> list[I.Stmt]:
+        if isinstance(s, A.Assign):
+            return [self.assign(s, env)]
+        if isinstance(s, A.Await):
+            (c,) = self.expr(s.cond, env)
+            return [I.Guard(c)]
+        if isinstance(s, A.Assert):
+            (c,) = self.expr(s.cond, env)
+            self.asserts.append(I.AssertInfo(len(self.asserts), self.source_of(s.cond.span), s.span))
+            return [I.Assert(c, len(self.asserts) - 1)]
+        if isinstance(s, A.Skip):
+            return []
+        if isinstance(s, A.If):
+            (c,) = self.expr(s.cond, env)
+            return [I.If(c, tuple(self.atomic_block(s.then, env)), tuple(self.atomic_block(s.orelse, env)))]
+        if isinstance(s, A.For):
+            _, values = self.cm.domains[id(s.domain)]
+            out: list[I.Stmt] = []
+            for v in values:
+                out.extend(self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))))  # type: ignore[arg-type]
+            return out
+        if isinstance(s, A.Either):
+            var = self.new_choice("either")
+            return [I.Choice(var, tuple(tuple(self.atomic_block(b, env)) for b in s.branches))]
+        if isinstance(s, A.With):
+            return [self.with_stmt(s, env, [])]
+        if isinstance(s, A.Atomic):
+            return self.atomic_block(s.body, env)
+        raise AssertionError(s)
+
+    def with_stmt(self, s: A.With, env: _Env, tail: list[I.Stmt]) -> I.Pick:
+        _, values = self.cm.domains[id(s.domain)]
+        var = self.new_choice(s.var)
+        inner = env.with_bound(s.var, I.Chosen(var))
+        where = self.expr(s.where, inner)[0] if s.where is not None else None
+        body = self.atomic_block(s.body, inner) + tail
+        return I.Pick(var, s.var, tuple(values), where, tuple(body))  # type: ignore[arg-type]
+
+    # processes ------------------------------------------------------------
+    def process(self, proc: ProcInfo, inst: object) -> None:
+        """Actions of one process instance, for every position control can stand at.
+
+        Positions are visited from the start, following where each step leaves
+        control, so positions that are only ever passed through (a loop body's
+        first statement, reached by folding) get no actions of their own.
+        """
+        pos = proc.positions
+        pc = self.lay.pc_slot[(proc.name, inst)]
+        base: dict[str, I.Expr] = {}
+        if proc.decl.index_var is not None:
+            base[proc.decl.index_var] = I.Const(inst)  # type: ignore[arg-type]
+        shown = instance_name(proc, inst)
+        label_at = {k: name for name, k in pos.labels.items()}
+        todo = [pos.start]
+        done: set[Key] = set()
+        while todo:
+            key = todo.pop(0)
+            if key in done or key == END:
+                continue
+            done.add(key)
+            first = {key} if self.is_control(pos, key) else set()
+            for conds, final, final_key in self.paths(pos, key, base, (proc, inst), first):
+                if any(isinstance(c, I.Const) and not c.value for c in conds):
+                    continue  # a branch that can never be taken
+                conds = [c for c in conds if not isinstance(c, I.Const)]
+                env = _Env((proc, inst), {**base, **{k: I.Const(v) for k, v in pos.binds.get(final_key, {}).items()}})  # type: ignore[misc]
+                body: list[I.Stmt] = [I.Guard(I.Bin("==", I.Slot(pc), I.Const(pos.number(key))))]
+                body += [I.Guard(c) for c in conds]
+                if final is None:
+                    # control came back to a position without a statement
+                    target = final_key
+                    body.append(self.make_assign([Loc((pc,), None)], [I.Const(pos.number(target))], "pc"))
+                    span = pos.stmt[key].span
+                    text = "(loop without a step)" if target != END else "(end of process)"
+                else:
+                    target = pos.after[final_key]
+                    go = self.make_assign([Loc((pc,), None)], [I.Const(pos.number(target))], "pc")
+                    if isinstance(final, A.With):
+                        body.append(self.with_stmt(final, env, [go]))
+                    else:
+                        body += self.atomic_stmt(final, env)
+                        body.append(go)
+                    span = final.span
+                    text = self.statement_text(final)
+                todo.append(target)
+                name = label_at.get(final_key if final is not None else key) or f"L{span.line}"
+                self.add_action(name, shown, text, span, pc, pos.number(key), body)
+
+    def is_control(self, pos: object, key: Key) -> bool:
+        from quiesce_check.lang.positions import ProcPositions
+        assert isinstance(pos, ProcPositions)
+        return isinstance(pos.stmt.get(key), A.If | A.While | A.Either)
+
+    def paths(self, pos: object, key: Key, base: dict[str, I.Expr], inst: tuple[ProcInfo, object],
+              visited: set[Key]) -> list[tuple[list[I.Expr], A.Stmt | None, Key]]:
+        """Every way control can go from `key` to its next simple statement."""
+        from quiesce_check.lang.positions import ProcPositions
+        assert isinstance(pos, ProcPositions)
+        if key == END:
+            return [([], None, END)]
+        s = pos.stmt[key]
+        env = _Env(inst, {**base, **{k: I.Const(v) for k, v in pos.binds.get(key, {}).items()}})  # type: ignore[misc]
+
+        def go(target: Key, cond: list[I.Expr]) -> list[tuple[list[I.Expr], A.Stmt | None, Key]]:
+            if target in visited:
+                return [(cond, None, target)]
+            if target != END and isinstance(pos.stmt[target], A.If | A.While | A.Either):
+                sub = self.paths(pos, target, base, inst, visited | {target})
+            else:
+                sub = self.paths(pos, target, base, inst, visited)
+            return [(cond + c, f, k) for c, f, k in sub]
+
+        if isinstance(s, A.If):
+            (c,) = self.expr(s.cond, env)
+            then_k, else_k = pos.branches[key]
+            return go(then_k, [c]) + go(else_k, [_negate(c)])
+        if isinstance(s, A.While):
+            (c,) = self.expr(s.cond, env)
+            (body_k,) = pos.branches[key]
+            return go(body_k, [c]) + go(pos.after[key], [_negate(c)])
+        if isinstance(s, A.Either):
+            out = []
+            for b in pos.branches[key]:
+                out += go(b, [])
+            return out
+        return [([], s, key)]
+
+    def statement_text(self, s: A.Stmt) -> str:
+        text = self.source_of(Span(s.span.path, s.span.line, s.span.col, s.span.line, 10**6))
+        if s.span.end_line != s.span.line or len(text) > 60:
+            text = text[:57].rstrip() + " ..."
+        return text
+
+    def add_action(self, name: str, process: str, text: str, span: Span, pc: int | None,
+                   pc_value: int | None, body: list[I.Stmt]) -> None:
+        self.actions.append(I.Action(len(self.actions), name, process, text, span, pc, pc_value,
+                                     tuple(body), ()))
+
+    # plain actions ----------------------------------------------------------
+    def action(self, info: object) -> None:
+        from quiesce_check.lang.checker import ActionInfo
+        assert isinstance(info, ActionInfo)
+        d = info.decl
+        env = _Env(None)
+        vars_: list[tuple[int, str, tuple[Value, ...]]] = []
+        for name, _, values in info.params:
+            var = self.new_choice(name)
+            vars_.append((var, name, values))
+            env = env.with_bound(name, I.Chosen(var))
+        body: list[I.Stmt] = []
+        if d.when is not None:
+            body.append(I.Guard(self.expr(d.when, env)[0]))
+        body += self.atomic_block(d.body, env)
+        for var, name, values in reversed(vars_):
+            body = [I.Pick(var, name, tuple(values), None, tuple(body))]  # type: ignore[arg-type]
+        self.add_action(d.name, "", d.name, d.span, None, None, body)
+
+    def prop(self, d: A.PropertyDecl) -> I.Property:
+        return I.Property(d.kind, d.name, self.expr(d.expr, _Env(None))[0], d.span)
+
+    def run(self) -> Program:
+        for proc in self.cm.processes:
+            for inst in proc.instances:
+                self.process(proc, inst)
+        for a in self.cm.actions:
+            self.action(a)
+        initial = self.initial_states()
+        end_pcs = tuple((self.lay.pc_slot[(p.name, inst)], p.positions.number(END))
+                        for p in self.cm.processes for inst in p.instances)
+        return Program(
+            layout=self.lay, actions=tuple(self.actions), initial=tuple(initial),
+            invariants=tuple(self.prop(d) for d in self.cm.invariants),
+            reachables=tuple(self.prop(d) for d in self.cm.reachables),
+            terminals=tuple(self.prop(d) for d in self.cm.terminals),
+            asserts=tuple(self.asserts), choice_names=tuple(self.choice_names), end_pcs=end_pcs)
+
+    def initial_states(self) -> list[State]:
+        """Every combination of initial values, in slot order."""
+        parts: list[tuple[int, list[list[Value]]]] = []
+        for var in self.cm.globals:
+            place = self.lay.place(var, None)
+            parts.append((place.base, [flatten(var.type, v) for v in var.init_values]))
+        for proc in self.cm.processes:
+            for inst in proc.instances:
+                pc = self.lay.pc_slot[(proc.name, inst)]
+                parts.append((pc, [[proc.positions.number(proc.positions.start)]]))
+                for var in proc.locals.values():
+                    place = self.lay.place(var, inst)
+                    parts.append((place.base, [flatten(var.type, v) for v in var.init_values]))
+        n = len(self.lay.slots)
+        total = 1
+        for _, choices in parts:
+            total *= len(choices)
+        if total > 1_000_000:
+            raise ModelError([Diagnostic("E024", f"the model has {total} initial states; at most 1000000",
+                                         Span(self.cm.ast.path, 1, 1, 1, 2))])
+        states = []
+        for combo in itertools.product(*(choices for _, choices in parts)):
+            s: list[Value] = [0] * n
+            for (base, _), values in zip(parts, combo, strict=True):
+                s[base:base + len(values)] = values
+            states.append(tuple(s))
+        return states
+
+
+def _negate(c: I.Expr) -> I.Expr:
+    return I.Const(not c.value) if isinstance(c, I.Const) else I.Un("not", c)
+
+
+def lower(cm: CheckedModel, layout: Layout) -> Program:
+    return Lowerer(cm, layout).run()

@@ -1,0 +1,75 @@
+"""The contract between a compiled model and the engines.
+
+Takes nothing; gives the `Model` protocol every engine explores, the exceptions
+a step can raise (a runtime model error, a failed `assert`), and `Choices`, the
+record of the values a step picked. Both the generated Python backend and the
+reference interpreter implement `Model`. Imports `compile.ir`, `compile.layout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from quiesce_check.compile.ir import Action, AssertInfo, Property
+from quiesce_check.compile.layout import Layout, State
+
+# (choice id, value) for every `with`, `either` and action parameter a step went through.
+Choices = tuple[tuple[int, int | bool], ...]
+Successor = tuple[int, Choices, State]
+
+
+class StepError(Exception):
+    """A step (or a property) went outside the model's types: an out-of-range value or index,
+    a division by zero. `action` is -1 when a property raised it."""
+
+    def __init__(self, action: int, choices: Choices, message: str) -> None:
+        super().__init__(message)
+        self.action = action
+        self.choices = choices
+        self.message = message
+
+
+class AssertFailure(Exception):
+    """An `assert` inside a step did not hold."""
+
+    def __init__(self, action: int, choices: Choices, assert_id: int) -> None:
+        super().__init__(f"assertion {assert_id} failed")
+        self.action = action
+        self.choices = choices
+        self.assert_id = assert_id
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What engines and renderers need to name things."""
+
+    layout: Layout
+    actions: Sequence[Action]
+    invariants: Sequence[Property]
+    reachables: Sequence[Property]
+    asserts: Sequence[AssertInfo]
+    choice_names: Sequence[str]
+
+
+class Model(Protocol):
+    info: ModelInfo
+
+    def initial_states(self) -> Sequence[State]: ...
+
+    def successors(self, state: State) -> list[Successor]:
+        """Every successor in a fixed order; raises `StepError` or `AssertFailure`."""
+        ...
+
+    def failed_invariant(self, state: State) -> int:
+        """Index of the first invariant that does not hold, or -1."""
+        ...
+
+    def reached(self, state: State) -> list[int]:
+        """Indices of the reachability goals that hold."""
+        ...
+
+    def is_terminal(self, state: State) -> bool:
+        """Whether a state without successors is a proper end (declared terminal, or all done)."""
+        ...

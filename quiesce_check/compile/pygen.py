@@ -1,0 +1,325 @@
+"""Stage 4: the fast path. IR to generated Python code over state tuples.
+
+Takes a `lower.Program`; gives a `CompiledModel` implementing `model.Model`.
+One Python function per action (guards first on the untouched state tuple, a
+list copy only once the step writes), one dispatch function that switches on
+each process's program counter so that only the actions at the current
+positions are tried, and one function each for invariants, goals and terminal
+states. The generated text holds only internal names and numbers: every string
+that comes from the model (names in messages) stays in tables passed in as
+data, so no model text can reach the code. Imports `compile.*`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from quiesce_check.compile import ir as I
+from quiesce_check.compile.layout import State
+from quiesce_check.compile.lower import Program
+from quiesce_check.compile.model import AssertFailure, Choices, ModelInfo, StepError, Successor
+
+_PY_OPS = {"+": "+", "-": "-", "*": "*", "==": "==", "!=": "!=", "<": "<", "<=": "<=",
+           ">": ">", ">=": ">="}
+
+
+class _Runtime:
+    """Helpers the generated code calls; the only names it sees besides its own."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+
+    def chk(self, i: int, n: int, wid: int, ai: int, ch: Choices) -> int:
+        if 0 <= i < n:
+            return i
+        raise StepError(ai, ch, f"index out of range in {self.messages[wid]}: position {i} of {n}")
+
+    def div(self, a: int, b: int, op: str, wid: int, ai: int, ch: Choices) -> int:
+        if b == 0:
+            raise StepError(ai, ch, f"division by zero in {self.messages[wid]}")
+        return a // b if op == "/" else a % b
+
+    def rng(self, v: int, lo: int, hi: int, wid: int, ai: int, ch: Choices) -> None:
+        raise StepError(ai, ch, f"{self.messages[wid]} := {v} is outside its type {lo}..{hi}")
+
+    def fail(self, ai: int, ch: Choices, aid: int) -> None:
+        raise AssertFailure(ai, ch, aid)
+
+
+def bounds(e: I.Expr, slots: Sequence[tuple[int, int]], chosen: dict[int, tuple[int, int]]) -> tuple[int, int] | None:
+    """An interval holding every value of `e`, or None when unknown."""
+    if isinstance(e, I.Const):
+        return int(e.value), int(e.value)
+    if isinstance(e, I.Slot):
+        return slots[e.index]
+    if isinstance(e, I.Table):
+        los, his = zip(*(slots[s] for s in e.slots), strict=True)
+        return min(los), max(his)
+    if isinstance(e, I.Chosen):
+        return chosen.get(e.var)
+    if isinstance(e, I.Checked):
+        return bounds(e.index, slots, chosen)
+    if isinstance(e, I.Ite):
+        a = bounds(e.then, slots, chosen)
+        b = bounds(e.orelse, slots, chosen)
+        return None if a is None or b is None else (min(a[0], b[0]), max(a[1], b[1]))
+    if isinstance(e, I.Count):
+        return 0, len(e.terms)
+    if isinstance(e, I.Un):
+        if e.op == "not":
+            return 0, 1
+        a = bounds(e.a, slots, chosen)
+        return None if a is None else (-a[1], -a[0])
+    if isinstance(e, I.Bin):
+        if e.op not in ("+", "-", "*"):
+            return None if e.op in ("/", "%") else (0, 1)
+        a = bounds(e.a, slots, chosen)
+        b = bounds(e.b, slots, chosen)
+        if a is None or b is None:
+            return None
+        if e.op == "+":
+            return a[0] + b[0], a[1] + b[1]
+        if e.op == "-":
+            return a[0] - b[1], a[1] - b[0]
+        products = [x * y for x in a for y in b]
+        return min(products), max(products)
+    return None
+
+
+@dataclass
+class _Gen:
+    program: Program
+    lines: list[str] = field(default_factory=list)
+    tables: list[tuple[int, ...]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    counter: int = 0
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def msg(self, text: str) -> int:
+        self.messages.append(text)
+        return len(self.messages) - 1
+
+    def table(self, slots: tuple[int, ...]) -> str:
+        self.tables.append(slots)
+        return f"_T[{len(self.tables) - 1}]"
+
+    # expressions ----------------------------------------------------------
+    def slot_of(self, slots: tuple[int, ...], index: I.Expr, cur: str, ai: int, ch: str) -> str:
+        """The slot number `slots[index]` as code: arithmetic when the slots are evenly spaced."""
+        idx = self.expr(index, cur, ai, ch)
+        first, n = slots[0], len(slots)
+        stride = slots[1] - first if n > 1 else 1
+        if all(slots[k] == first + k * stride for k in range(n)):
+            return f"{first} + {idx}" if stride == 1 else f"{first} + ({idx}) * {stride}"
+        return f"{self.table(slots)}[{idx}]"
+
+    def expr(self, e: I.Expr, cur: str, ai: int, ch: str) -> str:
+        if isinstance(e, I.Const):
+            return repr(bool(e.value)) if isinstance(e.value, bool) else str(int(e.value))
+        if isinstance(e, I.Slot):
+            return f"{cur}[{e.index}]"
+        if isinstance(e, I.Table):
+            return f"{cur}[{self.slot_of(e.slots, e.index, cur, ai, ch)}]"
+        if isinstance(e, I.Checked):
+            wid = self.msg(e.what)
+            return f"_R.chk({self.expr(e.index, cur, ai, ch)}, {e.size}, {wid}, {ai}, {ch})"
+        if isinstance(e, I.Chosen):
+            return f"c{e.var}"
+        if isinstance(e, I.Un):
+            a = self.expr(e.a, cur, ai, ch)
+            return f"(not {a})" if e.op == "not" else f"(-{a})"
+        if isinstance(e, I.Ite):
+            return (f"({self.expr(e.then, cur, ai, ch)} if {self.expr(e.cond, cur, ai, ch)} "
+                    f"else {self.expr(e.orelse, cur, ai, ch)})")
+        if isinstance(e, I.Count):
+            return "(0 + " + " + ".join(self.expr(t, cur, ai, ch) for t in e.terms) + ")"
+        if isinstance(e, I.Bin):
+            a = self.expr(e.a, cur, ai, ch)
+            b = self.expr(e.b, cur, ai, ch)
+            if e.op == "and":
+                return f"({a} and {b})"
+            if e.op == "or":
+                return f"({a} or {b})"
+            if e.op == "=>":
+                return f"((not {a}) or {b})"
+            if e.op in ("/", "%"):
+                wid = self.msg(f"`{e.op}` at {e.span}" if e.span else e.op)
+                return f"_R.div({a}, {b}, {e.op!r}, {wid}, {ai}, {ch})"
+            return f"({a} {_PY_OPS[e.op]} {b})"
+        raise AssertionError(e)
+
+    # statements -----------------------------------------------------------
+    def block(self, stmts: Sequence[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
+              in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:
+        """Code for `stmts` followed by emitting the successor (continuation style)."""
+        if not stmts:
+            state = f"tuple({cur})" if writable else cur
+            self.emit(depth, f"out.append(({ai}, {ch}, {state}))")
+            return
+        s, rest = stmts[0], list(stmts[1:])
+        bail = "continue" if in_loop else "return"
+        slots = [(x.lo, x.hi) for x in self.program.layout.slots]
+        if isinstance(s, I.Guard):
+            self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: {bail}")
+            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
+        elif isinstance(s, I.Assert):
+            self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: _R.fail({ai}, {ch}, {s.id})")
+            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
+        elif isinstance(s, I.Assign):
+            values, indexes = [], []
+            for (tslots, index), value in zip(s.targets, s.values, strict=True):
+                v = self.fresh("v")
+                self.emit(depth, f"{v} = {self.expr(value, cur, ai, ch)}")
+                lo, hi = slots[tslots[0]]
+                known = bounds(value, slots, chosen)
+                if known is None or known[0] < lo or known[1] > hi:
+                    wid = self.msg(s.what)
+                    self.emit(depth, f"if not {lo} <= {v} <= {hi}: _R.rng({v}, {lo}, {hi}, {wid}, {ai}, {ch})")
+                values.append(v)
+                if index is None:
+                    indexes.append(str(tslots[0]))
+                else:
+                    iv = self.fresh("i")
+                    self.emit(depth, f"{iv} = {self.slot_of(tslots, index, cur, ai, ch)}")
+                    indexes.append(iv)
+            if not writable:
+                t = self.fresh("t")
+                self.emit(depth, f"{t} = list({cur})")
+                cur, writable = t, True
+            for idx, v in zip(indexes, values, strict=True):
+                self.emit(depth, f"{cur}[{idx}] = {v}")
+            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
+        elif isinstance(s, I.If):
+            self.emit(depth, f"if {self.expr(s.cond, cur, ai, ch)}:")
+            self.branch(list(s.then) + rest, depth + 1, cur, writable, ai, ch, in_loop, chosen)
+            self.emit(depth, "else:")
+            self.branch(list(s.orelse) + rest, depth + 1, cur, writable, ai, ch, in_loop, chosen)
+        elif isinstance(s, I.Choice):
+            b = self.fresh("b")
+            ch2 = self.fresh("ch")
+            self.emit(depth, f"for {b} in range({len(s.branches)}):")
+            self.emit(depth + 1, f"{ch2} = {ch} + (({s.var}, {b}),)")
+            for j, branch in enumerate(s.branches):
+                self.emit(depth + 1, f"{'if' if j == 0 else 'elif'} {b} == {j}:")
+                self.branch(list(branch) + rest, depth + 2, cur, writable, ai, ch2, True, chosen)
+        elif isinstance(s, I.Pick):
+            ch2 = self.fresh("ch")
+            vals = ", ".join(repr(v) if isinstance(v, bool) else str(v) for v in s.values)
+            self.emit(depth, f"for c{s.var} in ({vals},):")
+            if s.where is not None:
+                self.emit(depth + 1, f"if not {self.expr(s.where, cur, ai, ch)}: continue")
+            self.emit(depth + 1, f"{ch2} = {ch} + (({s.var}, c{s.var}),)")
+            ints = [int(v) for v in s.values]
+            self.branch(list(s.body) + rest, depth + 1, cur, writable, ai, ch2, True,
+                        {**chosen, s.var: (min(ints), max(ints))})
+        else:
+            raise AssertionError(s)
+
+    def branch(self, stmts: list[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
+               in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:
+        """A block run on its own copy of the state, so sibling branches do not see its writes."""
+        if writable:
+            t = self.fresh("t")
+            self.emit(depth, f"{t} = {cur}[:]")
+            cur = t
+        self.block(stmts, depth, cur, writable, ai, ch, in_loop, chosen)
+
+    def action(self, a: I.Action) -> None:
+        self.emit(0, f"def _a{a.index}(s, out):")
+        body = list(a.body)
+        if a.pc_slot is not None and body and isinstance(body[0], I.Guard):
+            body = body[1:]  # the dispatch has matched the program counter already
+        self.block(body, 1, "s", False, a.index, "()", False, {})
+        self.emit(0, "")
+
+    def generate(self) -> str:
+        p = self.program
+        for a in p.actions:
+            self.action(a)
+        self.emit(0, "def successors(s):")
+        self.emit(1, "out = []")
+        by_pc: dict[int, dict[int, list[int]]] = {}
+        plain: list[int] = []
+        for a in p.actions:
+            if a.pc_slot is None:
+                plain.append(a.index)
+            else:
+                by_pc.setdefault(a.pc_slot, {}).setdefault(int(a.pc_value or 0), []).append(a.index)
+        for slot, cases in by_pc.items():
+            self.emit(1, f"pc = s[{slot}]")
+            for j, (value, idxs) in enumerate(sorted(cases.items())):
+                self.emit(1, f"{'if' if j == 0 else 'elif'} pc == {value}:")
+                for i in idxs:
+                    self.emit(2, f"_a{i}(s, out)")
+        for i in plain:
+            self.emit(1, f"_a{i}(s, out)")
+        self.emit(1, "return out")
+        self.emit(0, "")
+        self.emit(0, "def failed_invariant(s):")
+        for k, prop in enumerate(p.invariants):
+            self.emit(1, f"if not {self.expr(prop.expr, 's', -1, '()')}: return {k}")
+        self.emit(1, "return -1")
+        self.emit(0, "")
+        self.emit(0, "def reached(s):")
+        self.emit(1, "out = []")
+        for k, prop in enumerate(p.reachables):
+            self.emit(1, f"if {self.expr(prop.expr, 's', -1, '()')}: out.append({k})")
+        self.emit(1, "return out")
+        self.emit(0, "")
+        self.emit(0, "def is_terminal(s):")
+        for prop in p.terminals:
+            self.emit(1, f"if {self.expr(prop.expr, 's', -1, '()')}: return True")
+        if p.end_pcs:
+            cond = " and ".join(f"s[{slot}] == {v}" for slot, v in p.end_pcs)
+            self.emit(1, f"return {cond}")
+        else:
+            self.emit(1, "return False")
+        return "\n".join(self.lines) + "\n"
+
+
+class CompiledModel:
+    """A `Model` whose steps run as generated Python code."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.info = ModelInfo(program.layout, program.actions, program.invariants, program.reachables,
+                              program.asserts, program.choice_names)
+        gen = _Gen(program)
+        self.source = gen.generate()
+        namespace: dict[str, Any] = {"_R": _Runtime(gen.messages), "_T": tuple(gen.tables),
+                                     "__builtins__": {"list": list, "tuple": tuple, "range": range}}
+        code = compile(self.source, "<quiesce-check generated>", "exec")
+        exec(code, namespace)  # noqa: S102 - text built from IR with internal names only
+        self.successors = namespace["successors"]
+        self.failed_invariant = namespace["failed_invariant"]
+        self.reached = namespace["reached"]
+        self.is_terminal = namespace["is_terminal"]
+        self._initial = program.initial
+
+    def initial_states(self) -> Sequence[State]:
+        return self._initial
+
+    # The following are replaced per instance by the generated functions.
+    def successors(self, state: State) -> list[Successor]:  # type: ignore[empty-body]
+        ...
+
+    def failed_invariant(self, state: State) -> int:  # type: ignore[empty-body]
+        ...
+
+    def reached(self, state: State) -> list[int]:  # type: ignore[empty-body]
+        ...
+
+    def is_terminal(self, state: State) -> bool:  # type: ignore[empty-body]
+        ...
+
+
+def compile_program(program: Program) -> CompiledModel:
+    return CompiledModel(program)

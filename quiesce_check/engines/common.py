@@ -1,0 +1,69 @@
+"""Pieces every explicit engine shares: one step's outcome, trace assembly, limits.
+
+Takes a `Model`; gives `expand` (successors, or the counterexample a step
+produced), `trace_from_path`, and `Clock` for the time limit. Imports
+`compile.model` and `engines.result`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from quiesce_check.compile.layout import State
+from quiesce_check.compile.model import AssertFailure, Model, StepError, Successor
+from quiesce_check.engines.result import Step, Trace
+
+
+class Failure(Exception):
+    """A step from `state` ended the search: a failed assertion or a model error."""
+
+    def __init__(self, step: Step, kind: str, prop: str, message: str) -> None:
+        super().__init__(message)
+        self.step = step
+        self.kind = kind
+        self.prop = prop
+        self.message = message
+
+
+def expand(model: Model, state: State) -> list[Successor]:
+    """Successors of `state`; a failing step becomes `Failure`."""
+    try:
+        return model.successors(state)
+    except AssertFailure as e:
+        site = model.info.asserts[e.assert_id]
+        raise Failure(Step(e.action, e.choices), "assertion", f"assert {site.text}",
+                      f"assertion `{site.text}` at {site.span} does not hold") from None
+    except StepError as e:
+        raise Failure(Step(e.action, e.choices), "model-error", "model error", e.message) from None
+
+
+def check_state(model: Model, state: State) -> tuple[str, str, str] | None:
+    """(kind, property, message) when `state` violates an invariant or cannot be evaluated."""
+    try:
+        k = model.failed_invariant(state)
+    except StepError as e:
+        return ("model-error", "model error", f"evaluating an invariant: {e.message}")
+    if k >= 0:
+        inv = model.info.invariants[k]
+        return ("invariant", inv.name, f"invariant `{inv.name}` ({inv.span}) does not hold")
+    return None
+
+
+def trace_from_path(states: Sequence[State], steps: Sequence[Step], kind: str, prop: str,
+                    message: str) -> Trace:
+    return Trace(tuple(states), tuple(steps), kind, prop, message)
+
+
+class Clock:
+    """Wall time since the search began, and whether the time limit has passed."""
+
+    def __init__(self, limit: float | None) -> None:
+        self.start = time.perf_counter()
+        self.limit = limit
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def expired(self) -> bool:
+        return self.limit is not None and self.elapsed() > self.limit

@@ -1,0 +1,345 @@
+"""Stage 1 output: the abstract syntax tree of a QDL model.
+
+Takes nothing; gives frozen, slotted node classes. Every node carries a source
+`Span`, left out of equality so that parser tests can compare whole trees.
+Nodes hold no behaviour and are never mutated: analysis results live in side
+tables keyed by node identity (see `checker.py`). Imports nothing of the project
+but `errors.Span`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from quiesce_check.lang.errors import Span
+
+_NOSPAN = Span("<none>", 1, 1, 1, 1)
+
+
+def _span() -> Span:
+    return field(default=_NOSPAN, compare=False, repr=False)
+
+
+# --------------------------------------------------------------------- types
+
+
+@dataclass(frozen=True, slots=True)
+class BoolType:
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RangeType:
+    lo: Expr
+    hi: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    members: tuple[Name, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayType:
+    index: TypeExpr
+    elem: TypeExpr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordField:
+    name: str
+    type: TypeExpr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordType:
+    fields: tuple[RecordField, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class NamedType:
+    name: str
+    span: Span = _span()
+
+
+TypeExpr = BoolType | RangeType | EnumType | ArrayType | RecordType | NamedType
+
+
+# --------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class IntLit:
+    value: int
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class BoolLit:
+    value: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    base: Expr
+    index: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    base: Expr
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class At:
+    """`P@label` or `P[i]@label`: process P is about to run the labelled statement."""
+
+    process: Expr
+    label: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "-" | "not"
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # + - * / % == != < <= > >= and or =>
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class IfExpr:
+    cond: Expr
+    then: Expr
+    orelse: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Quant:
+    kind: str  # "forall" | "exists" | "count"
+    var: str
+    domain: Domain
+    body: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayLit:
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayComp:
+    """`[x in D: e]`: the array indexed by D whose element at x is e."""
+
+    var: str
+    domain: Domain
+    body: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLit:
+    fields: tuple[tuple[str, Expr], ...]
+    span: Span = _span()
+
+
+Expr = (
+    IntLit | BoolLit | Name | Index | Field | At | Unary | Binary | IfExpr | Quant | ArrayLit
+    | ArrayComp | RecordLit
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SetLit:
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+# A domain is what a bound variable ranges over: a type (a range, an enum, a
+# named type, bool) or an explicit set of values `{a, b, c}`.
+Domain = TypeExpr | SetLit
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    target: Expr
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Await:
+    cond: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Assert:
+    cond: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    cond: Expr
+    then: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class While:
+    cond: Expr
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class For:
+    var: str
+    domain: Domain
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Either:
+    branches: tuple[tuple[Stmt, ...], ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class With:
+    var: str
+    domain: Domain
+    where: Expr | None
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Atomic:
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Labeled:
+    label: str
+    stmt: Stmt
+    span: Span = _span()
+
+
+Stmt = Assign | Await | Assert | Skip | If | While | For | Either | With | Atomic | Labeled
+
+
+# -------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True, slots=True)
+class ParamDecl:
+    name: str
+    default: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ConstDecl:
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDecl:
+    name: str
+    type: TypeExpr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class VarDecl:
+    """`var x: T = e;` (one initial value), `var x: T in D;` (any value of D)."""
+
+    name: str
+    type: TypeExpr
+    init: Expr | None
+    init_domain: Domain | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessDecl:
+    name: str
+    index_var: str | None
+    index_domain: Domain | None
+    locals: tuple[VarDecl, ...]
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionParam:
+    name: str
+    domain: Domain
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDecl:
+    name: str
+    params: tuple[ActionParam, ...]
+    when: Expr | None
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDecl:
+    kind: str  # "invariant" | "reachable" | "terminal"
+    name: str
+    expr: Expr
+    span: Span = _span()
+
+
+Decl = ParamDecl | ConstDecl | TypeDecl | VarDecl | ProcessDecl | ActionDecl | PropertyDecl
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    decls: tuple[Decl, ...]
+    path: str = field(default="<input>", compare=False)
+    source: str = field(default="", compare=False, repr=False)

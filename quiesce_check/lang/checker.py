@@ -1,0 +1,949 @@
+"""Stage 2: the checked model. Names, constants, types, statement rules.
+
+Takes an `ast.Model` and parameter overrides; gives a `CheckedModel`: the AST
+untouched plus side tables (the type of every expression, what every name
+refers to, the values of every domain) and the declarations in resolved form.
+Passes run in a fixed order and collect every diagnostic; `check` raises
+`ModelError` with all of them if there are any. Imports only `lang.*`.
+
+Passes:
+  1. declare   every top-level name once (params, consts, types, enum members,
+               variables, processes, actions, properties)
+  2. evaluate  params (with overrides), consts and types, in declaration order
+  3. variables their types and initial values
+  4. processes locals, statements, labels, control positions
+  5. actions   parameters, guards, bodies
+  6. properties invariants, reachability goals, terminal predicates
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from quiesce_check.lang import ast as A
+from quiesce_check.lang.errors import Diagnostic, ModelError, Span, nearest
+from quiesce_check.lang.positions import ProcPositions, build_positions
+from quiesce_check.lang.types import (
+    BOOL,
+    INT,
+    Scalar,
+    TArray,
+    TBool,
+    TEnum,
+    TInt,
+    TProc,
+    TRecord,
+    Type,
+    Value,
+    all_values,
+    comparable,
+    compatible,
+    is_finite_scalar,
+    scalar_values,
+    size,
+)
+
+# A type with more values than this cannot be a domain or a `for` range.
+MAX_DOMAIN = 1 << 16
+# A single variable with more values than this is refused (its slots would not fit a state).
+MAX_SLOTS_PER_VAR = 1 << 14
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(eq=False)
+class VarInfo:
+    name: str
+    type: Type
+    decl: A.VarDecl
+    owner: ProcInfo | None = None
+    init_values: tuple[Value, ...] = ()
+
+
+@dataclass(eq=False)
+class ProcInfo:
+    name: str
+    decl: A.ProcessDecl
+    index_type: Scalar | None
+    index_values: tuple[Value, ...]  # () for a process with one instance
+    locals: dict[str, VarInfo] = field(default_factory=dict)
+    positions: ProcPositions = field(default_factory=ProcPositions)
+
+    @property
+    def instances(self) -> tuple[Value | None, ...]:
+        return self.index_values if self.index_type is not None else (None,)
+
+
+@dataclass(eq=False)
+class ActionInfo:
+    name: str
+    decl: A.ActionDecl
+    params: tuple[tuple[str, Scalar, tuple[Value, ...]], ...]
+
+
+@dataclass(frozen=True)
+class RConst:
+    value: Value
+    type: Type
+
+
+@dataclass(frozen=True)
+class RVar:
+    var: VarInfo
+
+
+@dataclass(frozen=True)
+class RBound:
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True)
+class RProc:
+    proc: ProcInfo
+
+
+Ref = RConst | RVar | RBound | RProc
+
+
+@dataclass(eq=False)
+class CheckedModel:
+    ast: A.Model
+    params: dict[str, Value]
+    consts: dict[str, tuple[Value, Type]]
+    type_names: dict[str, Type]
+    globals: list[VarInfo]
+    processes: list[ProcInfo]
+    actions: list[ActionInfo]
+    invariants: list[A.PropertyDecl]
+    reachables: list[A.PropertyDecl]
+    terminals: list[A.PropertyDecl]
+    types: dict[int, Type]          # id(expr) -> type
+    refs: dict[int, Ref]            # id(Name) -> what it names
+    proc_fields: dict[int, VarInfo]  # id(Field on a process) -> that process's local
+    domains: dict[int, tuple[Type, tuple[Value, ...]]]  # id(domain) -> element type, values
+
+    def type_of(self, e: A.Expr) -> Type:
+        return self.types[id(e)]
+
+
+class _NotConst(Exception):
+    def __init__(self, span: Span, why: str) -> None:
+        self.span = span
+        self.why = why
+
+
+# ------------------------------------------------------------------ checker
+
+
+@dataclass
+class _Scope:
+    bound: dict[str, Type]
+    proc: ProcInfo | None
+    consts: dict[str, Value] = field(default_factory=dict)  # bound names with known values
+
+
+class Checker:
+    def __init__(self, model: A.Model, overrides: dict[str, Value]) -> None:
+        self.model = model
+        self.overrides = overrides
+        self.diags: list[Diagnostic] = []
+        self.declared: dict[str, Span] = {}
+        self.decl_kind: dict[str, str] = {}
+        self.params: dict[str, Value] = {}
+        self.consts: dict[str, tuple[Value, Type]] = {}
+        self.type_names: dict[str, Type] = {}
+        self.globals: dict[str, VarInfo] = {}
+        self.procs: dict[str, ProcInfo] = {}
+        self.actions: list[ActionInfo] = []
+        self.props: dict[str, list[A.PropertyDecl]] = {"invariant": [], "reachable": [], "terminal": []}
+        self.types: dict[int, Type] = {}
+        self.refs: dict[int, Ref] = {}
+        self.proc_fields: dict[int, VarInfo] = {}
+        self.domains: dict[int, tuple[Type, tuple[Value, ...]]] = {}
+
+    # diagnostics ---------------------------------------------------------
+    def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
+              related: tuple[tuple[str, Span], ...] = ()) -> None:
+        self.diags.append(Diagnostic(code, message, span, hint, related))
+
+    # pass 1 ---------------------------------------------------------------
+    def declare(self, name: str, span: Span, kind: str) -> bool:
+        if name in self.declared:
+            self.error("E010", f"`{name}` is declared twice", span,
+                       related=(("first declared", self.declared[name]),))
+            return False
+        self.declared[name] = span
+        self.decl_kind[name] = kind
+        return True
+
+    def pass_declare(self) -> None:
+        for d in self.model.decls:
+            if isinstance(d, A.ParamDecl):
+                self.declare(d.name, d.span, "param")
+            elif isinstance(d, A.ConstDecl):
+                self.declare(d.name, d.span, "const")
+            elif isinstance(d, A.TypeDecl):
+                self.declare(d.name, d.span, "type")
+            elif isinstance(d, A.VarDecl):
+                self.declare(d.name, d.span, "var")
+            elif isinstance(d, A.ProcessDecl):
+                self.declare(d.name, d.span, "process")
+            elif isinstance(d, A.ActionDecl):
+                self.declare(d.name, d.span, "action")
+            elif isinstance(d, A.PropertyDecl):
+                self.declare(d.name, d.span, d.kind)
+        for name in self.overrides:
+            params = [d.name for d in self.model.decls if isinstance(d, A.ParamDecl)]
+            if name not in params:
+                self.error("E040", f"--param {name}: the model declares no parameter `{name}`", None,
+                           nearest(name, params) or (
+                               "the model's parameters are " + ", ".join(params) if params
+                               else "the model declares no parameters"))
+
+    # pass 2: constants ----------------------------------------------------
+    def const_eval(self, e: A.Expr, bound: dict[str, Value] | None = None) -> Value:
+        """Evaluate an expression that may use only params, consts and bound names."""
+        b = bound or {}
+        if isinstance(e, A.IntLit):
+            return e.value
+        if isinstance(e, A.BoolLit):
+            return e.value
+        if isinstance(e, A.Name):
+            if e.name in b:
+                return b[e.name]
+            if e.name in self.consts:
+                return self.consts[e.name][0]
+            raise _NotConst(e.span, f"`{e.name}` is not a constant")
+        if isinstance(e, A.Unary):
+            v = self.const_eval(e.operand, b)
+            return (not v) if e.op == "not" else -int(v)
+        if isinstance(e, A.Binary):
+            x = self.const_eval(e.left, b)
+            if e.op == "and" and not x:
+                return False
+            if e.op == "or" and x:
+                return True
+            if e.op == "=>" and not x:
+                return True
+            y = self.const_eval(e.right, b)
+            return _apply(e.op, x, y, e.span)
+        if isinstance(e, A.IfExpr):
+            return self.const_eval(e.then if self.const_eval(e.cond, b) else e.orelse, b)
+        if isinstance(e, A.ArrayLit):
+            return tuple(self.const_eval(x, b) for x in e.items)
+        if isinstance(e, A.RecordLit):
+            return tuple(self.const_eval(x, b) for _, x in e.fields)
+        if isinstance(e, A.ArrayComp):
+            _, values = self.domains[id(e.domain)]
+            return tuple(self.const_eval(e.body, {**b, e.var: v}) for v in values)
+        if isinstance(e, A.Quant):
+            _, values = self.domains[id(e.domain)]
+            results = [bool(self.const_eval(e.body, {**b, e.var: v})) for v in values]
+            if e.kind == "forall":
+                return all(results)
+            if e.kind == "exists":
+                return any(results)
+            return sum(results)
+        if isinstance(e, A.Index):
+            base = self.const_eval(e.base, b)
+            idx = self.const_eval(e.index, b)
+            bt = self.types.get(id(e.base))
+            if isinstance(bt, TArray) and isinstance(base, tuple):
+                from quiesce_check.lang.types import index_position
+                p = index_position(bt.index, idx)
+                if 0 <= p < len(base):
+                    return base[p]
+            raise _NotConst(e.span, "index out of range")
+        if isinstance(e, A.Field):
+            base = self.const_eval(e.base, b)
+            bt = self.types.get(id(e.base))
+            if isinstance(bt, TRecord) and isinstance(base, tuple):
+                names = [n for n, _ in bt.fields]
+                return base[names.index(e.name)]
+        raise _NotConst(e.span, "this expression is not constant")
+
+    def eval_constant(self, e: A.Expr, what: str, scope: _Scope | None = None) -> tuple[Value, Type] | None:
+        t = self.expr_type(e, scope or _Scope({}, None))
+        if t is None:
+            return None
+        try:
+            return self.const_eval(e, scope.consts if scope else None), t
+        except _NotConst as exc:
+            self.error("E023", f"{what} must be constant: {exc.why}", exc.span)
+            return None
+
+    def resolve_type(self, t: A.TypeExpr) -> Type | None:
+        if isinstance(t, A.BoolType):
+            return BOOL
+        if isinstance(t, A.NamedType):
+            if t.name in self.type_names:
+                return self.type_names[t.name]
+            kind = self.decl_kind.get(t.name)
+            if kind is not None:
+                self.error("E012", f"`{t.name}` is a {kind}, not a type", t.span)
+            else:
+                self.error("E011", f"unknown type `{t.name}`", t.span,
+                           nearest(t.name, list(self.type_names) + ["bool"]))
+            return None
+        if isinstance(t, A.RangeType):
+            lo = self.eval_constant(t.lo, "a range bound")
+            hi = self.eval_constant(t.hi, "a range bound")
+            if lo is None or hi is None:
+                return None
+            if not isinstance(lo[1], TInt) or not isinstance(hi[1], TInt):
+                self.error("E020", "range bounds must be integers", t.span)
+                return None
+            if int(lo[0]) > int(hi[0]):
+                self.error("E024", f"empty range {lo[0]}..{hi[0]}", t.span,
+                           "the lower bound must not exceed the upper bound")
+                return None
+            return TInt(int(lo[0]), int(hi[0]))
+        if isinstance(t, A.EnumType):
+            names = tuple(m.name for m in t.members)
+            enum = TEnum("enum{" + ",".join(names) + "}", names)
+            for i, m in enumerate(t.members):
+                if self.declare(m.name, m.span, "enum member"):
+                    self.consts[m.name] = (i, enum)
+            return enum
+        if isinstance(t, A.ArrayType):
+            index = self.resolve_type(t.index)
+            elem = self.resolve_type(t.elem)
+            if index is None or elem is None:
+                return None
+            if not is_finite_scalar(index):
+                self.error("E020", f"an array index must be bool, a range or an enum, not {index}", t.index.span)
+                return None
+            arr = TArray(index, elem)  # type: ignore[arg-type]
+            if size(index) * _slots(elem) > MAX_SLOTS_PER_VAR:
+                self.error("E024", f"array type with {size(index) * _slots(elem)} elements is too large",
+                           t.span, f"at most {MAX_SLOTS_PER_VAR} scalar elements per variable")
+                return None
+            return arr
+        if isinstance(t, A.RecordType):
+            fields: list[tuple[str, Type]] = []
+            seen: dict[str, Span] = {}
+            for f in t.fields:
+                if f.name in seen:
+                    self.error("E010", f"field `{f.name}` is declared twice", f.span,
+                               related=(("first declared", seen[f.name]),))
+                    continue
+                seen[f.name] = f.span
+                ft = self.resolve_type(f.type)
+                if ft is None:
+                    return None
+                fields.append((f.name, ft))
+            return TRecord(tuple(fields))
+        raise AssertionError(t)
+
+    def resolve_domain(self, d: A.Domain, scope: _Scope) -> tuple[Type, tuple[Value, ...]] | None:
+        if isinstance(d, A.SetLit):
+            if not d.items:
+                self.error("E024", "an empty set", d.span, "a choice needs at least one value")
+                return None
+            values: list[Value] = []
+            elem: Type | None = None
+            for item in d.items:
+                r = self.eval_constant(item, "a set element", scope)
+                if r is None:
+                    return None
+                v, t = r
+                if elem is None:
+                    elem = t
+                elif not comparable(elem, t):
+                    self.error("E020", f"set elements of different types: {elem} and {t}", item.span)
+                    return None
+                if v not in values:
+                    values.append(v)
+            assert elem is not None
+            if isinstance(elem, TInt):
+                elem = TInt(min(int(v) for v in values), max(int(v) for v in values))
+            result = (elem, tuple(values))
+        else:
+            t = self.resolve_type(d)
+            if t is None:
+                return None
+            if not is_finite_scalar(t):
+                self.error("E020", f"a domain must be bool, a range, an enum or a set, not {t}", d.span)
+                return None
+            if size(t) > MAX_DOMAIN:
+                self.error("E024", f"domain with {size(t)} values is too large to enumerate", d.span)
+                return None
+            result = (t, scalar_values(t))  # type: ignore[arg-type]
+        self.domains[id(d)] = result
+        return result
+
+    def pass_constants(self) -> None:
+        for d in self.model.decls:
+            if isinstance(d, A.ParamDecl):
+                r = self.eval_constant(d.default, f"the default of parameter `{d.name}`")
+                if r is None:
+                    continue
+                v, t = r
+                if d.name in self.overrides:
+                    ov = self.overrides[d.name]
+                    if isinstance(t, TBool) != isinstance(ov, bool) or not isinstance(t, TBool | TInt):
+                        self.error("E040", f"--param {d.name}={_show(ov)}: `{d.name}` is of type "
+                                   f"{'bool' if isinstance(t, TBool) else 'int'}", d.span)
+                        continue
+                    v = ov
+                if not isinstance(t, TBool | TInt):
+                    self.error("E020", "a parameter must be an integer or a boolean", d.default.span)
+                    continue
+                self.params[d.name] = v
+                self.consts[d.name] = (v, BOOL if isinstance(t, TBool) else INT)
+            elif isinstance(d, A.ConstDecl):
+                r = self.eval_constant(d.value, f"constant `{d.name}`")
+                if r is not None:
+                    self.consts[d.name] = r
+            elif isinstance(d, A.TypeDecl):
+                t = self.resolve_type(d.type)
+                if t is not None:
+                    self.type_names[d.name] = t
+
+    # pass 3: variables ----------------------------------------------------
+    def var_info(self, d: A.VarDecl, owner: ProcInfo | None, scope: _Scope) -> VarInfo | None:
+        t = self.resolve_type(d.type)
+        if t is None:
+            return None
+        info = VarInfo(d.name, t, d, owner)
+        if d.init is not None:
+            r = self.eval_constant(d.init, f"the initial value of `{d.name}`", scope)
+            if r is None:
+                return info
+            v, vt = r
+            if not compatible(t, vt):
+                self.error("E021", f"`{d.name}` is {t} but its initial value is {vt}", d.init.span)
+                return info
+            if not _fits(t, v):
+                self.error("E021", f"initial value {_show(v)} is outside {t}", d.init.span)
+                return info
+            info.init_values = (_normalise(t, v),)
+        elif isinstance(d.init_domain, A.SetLit):
+            r2 = self.resolve_domain(d.init_domain, scope)
+            if r2 is None:
+                return info
+            et, values = r2
+            if not compatible(t, et) or not all(_fits(t, v) for v in values):
+                self.error("E021", f"initial values of `{d.name}` must be of type {t}", d.init_domain.span)
+                return info
+            info.init_values = tuple(_normalise(t, v) for v in values)
+        elif d.init_domain is not None:
+            dt = t if d.init_domain is d.type else self.resolve_type(d.init_domain)
+            if dt is None:
+                return info
+            if not compatible(t, dt):
+                self.error("E021", f"`{d.name}` is {t} but its initial domain is {dt}", d.init_domain.span)
+                return info
+            n = size(dt)
+            if n > MAX_DOMAIN:
+                self.error("E024", f"{n} initial values for `{d.name}` are too many to enumerate", d.init_domain.span)
+                return info
+            values = tuple(_normalise(t, v) for v in all_values(dt))
+            bad = [v for v in values if not _fits(t, v)]
+            if bad:
+                self.error("E021", f"initial value {_show(bad[0])} is outside {t}", d.init_domain.span)
+                return info
+            info.init_values = values
+        else:
+            self.error("E021", f"`{d.name}` has no initial value", d.span,
+                       "write `= value`, `in {a, b}` for a choice, or `= any` for any value of its type")
+        return info
+
+    def pass_variables(self) -> None:
+        for d in self.model.decls:
+            if isinstance(d, A.VarDecl):
+                info = self.var_info(d, None, _Scope({}, None))
+                if info is not None:
+                    self.globals[d.name] = info
+
+    # expressions ----------------------------------------------------------
+    def expr_type(self, e: A.Expr, scope: _Scope) -> Type | None:
+        t = self._expr_type(e, scope)
+        if t is not None:
+            self.types[id(e)] = t
+        return t
+
+    def _expect(self, e: A.Expr, scope: _Scope, want: str) -> Type | None:
+        t = self.expr_type(e, scope)
+        if t is None:
+            return None
+        ok = isinstance(t, TBool) if want == "bool" else isinstance(t, TInt)
+        if not ok:
+            self.error("E020", f"expected {'a boolean' if want == 'bool' else 'an integer'}, found {t}", e.span)
+            return None
+        return t
+
+    def _expr_type(self, e: A.Expr, scope: _Scope) -> Type | None:
+        if isinstance(e, A.IntLit):
+            return INT
+        if isinstance(e, A.BoolLit):
+            return BOOL
+        if isinstance(e, A.Name):
+            return self.name_type(e, scope)
+        if isinstance(e, A.Unary):
+            return self._expect(e.operand, scope, "bool" if e.op == "not" else "int") and (
+                BOOL if e.op == "not" else INT)
+        if isinstance(e, A.Binary):
+            if e.op in ("and", "or", "=>"):
+                a = self._expect(e.left, scope, "bool")
+                b = self._expect(e.right, scope, "bool")
+                return BOOL if a and b else None
+            if e.op in ("+", "-", "*", "/", "%", "<", "<=", ">", ">="):
+                a = self._expect(e.left, scope, "int")
+                b = self._expect(e.right, scope, "int")
+                if not (a and b):
+                    return None
+                return BOOL if e.op in ("<", "<=", ">", ">=") else INT
+            a2 = self.expr_type(e.left, scope)
+            b2 = self.expr_type(e.right, scope)
+            if a2 is None or b2 is None:
+                return None
+            if isinstance(a2, TProc) or isinstance(b2, TProc) or not comparable(a2, b2):
+                self.error("E020", f"cannot compare {a2} with {b2}", e.span)
+                return None
+            return BOOL
+        if isinstance(e, A.IfExpr):
+            c = self._expect(e.cond, scope, "bool")
+            a3 = self.expr_type(e.then, scope)
+            b3 = self.expr_type(e.orelse, scope)
+            if c is None or a3 is None or b3 is None:
+                return None
+            if isinstance(a3, TInt) and isinstance(b3, TInt):
+                return INT
+            if not comparable(a3, b3):
+                self.error("E020", f"the branches have different types: {a3} and {b3}", e.span)
+                return None
+            return a3
+        if isinstance(e, A.Quant):
+            r = self.resolve_domain(e.domain, scope)
+            if r is None or not self.bind_ok(e.var, e.span, scope):
+                return None
+            inner = _Scope({**scope.bound, e.var: r[0]}, scope.proc, scope.consts)
+            if self._expect(e.body, inner, "bool") is None:
+                return None
+            return INT if e.kind == "count" else BOOL
+        if isinstance(e, A.ArrayComp):
+            r = self.resolve_domain(e.domain, scope)
+            if r is None or not self.bind_ok(e.var, e.span, scope):
+                return None
+            if not isinstance(e.domain, A.SetLit) and not is_finite_scalar(r[0]):
+                return None
+            if isinstance(e.domain, A.SetLit):
+                self.error("E020", "an array is indexed by a type, not a set", e.domain.span)
+                return None
+            inner = _Scope({**scope.bound, e.var: r[0]}, scope.proc, scope.consts)
+            et = self.expr_type(e.body, inner)
+            return None if et is None else TArray(r[0], et)  # type: ignore[arg-type]
+        if isinstance(e, A.ArrayLit):
+            if not e.items:
+                self.error("E025", "an empty array literal", e.span)
+                return None
+            ts = [self.expr_type(x, scope) for x in e.items]
+            if any(t is None for t in ts):
+                return None
+            first = ts[0]
+            assert first is not None
+            for x, t in zip(e.items, ts, strict=True):
+                assert t is not None
+                if not comparable(first, t):
+                    self.error("E020", f"array elements of different types: {first} and {t}", x.span)
+                    return None
+            return TArray(TInt(0, len(e.items) - 1), INT if isinstance(first, TInt) else first)
+        if isinstance(e, A.RecordLit):
+            fields: list[tuple[str, Type]] = []
+            for name, x in e.fields:
+                if name in [n for n, _ in fields]:
+                    self.error("E026", f"field `{name}` given twice", x.span)
+                    return None
+                t = self.expr_type(x, scope)
+                if t is None:
+                    return None
+                fields.append((name, t))
+            return TRecord(tuple(fields))
+        if isinstance(e, A.Index):
+            bt = self.expr_type(e.base, scope)
+            if bt is None:
+                return None
+            if isinstance(bt, TProc):
+                if not bt.indexed:
+                    self.error("E020", f"process `{bt.name}` has one instance and takes no index", e.span)
+                    return None
+                proc = self.procs[bt.name]
+                assert proc.index_type is not None
+                it = self.expr_type(e.index, scope)
+                if it is None:
+                    return None
+                if not compatible(proc.index_type, it):
+                    self.error("E020", f"process `{bt.name}` is indexed by {proc.index_type}, not {it}", e.index.span)
+                    return None
+                return TProc(bt.name, False)
+            if not isinstance(bt, TArray):
+                self.error("E020", f"cannot index a value of type {bt}", e.span)
+                return None
+            it = self.expr_type(e.index, scope)
+            if it is None:
+                return None
+            if not compatible(bt.index, it):
+                self.error("E020", f"the index must be {bt.index}, found {it}", e.index.span)
+                return None
+            return bt.elem
+        if isinstance(e, A.Field):
+            bt = self.expr_type(e.base, scope)
+            if bt is None:
+                return None
+            if isinstance(bt, TProc):
+                proc = self.procs[bt.name]
+                if bt.indexed:
+                    self.error("E020", f"process `{bt.name}` is indexed: write `{bt.name}[i].{e.name}`", e.span)
+                    return None
+                var = proc.locals.get(e.name)
+                if var is None:
+                    self.error("E011", f"process `{bt.name}` has no variable `{e.name}`", e.span,
+                               nearest(e.name, proc.locals))
+                    return None
+                self.proc_fields[id(e)] = var
+                return var.type
+            if not isinstance(bt, TRecord):
+                self.error("E020", f"a value of type {bt} has no fields", e.span)
+                return None
+            ft = bt.field(e.name)
+            if ft is None:
+                self.error("E011", f"no field `{e.name}` in {bt}", e.span, nearest(e.name, [n for n, _ in bt.fields]))
+                return None
+            return ft
+        if isinstance(e, A.At):
+            pt = self.expr_type(e.process, scope)
+            if pt is None:
+                return None
+            if not isinstance(pt, TProc):
+                self.error("E020", f"`@` applies to a process, not to a value of type {pt}", e.process.span)
+                return None
+            if pt.indexed:
+                self.error("E020", f"process `{pt.name}` is indexed: write `{pt.name}[i]@{e.label}`", e.span)
+                return None
+            proc = self.procs[pt.name]
+            if e.label not in proc.positions.labels:
+                self.error("E032", f"process `{pt.name}` has no label `{e.label}`", e.span,
+                           nearest(e.label, proc.positions.labels))
+                return None
+            return BOOL
+        raise AssertionError(e)
+
+    def name_type(self, e: A.Name, scope: _Scope) -> Type | None:
+        n = e.name
+        if n in scope.bound:
+            self.refs[id(e)] = RBound(n, scope.bound[n])
+            return scope.bound[n]
+        if scope.proc is not None and n in scope.proc.locals:
+            var = scope.proc.locals[n]
+            self.refs[id(e)] = RVar(var)
+            return var.type
+        if n in self.consts:
+            v, t = self.consts[n]
+            self.refs[id(e)] = RConst(v, t)
+            return t
+        if n in self.globals:
+            self.refs[id(e)] = RVar(self.globals[n])
+            return self.globals[n].type
+        if n in self.procs:
+            p = self.procs[n]
+            self.refs[id(e)] = RProc(p)
+            return TProc(n, p.index_type is not None)
+        kind = self.decl_kind.get(n)
+        if kind is not None:
+            if kind in ("var", "const", "param", "process"):
+                return None  # declared, but its own declaration failed and was reported
+            self.error("E012", f"`{n}` is a {kind}, not a value", e.span)
+            return None
+        candidates = list(scope.bound) + list(self.consts) + list(self.globals) + list(self.procs)
+        if scope.proc is not None:
+            candidates += list(scope.proc.locals)
+        self.error("E011", f"unknown name `{n}`", e.span, nearest(n, candidates))
+        return None
+
+    def bind_ok(self, name: str, span: Span, scope: _Scope) -> bool:
+        if name in self.declared or name in scope.bound or (scope.proc and name in scope.proc.locals):
+            where = self.declared.get(name)
+            self.error("E010", f"`{name}` is already declared; a bound name must be new", span,
+                       related=(("declared", where),) if where else ())
+            return False
+        return True
+
+    # statements -----------------------------------------------------------
+    def check_block(self, stmts: Sequence[A.Stmt], scope: _Scope, atomic: bool) -> None:
+        for s in stmts:
+            self.check_stmt(s, scope, atomic)
+
+    def check_stmt(self, s: A.Stmt, scope: _Scope, atomic: bool) -> None:
+        if isinstance(s, A.Assign):
+            self.check_assign(s, scope)
+        elif isinstance(s, A.Await | A.Assert):
+            self._expect(s.cond, scope, "bool")
+        elif isinstance(s, A.Skip):
+            pass
+        elif isinstance(s, A.If):
+            self._expect(s.cond, scope, "bool")
+            self.check_block(s.then, scope, atomic)
+            self.check_block(s.orelse, scope, atomic)
+        elif isinstance(s, A.While):
+            if atomic:
+                self.error("E030", "`while` may not stand inside one step (`atomic`, `with`, or an action)",
+                           s.span, "use a bounded `for` loop, or move the loop out of the atomic block")
+            self._expect(s.cond, scope, "bool")
+            self.check_block(s.body, scope, atomic)
+        elif isinstance(s, A.For):
+            # a `for` outside one step was resolved when positions were laid out
+            r = self.domains.get(id(s.domain))
+            if r is None and atomic:
+                r = self.resolve_domain(s.domain, scope)
+            if r is None or not self.bind_ok(s.var, s.span, scope):
+                return
+            self.check_block(s.body, self.bind(scope, s.var, r[0]), atomic)
+        elif isinstance(s, A.Either):
+            for b in s.branches:
+                self.check_block(b, scope, atomic)
+        elif isinstance(s, A.With):
+            r = self.resolve_domain(s.domain, scope)
+            if r is None or not self.bind_ok(s.var, s.span, scope):
+                return
+            inner = self.bind(scope, s.var, r[0])
+            if s.where is not None:
+                self._expect(s.where, inner, "bool")
+            self.check_block(s.body, inner, True)
+        elif isinstance(s, A.Atomic):
+            self.check_block(s.body, scope, True)
+        elif isinstance(s, A.Labeled):
+            if atomic:
+                self.error("E030", "a label inside one step names no position", s.span,
+                           "put the label on the `atomic` or `with` statement itself")
+            self.check_stmt(s.stmt, scope, atomic)
+        else:
+            raise AssertionError(s)
+
+    def bind(self, scope: _Scope, name: str, t: Type) -> _Scope:
+        return _Scope({**scope.bound, name: t}, scope.proc, scope.consts)
+
+    def check_assign(self, s: A.Assign, scope: _Scope) -> None:
+        root = s.target
+        while isinstance(root, A.Index | A.Field):
+            root = root.base
+        assert isinstance(root, A.Name)
+        tt = self.expr_type(s.target, scope)
+        ref = self.refs.get(id(root))
+        if isinstance(ref, RBound | RConst):
+            self.error("E033", f"`{root.name}` is a constant or a bound name; it cannot be assigned", root.span)
+            return
+        if isinstance(ref, RProc) or id(s.target) in self.proc_fields or any(
+                id(x) in self.proc_fields for x in _subexprs(s.target)):
+            self.error("E022", "a process can assign only its own variables and global ones", s.target.span)
+            return
+        vt = self.expr_type(s.value, scope)
+        if tt is None or vt is None:
+            return
+        if not compatible(tt, vt):
+            self.error("E021", f"cannot assign a value of type {vt} to a target of type {tt}", s.value.span)
+
+    # pass 4: processes ----------------------------------------------------
+    def pass_processes(self) -> None:
+        decls = [d for d in self.model.decls if isinstance(d, A.ProcessDecl)]
+        for d in decls:
+            index_type: Scalar | None = None
+            index_values: tuple[Value, ...] = ()
+            if d.index_domain is not None:
+                r = self.resolve_domain(d.index_domain, _Scope({}, None))
+                if r is None:
+                    continue
+                index_type, index_values = r[0], r[1]  # type: ignore[assignment]
+            self.procs[d.name] = ProcInfo(d.name, d, index_type, index_values)
+        for d in decls:
+            proc = self.procs.get(d.name)
+            if proc is None:
+                continue
+            base = _Scope({}, proc)
+            if d.index_var is not None:
+                assert proc.index_type is not None
+                if self.bind_ok(d.index_var, d.span, base):
+                    base = self.bind(base, d.index_var, proc.index_type)
+            for v in d.locals:
+                if v.name in self.declared or v.name in proc.locals or v.name in base.bound:
+                    where = self.declared.get(v.name) or (proc.locals[v.name].decl.span if v.name in proc.locals else d.span)
+                    self.error("E010", f"`{v.name}` is already declared", v.span, related=(("declared", where),))
+                    continue
+                info = self.var_info(v, proc, base)
+                if info is not None:
+                    proc.locals[v.name] = info
+            self.collect_labels(d.body, {})
+            proc.positions = build_positions(d.body, lambda dom: self.domains.get(id(dom), (None, ()))[1])
+        for d in decls:
+            proc = self.procs.get(d.name)
+            if proc is None:
+                continue
+            base = _Scope({}, proc)
+            if d.index_var is not None and proc.index_type is not None:
+                base = self.bind(base, d.index_var, proc.index_type)
+            self.check_block(d.body, base, False)
+
+    def collect_labels(self, stmts: Sequence[A.Stmt], seen: dict[str, Span]) -> None:
+        for s in stmts:
+            if isinstance(s, A.Labeled):
+                if s.label in seen:
+                    self.error("E032", f"label `{s.label}` is declared twice in this process", s.span,
+                               related=(("first declared", seen[s.label]),))
+                seen[s.label] = s.span
+                self.collect_labels([s.stmt], seen)
+            elif isinstance(s, A.If):
+                self.collect_labels(s.then, seen)
+                self.collect_labels(s.orelse, seen)
+            elif isinstance(s, A.While):
+                self.collect_labels(s.body, seen)
+            elif isinstance(s, A.For):
+                # resolve the domain now: positions unroll the loop over its values
+                if id(s.domain) not in self.domains:
+                    self.resolve_domain(s.domain, _Scope({}, None))
+                self.collect_labels(s.body, seen)
+            elif isinstance(s, A.Either):
+                for b in s.branches:
+                    self.collect_labels(b, seen)
+
+    # pass 5: actions ------------------------------------------------------
+    def pass_actions(self) -> None:
+        for d in self.model.decls:
+            if not isinstance(d, A.ActionDecl):
+                continue
+            scope = _Scope({}, None)
+            params: list[tuple[str, Scalar, tuple[Value, ...]]] = []
+            ok = True
+            for p in d.params:
+                r = self.resolve_domain(p.domain, scope)
+                if r is None or not self.bind_ok(p.name, p.span, scope):
+                    ok = False
+                    continue
+                params.append((p.name, r[0], r[1]))  # type: ignore[arg-type]
+                scope = self.bind(scope, p.name, r[0])
+            if d.when is not None:
+                self._expect(d.when, scope, "bool")
+            self.check_block(d.body, scope, True)
+            if ok:
+                self.actions.append(ActionInfo(d.name, d, tuple(params)))
+
+    # pass 6: properties ---------------------------------------------------
+    def pass_properties(self) -> None:
+        for d in self.model.decls:
+            if isinstance(d, A.PropertyDecl):
+                if self._expect(d.expr, _Scope({}, None), "bool") is not None:
+                    self.props[d.kind].append(d)
+
+    def run(self) -> CheckedModel:
+        self.pass_declare()
+        self.pass_constants()
+        self.pass_variables()
+        self.pass_processes()
+        self.pass_actions()
+        self.pass_properties()
+        if not self.diags and not self.procs and not self.actions:
+            self.error("E041", "the model has no process and no action: nothing can happen",
+                       Span(self.model.path, 1, 1, 1, 2), "declare a `process` or an `action`")
+        if self.diags:
+            raise ModelError(self.diags)
+        return CheckedModel(
+            ast=self.model, params=self.params, consts=self.consts, type_names=self.type_names,
+            globals=list(self.globals.values()), processes=list(self.procs.values()),
+            actions=self.actions, invariants=self.props["invariant"],
+            reachables=self.props["reachable"], terminals=self.props["terminal"],
+            types=self.types, refs=self.refs, proc_fields=self.proc_fields, domains=self.domains)
+
+
+def check(model: A.Model, overrides: dict[str, Value] | None = None) -> CheckedModel:
+    """Run every pass; raise `ModelError` with all diagnostics, or return the checked model."""
+    return Checker(model, dict(overrides or {})).run()
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _apply(op: str, x: Any, y: Any, span: Span) -> Value:
+    if op in ("/", "%") and y == 0:
+        raise _NotConst(span, "division by zero")
+    return apply_binary(op, x, y)
+
+
+def apply_binary(op: str, x: Any, y: Any) -> Value:
+    """The meaning of every binary operator; division rounds toward minus infinity."""
+    if op == "+":
+        return x + y
+    if op == "-":
+        return x - y
+    if op == "*":
+        return x * y
+    if op == "/":
+        return x // y
+    if op == "%":
+        return x % y
+    if op == "==":
+        return x == y
+    if op == "!=":
+        return x != y
+    if op == "<":
+        return x < y
+    if op == "<=":
+        return x <= y
+    if op == ">":
+        return x > y
+    if op == ">=":
+        return x >= y
+    if op == "and":
+        return bool(x and y)
+    if op == "or":
+        return bool(x or y)
+    if op == "=>":
+        return bool((not x) or y)
+    raise AssertionError(op)
+
+
+def _slots(t: Type) -> int:
+    if isinstance(t, TArray):
+        return size(t.index) * _slots(t.elem)
+    if isinstance(t, TRecord):
+        return sum(_slots(ft) for _, ft in t.fields)
+    return 1
+
+
+def _fits(t: Type, v: Value) -> bool:
+    if isinstance(t, TInt):
+        return isinstance(v, int) and not isinstance(v, bool) and t.lo is not None and t.lo <= v <= (t.hi or 0)
+    if isinstance(t, TArray):
+        return isinstance(v, tuple) and all(_fits(t.elem, x) for x in v)
+    if isinstance(t, TRecord):
+        return isinstance(v, tuple) and all(_fits(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))
+    return True
+
+
+def _normalise(t: Type, v: Value) -> Value:
+    if isinstance(t, TBool):
+        return bool(v)
+    if isinstance(t, TArray):
+        assert isinstance(v, tuple)
+        return tuple(_normalise(t.elem, x) for x in v)
+    if isinstance(t, TRecord):
+        assert isinstance(v, tuple)
+        return tuple(_normalise(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))
+    return v
+
+
+def _show(v: Value) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _subexprs(e: A.Expr) -> list[A.Expr]:
+    out: list[A.Expr] = []
+    while isinstance(e, A.Index | A.Field):
+        out.append(e)
+        e = e.base
+    out.append(e)
+    return out

@@ -1,0 +1,115 @@
+"""Diagnostics shared by every stage: source spans, the error catalogue, rendering.
+
+Takes source positions and messages; gives `Span`, `Diagnostic`, the exception
+that carries diagnostics out of a stage (`ModelError`), and the one renderer
+(`path:line:col: error[CODE]: message`, the source line, `^~~~` under the span,
+and a hint). Imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open region of a source file; lines and columns count from 1."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+# The catalogue: every code a user can see, with its one-line meaning. Tests
+# assert codes and spans, never message prose.
+CODES: dict[str, str] = {
+    "E001": "the file is not valid QDL syntax",
+    "E002": "the file ends in the middle of a declaration or statement",
+    "E003": "a character that QDL does not use",
+    "E004": "the model file cannot be read or decoded",
+    "E010": "a name is declared twice",
+    "E011": "a name is used but never declared",
+    "E012": "a name is used as something it is not (a type as a value, a variable as a type, ...)",
+    "E020": "an expression has the wrong type for where it stands",
+    "E021": "an assignment's value does not fit the target's type",
+    "E022": "the target of an assignment is not a variable",
+    "E023": "a constant expression cannot be evaluated (not constant, division by zero, ...)",
+    "E024": "an empty or inverted range, or a type too large to enumerate",
+    "E025": "an array literal has the wrong number of elements",
+    "E026": "a record literal has missing or unknown fields",
+    "E030": "a statement that may not stand here (a loop inside `atomic`, `await` in an action, ...)",
+    "E031": "a value chosen by `with` used after the step that chose it",
+    "E032": "a label is unknown or declared twice in a process",
+    "E033": "an assignment to a bound name or a constant",
+    "E040": "a `--param` that the model does not declare, or a value of the wrong type",
+    "E041": "a model with nothing to run (no process and no action)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None
+    hint: str | None = None
+    related: tuple[tuple[str, Span], ...] = ()
+
+
+class ModelError(Exception):
+    """One or more diagnostics that stop the pipeline before any state is explored."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = tuple(diagnostics)
+
+
+def nearest(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the declared names closest to a misspelt one."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    if not close:
+        return None
+    return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
+
+
+def _source_line(sources: dict[str, str], span: Span) -> str | None:
+    text = sources.get(span.path)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= span.line <= len(lines):
+        return lines[span.line - 1]
+    return None
+
+
+def _excerpt(sources: dict[str, str], span: Span) -> list[str]:
+    line = _source_line(sources, span)
+    if line is None:
+        return []
+    line = line.expandtabs(1)
+    if len(line) > 200:
+        line = line[:200] + " ..."
+    width = span.end_col - span.col if span.end_line == span.line else len(line) - span.col + 1
+    width = max(1, min(width, max(1, len(line) - span.col + 1)))
+    gutter = f"{span.line:>5} | "
+    return [gutter + line, " " * (len(gutter) - 2) + "| " + " " * (span.col - 1) + "^" + "~" * (width - 1)]
+
+
+def render(diag: Diagnostic, sources: dict[str, str]) -> str:
+    """One diagnostic as plain text, as every front end prints it."""
+    where = f"{diag.span}: " if diag.span else ""
+    out = [f"{where}error[{diag.code}]: {diag.message}"]
+    if diag.span:
+        out.extend(_excerpt(sources, diag.span))
+    for what, span in diag.related:
+        out.append(f"  note: {what} at {span}")
+        out.extend("  " + x for x in _excerpt(sources, span))
+    if diag.hint:
+        out.append(f"  hint: {diag.hint}")
+    return "\n".join(out)

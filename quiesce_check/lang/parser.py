@@ -1,0 +1,367 @@
+"""Stage 1: model text to AST. The only module that knows Lark.
+
+Takes the text of a `.qdl` file; gives an `ast.Model` or raises `ModelError`
+with one located diagnostic. One LALR parser is built from the packaged
+grammar, once per process; the Transformer below only builds nodes (no name
+lookup, so nothing it does can fail inside Lark's callbacks). Imports only
+`lang.ast` and `lang.errors`.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+import lark
+from lark import Token, Transformer, v_args
+
+from quiesce_check.lang import ast as A
+from quiesce_check.lang.errors import Diagnostic, ModelError, Span
+
+# Deeply nested input must become a diagnostic, not a RecursionError; this is
+# the nesting depth (of brackets and blocks together) that QDL accepts.
+MAX_NESTING = 200
+
+# Terminal names as a user should read them in "expected ..." lists.
+_TERMINAL_WORDS = {
+    "NAME": "a name", "INT": "a number", "SEMICOLON": "`;`", "COLON": "`:`", "COMMA": "`,`",
+    "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "LPAR": "`(`",
+    "RPAR": "`)`", "EQUAL": "`=`", "CMP": "a comparison", "PLUS": "`+`", "MINUS": "`-`",
+    "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`", "DOT": "`.`", "AT": "`@`",
+    "__ANON_0": "`..`", "$END": "the end of the file",
+}
+
+
+def _span(path: str, meta: Any) -> Span:
+    if getattr(meta, "empty", True):
+        return Span(path, 1, 1, 1, 1)
+    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(path: str, tok: Token) -> Span:
+    line = tok.line or 1
+    col = tok.column or 1
+    end_line = tok.end_line or line
+    end_col = tok.end_column or col + 1
+    return Span(path, line, col, end_line, end_col)
+
+
+@v_args(meta=True, inline=True)
+class Build(Transformer[Token, A.Model]):
+    """One method per grammar rule; each builds one node and nothing else."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def _s(self, meta: Any) -> Span:
+        return _span(self.path, meta)
+
+    # declarations
+    def start(self, meta: Any, *decls: A.Decl) -> tuple[A.Decl, ...]:
+        return decls
+
+    def param_decl(self, meta: Any, name: Token, value: A.Expr) -> A.ParamDecl:
+        return A.ParamDecl(str(name), value, self._s(meta))
+
+    def const_decl(self, meta: Any, name: Token, value: A.Expr) -> A.ConstDecl:
+        return A.ConstDecl(str(name), value, self._s(meta))
+
+    def type_decl(self, meta: Any, name: Token, typ: A.TypeExpr) -> A.TypeDecl:
+        return A.TypeDecl(str(name), typ, self._s(meta))
+
+    def var_decl(self, meta: Any, name: Token, typ: A.TypeExpr, init: Any = None) -> A.VarDecl:
+        if init is None:
+            return A.VarDecl(str(name), typ, None, None, self._s(meta))
+        kind, value = init
+        if kind == "value":
+            return A.VarDecl(str(name), typ, value, None, self._s(meta))
+        if kind == "any":
+            return A.VarDecl(str(name), typ, None, typ, self._s(meta))
+        return A.VarDecl(str(name), typ, None, value, self._s(meta))
+
+    def init_value(self, meta: Any, value: A.Expr) -> tuple[str, A.Expr]:
+        return ("value", value)
+
+    def init_domain(self, meta: Any, dom: A.Domain) -> tuple[str, A.Domain]:
+        return ("domain", dom)
+
+    def init_any(self, meta: Any) -> tuple[str, None]:
+        return ("any", None)
+
+    def process_decl(self, meta: Any, name: Token, *rest: Any) -> A.ProcessDecl:
+        index_var = index_dom = None
+        items = list(rest)
+        if items and isinstance(items[0], tuple) and items[0] and items[0][0] == "index":
+            _, index_var, index_dom = items.pop(0)
+        locals_ = tuple(x for x in items if isinstance(x, A.VarDecl))
+        body = tuple(x for x in items if not isinstance(x, A.VarDecl))
+        return A.ProcessDecl(str(name), index_var, index_dom, locals_, body, self._s(meta))
+
+    def proc_index(self, meta: Any, name: Token, dom: A.Domain) -> tuple[str, str, A.Domain]:
+        return ("index", str(name), dom)
+
+    def action_decl(self, meta: Any, name: Token, *rest: Any) -> A.ActionDecl:
+        params: tuple[A.ActionParam, ...] = ()
+        when = None
+        body: tuple[A.Stmt, ...] = ()
+        for item in rest:
+            if isinstance(item, list):
+                params = tuple(item)
+            elif isinstance(item, tuple) and item and item[0] == "when":
+                when = item[1]
+            else:
+                body = item
+        return A.ActionDecl(str(name), params, when, body, self._s(meta))
+
+    def action_params(self, meta: Any, *params: A.ActionParam | None) -> list[A.ActionParam]:
+        return [p for p in params if p is not None]
+
+    def action_param(self, meta: Any, name: Token, dom: A.Domain) -> A.ActionParam:
+        return A.ActionParam(str(name), dom, self._s(meta))
+
+    def action_when(self, meta: Any, cond: A.Expr) -> tuple[str, A.Expr]:
+        return ("when", cond)
+
+    def invariant_decl(self, meta: Any, name: Token, e: A.Expr) -> A.PropertyDecl:
+        return A.PropertyDecl("invariant", str(name), e, self._s(meta))
+
+    def reachable_decl(self, meta: Any, name: Token, e: A.Expr) -> A.PropertyDecl:
+        return A.PropertyDecl("reachable", str(name), e, self._s(meta))
+
+    def terminal_decl(self, meta: Any, name: Token, e: A.Expr) -> A.PropertyDecl:
+        return A.PropertyDecl("terminal", str(name), e, self._s(meta))
+
+    # types
+    def bool_type(self, meta: Any) -> A.BoolType:
+        return A.BoolType(self._s(meta))
+
+    def range_type(self, meta: Any, lo: A.Expr, hi: A.Expr) -> A.RangeType:
+        return A.RangeType(lo, hi, self._s(meta))
+
+    def enum_type(self, meta: Any, *names: Token) -> A.EnumType:
+        return A.EnumType(tuple(A.Name(str(n), _tok_span(self.path, n)) for n in names), self._s(meta))
+
+    def array_type(self, meta: Any, index: A.TypeExpr, elem: A.TypeExpr) -> A.ArrayType:
+        return A.ArrayType(index, elem, self._s(meta))
+
+    def record_type(self, meta: Any, *fields: A.RecordField) -> A.RecordType:
+        return A.RecordType(fields, self._s(meta))
+
+    def record_field(self, meta: Any, name: Token, typ: A.TypeExpr) -> A.RecordField:
+        return A.RecordField(str(name), typ, self._s(meta))
+
+    def named_type(self, meta: Any, name: Token) -> A.NamedType:
+        return A.NamedType(str(name), self._s(meta))
+
+    def set_lit(self, meta: Any, *items: A.Expr | None) -> A.SetLit:
+        return A.SetLit(tuple(i for i in items if i is not None), self._s(meta))
+
+    # statements
+    def block(self, meta: Any, *stmts: A.Stmt) -> tuple[A.Stmt, ...]:
+        return stmts
+
+    def assign(self, meta: Any, target: A.Expr, value: A.Expr) -> A.Assign:
+        return A.Assign(target, value, self._s(meta))
+
+    def await_stmt(self, meta: Any, cond: A.Expr) -> A.Await:
+        return A.Await(cond, self._s(meta))
+
+    def assert_stmt(self, meta: Any, cond: A.Expr) -> A.Assert:
+        return A.Assert(cond, self._s(meta))
+
+    def skip_stmt(self, meta: Any) -> A.Skip:
+        return A.Skip(self._s(meta))
+
+    def if_stmt(self, meta: Any, cond: A.Expr, then: tuple[A.Stmt, ...], orelse: Any = None) -> A.If:
+        if orelse is None:
+            orelse = ()
+        elif isinstance(orelse, A.If):
+            orelse = (orelse,)
+        return A.If(cond, then, orelse, self._s(meta))
+
+    def while_stmt(self, meta: Any, cond: A.Expr, body: tuple[A.Stmt, ...]) -> A.While:
+        return A.While(cond, body, self._s(meta))
+
+    def for_stmt(self, meta: Any, var: Token, dom: A.Domain, body: tuple[A.Stmt, ...]) -> A.For:
+        return A.For(str(var), dom, body, self._s(meta))
+
+    def either_stmt(self, meta: Any, *branches: tuple[A.Stmt, ...]) -> A.Either:
+        return A.Either(branches, self._s(meta))
+
+    def with_stmt(self, meta: Any, var: Token, dom: A.Domain, *rest: Any) -> A.With:
+        where = rest[0][1] if len(rest) == 2 else None
+        return A.With(str(var), dom, where, rest[-1], self._s(meta))
+
+    def with_where(self, meta: Any, cond: A.Expr) -> tuple[str, A.Expr]:
+        return ("where", cond)
+
+    def atomic_stmt(self, meta: Any, body: tuple[A.Stmt, ...]) -> A.Atomic:
+        return A.Atomic(body, self._s(meta))
+
+    def labeled(self, meta: Any, label: Token, stmt: A.Stmt) -> A.Labeled:
+        return A.Labeled(str(label), stmt, self._s(meta))
+
+    def lvalue(self, meta: Any, name: Token, *suffixes: Any) -> A.Expr:
+        node: A.Expr = A.Name(str(name), _tok_span(self.path, name))
+        for kind, arg, span in suffixes:
+            full = Span(self.path, node.span.line, node.span.col, span.end_line, span.end_col)
+            node = A.Index(node, arg, full) if kind == "index" else A.Field(node, arg, full)
+        return node
+
+    def lindex(self, meta: Any, e: A.Expr) -> tuple[str, A.Expr, Span]:
+        return ("index", e, self._s(meta))
+
+    def lfield(self, meta: Any, name: Token) -> tuple[str, str, Span]:
+        return ("field", str(name), self._s(meta))
+
+    # expressions
+    def quant(self, meta: Any, kind: Any, var: Token, dom: A.Domain, body: A.Expr) -> A.Quant:
+        return A.Quant(str(kind.children[0]), str(var), dom, body, self._s(meta))
+
+    def implies(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("=>", a, b, self._s(meta))
+
+    def or_op(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("or", a, b, self._s(meta))
+
+    def and_op(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("and", a, b, self._s(meta))
+
+    def not_op(self, meta: Any, a: A.Expr) -> A.Unary:
+        return A.Unary("not", a, self._s(meta))
+
+    def compare(self, meta: Any, a: A.Expr, op: Token, b: A.Expr) -> A.Binary:
+        return A.Binary(str(op), a, b, self._s(meta))
+
+    def add(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("+", a, b, self._s(meta))
+
+    def sub(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("-", a, b, self._s(meta))
+
+    def mul(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("*", a, b, self._s(meta))
+
+    def div(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("/", a, b, self._s(meta))
+
+    def mod(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("%", a, b, self._s(meta))
+
+    def neg(self, meta: Any, a: A.Expr) -> A.Unary:
+        return A.Unary("-", a, self._s(meta))
+
+    def index(self, meta: Any, base: A.Expr, i: A.Expr) -> A.Index:
+        return A.Index(base, i, self._s(meta))
+
+    def field(self, meta: Any, base: A.Expr, name: Token) -> A.Field:
+        return A.Field(base, str(name), self._s(meta))
+
+    def at(self, meta: Any, proc: A.Expr, label: Token) -> A.At:
+        return A.At(proc, str(label), self._s(meta))
+
+    def int_lit(self, meta: Any, tok: Token) -> A.IntLit:
+        return A.IntLit(int(tok), self._s(meta))
+
+    def true_lit(self, meta: Any) -> A.BoolLit:
+        return A.BoolLit(True, self._s(meta))
+
+    def false_lit(self, meta: Any) -> A.BoolLit:
+        return A.BoolLit(False, self._s(meta))
+
+    def name(self, meta: Any, tok: Token) -> A.Name:
+        return A.Name(str(tok), self._s(meta))
+
+    def if_expr(self, meta: Any, c: A.Expr, a: A.Expr, b: A.Expr) -> A.IfExpr:
+        return A.IfExpr(c, a, b, self._s(meta))
+
+    def array_lit(self, meta: Any, *items: A.Expr | None) -> A.ArrayLit:
+        return A.ArrayLit(tuple(i for i in items if i is not None), self._s(meta))
+
+    def array_comp(self, meta: Any, var: Token, dom: A.Domain, body: A.Expr) -> A.ArrayComp:
+        return A.ArrayComp(str(var), dom, body, self._s(meta))
+
+    def record_lit(self, meta: Any, *items: tuple[str, A.Expr]) -> A.RecordLit:
+        return A.RecordLit(tuple(items), self._s(meta))
+
+    def record_item(self, meta: Any, name: Token, e: A.Expr) -> tuple[str, A.Expr]:
+        return (str(name), e)
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    grammar = resources.files("quiesce_check.lang").joinpath("grammar.lark").read_text()
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def _expected_words(expected: set[str]) -> str:
+    words = []
+    for name in sorted(expected):
+        if name in _TERMINAL_WORDS:
+            words.append(_TERMINAL_WORDS[name])
+        else:
+            try:
+                pattern = _parser().get_terminal(name).pattern
+                words.append(f"`{pattern.value}`" if pattern.type == "str" else name.lower())
+            except KeyError:
+                words.append(name.lower())
+    words = sorted(set(words))
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def _check_nesting(text: str, path: str) -> None:
+    depth = 0
+    line, col = 1, 0
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif ch in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ModelError([Diagnostic(
+                    "E001", f"nesting deeper than {MAX_NESTING} levels",
+                    Span(path, line, col, line, col + 1),
+                    "split the expression or the block into smaller parts")])
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+
+
+def parse(text: str, path: str = "<input>") -> A.Model:
+    """Parse model text into an AST, or raise `ModelError` with one located diagnostic."""
+    _check_nesting(text, path)
+    try:
+        tree = _parser().parse(text)
+        decls = Build(path).transform(tree)
+    except lark.UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
+        raise ModelError([Diagnostic(
+            "E003", f"unexpected character {ch!r}", Span(path, e.line, e.column, e.line, e.column + 1),
+            "QDL uses `:=` to assign, `==` to compare, `and`/`or`/`not` for logic")]) from None
+    except lark.UnexpectedEOF as e:
+        lines = text.splitlines() or [""]
+        span = Span(path, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
+        raise ModelError([Diagnostic(
+            "E002", "the file ends before the declaration is complete", span,
+            f"expected {_expected_words(set(e.expected))}")]) from None
+    except lark.UnexpectedToken as e:
+        tok = e.token
+        if tok.type == "$END":
+            lines = text.splitlines() or [""]
+            span = Span(path, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
+            raise ModelError([Diagnostic(
+                "E002", "the file ends before the declaration is complete", span,
+                f"expected {_expected_words(set(e.expected))}")]) from None
+        span = _tok_span(path, tok)
+        raise ModelError([Diagnostic(
+            "E001", f"unexpected {str(tok)!r}", span,
+            f"expected {_expected_words(set(e.expected))}")]) from None
+    except RecursionError:
+        raise ModelError([Diagnostic(
+            "E001", "the model is nested too deeply to parse", Span(path, 1, 1, 1, 2),
+            "split deeply nested expressions into named constants or smaller steps")]) from None
+    return A.Model(tuple(decls), path, text)

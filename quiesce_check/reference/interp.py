@@ -1,0 +1,415 @@
+"""The reference interpreter: slow, direct, obviously correct.
+
+Takes a `CheckedModel` and its `Layout`; gives a `Model` that steps by walking
+the AST itself: structured values (tuples for arrays and records), a process's
+program counter as a position of `lang.positions`, sequential execution of
+atomic blocks with every choice enumerated. It shares no code with
+`compile.lower` or `compile.pygen`; tests hold the two to identical state
+graphs. Only the layout (which slot holds what) is common, so that states
+compare. Imports `lang.*`, `compile.layout`, `compile.model`, `compile.ir`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from quiesce_check.compile import ir as I
+from quiesce_check.compile.layout import Layout, State, flatten, instance_name, unflatten
+from quiesce_check.compile.model import AssertFailure, ModelInfo, StepError, Successor
+from quiesce_check.lang import ast as A
+from quiesce_check.lang.checker import CheckedModel, ProcInfo, RBound, RConst, RProc, RVar, VarInfo, apply_binary
+from quiesce_check.lang.positions import END, Key
+from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, Value, index_position
+
+Inst = tuple[ProcInfo, object]
+
+
+@dataclass
+class _St:
+    """A state while a step runs: variable values by (variable, instance), positions by instance."""
+
+    vals: dict[tuple[int, object], Value]
+    pcs: dict[tuple[str, object], Key]
+
+    def copy(self) -> _St:
+        return _St(dict(self.vals), dict(self.pcs))
+
+
+class _Ctx:
+    def __init__(self, action: int, choices: tuple[Any, ...]) -> None:
+        self.action = action
+        self.choices = choices
+
+
+class ReferenceModel:
+    def __init__(self, cm: CheckedModel, layout: Layout) -> None:
+        self.cm = cm
+        self.lay = layout
+        self.vars: list[tuple[VarInfo, object]] = [(v, None) for v in cm.globals]
+        for p in cm.processes:
+            for inst in p.instances:
+                self.vars += [(v, inst) for v in p.locals.values()]
+        self.action_table: list[I.Action] = []
+        self.action_ids: dict[tuple[Any, ...], int] = {}
+        self.choice_names: list[str] = []
+        self.choice_ids: dict[int, int] = {}
+        self.asserts: list[I.AssertInfo] = []
+        self.assert_ids: dict[int, int] = {}
+        dummy = I.Const(True)
+        self.info = ModelInfo(layout, self.action_table,
+                              [I.Property("invariant", d.name, dummy, d.span) for d in cm.invariants],
+                              [I.Property("reachable", d.name, dummy, d.span) for d in cm.reachables],
+                              self.asserts, self.choice_names)
+
+    # state conversion -------------------------------------------------------
+    def decode(self, s: State) -> _St:
+        vals = {}
+        for var, inst in self.vars:
+            p = self.lay.place(var, inst)
+            vals[(id(var), inst)] = unflatten(var.type, s[p.base:p.base + p.count])
+        pcs = {}
+        for proc, inst in self.lay.instances:
+            pcs[(proc.name, inst)] = proc.positions.keys[s[self.lay.pc_slot[(proc.name, inst)]]]
+        return _St(vals, pcs)
+
+    def encode(self, st: _St) -> State:
+        out: list[Value] = [0] * len(self.lay.slots)
+        for var, inst in self.vars:
+            p = self.lay.place(var, inst)
+            out[p.base:p.base + p.count] = flatten(var.type, st.vals[(id(var), inst)])
+        for proc, inst in self.lay.instances:
+            out[self.lay.pc_slot[(proc.name, inst)]] = proc.positions.number(st.pcs[(proc.name, inst)])
+        return tuple(out)
+
+    def initial_states(self) -> Sequence[State]:
+        choices = [var.init_values for var, _ in self.vars]
+        out = []
+        for combo in itertools.product(*choices):
+            vals = {(id(var), inst): v for (var, inst), v in zip(self.vars, combo, strict=True)}
+            pcs = {(p.name, inst): p.positions.start for p, inst in self.lay.instances}
+            s = self.encode(_St(vals, pcs))
+            if s not in out:
+                out.append(s)
+        return out
+
+    # ids ------------------------------------------------------------------------
+    def action_id(self, key: tuple[Any, ...], name: str, process: str, span: Any) -> int:
+        if key not in self.action_ids:
+            self.action_ids[key] = len(self.action_table)
+            self.action_table.append(I.Action(len(self.action_table), name, process, name, span, None,
+                                              None, (), ()))
+        return self.action_ids[key]
+
+    def choice_id(self, node: object, name: str) -> int:
+        if id(node) not in self.choice_ids:
+            self.choice_ids[id(node)] = len(self.choice_names)
+            self.choice_names.append(name)
+        return self.choice_ids[id(node)]
+
+    def assert_id(self, s: A.Assert) -> int:
+        if id(s) not in self.assert_ids:
+            self.assert_ids[id(s)] = len(self.asserts)
+            self.asserts.append(I.AssertInfo(len(self.asserts), "assert", s.span))
+        return self.assert_ids[id(s)]
+
+    # expressions ---------------------------------------------------------------
+    def ev(self, e: A.Expr, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> Value:
+        if isinstance(e, A.IntLit | A.BoolLit):
+            return e.value
+        if isinstance(e, A.Name):
+            ref = self.cm.refs[id(e)]
+            if isinstance(ref, RConst):
+                return ref.value
+            if isinstance(ref, RBound):
+                return env[e.name]
+            assert isinstance(ref, RVar)
+            return st.vals[(id(ref.var), inst[1] if ref.var.owner is not None and inst else None)]
+        if isinstance(e, A.Unary):
+            v = self.ev(e.operand, st, env, inst, ctx)
+            return (not v) if e.op == "not" else -v  # type: ignore[operator]
+        if isinstance(e, A.Binary):
+            a = self.ev(e.left, st, env, inst, ctx)
+            if e.op == "and" and not a:
+                return False
+            if e.op == "or" and a:
+                return True
+            if e.op == "=>" and not a:
+                return True
+            b = self.ev(e.right, st, env, inst, ctx)
+            if e.op in ("/", "%") and b == 0:
+                raise StepError(ctx.action, ctx.choices, f"division by zero at {e.span}")
+            return apply_binary(e.op, a, b)
+        if isinstance(e, A.IfExpr):
+            c = self.ev(e.cond, st, env, inst, ctx)
+            return self.ev(e.then if c else e.orelse, st, env, inst, ctx)
+        if isinstance(e, A.Quant):
+            _, values = self.cm.domains[id(e.domain)]
+            results = [bool(self.ev(e.body, st, {**env, e.var: v}, inst, ctx)) for v in values]
+            if e.kind == "forall":
+                return all(results)
+            if e.kind == "exists":
+                return any(results)
+            return sum(results)
+        if isinstance(e, A.ArrayLit):
+            return tuple(self.ev(x, st, env, inst, ctx) for x in e.items)
+        if isinstance(e, A.ArrayComp):
+            _, values = self.cm.domains[id(e.domain)]
+            return tuple(self.ev(e.body, st, {**env, e.var: v}, inst, ctx) for v in values)
+        if isinstance(e, A.RecordLit):
+            return tuple(self.ev(x, st, env, inst, ctx) for _, x in e.fields)
+        if isinstance(e, A.Field):
+            if id(e) in self.cm.proc_fields:
+                var = self.cm.proc_fields[id(e)]
+                target = self.instance_of(e.base, st, env, inst, ctx)
+                return st.vals[(id(var), target[1])]
+            base = self.ev(e.base, st, env, inst, ctx)
+            bt = self.cm.type_of(e.base)
+            assert isinstance(bt, TRecord) and isinstance(base, tuple)
+            return base[[n for n, _ in bt.fields].index(e.name)]
+        if isinstance(e, A.Index):
+            base = self.ev(e.base, st, env, inst, ctx)
+            bt = self.cm.type_of(e.base)
+            assert isinstance(bt, TArray) and isinstance(base, tuple)
+            return base[self.position(bt, self.ev(e.index, st, env, inst, ctx), e, ctx)]
+        if isinstance(e, A.At):
+            target = self.instance_of(e.process, st, env, inst, ctx)
+            proc = target[0]
+            return st.pcs[(proc.name, target[1])] == proc.positions.labels[e.label]
+        raise AssertionError(e)
+
+    def position(self, bt: TArray, idx: Value, e: A.Expr, ctx: _Ctx) -> int:
+        p = index_position(bt.index, idx)
+        if p < 0:
+            raise StepError(ctx.action, ctx.choices, f"index {idx} out of range at {e.span}")
+        return p
+
+    def instance_of(self, e: A.Expr, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> Inst:
+        if isinstance(e, A.Name):
+            ref = self.cm.refs[id(e)]
+            assert isinstance(ref, RProc)
+            return (ref.proc, None)
+        assert isinstance(e, A.Index) and isinstance(e.base, A.Name)
+        ref = self.cm.refs[id(e.base)]
+        assert isinstance(ref, RProc) and ref.proc.index_type is not None
+        v = self.ev(e.index, st, env, inst, ctx)
+        if v not in ref.proc.index_values:
+            raise StepError(ctx.action, ctx.choices, f"no instance {v} of process {ref.proc.name}")
+        return (ref.proc, v)
+
+    # assignment --------------------------------------------------------------------
+    def assign(self, s: A.Assign, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> None:
+        value = self.ev(s.value, st, env, inst, ctx)
+        path: list[int] = []
+        node = s.target
+        types: list[Type] = []
+        while isinstance(node, A.Index | A.Field):
+            bt = self.cm.type_of(node.base)
+            if isinstance(node, A.Index):
+                assert isinstance(bt, TArray)
+                path.append(self.position(bt, self.ev(node.index, st, env, inst, ctx), node, ctx))
+            else:
+                assert isinstance(bt, TRecord)
+                path.append([n for n, _ in bt.fields].index(node.name))
+            types.append(bt)
+            node = node.base
+        assert isinstance(node, A.Name)
+        ref = self.cm.refs[id(node)]
+        assert isinstance(ref, RVar)
+        target_t = self.cm.type_of(s.target)
+        if not _fits(target_t, value):
+            raise StepError(ctx.action, ctx.choices,
+                            f"{_text(s.target)} := {value} is outside its type {target_t}")
+        key = (id(ref.var), inst[1] if ref.var.owner is not None and inst else None)
+        st.vals[key] = _update(st.vals[key], path[::-1], value)
+
+    # statements ----------------------------------------------------------------------
+    def run_block(self, stmts: Sequence[A.Stmt], st: _St, env: dict[str, Value], inst: Inst | None,
+                  ctx: _Ctx) -> list[tuple[_St, tuple[Any, ...]]]:
+        """Every outcome of running `stmts` as one step: (state, choices) pairs; [] if blocked."""
+        outcomes = [(st, ctx.choices)]
+        for s in stmts:
+            nxt = []
+            for cur, choices in outcomes:
+                nxt += self.run_stmt(s, cur, env, inst, _Ctx(ctx.action, choices))
+            outcomes = nxt
+        return outcomes
+
+    def run_stmt(self, s: A.Stmt, st: _St, env: dict[str, Value], inst: Inst | None,
+                 ctx: _Ctx) -> list[tuple[_St, tuple[Any, ...]]]:
+        if isinstance(s, A.Assign):
+            new = st.copy()
+            self.assign(s, new, env, inst, ctx)
+            return [(new, ctx.choices)]
+        if isinstance(s, A.Await):
+            return [(st, ctx.choices)] if self.ev(s.cond, st, env, inst, ctx) else []
+        if isinstance(s, A.Assert):
+            if not self.ev(s.cond, st, env, inst, ctx):
+                raise AssertFailure(ctx.action, ctx.choices, self.assert_id(s))
+            return [(st, ctx.choices)]
+        if isinstance(s, A.Skip):
+            return [(st, ctx.choices)]
+        if isinstance(s, A.If):
+            branch = s.then if self.ev(s.cond, st, env, inst, ctx) else s.orelse
+            return self.run_block(branch, st, env, inst, ctx)
+        if isinstance(s, A.For):
+            _, values = self.cm.domains[id(s.domain)]
+            outcomes = [(st, ctx.choices)]
+            for v in values:
+                nxt = []
+                for cur, choices in outcomes:
+                    nxt += self.run_block(s.body, cur, {**env, s.var: v}, inst, _Ctx(ctx.action, choices))
+                outcomes = nxt
+            return outcomes
+        if isinstance(s, A.Either):
+            cid = self.choice_id(s, "either")
+            out = []
+            for j, b in enumerate(s.branches):
+                out += self.run_block(b, st, env, inst, _Ctx(ctx.action, ctx.choices + ((cid, j),)))
+            return out
+        if isinstance(s, A.With):
+            _, values = self.cm.domains[id(s.domain)]
+            cid = self.choice_id(s, s.var)
+            out = []
+            for v in values:
+                inner = {**env, s.var: v}
+                if s.where is not None and not self.ev(s.where, st, inner, inst, ctx):
+                    continue
+                out += self.run_block(s.body, st, inner, inst, _Ctx(ctx.action, ctx.choices + ((cid, v),)))
+            return out
+        if isinstance(s, A.Atomic):
+            return self.run_block(s.body, st, env, inst, ctx)
+        raise AssertionError(s)
+
+    # process steps ----------------------------------------------------------------------
+    def process_steps(self, st: _St, inst: Inst) -> Iterator[Successor]:
+        proc, iv = inst
+        pos = proc.positions
+        start = st.pcs[(proc.name, iv)]
+        if start == END:
+            return
+        base_env: dict[str, Value] = {}
+        if proc.decl.index_var is not None:
+            base_env[proc.decl.index_var] = iv  # type: ignore[assignment]
+        control = (A.If, A.While, A.Either)
+        shown = instance_name(proc, iv)
+
+        def env_at(key: Key) -> dict[str, Value]:
+            return {**base_env, **pos.binds.get(key, {})}
+
+        def arrive(target: Key, visited: frozenset[Key]) -> Iterator[Successor]:
+            if target in visited:
+                yield from finish(None, target)
+            elif target != END and isinstance(pos.stmt[target], control):
+                yield from walk(target, visited | {target})
+            else:
+                yield from walk(target, visited)
+
+        def finish(stmt_key: Key | None, target: Key) -> Iterator[Successor]:
+            aid = self.action_id((shown, start, stmt_key, target), f"{shown}@{stmt_key}", shown,
+                                 pos.stmt[stmt_key].span if stmt_key is not None else pos.stmt[start].span)
+            if stmt_key is None:
+                new = st.copy()
+                new.pcs[(proc.name, iv)] = target
+                yield (aid, (), self.encode(new))
+                return
+            s = pos.stmt[stmt_key]
+            ctx = _Ctx(aid, ())
+            for out, choices in self.run_block([s], st, env_at(stmt_key), inst, ctx):
+                out = out.copy()
+                out.pcs[(proc.name, iv)] = pos.after[stmt_key]
+                yield (aid, choices, self.encode(out))
+
+        def walk(key: Key, visited: frozenset[Key]) -> Iterator[Successor]:
+            if key == END:
+                yield from finish(None, END)
+                return
+            s = pos.stmt[key]
+            ctx = _Ctx(-1, ())
+            if isinstance(s, A.If):
+                c = self.ev(s.cond, st, env_at(key), inst, ctx)
+                yield from arrive(pos.branches[key][0 if c else 1], visited)
+            elif isinstance(s, A.While):
+                c = self.ev(s.cond, st, env_at(key), inst, ctx)
+                yield from arrive(pos.branches[key][0] if c else pos.after[key], visited)
+            elif isinstance(s, A.Either):
+                for b in pos.branches[key]:
+                    yield from arrive(b, visited)
+            else:
+                yield from finish(key, key)
+
+        first = frozenset({start}) if isinstance(pos.stmt[start], control) else frozenset()
+        yield from walk(start, first)
+
+    def action_steps(self, st: _St, d: A.ActionDecl, params: Sequence[tuple[str, Any, tuple[Value, ...]]]) -> Iterator[Successor]:
+        aid = self.action_id(("action", d.name), d.name, "", d.span)
+        names = [n for n, _, _ in params]
+        cids = [self.choice_id(p, p.name) for p in d.params]
+        for combo in itertools.product(*(values for _, _, values in params)):
+            env = dict(zip(names, combo, strict=True))
+            choices = tuple(zip(cids, combo, strict=True))
+            ctx = _Ctx(aid, choices)
+            if d.when is not None and not self.ev(d.when, st, env, None, ctx):
+                continue
+            for out, ch in self.run_block(d.body, st, env, None, ctx):
+                yield (aid, ch, self.encode(out))
+
+    def successors(self, state: State) -> list[Successor]:
+        st = self.decode(state)
+        out: list[Successor] = []
+        for inst in self.lay.instances:
+            out += list(self.process_steps(st, inst))
+        for a in self.cm.actions:
+            out += list(self.action_steps(st, a.decl, a.params))
+        return out
+
+    # properties ---------------------------------------------------------------------------
+    def holds(self, d: A.PropertyDecl, st: _St) -> bool:
+        return bool(self.ev(d.expr, st, {}, None, _Ctx(-1, ())))
+
+    def failed_invariant(self, state: State) -> int:
+        st = self.decode(state)
+        for k, d in enumerate(self.cm.invariants):
+            if not self.holds(d, st):
+                return k
+        return -1
+
+    def reached(self, state: State) -> list[int]:
+        st = self.decode(state)
+        return [k for k, d in enumerate(self.cm.reachables) if self.holds(d, st)]
+
+    def is_terminal(self, state: State) -> bool:
+        st = self.decode(state)
+        if any(self.holds(d, st) for d in self.cm.terminals):
+            return True
+        return bool(self.lay.instances) and all(pc == END for pc in st.pcs.values())
+
+
+def _update(value: Value, path: list[int], new: Value) -> Value:
+    if not path:
+        return new
+    assert isinstance(value, tuple)
+    i = path[0]
+    return value[:i] + (_update(value[i], path[1:], new),) + value[i + 1:]
+
+
+def _fits(t: Type, v: Value) -> bool:
+    if isinstance(t, TInt):
+        return t.lo is None or (t.lo <= v <= t.hi)  # type: ignore[operator]
+    if isinstance(t, TArray):
+        return all(_fits(t.elem, x) for x in v)  # type: ignore[union-attr]
+    if isinstance(t, TRecord):
+        return all(_fits(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))  # type: ignore[arg-type]
+    return isinstance(t, TBool | TEnum)
+
+
+def _text(e: A.Expr) -> str:
+    if isinstance(e, A.Name):
+        return e.name
+    if isinstance(e, A.Field):
+        return f"{_text(e.base)}.{e.name}"
+    if isinstance(e, A.Index):
+        return f"{_text(e.base)}[...]"
+    return "?"

@@ -1,0 +1,190 @@
+"""Traces as ITF JSON (the Informal Trace Format of Apalache and Quint), both ways.
+
+Takes a `Trace` and `ModelInfo`; gives the ITF document (`to_itf`), and reads
+one back into states of the model's layout (`from_itf`), strictly: every
+problem is a `TraceFormatError` naming the state and variable. Variables are
+the model's variables (process locals as `Proc.x`, program counters as
+`Proc.pc` holding the position as text). Integers are `{"#bigint": "n"}`,
+enum values strings, arrays indexed by `0..n-1` JSON lists, other arrays
+`{"#map": [[key, value], ...]}`, records objects. The step that led to each
+state is in the state's `#meta`; a step that failed (assertion, model error)
+is in the trace's `#meta`. Imports `compile.*`, `engines.result`, `lang.types`,
+`trace.steps`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quiesce_check.compile.layout import State, flatten, instance_name, pc_text, variable_values
+from quiesce_check.compile.model import ModelInfo
+from quiesce_check.engines.result import Trace
+from quiesce_check.lang.positions import describe
+from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, Value, scalar_values
+from quiesce_check.trace.steps import describe_choices
+
+ITF_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
+
+
+class TraceFormatError(Exception):
+    """A trace file that is not ITF, or not a trace of this model's variables."""
+
+
+def value_to_itf(t: Type, v: Value) -> Any:
+    if isinstance(t, TBool):
+        return bool(v)
+    if isinstance(t, TInt):
+        return {"#bigint": str(int(v))}  # type: ignore[arg-type]
+    if isinstance(t, TEnum):
+        return t.members[int(v)]  # type: ignore[arg-type]
+    if isinstance(t, TArray):
+        assert isinstance(v, tuple)
+        items = [value_to_itf(t.elem, x) for x in v]
+        if isinstance(t.index, TInt) and t.index.lo == 0:
+            return items
+        keys = [value_to_itf(t.index, k) for k in scalar_values(t.index)]
+        return {"#map": [[k, x] for k, x in zip(keys, items, strict=True)]}
+    if isinstance(t, TRecord):
+        assert isinstance(v, tuple)
+        return {name: value_to_itf(ft, x) for (name, ft), x in zip(t.fields, v, strict=True)}
+    raise TypeError(t)
+
+
+def value_from_itf(t: Type, j: Any, where: str) -> Value:
+    def bad(what: str) -> TraceFormatError:
+        return TraceFormatError(f"{where}: expected {what}, found {_short(j)}")
+
+    if isinstance(t, TBool):
+        if not isinstance(j, bool):
+            raise bad("true or false")
+        return j
+    if isinstance(t, TInt):
+        if isinstance(j, dict) and set(j) == {"#bigint"} and isinstance(j["#bigint"], str):
+            try:
+                n = int(j["#bigint"])
+            except ValueError:
+                raise bad("an integer") from None
+        elif isinstance(j, int) and not isinstance(j, bool):
+            n = j
+        else:
+            raise bad('an integer ({"#bigint": "..."})')
+        if t.lo is not None and not (t.lo <= n <= (t.hi if t.hi is not None else n)):
+            raise TraceFormatError(f"{where}: {n} is outside {t}")
+        return n
+    if isinstance(t, TEnum):
+        if not isinstance(j, str) or j not in t.members:
+            raise bad("one of " + ", ".join(t.members))
+        return t.members.index(j)
+    if isinstance(t, TArray):
+        keys = scalar_values(t.index)
+        if isinstance(j, list):
+            items = j
+        elif isinstance(j, dict) and set(j) == {"#map"} and isinstance(j["#map"], list):
+            table = {}
+            for pair in j["#map"]:
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    raise bad("[key, value] pairs")
+                table[repr(value_from_itf(t.index, pair[0], where + " key"))] = pair[1]
+            try:
+                items = [table[repr(k)] for k in keys]
+            except KeyError:
+                raise bad(f"a value for every index of {t.index}") from None
+        else:
+            raise bad("an array")
+        if len(items) != len(keys):
+            raise bad(f"{len(keys)} elements")
+        return tuple(value_from_itf(t.elem, x, f"{where}[{i}]") for i, x in enumerate(items))
+    if isinstance(t, TRecord):
+        if not isinstance(j, dict) or set(j) != {n for n, _ in t.fields}:
+            raise bad("a record with fields " + ", ".join(n for n, _ in t.fields))
+        return tuple(value_from_itf(ft, j[n], f"{where}.{n}") for n, ft in t.fields)
+    raise TypeError(t)
+
+
+def _short(j: Any) -> str:
+    text = repr(j)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def state_to_itf(info: ModelInfo, state: State) -> dict[str, Any]:
+    lay = info.layout
+    out: dict[str, Any] = {}
+    values = variable_values(lay, state)
+    for place in lay.places:
+        out[place.name] = value_to_itf(place.type, values[place.name])
+    for name, text in pc_text(lay, state).items():
+        out[f"{name}.pc"] = text
+    return out
+
+
+def variable_names(info: ModelInfo) -> list[str]:
+    lay = info.layout
+    return [p.name for p in lay.places] + [f"{instance_name(p, i)}.pc" for p, i in lay.instances]
+
+
+def to_itf(info: ModelInfo, trace: Trace, source: str, params: dict[str, Value]) -> dict[str, Any]:
+    states = []
+    for k, state in enumerate(trace.states):
+        meta: dict[str, Any] = {"index": k}
+        if k > 0:
+            step = trace.steps[k - 1]
+            a = info.actions[step.action]
+            meta["action"] = a.label
+            if step.choices:
+                meta["choices"] = describe_choices(info, step.choices)
+        states.append({"#meta": meta, **state_to_itf(info, state)})
+    doc_meta: dict[str, Any] = {
+        "format": "ITF", "format-description": ITF_DESCRIPTION, "source": source,
+        "description": f"quiesce-check counterexample: {trace.message}",
+        "params": {k: v for k, v in params.items()},
+        "violation": {"kind": trace.kind, "property": trace.property, "message": trace.message},
+    }
+    if len(trace.steps) >= len(trace.states):
+        step = trace.steps[-1]
+        doc_meta["failing_step"] = {"action": info.actions[step.action].label,
+                                    "choices": describe_choices(info, step.choices)}
+    return {"#meta": doc_meta, "vars": variable_names(info), "states": states}
+
+
+def from_itf(info: ModelInfo, doc: Any) -> tuple[list[State], list[str | None], dict[str, Any]]:
+    """States of the model's layout from an ITF document; also each state's recorded action."""
+    if not isinstance(doc, dict):
+        raise TraceFormatError("an ITF trace is a JSON object with `vars` and `states`")
+    if not isinstance(doc.get("states"), list) or not doc["states"]:
+        raise TraceFormatError("the trace has no `states` list, or it is empty")
+    expected = variable_names(info)
+    if isinstance(doc.get("vars"), list) and sorted(map(str, doc["vars"])) != sorted(expected):
+        missing = sorted(set(expected) - set(map(str, doc["vars"])))
+        extra = sorted(set(map(str, doc["vars"])) - set(expected))
+        raise TraceFormatError("the trace's variables are not this model's"
+                               + (f"; missing: {', '.join(missing)}" if missing else "")
+                               + (f"; unknown: {', '.join(extra)}" if extra else ""))
+    lay = info.layout
+    pcs: dict[str, tuple[int, dict[str, int]]] = {}
+    for proc, inst in lay.instances:
+        texts = {describe(proc.positions, k): n for n, k in enumerate(proc.positions.keys)}
+        pcs[f"{instance_name(proc, inst)}.pc"] = (lay.pc_slot[(proc.name, inst)], texts)
+    states: list[State] = []
+    actions: list[str | None] = []
+    for k, js in enumerate(doc["states"]):
+        if not isinstance(js, dict):
+            raise TraceFormatError(f"state {k}: not a JSON object")
+        slots: list[Value] = [0] * len(lay.slots)
+        for place in lay.places:
+            if place.name not in js:
+                raise TraceFormatError(f"state {k}: variable `{place.name}` is missing")
+            v = value_from_itf(place.type, js[place.name], f"state {k}, `{place.name}`")
+            slots[place.base:place.base + place.count] = flatten(place.type, v)
+        for name, (slot, texts) in pcs.items():
+            text = js.get(name)
+            if not isinstance(text, str) or text not in texts:
+                raise TraceFormatError(f"state {k}: `{name}` must be one of the process's positions "
+                                       f"({', '.join(list(texts)[:6])}{', ...' if len(texts) > 6 else ''}), "
+                                       f"found {_short(text)}")
+            slots[slot] = texts[text]
+        meta = js.get("#meta")
+        action = meta.get("action") if isinstance(meta, dict) else None
+        actions.append(action if isinstance(action, str) else None)
+        states.append(tuple(slots))
+    meta = doc.get("#meta") if isinstance(doc.get("#meta"), dict) else {}
+    return states, actions, meta

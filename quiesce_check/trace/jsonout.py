@@ -1,0 +1,55 @@
+"""A result as one JSON document (`--json FILE`), for CI glue and other tools.
+
+Takes a `Result`, the model's `ModelInfo` and the run's settings; gives a
+plain dict with stable key order. Times are under `stats.seconds` and
+`stats.states_per_second` only, so two runs differ nowhere else. Imports
+`compile.*`, `engines.result`, `trace.steps`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quiesce_check.compile.model import ModelInfo
+from quiesce_check.engines.result import Result
+from quiesce_check.lang.types import Value
+from quiesce_check.trace.steps import rows
+
+
+def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dict[str, Value]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "model": model_path,
+        "params": dict(sorted(params.items())),
+        "engine": result.engine,
+        "verdict": result.verdict.value,
+        "exit_code": result.exit_code,
+        "complete": result.complete,
+        "limit": result.limit,
+        "seed": result.seed,
+        "properties": [{"kind": p.kind, "name": p.name, "status": p.status.value} for p in result.properties],
+        "stats": {
+            "generated": result.stats.generated,
+            "distinct": result.stats.distinct,
+            "depth": result.stats.depth,
+            "seconds": round(result.stats.elapsed, 6),
+            "states_per_second": round(result.stats.rate, 1),
+        },
+        "coverage": [
+            {"action": a.label, "text": a.text, "line": a.span.line,
+             "fired": result.stats.fired[a.index], "new_states": result.stats.new[a.index]}
+            for a in info.actions if a.index < len(result.stats.fired)
+        ],
+        "trace": None,
+    }
+    if result.trace is not None:
+        t = result.trace
+        doc["trace"] = {
+            "kind": t.kind, "property": t.property, "message": t.message, "length": len(t.steps),
+            "steps": [
+                {"index": r.index, "process": r.process, "action": r.action, "choices": r.choices,
+                 "text": r.text, "at": r.where, "failed": r.failed,
+                 "changes": [{"name": c.name, "before": c.before, "after": c.after} for c in r.changes]}
+                for r in rows(info, t)
+            ],
+        }
+    return doc

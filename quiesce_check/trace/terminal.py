@@ -1,0 +1,105 @@
+"""Render a result for the terminal with rich: verdicts, statistics, coverage, the trace.
+
+Takes a `Result`, the model's `ModelInfo` and a rich `Console`; prints. The
+counterexample is a table of steps with only the variables that changed.
+Imports `compile.*`, `engines.result`, `trace.steps`.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from quiesce_check.compile.model import ModelInfo
+from quiesce_check.engines.result import Result, Status, Verdict
+from quiesce_check.trace.steps import rows
+
+_STATUS_STYLE = {
+    Status.HOLDS: "green", Status.REACHED: "green", Status.VIOLATED: "bold red",
+    Status.UNREACHED: "yellow", Status.INCOMPLETE: "yellow", Status.NOT_CHECKED: "dim",
+}
+_VERDICT_STYLE = {
+    Verdict.HOLDS: "bold green", Verdict.VIOLATED: "bold red", Verdict.ASSERTION: "bold red",
+    Verdict.DEADLOCK: "bold red", Verdict.MODEL_ERROR: "bold red", Verdict.INCOMPLETE: "bold yellow",
+    Verdict.VACUOUS: "bold yellow",
+}
+
+
+def render_properties(console: Console, result: Result) -> None:
+    table = Table(title="Properties", title_justify="left", show_edge=False)
+    table.add_column("kind")
+    table.add_column("property")
+    table.add_column("result")
+    for p in result.properties:
+        table.add_row(Text(p.kind), Text(p.name), Text(p.status.value, style=_STATUS_STYLE[p.status]))
+    console.print(table)
+
+
+def render_stats(console: Console, result: Result) -> None:
+    s = result.stats
+    console.print(Text(
+        f"{s.generated:,} states generated, {s.distinct:,} distinct, "
+        f"depth {s.depth}, {s.elapsed:.2f} s, {s.rate:,.0f} distinct states/s"
+        + (f", seed {result.seed}" if result.seed is not None else "")))
+    if result.limit:
+        console.print(Text(f"stopped: {result.limit}", style="yellow"))
+
+
+def render_coverage(console: Console, info: ModelInfo, result: Result) -> None:
+    table = Table(title="Coverage", title_justify="left", show_edge=False)
+    table.add_column("process")
+    table.add_column("action")
+    table.add_column("at")
+    table.add_column("fired", justify="right")
+    table.add_column("new states", justify="right")
+    never = 0
+    for a in info.actions:
+        fired = result.stats.fired[a.index] if a.index < len(result.stats.fired) else 0
+        new = result.stats.new[a.index] if a.index < len(result.stats.new) else 0
+        never += fired == 0
+        style = "yellow" if fired == 0 else ""
+        table.add_row(Text(a.process or "-"), Text(a.text), Text(f"line {a.span.line}"),
+                      Text("never" if fired == 0 else f"{fired:,}"), Text(f"{new:,}"), style=style)
+    console.print(table)
+    if never:
+        console.print(f"[yellow]{never} action(s) never fired[/]")
+
+
+def render_trace(console: Console, info: ModelInfo, result: Result) -> None:
+    trace = result.trace
+    if trace is None:
+        return
+    console.print()
+    console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"))
+    table = Table(show_edge=False, show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("process")
+    table.add_column("step")
+    table.add_column("choices")
+    table.add_column("at")
+    table.add_column("changes")
+    for row in rows(info, trace):
+        if row.index == 0:
+            ch = Text(", ".join(f"{c.name}={c.after}" for c in row.changes))
+        else:
+            ch = Text(", ".join(f"{c.name}: {c.before}\u2192{c.after}" for c in row.changes))
+        if row.failed:
+            ch = Text(f"FAILS: {trace.message}", style="bold red")
+        at = f"line {row.where.rsplit(':', 1)[-1]}" if row.where else ""
+        table.add_row(Text(str(row.index)), Text(row.process), Text(row.text or row.action),
+                      Text(row.choices), Text(at), ch)
+    console.print(table)
+
+
+def render_result(console: Console, info: ModelInfo, result: Result, coverage: bool = True) -> None:
+    render_properties(console, result)
+    console.print()
+    render_stats(console, result)
+    if coverage:
+        console.print()
+        render_coverage(console, info, result)
+    render_trace(console, info, result)
+    console.print()
+    console.print(Text(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
+                       style=_VERDICT_STYLE[result.verdict]))
