@@ -21,7 +21,7 @@ from quiesce_check.compile.layout import Layout, State, flatten, instance_name, 
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import CheckedModel, ProcInfo, RBound, RConst, RProc, RVar
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
-from quiesce_check.lang.positions import END, Key
+from quiesce_check.lang.positions import END, Key, ProcPositions
 from quiesce_check.lang.types import (
     TArray,
     TBool,
@@ -63,6 +63,21 @@ class Loc:
         return I.Slot(self.slots[0]) if self.index is None else I.Table(self.slots, self.index)
 
 
+_CONTROL = (A.If, A.While, A.Either)
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One way from a position to the next step: the conditions met on the way, the
+    statement executed (`None` when control comes back to a position without one),
+    and every position passed, the first and last included."""
+
+    conds: tuple[I.Expr, ...]
+    final: A.Stmt | None
+    final_key: Key
+    through: tuple[Key, ...]
+
+
 @dataclass
 class _Env:
     inst: tuple[ProcInfo, object] | None
@@ -80,6 +95,8 @@ class Lowerer:
         self.asserts: list[I.AssertInfo] = []
         self.choice_names: list[str] = []
         self.lines = cm.ast.source.splitlines()
+        self.standing_cache: dict[tuple[str, object], list[tuple[Key, _Path]]] = {}
+        self.standing_busy: set[tuple[str, object]] = set()
 
     # expressions ----------------------------------------------------------
     def position(self, t: Type, e: I.Expr, what: str, n: int) -> I.Expr:
@@ -161,21 +178,29 @@ class Lowerer:
         place = self.lay.place(var, None)
         return [Loc((place.base + j,), None) for j in range(place.count)]
 
-    def pc_expr(self, e: A.Expr, env: _Env) -> tuple[list[Loc], ProcInfo]:
-        """The program-counter location of the process (instance) `e` names."""
-        if isinstance(e, A.Name):
-            ref = self.cm.refs[id(e)]
+    def at_expr(self, e: A.At, env: _Env) -> I.Expr:
+        """`P@label` or `P[i]@label`; for a computed index, chosen among the instances."""
+        if isinstance(e.process, A.Name):
+            ref = self.cm.refs[id(e.process)]
             assert isinstance(ref, RProc)
-            return [Loc((self.lay.pc_slot[(ref.proc.name, None)],), None)], ref.proc
-        assert isinstance(e, A.Index) and isinstance(e.base, A.Name)
-        ref = self.cm.refs[id(e.base)]
+            return self.at_label(ref.proc, None, e.label)
+        assert isinstance(e.process, A.Index) and isinstance(e.process.base, A.Name)
+        ref = self.cm.refs[id(e.process.base)]
         assert isinstance(ref, RProc)
         proc = ref.proc
         assert proc.index_type is not None
-        (iv,) = self.expr(e.index, env)
-        pos = self.position(proc.index_type, iv, proc.name, len(proc.index_values))
-        base = [Loc((self.lay.pc_slot[(proc.name, inst)],), None) for inst in proc.index_values]
-        return self.select(base, len(proc.index_values), 1, pos), proc
+        (iv,) = self.expr(e.process.index, env)
+        n = len(proc.index_values)
+        pos = self.position(proc.index_type, iv, proc.name, n)
+        if isinstance(pos, I.Const):
+            p = int(pos.value)
+            if 0 <= p < n:
+                return self.at_label(proc, proc.index_values[p], e.label)
+            pos = I.Checked(pos, n, proc.name)
+        acc: I.Expr = self.at_label(proc, proc.index_values[n - 1], e.label)
+        for m in range(n - 2, -1, -1):
+            acc = I.Ite(I.Bin("==", pos, I.Const(m)), self.at_label(proc, proc.index_values[m], e.label), acc)
+        return acc
 
     def what(self, e: A.Expr) -> str:
         return self.source_of(e.span)
@@ -211,9 +236,7 @@ class Lowerer:
                 return [loc.read() for loc in self.locs(e, env)]
             return self.value_access(e, env)
         if isinstance(e, A.At):
-            locs, proc = self.pc_expr(e.process, env)
-            key = proc.positions.labels[e.label]
-            return [I.Bin("==", locs[0].read(), I.Const(proc.positions.number(key)))]
+            return [self.at_expr(e, env)]
         if isinstance(e, A.Unary):
             (a,) = self.expr(e.operand, env)
             if isinstance(a, I.Const):
@@ -354,19 +377,86 @@ class Lowerer:
 
     # processes ------------------------------------------------------------
     def process(self, proc: ProcInfo, inst: object) -> None:
-        """Actions of one process instance, for every position control can stand at.
-
-        Positions are visited from the start, following where each step leaves
-        control, so positions that are only ever passed through (a loop body's
-        first statement, reached by folding) get no actions of their own.
-        """
+        """One action per position the instance can stand at and path to its next step."""
         pos = proc.positions
         pc = self.lay.pc_slot[(proc.name, inst)]
-        base: dict[str, I.Expr] = {}
-        if proc.decl.index_var is not None:
-            base[proc.decl.index_var] = I.Const(inst)  # type: ignore[arg-type]
+        base = self.process_env(proc, inst)
         shown = instance_name(proc, inst)
         label_at = {k: name for name, k in pos.labels.items()}
+        for key, path in self.standing(proc, inst):
+            final, final_key = path.final, path.final_key
+            env = _Env((proc, inst), {**base, **{k: I.Const(v) for k, v in pos.binds.get(final_key, {}).items()}})  # type: ignore[misc]
+            body: list[I.Stmt] = [I.Guard(I.Bin("==", I.Slot(pc), I.Const(pos.number(key))))]
+            body += [I.Guard(c) for c in path.conds]
+            if final is None:
+                # control came back to a position without a statement
+                body.append(self.make_assign([Loc((pc,), None)], [I.Const(pos.number(final_key))], "pc"))
+                span = pos.stmt[key].span
+                text = "(loop without a step)" if final_key != END else "(end of process)"
+            else:
+                go = self.make_assign([Loc((pc,), None)], [I.Const(pos.number(pos.after[final_key]))], "pc")
+                if isinstance(final, A.With):
+                    body.append(self.with_stmt(final, env, [go]))
+                else:
+                    body += self.atomic_stmt(final, env)
+                    body.append(go)
+                span = final.span
+                text = self.statement_text(final)
+            name = label_at.get(final_key) or label_at.get(key) or f"L{span.line}"
+            self.add_action(name, shown, text, span, pc, pos.number(key), body)
+
+    def paths(self, pos: ProcPositions, key: Key, base: dict[str, I.Expr], inst: tuple[ProcInfo, object],
+              visited: frozenset[Key]) -> list[_Path]:
+        """Every way control can go from `key` to its next simple statement."""
+        if key == END:
+            return [_Path((), None, END, (END,))]
+        s = pos.stmt[key]
+        env = _Env(inst, {**base, **{k: I.Const(v) for k, v in pos.binds.get(key, {}).items()}})  # type: ignore[misc]
+
+        def go(target: Key, cond: I.Expr | None) -> list[_Path]:
+            conds = () if cond is None else (cond,)
+            if target in visited:
+                return [_Path(conds, None, target, (key, target))]
+            if target != END and isinstance(pos.stmt[target], _CONTROL):
+                sub = self.paths(pos, target, base, inst, visited | {target})
+            else:
+                sub = self.paths(pos, target, base, inst, visited)
+            return [_Path(conds + p.conds, p.final, p.final_key, (key, *p.through)) for p in sub]
+
+        if isinstance(s, A.If):
+            (c,) = self.expr(s.cond, env)
+            then_k, else_k = pos.branches[key]
+            return go(then_k, c) + go(else_k, _negate(c))
+        if isinstance(s, A.While):
+            (c,) = self.expr(s.cond, env)
+            (body_k,) = pos.branches[key]
+            return go(body_k, c) + go(pos.after[key], _negate(c))
+        if isinstance(s, A.Either):
+            out = []
+            for b in pos.branches[key]:
+                out += go(b, None)
+            return out
+        return [_Path((), s, key, (key,))]
+
+    def standing(self, proc: ProcInfo, inst: object) -> list[tuple[Key, _Path]]:
+        """Positions a process instance can stand at, each with the paths to its next step.
+
+        Positions are visited from the start, following where each step leaves
+        control, so positions only ever passed through (a loop body's first
+        statement, reached by folding) are not among them. Paths whose
+        conditions are constantly false are dropped.
+        """
+        cache_key = (proc.name, inst)
+        if cache_key in self.standing_cache:
+            return self.standing_cache[cache_key]
+        if cache_key in self.standing_busy:
+            raise ModelError([Diagnostic(
+                "E030", f"`{proc.name}@...` is used in a condition that decides {proc.name}'s own control flow",
+                proc.decl.span, "test a variable the process sets instead")])
+        self.standing_busy.add(cache_key)
+        pos = proc.positions
+        base = self.process_env(proc, inst)
+        out: list[tuple[Key, _Path]] = []
         todo = [pos.start]
         done: set[Key] = set()
         while todo:
@@ -374,72 +464,40 @@ class Lowerer:
             if key in done or key == END:
                 continue
             done.add(key)
-            first = {key} if self.is_control(pos, key) else set()
-            for conds, final, final_key in self.paths(pos, key, base, (proc, inst), first):
-                if any(isinstance(c, I.Const) and not c.value for c in conds):
-                    continue  # a branch that can never be taken
-                conds = [c for c in conds if not isinstance(c, I.Const)]
-                env = _Env((proc, inst), {**base, **{k: I.Const(v) for k, v in pos.binds.get(final_key, {}).items()}})  # type: ignore[misc]
-                body: list[I.Stmt] = [I.Guard(I.Bin("==", I.Slot(pc), I.Const(pos.number(key))))]
-                body += [I.Guard(c) for c in conds]
-                if final is None:
-                    # control came back to a position without a statement
-                    target = final_key
-                    body.append(self.make_assign([Loc((pc,), None)], [I.Const(pos.number(target))], "pc"))
-                    span = pos.stmt[key].span
-                    text = "(loop without a step)" if target != END else "(end of process)"
-                else:
-                    target = pos.after[final_key]
-                    go = self.make_assign([Loc((pc,), None)], [I.Const(pos.number(target))], "pc")
-                    if isinstance(final, A.With):
-                        body.append(self.with_stmt(final, env, [go]))
-                    else:
-                        body += self.atomic_stmt(final, env)
-                        body.append(go)
-                    span = final.span
-                    text = self.statement_text(final)
-                todo.append(target)
-                name = label_at.get(final_key if final is not None else key) or f"L{span.line}"
-                self.add_action(name, shown, text, span, pc, pos.number(key), body)
+            first = frozenset({key}) if isinstance(pos.stmt[key], _CONTROL) else frozenset()
+            for path in self.paths(pos, key, base, (proc, inst), first):
+                if any(isinstance(c, I.Const) and not c.value for c in path.conds):
+                    continue
+                path = _Path(tuple(c for c in path.conds if not isinstance(c, I.Const)), path.final,
+                             path.final_key, path.through)
+                out.append((key, path))
+                todo.append(path.final_key if path.final is None else pos.after[path.final_key])
+        self.standing_busy.discard(cache_key)
+        self.standing_cache[cache_key] = out
+        return out
 
-    def is_control(self, pos: object, key: Key) -> bool:
-        from quiesce_check.lang.positions import ProcPositions
-        assert isinstance(pos, ProcPositions)
-        return isinstance(pos.stmt.get(key), A.If | A.While | A.Either)
+    def process_env(self, proc: ProcInfo, inst: object) -> dict[str, I.Expr]:
+        if proc.decl.index_var is not None:
+            return {proc.decl.index_var: I.Const(inst)}  # type: ignore[arg-type]
+        return {}
 
-    def paths(self, pos: object, key: Key, base: dict[str, I.Expr], inst: tuple[ProcInfo, object],
-              visited: set[Key]) -> list[tuple[list[I.Expr], A.Stmt | None, Key]]:
-        """Every way control can go from `key` to its next simple statement."""
-        from quiesce_check.lang.positions import ProcPositions
-        assert isinstance(pos, ProcPositions)
-        if key == END:
-            return [([], None, END)]
-        s = pos.stmt[key]
-        env = _Env(inst, {**base, **{k: I.Const(v) for k, v in pos.binds.get(key, {}).items()}})  # type: ignore[misc]
-
-        def go(target: Key, cond: list[I.Expr]) -> list[tuple[list[I.Expr], A.Stmt | None, Key]]:
-            if target in visited:
-                return [(cond, None, target)]
-            if target != END and isinstance(pos.stmt[target], A.If | A.While | A.Either):
-                sub = self.paths(pos, target, base, inst, visited | {target})
-            else:
-                sub = self.paths(pos, target, base, inst, visited)
-            return [(cond + c, f, k) for c, f, k in sub]
-
-        if isinstance(s, A.If):
-            (c,) = self.expr(s.cond, env)
-            then_k, else_k = pos.branches[key]
-            return go(then_k, [c]) + go(else_k, [_negate(c)])
-        if isinstance(s, A.While):
-            (c,) = self.expr(s.cond, env)
-            (body_k,) = pos.branches[key]
-            return go(body_k, [c]) + go(pos.after[key], [_negate(c)])
-        if isinstance(s, A.Either):
-            out = []
-            for b in pos.branches[key]:
-                out += go(b, [])
-            return out
-        return [([], s, key)]
+    def at_label(self, proc: ProcInfo, inst: object, label: str) -> I.Expr:
+        """`P@label`: the labelled statement is on P's way to its next step in this state."""
+        target = proc.positions.labels[label]
+        pc = self.lay.pc_slot[(proc.name, inst)]
+        terms: list[I.Expr] = []
+        for key, path in self.standing(proc, inst):
+            if target in path.through:
+                here: I.Expr = I.Bin("==", I.Slot(pc), I.Const(proc.positions.number(key)))
+                for c in path.conds:
+                    here = I.Bin("and", here, c)
+                terms.append(here)
+        if not terms:
+            return I.Const(False)
+        acc = terms[0]
+        for t in terms[1:]:
+            acc = I.Bin("or", acc, t)
+        return acc
 
     def statement_text(self, s: A.Stmt) -> str:
         text = self.source_of(Span(s.span.path, s.span.line, s.span.col, s.span.line, 10**6))

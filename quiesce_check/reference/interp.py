@@ -176,9 +176,33 @@ class ReferenceModel:
             return base[self.position(bt, self.ev(e.index, st, env, inst, ctx), e, ctx)]
         if isinstance(e, A.At):
             target = self.instance_of(e.process, st, env, inst, ctx)
-            proc = target[0]
-            return st.pcs[(proc.name, target[1])] == proc.positions.labels[e.label]
+            return target[0].positions.labels[e.label] in self.next_positions(st, target, ctx)
         raise AssertionError(e)
+
+    def next_positions(self, st: _St, inst: Inst, ctx: _Ctx) -> set[Key]:
+        """Every position on the instance's way to its next step, in this state."""
+        proc, iv = inst
+        pos = proc.positions
+        env = {proc.decl.index_var: iv} if proc.decl.index_var is not None else {}
+        out: set[Key] = set()
+        todo = [st.pcs[(proc.name, iv)]]
+        while todo:
+            key = todo.pop()
+            if key in out:
+                continue
+            out.add(key)
+            if key == END:
+                continue
+            s = pos.stmt[key]
+            here = {**env, **pos.binds.get(key, {})}
+            if isinstance(s, A.If):
+                todo.append(pos.branches[key][0 if self.ev(s.cond, st, here, inst, ctx) else 1])  # type: ignore[arg-type]
+            elif isinstance(s, A.While):
+                c = self.ev(s.cond, st, here, inst, ctx)  # type: ignore[arg-type]
+                todo.append(pos.branches[key][0] if c else pos.after[key])
+            elif isinstance(s, A.Either):
+                todo.extend(pos.branches[key])
+        return out
 
     def position(self, bt: TArray, idx: Value, e: A.Expr, ctx: _Ctx) -> int:
         p = index_position(bt.index, idx)
