@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from quiesce_check.lang.checker import CheckedModel, ProcInfo, VarInfo
 from quiesce_check.lang.positions import describe
@@ -26,7 +27,7 @@ from quiesce_check.lang.types import (
     scalar_values,
 )
 
-State = tuple  # type: ignore[type-arg]
+State = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _bounds(t: Type) -> tuple[int, int]:
 def instance_name(proc: ProcInfo, instance: object) -> str:
     if proc.index_type is None:
         return proc.name
-    return f"{proc.name}[{format_value(proc.index_type, instance)}]"  # type: ignore[arg-type]
+    return f"{proc.name}[{format_value(proc.index_type, instance)}]"
 
 
 def build_layout(cm: CheckedModel) -> Layout:

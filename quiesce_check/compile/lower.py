@@ -221,7 +221,7 @@ class Lowerer:
         if isinstance(e, A.Name):
             ref = self.cm.refs[id(e)]
             if isinstance(ref, RConst):
-                return [I.Const(x) for x in flatten(ref.type, ref.value)]  # type: ignore[misc]
+                return [I.Const(x) for x in flatten(ref.type, ref.value)]
             if isinstance(ref, RBound):
                 return [env.bound[e.name]]
             return [loc.read() for loc in self.locs(e, env)]
@@ -229,7 +229,7 @@ class Lowerer:
             t = self.cm.type_of(e)
             if isinstance(t, TProc):
                 raise AssertionError("process reference outside `@` or `.`")
-            root = e
+            root: A.Expr = e
             while isinstance(root, A.Index | A.Field):
                 root = root.base
             if isinstance(root, A.Name) and isinstance(self.cm.refs.get(id(root)), RVar | RProc):
@@ -252,20 +252,20 @@ class Lowerer:
         if isinstance(e, A.Quant):
             _, values = self.cm.domains[id(e.domain)]
             self.check_unroll(len(values), e.span)
-            terms = [self.expr(e.body, env.with_bound(e.var, I.Const(v)))[0] for v in values]  # type: ignore[arg-type]
+            terms = [self.expr(e.body, env.with_bound(e.var, I.Const(v)))[0] for v in values]
             if e.kind == "count":
                 return [I.Count(tuple(terms))]
             op = "and" if e.kind == "forall" else "or"
             acc = terms[0]
-            for t in terms[1:]:
-                acc = I.Bin(op, acc, t)
+            for term in terms[1:]:
+                acc = I.Bin(op, acc, term)
             return [acc]
         if isinstance(e, A.ArrayLit):
             return [x for item in e.items for x in self.expr(item, env)]
         if isinstance(e, A.ArrayComp):
             _, values = self.cm.domains[id(e.domain)]
             self.check_unroll(len(values), e.span)
-            return [x for v in values for x in self.expr(e.body, env.with_bound(e.var, I.Const(v)))]  # type: ignore[arg-type]
+            return [x for v in values for x in self.expr(e.body, env.with_bound(e.var, I.Const(v)))]
         if isinstance(e, A.RecordLit):
             return [x for _, item in e.fields for x in self.expr(item, env)]
         raise AssertionError(e)
@@ -356,7 +356,7 @@ class Lowerer:
             _, values = self.cm.domains[id(s.domain)]
             out: list[I.Stmt] = []
             for v in values:
-                out.extend(self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))))  # type: ignore[arg-type]
+                out.extend(self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))))
             return out
         if isinstance(s, A.Either):
             var = self.new_choice("either")
@@ -373,7 +373,7 @@ class Lowerer:
         inner = env.with_bound(s.var, I.Chosen(var))
         where = self.expr(s.where, inner)[0] if s.where is not None else None
         body = self.atomic_block(s.body, inner) + tail
-        return I.Pick(var, s.var, tuple(values), where, tuple(body))  # type: ignore[arg-type]
+        return I.Pick(var, s.var, tuple(values), where, tuple(body))
 
     # processes ------------------------------------------------------------
     def process(self, proc: ProcInfo, inst: object) -> None:
@@ -385,7 +385,7 @@ class Lowerer:
         label_at = {k: name for name, k in pos.labels.items()}
         for key, path in self.standing(proc, inst):
             final, final_key = path.final, path.final_key
-            env = _Env((proc, inst), {**base, **{k: I.Const(v) for k, v in pos.binds.get(final_key, {}).items()}})  # type: ignore[misc]
+            env = _Env((proc, inst), {**base, **{k: I.Const(v) for k, v in pos.binds.get(final_key, {}).items()}})
             body: list[I.Stmt] = [I.Guard(I.Bin("==", I.Slot(pc), I.Const(pos.number(key))))]
             body += [I.Guard(c) for c in path.conds]
             if final is None:
@@ -411,7 +411,7 @@ class Lowerer:
         if key == END:
             return [_Path((), None, END, (END,))]
         s = pos.stmt[key]
-        env = _Env(inst, {**base, **{k: I.Const(v) for k, v in pos.binds.get(key, {}).items()}})  # type: ignore[misc]
+        env = _Env(inst, {**base, **{k: I.Const(v) for k, v in pos.binds.get(key, {}).items()}})
 
         def go(target: Key, cond: I.Expr | None) -> list[_Path]:
             conds = () if cond is None else (cond,)
@@ -500,10 +500,16 @@ class Lowerer:
         return acc
 
     def statement_text(self, s: A.Stmt) -> str:
-        text = self.source_of(Span(s.span.path, s.span.line, s.span.col, s.span.line, 10**6))
-        if s.span.end_line != s.span.line or len(text) > 60:
-            text = text[:57].rstrip() + " ..."
-        return text
+        """The statement as one short line: its code, and for a block spanning
+        lines its first line, `...`, and the comment that opens it if any."""
+        first = self.source_of(Span(s.span.path, s.span.line, s.span.col, s.span.line, 10**6))
+        code, _, comment = first.partition("//")
+        code = " ".join(code.split())
+        if s.span.end_line != s.span.line:
+            code = f"{code} ... }}" if code.endswith("{") else f"{code} ..."
+            if comment.strip():
+                code = f"{code}  // {comment.strip()}"
+        return code if len(code) <= 72 else code[:69].rstrip() + "..."
 
     def add_action(self, name: str, process: str, text: str, span: Span, pc: int | None,
                    pc_value: int | None, body: list[I.Stmt]) -> None:
@@ -526,7 +532,7 @@ class Lowerer:
             body.append(I.Guard(self.expr(d.when, env)[0]))
         body += self.atomic_block(d.body, env)
         for var, name, values in reversed(vars_):
-            body = [I.Pick(var, name, tuple(values), None, tuple(body))]  # type: ignore[arg-type]
+            body = [I.Pick(var, name, tuple(values), None, tuple(body))]
         self.add_action(d.name, "", d.name, d.span, None, None, body)
 
     def prop(self, d: A.PropertyDecl) -> I.Property:

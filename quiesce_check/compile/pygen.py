@@ -12,7 +12,7 @@ data, so no model text can reach the code. Imports `compile.*`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,27 +298,15 @@ class CompiledModel:
                                      "__builtins__": {"list": list, "tuple": tuple, "range": range}}
         code = compile(self.source, "<quiesce-check generated>", "exec")
         exec(code, namespace)  # noqa: S102 - text built from IR with internal names only
-        self.successors = namespace["successors"]
-        self.failed_invariant = namespace["failed_invariant"]
-        self.reached = namespace["reached"]
-        self.is_terminal = namespace["is_terminal"]
+        # the generated functions, called directly: no method call per state
+        self.successors: Callable[[State], list[Successor]] = namespace["successors"]
+        self.failed_invariant: Callable[[State], int] = namespace["failed_invariant"]
+        self.reached: Callable[[State], list[int]] = namespace["reached"]
+        self.is_terminal: Callable[[State], bool] = namespace["is_terminal"]
         self._initial = program.initial
 
     def initial_states(self) -> Sequence[State]:
         return self._initial
-
-    # The following are replaced per instance by the generated functions.
-    def successors(self, state: State) -> list[Successor]:  # type: ignore[empty-body]
-        ...
-
-    def failed_invariant(self, state: State) -> int:  # type: ignore[empty-body]
-        ...
-
-    def reached(self, state: State) -> list[int]:  # type: ignore[empty-body]
-        ...
-
-    def is_terminal(self, state: State) -> bool:  # type: ignore[empty-body]
-        ...
 
 
 def compile_program(program: Program) -> CompiledModel:

@@ -50,7 +50,8 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
             break
         walks += 1
         state = initial[rng.randrange(len(initial))]
-        states, steps = [state], []
+        states: list[State] = [state]
+        steps: list[Step] = []
         bad = check_state(model, state)
         if bad:
             found = trace_from_path(states, steps, *bad)
@@ -72,6 +73,9 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
             stats.generated += 1
             stats.fired[ai] += 1
             if state not in seen:
+                if opts.max_states is not None and len(seen) >= opts.max_states:
+                    limit = f"--max-states {opts.max_states}"
+                    break
                 stats.new[ai] += 1
                 seen.add(state)
             states.append(state)
@@ -82,7 +86,7 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
                 found = trace_from_path(states, steps, *bad)
                 break
             hit.update(model.reached(state))
-        if found:
+        if found or limit:
             break
         if walk % 64 == 0:
             rep.progress(len(seen), stats.generated, stats.depth, opts.walks - walks, clock.elapsed())

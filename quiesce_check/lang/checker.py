@@ -24,6 +24,7 @@ from typing import Any
 
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span, nearest
+from quiesce_check.lang.parser import keywords
 from quiesce_check.lang.positions import ProcPositions, build_positions
 from quiesce_check.lang.types import (
     BOOL,
@@ -171,7 +172,15 @@ class Checker:
         self.diags.append(Diagnostic(code, message, span, hint, related))
 
     # pass 1 ---------------------------------------------------------------
+    def reserved(self, name: str, span: Span) -> bool:
+        if name in keywords():
+            self.error("E013", f"`{name}` is a reserved word and cannot be a name", span, "choose another name")
+            return True
+        return False
+
     def declare(self, name: str, span: Span, kind: str) -> bool:
+        if self.reserved(name, span):
+            return False
         if name in self.declared:
             self.error("E010", f"`{name}` is declared twice", span,
                        related=(("first declared", self.declared[name]),))
@@ -327,6 +336,7 @@ class Checker:
             fields: list[tuple[str, Type]] = []
             seen: dict[str, Span] = {}
             for f in t.fields:
+                self.reserved(f.name, f.span)
                 if f.name in seen:
                     self.error("E010", f"field `{f.name}` is declared twice", f.span,
                                related=(("first declared", seen[f.name]),))
@@ -363,16 +373,16 @@ class Checker:
                 elem = TInt(min(int(v) for v in values), max(int(v) for v in values))
             result = (elem, tuple(values))
         else:
-            t = self.resolve_type(d)
-            if t is None:
+            dt = self.resolve_type(d)
+            if dt is None:
                 return None
-            if not is_finite_scalar(t):
-                self.error("E020", f"a domain must be bool, a range, an enum or a set, not {t}", d.span)
+            if not is_finite_scalar(dt):
+                self.error("E020", f"a domain must be bool, a range, an enum or a set, not {dt}", d.span)
                 return None
-            if size(t) > MAX_DOMAIN:
-                self.error("E024", f"domain with {size(t)} values is too large to enumerate", d.span)
+            if size(dt) > MAX_DOMAIN:
+                self.error("E024", f"domain with {size(dt)} values is too large to enumerate", d.span)
                 return None
-            result = (t, scalar_values(t))  # type: ignore[arg-type]
+            result = (dt, scalar_values(dt))  # type: ignore[arg-type]
         self.domains[id(d)] = result
         return result
 
@@ -400,9 +410,9 @@ class Checker:
                 if r is not None:
                     self.consts[d.name] = r
             elif isinstance(d, A.TypeDecl):
-                t = self.resolve_type(d.type)
-                if t is not None:
-                    self.type_names[d.name] = t
+                named = self.resolve_type(d.type)
+                if named is not None:
+                    self.type_names[d.name] = named
 
     # pass 3: variables ----------------------------------------------------
     def var_info(self, d: A.VarDecl, owner: ProcInfo | None, scope: _Scope) -> VarInfo | None:
@@ -666,6 +676,8 @@ class Checker:
         return None
 
     def bind_ok(self, name: str, span: Span, scope: _Scope) -> bool:
+        if self.reserved(name, span):
+            return False
         if name in self.declared or name in scope.bound or (scope.proc and name in scope.proc.locals):
             where = self.declared.get(name)
             self.error("E010", f"`{name}` is already declared; a bound name must be new", span,
@@ -769,6 +781,8 @@ class Checker:
                 if self.bind_ok(d.index_var, d.span, base):
                     base = self.bind(base, d.index_var, proc.index_type)
             for v in d.locals:
+                if self.reserved(v.name, v.span):
+                    continue
                 if v.name in self.declared or v.name in proc.locals or v.name in base.bound:
                     where = self.declared.get(v.name) or (proc.locals[v.name].decl.span if v.name in proc.locals else d.span)
                     self.error("E010", f"`{v.name}` is already declared", v.span, related=(("declared", where),))
@@ -790,6 +804,7 @@ class Checker:
     def collect_labels(self, stmts: Sequence[A.Stmt], seen: dict[str, Span]) -> None:
         for s in stmts:
             if isinstance(s, A.Labeled):
+                self.reserved(s.label, s.span)
                 if s.label in seen:
                     self.error("E032", f"label `{s.label}` is declared twice in this process", s.span,
                                related=(("first declared", seen[s.label]),))
@@ -833,9 +848,8 @@ class Checker:
     # pass 6: properties ---------------------------------------------------
     def pass_properties(self) -> None:
         for d in self.model.decls:
-            if isinstance(d, A.PropertyDecl):
-                if self._expect(d.expr, _Scope({}, None), "bool") is not None:
-                    self.props[d.kind].append(d)
+            if isinstance(d, A.PropertyDecl) and self._expect(d.expr, _Scope({}, None), "bool") is not None:
+                self.props[d.kind].append(d)
 
     def run(self) -> CheckedModel:
         self.pass_declare()

@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "E010": "a name is declared twice",
     "E011": "a name is used but never declared",
     "E012": "a name is used as something it is not (a type as a value, a variable as a type, ...)",
+    "E013": "a reserved word used as a name",
     "E020": "an expression has the wrong type for where it stands",
     "E021": "an assignment's value does not fit the target's type",
     "E022": "the target of an assignment is not a variable",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import lark
 from lark import Token, Transformer, v_args
@@ -296,6 +296,13 @@ def _parser() -> lark.Lark:
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
+@functools.cache
+def keywords() -> frozenset[str]:
+    """The grammar's reserved words: its string terminals that look like names."""
+    return frozenset(t.pattern.value for t in _parser().terminals
+                     if t.pattern.type == "str" and t.pattern.value.isidentifier())
+
+
 def _expected_words(expected: set[str]) -> str:
     words = []
     for name in sorted(expected):
@@ -357,11 +364,12 @@ def parse(text: str, path: str = "<input>") -> A.Model:
                 "E002", "the file ends before the declaration is complete", span,
                 f"expected {_expected_words(set(e.expected))}")]) from None
         span = _tok_span(path, tok)
-        raise ModelError([Diagnostic(
-            "E001", f"unexpected {str(tok)!r}", span,
-            f"expected {_expected_words(set(e.expected))}")]) from None
+        hint = f"expected {_expected_words(set(e.expected))}"
+        if "NAME" in e.expected and str(tok) in keywords():
+            hint = f"`{tok}` is a reserved word and cannot be a name; choose another"
+        raise ModelError([Diagnostic("E001", f"unexpected {str(tok)!r}", span, hint)]) from None
     except RecursionError:
         raise ModelError([Diagnostic(
             "E001", "the model is nested too deeply to parse", Span(path, 1, 1, 1, 2),
             "split deeply nested expressions into named constants or smaller steps")]) from None
-    return A.Model(tuple(decls), path, text)
+    return A.Model(tuple(cast(tuple[A.Decl, ...], decls)), path, text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,8 @@ Type = TBool | TInt | TEnum | TArray | TRecord | TProc
 
 INT = TInt()
 BOOL = TBool()
-Value = bool | int | tuple  # type: ignore[type-arg]
+# A runtime value: bool, int (enum members by position), or a tuple (arrays, records).
+Value = Any
 
 
 def is_finite_scalar(t: Type) -> bool:

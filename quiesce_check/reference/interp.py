@@ -20,9 +20,27 @@ from quiesce_check.compile import ir as I
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, unflatten
 from quiesce_check.compile.model import AssertFailure, ModelInfo, StepError, Successor
 from quiesce_check.lang import ast as A
-from quiesce_check.lang.checker import CheckedModel, ProcInfo, RBound, RConst, RProc, RVar, VarInfo, apply_binary
+from quiesce_check.lang.checker import (
+    CheckedModel,
+    ProcInfo,
+    RBound,
+    RConst,
+    RProc,
+    RVar,
+    VarInfo,
+    apply_binary,
+)
 from quiesce_check.lang.positions import END, Key
-from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, Value, index_position
+from quiesce_check.lang.types import (
+    TArray,
+    TBool,
+    TEnum,
+    TInt,
+    TRecord,
+    Type,
+    Value,
+    index_position,
+)
 
 Inst = tuple[ProcInfo, object]
 
@@ -129,7 +147,7 @@ class ReferenceModel:
             return st.vals[(id(ref.var), inst[1] if ref.var.owner is not None and inst else None)]
         if isinstance(e, A.Unary):
             v = self.ev(e.operand, st, env, inst, ctx)
-            return (not v) if e.op == "not" else -v  # type: ignore[operator]
+            return (not v) if e.op == "not" else -v
         if isinstance(e, A.Binary):
             a = self.ev(e.left, st, env, inst, ctx)
             if e.op == "and" and not a:
@@ -196,9 +214,9 @@ class ReferenceModel:
             s = pos.stmt[key]
             here = {**env, **pos.binds.get(key, {})}
             if isinstance(s, A.If):
-                todo.append(pos.branches[key][0 if self.ev(s.cond, st, here, inst, ctx) else 1])  # type: ignore[arg-type]
+                todo.append(pos.branches[key][0 if self.ev(s.cond, st, here, inst, ctx) else 1])
             elif isinstance(s, A.While):
-                c = self.ev(s.cond, st, here, inst, ctx)  # type: ignore[arg-type]
+                c = self.ev(s.cond, st, here, inst, ctx)
                 todo.append(pos.branches[key][0] if c else pos.after[key])
             elif isinstance(s, A.Either):
                 todo.extend(pos.branches[key])
@@ -316,7 +334,7 @@ class ReferenceModel:
             return
         base_env: dict[str, Value] = {}
         if proc.decl.index_var is not None:
-            base_env[proc.decl.index_var] = iv  # type: ignore[assignment]
+            base_env[proc.decl.index_var] = iv
         control = (A.If, A.While, A.Either)
         shown = instance_name(proc, iv)
 
@@ -421,11 +439,11 @@ def _update(value: Value, path: list[int], new: Value) -> Value:
 
 def _fits(t: Type, v: Value) -> bool:
     if isinstance(t, TInt):
-        return t.lo is None or (t.lo <= v <= t.hi)  # type: ignore[operator]
+        return t.lo is None or (t.lo <= v <= t.hi)
     if isinstance(t, TArray):
-        return all(_fits(t.elem, x) for x in v)  # type: ignore[union-attr]
+        return all(_fits(t.elem, x) for x in v)
     if isinstance(t, TRecord):
-        return all(_fits(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))  # type: ignore[arg-type]
+        return all(_fits(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))
     return isinstance(t, TBool | TEnum)
 
 
