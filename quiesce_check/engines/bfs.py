@@ -87,45 +87,48 @@ class BfsSearch:
         depth = 0
         head = 0
         seen = self.seen
-        while found is None and head < len(self.states):
-            if head == depth_end:
-                depth += 1
-                depth_end = len(self.states)
-            if opts.max_depth is not None and depth >= opts.max_depth:
-                limit = f"--max-depth {opts.max_depth}"
-                break
-            if head % _PROGRESS_EVERY == 0 and head:
-                stats.distinct = len(self.states)
-                self.reporter.progress(len(self.states), stats.generated, depth, len(self.states) - head,
-                                       clock.elapsed())
-                if clock.expired():
-                    limit = f"--time-limit {opts.time_limit:g}s"
+        try:
+            while found is None and head < len(self.states):
+                if head == depth_end:
+                    depth += 1
+                    depth_end = len(self.states)
+                if opts.max_depth is not None and depth >= opts.max_depth:
+                    limit = f"--max-depth {opts.max_depth}"
                     break
-            state = self.states[head]
-            try:
-                succs = expand(model, state)
-            except Failure as f:
-                found = self.trace(head, f.kind, f.prop, f.message, f.step)
-                break
-            if not succs and opts.check_deadlock and not model.is_terminal(state):
-                found = self.trace(head, "deadlock", "deadlock",
-                                   "no step is enabled, and the state is not declared terminal")
-                break
-            for ai, ch, t in succs:
-                stats.generated += 1
-                stats.fired[ai] += 1
-                if t in seen:
-                    continue
-                stats.new[ai] += 1
-                if opts.max_states is not None and len(self.states) >= opts.max_states:
-                    limit = f"--max-states {opts.max_states}"
+                if head % _PROGRESS_EVERY == 0 and head:
+                    stats.distinct = len(self.states)
+                    self.reporter.progress(len(self.states), stats.generated, depth, len(self.states) - head,
+                                           clock.elapsed())
+                    if clock.expired():
+                        limit = f"--time-limit {opts.time_limit:g}s"
+                        break
+                state = self.states[head]
+                try:
+                    succs = expand(model, state)
+                except Failure as f:
+                    found = self.trace(head, f.kind, f.prop, f.message, f.step)
                     break
-                _, found = self.add(t, head, Step(ai, ch))
-                if found:
+                if not succs and opts.check_deadlock and not model.is_terminal(state):
+                    found = self.trace(head, "deadlock", "deadlock",
+                                       "no step is enabled, and the state is not declared terminal")
                     break
-            if limit:
-                break
-            head += 1
+                for ai, ch, t in succs:
+                    stats.generated += 1
+                    stats.fired[ai] += 1
+                    if t in seen:
+                        continue
+                    stats.new[ai] += 1
+                    if opts.max_states is not None and len(self.states) >= opts.max_states:
+                        limit = f"--max-states {opts.max_states}"
+                        break
+                    _, found = self.add(t, head, Step(ai, ch))
+                    if found:
+                        break
+                if limit:
+                    break
+                head += 1
+        except KeyboardInterrupt:
+            limit = "interrupted"
         complete = found is None and limit is None
         stats.distinct = len(self.states)
         stats.depth = depth if found is None else len(found.steps)

@@ -72,52 +72,55 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
         return None
 
     truncated = False
-    for init in model.initial_states():
-        if found or limit:
-            break
-        if init in seen:
-            continue
-        stats.generated += 1
-        found = visit(init)
-        if found:
-            break
-        if opts.max_depth is not None and opts.max_depth == 0:
-            truncated = True
-            continue
-        found = push(init)
-        while found is None and pending:
-            succ = next(pending[-1], None)
-            if succ is None:
-                pending.pop()
-                path.pop()
-                if steps:
-                    steps.pop()
-                continue
-            ai, ch, t = succ
-            stats.generated += 1
-            stats.fired[ai] += 1
-            if stats.generated % _PROGRESS_EVERY == 0:
-                rep.progress(len(seen), stats.generated, len(path), len(pending), clock.elapsed())
-                if clock.expired():
-                    limit = f"--time-limit {opts.time_limit:g}s"
-                    break
-            if t in seen:
-                continue
-            if opts.max_states is not None and len(seen) >= opts.max_states:
-                limit = f"--max-states {opts.max_states}"
+    try:
+        for init in model.initial_states():
+            if found or limit:
                 break
-            stats.new[ai] += 1
-            steps.append(Step(ai, ch))
-            found = visit(t)
+            if init in seen:
+                continue
+            stats.generated += 1
+            found = visit(init)
             if found:
                 break
-            if opts.max_depth is not None and len(path) >= opts.max_depth:
+            if opts.max_depth is not None and opts.max_depth == 0:
                 truncated = True
-                steps.pop()
                 continue
-            found = push(t)
-            if found is None and len(pending) < len(steps) + 1:
-                steps.pop()  # t had nothing to explore (bounded): keep steps aligned with path
+            found = push(init)
+            while found is None and pending:
+                succ = next(pending[-1], None)
+                if succ is None:
+                    pending.pop()
+                    path.pop()
+                    if steps:
+                        steps.pop()
+                    continue
+                ai, ch, t = succ
+                stats.generated += 1
+                stats.fired[ai] += 1
+                if stats.generated % _PROGRESS_EVERY == 0:
+                    rep.progress(len(seen), stats.generated, len(path), len(pending), clock.elapsed())
+                    if clock.expired():
+                        limit = f"--time-limit {opts.time_limit:g}s"
+                        break
+                if t in seen:
+                    continue
+                if opts.max_states is not None and len(seen) >= opts.max_states:
+                    limit = f"--max-states {opts.max_states}"
+                    break
+                stats.new[ai] += 1
+                steps.append(Step(ai, ch))
+                found = visit(t)
+                if found:
+                    break
+                if opts.max_depth is not None and len(path) >= opts.max_depth:
+                    truncated = True
+                    steps.pop()
+                    continue
+                found = push(t)
+                if found is None and len(pending) < len(steps) + 1:
+                    steps.pop()  # t had nothing to explore (bounded): keep steps aligned with path
+    except KeyboardInterrupt:
+        limit = "interrupted"
     if truncated and found is None and limit is None:
         limit = f"--max-depth {opts.max_depth}"
     complete = found is None and limit is None

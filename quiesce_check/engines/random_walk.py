@@ -41,55 +41,58 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
     initial = list(model.initial_states())
     depth_bound = opts.max_depth if opts.max_depth is not None else opts.walk_depth
     walks = 0
-    for walk in range(opts.walks):
-        if clock.expired():
-            limit = f"--time-limit {opts.time_limit:g}s"
-            break
-        if opts.max_states is not None and len(seen) >= opts.max_states:
-            limit = f"--max-states {opts.max_states}"
-            break
-        walks += 1
-        state = initial[rng.randrange(len(initial))]
-        states: list[State] = [state]
-        steps: list[Step] = []
-        bad = check_state(model, state)
-        if bad:
-            found = trace_from_path(states, steps, *bad)
-            break
-        seen.add(state)
-        hit.update(model.reached(state))
-        for _ in range(depth_bound):
-            try:
-                succs = expand(model, state)
-            except Failure as f:
-                found = trace_from_path(states, steps + [f.step], f.kind, f.prop, f.message)
+    try:
+        for walk in range(opts.walks):
+            if clock.expired():
+                limit = f"--time-limit {opts.time_limit:g}s"
                 break
-            if not succs:
-                if opts.check_deadlock and not model.is_terminal(state):
-                    found = trace_from_path(states, steps, "deadlock", "deadlock",
-                                            "no step is enabled, and the state is not declared terminal")
+            if opts.max_states is not None and len(seen) >= opts.max_states:
+                limit = f"--max-states {opts.max_states}"
                 break
-            ai, ch, state = succs[rng.randrange(len(succs))]
-            stats.generated += 1
-            stats.fired[ai] += 1
-            if state not in seen:
-                if opts.max_states is not None and len(seen) >= opts.max_states:
-                    limit = f"--max-states {opts.max_states}"
-                    break
-                stats.new[ai] += 1
-                seen.add(state)
-            states.append(state)
-            steps.append(Step(ai, ch))
-            stats.depth = max(stats.depth, len(steps))
+            walks += 1
+            state = initial[rng.randrange(len(initial))]
+            states: list[State] = [state]
+            steps: list[Step] = []
             bad = check_state(model, state)
             if bad:
                 found = trace_from_path(states, steps, *bad)
                 break
+            seen.add(state)
             hit.update(model.reached(state))
-        if found or limit:
-            break
-        if walk % 64 == 0:
-            rep.progress(len(seen), stats.generated, stats.depth, opts.walks - walks, clock.elapsed())
+            for _ in range(depth_bound):
+                try:
+                    succs = expand(model, state)
+                except Failure as f:
+                    found = trace_from_path(states, steps + [f.step], f.kind, f.prop, f.message)
+                    break
+                if not succs:
+                    if opts.check_deadlock and not model.is_terminal(state):
+                        found = trace_from_path(states, steps, "deadlock", "deadlock",
+                                                "no step is enabled, and the state is not declared terminal")
+                    break
+                ai, ch, state = succs[rng.randrange(len(succs))]
+                stats.generated += 1
+                stats.fired[ai] += 1
+                if state not in seen:
+                    if opts.max_states is not None and len(seen) >= opts.max_states:
+                        limit = f"--max-states {opts.max_states}"
+                        break
+                    stats.new[ai] += 1
+                    seen.add(state)
+                states.append(state)
+                steps.append(Step(ai, ch))
+                stats.depth = max(stats.depth, len(steps))
+                bad = check_state(model, state)
+                if bad:
+                    found = trace_from_path(states, steps, *bad)
+                    break
+                hit.update(model.reached(state))
+            if found or limit:
+                break
+            if walk % 64 == 0:
+                rep.progress(len(seen), stats.generated, stats.depth, opts.walks - walks, clock.elapsed())
+    except KeyboardInterrupt:
+        limit = "interrupted"
     stats.distinct = len(seen)
     stats.elapsed = clock.elapsed()
     if found is None and limit is None:
