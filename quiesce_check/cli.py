@@ -10,6 +10,7 @@ with a one-line summary (set QUIESCE_CHECK_DEBUG=1 for the traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -155,6 +156,11 @@ def _build(path: str, params: dict[str, Value]) -> Built:
     return build_file(path, params)
 
 
+def _param_text(name: str, value: Value) -> str:
+    """`NAME=VALUE` as --param takes it back (`true`, not Python's `True`)."""
+    return f"{name}={str(value).lower() if isinstance(value, bool) else value}"
+
+
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     params = parse_params(args.param)
     built = _build(args.model, params)
@@ -166,19 +172,24 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     finally:
         reporter.close()
     info = built.model.info
-    shown = ", ".join(f"{k}={v}" for k, v in built.checked.params.items())
+    shown = ", ".join(_param_text(k, v) for k, v in built.checked.params.items())
     out.print(Text(f"{args.model}" + (f" with {shown}" if shown else "") + f" (engine {args.engine})",
-                   style="bold"))
+                   style="bold"), soft_wrap=True)
     render_result(out, info, result, coverage=not args.no_coverage)
     if args.json:
         _write_json(args.json, result_to_json(info, result, args.model, built.checked.params))
     if args.itf:
         if result.trace is None:
-            err.print(Text(f"no counterexample: {args.itf} not written"))
+            err.print(Text(f"no counterexample: {args.itf} not written"), soft_wrap=True)
         else:
             _write_json(args.itf, to_itf(info, result.trace, args.model, built.checked.params))
-            out.print(Text(f"trace written to {args.itf}"))
+            out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
     return result.exit_code
+
+
+def _short_param(name: str, value: Value) -> str:
+    text = _param_text(name, value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -189,13 +200,29 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise UsageError(f"{args.trace}:{e.lineno}:{e.colno}: not JSON: {e.msg}") from None
     except RecursionError:
         raise UsageError(f"{args.trace}: nested too deeply to be a trace") from None
+    except ValueError as e:  # a number with more digits than Python converts (sys.int_info)
+        raise UsageError(f"{args.trace}: not a trace: {e}") from None
     recorded = {}
     meta = doc.get("#meta") if isinstance(doc, dict) else None
     if isinstance(meta, dict) and isinstance(meta.get("params"), dict):
         recorded = {k: v for k, v in meta["params"].items()
                     if isinstance(k, str) and isinstance(v, int | bool)}
-    params = {**recorded, **parse_params(args.param)}
-    built = _build(args.model, params)
+    for k, v in recorded.items():  # a file's parameters meet the same limits as --param
+        if not k.isidentifier() or (not isinstance(v, bool) and abs(v) > 10**9):
+            raise UsageError(f"{args.trace}: the recorded parameter {_short_param(k, v)} is not a valid "
+                             "parameter (a name, and an integer at most 10^9 in magnitude or a boolean)")
+    overrides = parse_params(args.param)
+    params = {**recorded, **overrides}
+    try:
+        built = _build(args.model, params)
+    except ModelError as e:
+        from_file = {k: v for k, v in recorded.items() if k not in overrides}
+        if not from_file:
+            raise
+        _build(args.model, overrides)  # the model's own errors, and those of --param, come first
+        shown = ", ".join(_short_param(k, v) for k, v in from_file.items())
+        raise UsageError(f"{args.trace}: the parameters the trace records ({shown}) do not fit {args.model}: "
+                         + "; ".join(d.message for d in e.diagnostics[:3])) from None
     try:
         rep = replay(built.model, doc)
     except TraceFormatError as e:
@@ -204,9 +231,9 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
         from quiesce_check.engines.result import Result, Stats
         render_trace(out, built.model.info, Result("replay", Verdict.HOLDS, [], Stats(), rep.trace))
     if not rep.ok:
-        err.print(Text(f"{args.trace}: does not replay: {rep.message}", style="bold red"))
+        err.print(Text(f"{args.trace}: does not replay: {rep.message}", style="bold red"), soft_wrap=True)
         return EXIT_REPLAY_MISMATCH
-    out.print(Text(f"{args.trace}: {rep.message}", style="green"))
+    out.print(Text(f"{args.trace}: {rep.message}", style="green"), soft_wrap=True)
     if rep.trace is not None and rep.reproduced:
         verdict = {"invariant": Verdict.VIOLATED, "assertion": Verdict.ASSERTION, "deadlock": Verdict.DEADLOCK,
                    "model-error": Verdict.MODEL_ERROR}[rep.trace.kind]
@@ -214,7 +241,18 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _tolerant(stream: Any) -> None:
+    """A stream that cannot encode a character prints `?`, not an internal error."""
+    encoding = str(getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    if not encoding.startswith("utf") and getattr(stream, "errors", None) == "strict" \
+            and hasattr(stream, "reconfigure"):
+        with contextlib.suppress(ValueError, OSError):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant(sys.stdout)
+    _tolerant(sys.stderr)
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     try:
@@ -223,18 +261,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args, out, err)
         return cmd_replay(args, out, err)
     except UsageError as e:
-        err.print(Text(f"error: {e}"))
+        err.print(Text(f"error: {e}"), soft_wrap=True)
         return EXIT_USAGE
     except ModelError as e:
         sources = {}
         for d in e.diagnostics:
             if d.span and d.span.path not in sources:
-                try:
+                with contextlib.suppress(ModelError):
                     sources[d.span.path] = read_model(d.span.path)
-                except ModelError:
-                    pass
         for d in e.diagnostics:
-            err.print(Text(render(d, sources)))
+            # never wrapped: the caret line must stay under the source line it marks
+            err.print(Text(render(d, sources)), soft_wrap=True)
         codes = {d.code for d in e.diagnostics}
         if codes & {"E004", "E040"}:
             return EXIT_USAGE
@@ -254,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("QUIESCE_CHECK_DEBUG"):
             traceback.print_exc()
         err.print(Text(f"internal error: {type(e).__name__}: {e}\nThis is a bug in quiesce-check; "
-                       "please report it with the model and the command line."))
+                       "please report it with the model and the command line."), soft_wrap=True)
         return EXIT_INTERNAL
 
 

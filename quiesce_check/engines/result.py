@@ -127,6 +127,7 @@ class Result:
     seed: int | None = None
     complete: bool = False    # the whole reachable state space was explored
     witnesses: dict[str, Trace] = field(default_factory=dict)
+    store_bytes: int | None = None  # memory of the visited-state store, where the engine knows it
 
     @property
     def exit_code(self) -> int:

@@ -14,6 +14,7 @@ is in the trace's `#meta`. Imports `compile.*`, `engines.result`, `lang.types`,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from quiesce_check.compile.layout import State, flatten, instance_name, pc_text, variable_values
@@ -24,6 +25,7 @@ from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, 
 from quiesce_check.trace.steps import describe_choices
 
 ITF_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
+_BIGINT = re.compile(r"-?[0-9]+")
 
 
 class TraceFormatError(Exception):
@@ -34,9 +36,9 @@ def value_to_itf(t: Type, v: Value) -> Any:
     if isinstance(t, TBool):
         return bool(v)
     if isinstance(t, TInt):
-        return {"#bigint": str(int(v))}  # type: ignore[arg-type]
+        return {"#bigint": str(int(v))}
     if isinstance(t, TEnum):
-        return t.members[int(v)]  # type: ignore[arg-type]
+        return t.members[int(v)]
     if isinstance(t, TArray):
         assert isinstance(v, tuple)
         items = [value_to_itf(t.elem, x) for x in v]
@@ -60,10 +62,11 @@ def value_from_itf(t: Type, j: Any, where: str) -> Value:
         return j
     if isinstance(t, TInt):
         if isinstance(j, dict) and set(j) == {"#bigint"} and isinstance(j["#bigint"], str):
-            try:
-                n = int(j["#bigint"])
-            except ValueError:
-                raise bad("an integer") from None
+            # ITF: an optional minus and ASCII decimal digits; not all that int() takes (`1_0`, ` 5`, `+5`)
+            text = j["#bigint"]
+            if not _BIGINT.fullmatch(text) or len(text) > 40:
+                raise bad("an integer")
+            n = int(text)
         elif isinstance(j, int) and not isinstance(j, bool):
             n = j
         else:
@@ -84,7 +87,10 @@ def value_from_itf(t: Type, j: Any, where: str) -> Value:
             for pair in j["#map"]:
                 if not (isinstance(pair, list) and len(pair) == 2):
                     raise bad("[key, value] pairs")
-                table[repr(value_from_itf(t.index, pair[0], where + " key"))] = pair[1]
+                key = repr(value_from_itf(t.index, pair[0], where + " key"))
+                if key in table:
+                    raise bad(f"each index once, not {_short(pair[0])} twice")
+                table[key] = pair[1]
             try:
                 items = [table[repr(k)] for k in keys]
             except KeyError:
@@ -182,9 +188,9 @@ def from_itf(info: ModelInfo, doc: Any) -> tuple[list[State], list[str | None], 
                                        f"({', '.join(list(texts)[:6])}{', ...' if len(texts) > 6 else ''}), "
                                        f"found {_short(text)}")
             slots[slot] = texts[text]
-        meta = js.get("#meta")
-        action = meta.get("action") if isinstance(meta, dict) else None
+        state_meta = js.get("#meta")
+        action = state_meta.get("action") if isinstance(state_meta, dict) else None
         actions.append(action if isinstance(action, str) else None)
         states.append(tuple(slots))
-    meta = doc.get("#meta") if isinstance(doc.get("#meta"), dict) else {}
-    return states, actions, meta
+    doc_meta = doc.get("#meta")
+    return states, actions, doc_meta if isinstance(doc_meta, dict) else {}

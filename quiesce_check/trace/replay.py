@@ -18,6 +18,9 @@ from quiesce_check.engines.common import Failure, check_state, expand
 from quiesce_check.engines.result import Step, Trace
 from quiesce_check.trace.itf import from_itf
 
+# The engines' words for a deadlock, so a replayed trace prints as `check` printed it.
+DEADLOCK_MESSAGE = "no step is enabled, and the state is not declared terminal"
+
 
 @dataclass(frozen=True)
 class Replay:
@@ -63,7 +66,10 @@ def replay(model: Model, doc: Any) -> Replay:
             elif actions[k + 1]:
                 why = f"{actions[k + 1]} is not enabled there"
             else:
-                why = "no enabled step leads to it"
+                near_ai, _, near = min(succs, key=lambda s: sum(a != b for a, b in zip(s[2], states[k + 1],
+                                                                                  strict=True)))
+                why = (f"no enabled step leads to it; the closest, {model.info.actions[near_ai].label}, "
+                       "gives: " + _diff(model, states[k + 1], near))
             return Replay(False, None, f"step {k + 1}: the model cannot go from state {k} to state {k + 1}; {why}",
                           recorded=recorded)
         preferred = [m for m in matches if model.info.actions[m[0]].label == actions[k + 1]]
@@ -81,7 +87,7 @@ def replay(model: Model, doc: Any) -> Replay:
         try:
             succs = expand(model, last)
             if not succs and not model.is_terminal(last):
-                kind, prop, message = "deadlock", "deadlock", "no step is enabled, and the state is not terminal"
+                kind, prop, message = "deadlock", "deadlock", DEADLOCK_MESSAGE
                 reproduced = "deadlock deadlock"
         except Failure as f:
             if failing is not None:

@@ -2,7 +2,9 @@
 
 Takes a `Result`, the model's `ModelInfo` and a rich `Console`; prints. The
 counterexample is a table of steps with only the variables that changed.
-Imports `compile.*`, `engines.result`, `trace.steps`.
+Lines people grep or copy (statistics and the seed, the verdict) are printed
+unwrapped; only tables fit themselves to the console's width. Imports
+`compile.*`, `engines.result`, `trace.steps`.
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ def render_stats(console: Console, result: Result) -> None:
     console.print(Text(
         f"{s.generated:,} states generated, {s.distinct:,} distinct, "
         f"depth {s.depth}, {s.elapsed:.2f} s, {s.rate:,.0f} distinct states/s"
-        + (f", seed {result.seed}" if result.seed is not None else "")))
+        + (f", seed {result.seed}" if result.seed is not None else "")), soft_wrap=True)
     if result.limit:
-        console.print(Text(f"stopped: {result.limit}", style="yellow"))
+        console.print(Text(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
 
 
 def render_coverage(console: Console, info: ModelInfo, result: Result) -> None:
@@ -71,7 +73,9 @@ def render_trace(console: Console, info: ModelInfo, result: Result) -> None:
     if trace is None:
         return
     console.print()
-    console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"))
+    console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"),
+                  soft_wrap=True)
+    arrow = "\u2192" if console.encoding.lower().replace("-", "").startswith("utf") else "->"
     table = Table(show_edge=False, show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("process")
@@ -83,7 +87,7 @@ def render_trace(console: Console, info: ModelInfo, result: Result) -> None:
         if row.index == 0:
             ch = Text(", ".join(f"{c.name}={c.after}" for c in row.changes))
         else:
-            ch = Text(", ".join(f"{c.name}: {c.before}\u2192{c.after}" for c in row.changes))
+            ch = Text(", ".join(f"{c.name}: {c.before}{arrow}{c.after}" for c in row.changes))
         if row.failed:
             ch = Text(f"FAILS: {trace.message}", style="bold red")
         at = f"line {row.where.rsplit(':', 1)[-1]}" if row.where else ""
@@ -102,4 +106,4 @@ def render_result(console: Console, info: ModelInfo, result: Result, coverage: b
     render_trace(console, info, result)
     console.print()
     console.print(Text(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
-                       style=_VERDICT_STYLE[result.verdict]))
+                       style=_VERDICT_STYLE[result.verdict]), soft_wrap=True)
