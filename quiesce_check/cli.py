@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -24,7 +25,7 @@ from rich.live import Live
 from rich.text import Text
 
 from quiesce_check.build import Built, build_file, read_model
-from quiesce_check.engines import ENGINES
+from quiesce_check.engines import ENGINES, NoCompiler
 from quiesce_check.engines.result import (
     EXIT_CODES,
     EXIT_INTERNAL,
@@ -104,6 +105,9 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-states", type=_positive, help="stop after this many distinct states")
     c.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
     c.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this long")
+    c.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
+                   help="bfs: run the search as generated C (native), in Python, or C when a "
+                        "compiler is available (auto, the default)")
     c.add_argument("--seed", type=_positive, default=0, help="random engine: the seed (echoed)")
     c.add_argument("--walks", type=_positive, default=1000, help="random engine: number of walks")
     c.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
@@ -165,15 +169,18 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     params = parse_params(args.param)
     built = _build(args.model, params)
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
-                   check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks)
+                   check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
+                   backend=args.backend)
     reporter = _Progress(err)
     try:
         result = ENGINES[args.engine](built.model, opts, reporter)
+    except NoCompiler as e:
+        raise UsageError(f"--backend native: {e}") from None
     finally:
         reporter.close()
     info = built.model.info
     shown = ", ".join(_param_text(k, v) for k, v in built.checked.params.items())
-    out.print(Text(f"{args.model}" + (f" with {shown}" if shown else "") + f" (engine {args.engine})",
+    out.print(Text(f"{args.model}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})",
                    style="bold"), soft_wrap=True)
     render_result(out, info, result, coverage=not args.no_coverage)
     if args.json:
@@ -296,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
+    # a closed pipe (`quiesce-check check m.qdl | head`) ends the process quietly, as other tools do
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
 
 

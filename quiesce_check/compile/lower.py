@@ -502,7 +502,8 @@ class Lowerer:
     def statement_text(self, s: A.Stmt) -> str:
         """The statement as one short line: its code, and for a block spanning
         lines its first line, `...`, and the comment that opens it if any."""
-        first = self.source_of(Span(s.span.path, s.span.line, s.span.col, s.span.line, 10**6))
+        end = s.span.end_col if s.span.end_line == s.span.line else 10**6
+        first = self.source_of(Span(s.span.path, s.span.line, s.span.col, s.span.line, end))
         code, _, comment = first.partition("//")
         code = " ".join(code.split())
         if s.span.end_line != s.span.line:

@@ -48,6 +48,19 @@ class _Runtime:
         raise AssertFailure(ai, ch, aid)
 
 
+def flatten_chain(e: I.Bin) -> list[I.Expr]:
+    """The operands of a left- or right-nested chain of one associative operator."""
+    out: list[I.Expr] = []
+    todo: list[I.Expr] = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, I.Bin) and x.op == e.op:
+            todo += [x.b, x.a]
+        else:
+            out.append(x)
+    return out
+
+
 def bounds(e: I.Expr, slots: Sequence[tuple[int, int]], chosen: dict[int, tuple[int, int]]) -> tuple[int, int] | None:
     """An interval holding every value of `e`, or None when unknown."""
     if isinstance(e, I.Const):
@@ -141,13 +154,12 @@ class _Gen:
                     f"else {self.expr(e.orelse, cur, ai, ch)})")
         if isinstance(e, I.Count):
             return "(0 + " + " + ".join(self.expr(t, cur, ai, ch) for t in e.terms) + ")"
+        if isinstance(e, I.Bin) and e.op in ("and", "or"):
+            # a long chain (an unrolled quantifier) as one flat expression, not deep nesting
+            return "(" + f" {e.op} ".join(self.expr(x, cur, ai, ch) for x in flatten_chain(e)) + ")"
         if isinstance(e, I.Bin):
             a = self.expr(e.a, cur, ai, ch)
             b = self.expr(e.b, cur, ai, ch)
-            if e.op == "and":
-                return f"({a} and {b})"
-            if e.op == "or":
-                return f"({a} or {b})"
             if e.op == "=>":
                 return f"((not {a}) or {b})"
             if e.op in ("/", "%"):

@@ -8,11 +8,33 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from quiesce_check.compile.model import Model
+from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.dfs import dfs
+from quiesce_check.engines.native import native_bfs
 from quiesce_check.engines.random_walk import random_walks
 from quiesce_check.engines.result import Options, Reporter, Result
 
 Engine = Callable[[Model, Options, Reporter], Result]
 
-ENGINES: dict[str, Engine] = {"bfs": bfs, "dfs": dfs, "random": random_walks}
+
+class NoCompiler(Exception):
+    """`--backend native` was asked for, and no C compiler works on this machine."""
+
+
+def breadth_first(model: Model, options: Options, reporter: Reporter) -> Result:
+    """Breadth-first search: in compiled C when a compiler is at hand, else in Python.
+
+    Both give the same verdicts, counts and shortest-counterexample lengths
+    (tests hold them to it); `Options.backend` chooses explicitly.
+    """
+    if options.backend != "python" and isinstance(model, CompiledModel):
+        result = native_bfs(model, options, reporter)
+        if result is not None:
+            return result
+        if options.backend == "native":
+            raise NoCompiler("no working C compiler (cc, gcc or clang; or set CC)")
+    return bfs(model, options, reporter)
+
+
+ENGINES: dict[str, Engine] = {"bfs": breadth_first, "dfs": dfs, "random": random_walks}

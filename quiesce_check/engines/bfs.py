@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
-from quiesce_check.engines.common import Clock, Failure, check_state, expand, trace_from_path
+from quiesce_check.engines.common import Clock, Failure, expand, inspect, trace_from_path
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -63,12 +63,11 @@ class BfsSearch:
         self.parent.append(parent)
         self.via.append(step)
         self.seen[state] = index
-        bad = check_state(self.model, state)
+        bad, goals = inspect(self.model, state)
         if bad is not None:
             return index, self.trace(index, *bad)
-        if len(self.hit) < len(self.model.info.reachables):
-            for goal in self.model.reached(state):
-                self.hit.setdefault(goal, index)
+        for goal in goals:
+            self.hit.setdefault(goal, index)
         return index, None
 
     def run(self) -> Result:
@@ -81,7 +80,7 @@ class BfsSearch:
                 continue
             _, found = self.add(s, -1, None)
             stats.generated += 1
-            if found:
+            if found is not None:
                 break
         depth_end = len(self.states)  # states before this index are at depth <= current
         depth = 0
@@ -117,12 +116,12 @@ class BfsSearch:
                     stats.fired[ai] += 1
                     if t in seen:
                         continue
-                    stats.new[ai] += 1
                     if opts.max_states is not None and len(self.states) >= opts.max_states:
                         limit = f"--max-states {opts.max_states}"
                         break
+                    stats.new[ai] += 1
                     _, found = self.add(t, head, Step(ai, ch))
-                    if found:
+                    if found is not None:
                         break
                 if limit:
                     break

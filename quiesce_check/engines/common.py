@@ -50,6 +50,21 @@ def check_state(model: Model, state: State) -> tuple[str, str, str] | None:
     return None
 
 
+def inspect(model: Model, state: State) -> tuple[tuple[str, str, str] | None, list[int]]:
+    """A new state's verdict: the violation it shows, else the goals it reaches.
+
+    Every goal is evaluated on every new state, reached before or not, so that a
+    goal that cannot be evaluated is a model error whichever engine runs.
+    """
+    bad = check_state(model, state)
+    if bad is not None:
+        return bad, []
+    try:
+        return None, model.reached(state)
+    except StepError as e:
+        return ("model-error", "model error", f"evaluating a reachability goal: {e.message}"), []
+
+
 def trace_from_path(states: Sequence[State], steps: Sequence[Step], kind: str, prop: str,
                     message: str) -> Trace:
     return Trace(tuple(states), tuple(steps), kind, prop, message)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model, Successor
-from quiesce_check.engines.common import Clock, Failure, check_state, expand, trace_from_path
+from quiesce_check.engines.common import Clock, Failure, expand, inspect, trace_from_path
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -48,11 +48,10 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
 
     def visit(state: State) -> Trace | None:
         seen.add(state)
-        bad = check_state(model, state)
+        bad, goals = inspect(model, state)
         if bad is not None:
             return trace_from_path(path + [state], steps, *bad)
-        if len(hit) < len(model.info.reachables):
-            hit.update(model.reached(state))
+        hit.update(goals)
         return None
 
     def push(state: State) -> Trace | None:
@@ -74,13 +73,13 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
     truncated = False
     try:
         for init in model.initial_states():
-            if found or limit:
+            if found is not None or limit:
                 break
             if init in seen:
                 continue
             stats.generated += 1
             found = visit(init)
-            if found:
+            if found is not None:
                 break
             if opts.max_depth is not None and opts.max_depth == 0:
                 truncated = True
@@ -110,7 +109,7 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
                 stats.new[ai] += 1
                 steps.append(Step(ai, ch))
                 found = visit(t)
-                if found:
+                if found is not None:
                     break
                 if opts.max_depth is not None and len(path) >= opts.max_depth:
                     truncated = True

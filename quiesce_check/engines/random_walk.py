@@ -13,7 +13,7 @@ import random
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
-from quiesce_check.engines.common import Clock, Failure, check_state, expand, trace_from_path
+from quiesce_check.engines.common import Clock, Failure, expand, inspect, trace_from_path
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -53,12 +53,14 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
             state = initial[rng.randrange(len(initial))]
             states: list[State] = [state]
             steps: list[Step] = []
-            bad = check_state(model, state)
-            if bad:
+            bad, goals = inspect(model, state)
+            if bad is not None:
                 found = trace_from_path(states, steps, *bad)
                 break
+            if state not in seen:
+                stats.generated += 1
             seen.add(state)
-            hit.update(model.reached(state))
+            hit.update(goals)
             for _ in range(depth_bound):
                 try:
                     succs = expand(model, state)
@@ -82,12 +84,12 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
                 states.append(state)
                 steps.append(Step(ai, ch))
                 stats.depth = max(stats.depth, len(steps))
-                bad = check_state(model, state)
-                if bad:
+                bad, goals = inspect(model, state)
+                if bad is not None:
                     found = trace_from_path(states, steps, *bad)
                     break
-                hit.update(model.reached(state))
-            if found or limit:
+                hit.update(goals)
+            if found is not None or limit:
                 break
             if walk % 64 == 0:
                 rep.progress(len(seen), stats.generated, stats.depth, opts.walks - walks, clock.elapsed())

@@ -59,6 +59,7 @@ class Options:
     seed: int = 0
     walks: int = 1000          # random simulation: how many walks
     walk_depth: int = 200      # random simulation: steps per walk
+    backend: str = "auto"      # bfs: "native" (generated C), "python", or "auto" (C when a compiler works)
 
 
 class Reporter(Protocol):
@@ -89,9 +90,6 @@ class Trace:
     kind: str           # invariant | assertion | deadlock | model-error | goal
     property: str       # the violated invariant, the assertion text, "deadlock", ...
     message: str = ""
-
-    def __len__(self) -> int:
-        return len(self.steps)
 
 
 @dataclass(frozen=True)
@@ -127,7 +125,9 @@ class Result:
     seed: int | None = None
     complete: bool = False    # the whole reachable state space was explored
     witnesses: dict[str, Trace] = field(default_factory=dict)
-    store_bytes: int | None = None  # memory of the visited-state store, where the engine knows it
+    backend: str = "python"   # what ran the search: "python" or "native" (generated C)
+    store_bytes: int | None = None
+    note: str | None = None   # something the user should know about how the result was obtained  # memory of the visited-state store, where the engine knows it
 
     @property
     def exit_code(self) -> int:

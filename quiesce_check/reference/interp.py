@@ -194,33 +194,55 @@ class ReferenceModel:
             return base[self.position(bt, self.ev(e.index, st, env, inst, ctx), e, ctx)]
         if isinstance(e, A.At):
             target = self.instance_of(e.process, st, env, inst, ctx)
-            return target[0].positions.labels[e.label] in self.next_positions(st, target, ctx)
+            return self.at_label(st, target, target[0].positions.labels[e.label], ctx)
         raise AssertionError(e)
 
-    def next_positions(self, st: _St, inst: Inst, ctx: _Ctx) -> set[Key]:
-        """Every position on the instance's way to its next step, in this state."""
+    def at_label(self, st: _St, inst: Inst, target: Key, ctx: _Ctx) -> bool:
+        """Whether `target` is on one of the paths from the instance's position to its next
+        step whose conditions all hold. Paths are tried in order (an `if`'s then-branch
+        first, a loop's body before its exit, `either` branches in turn), and only the
+        conditions of paths through `target` are evaluated, left to right."""
         proc, iv = inst
         pos = proc.positions
         env = {proc.decl.index_var: iv} if proc.decl.index_var is not None else {}
-        out: set[Key] = set()
-        todo = [st.pcs[(proc.name, iv)]]
-        while todo:
-            key = todo.pop()
-            if key in out:
-                continue
-            out.add(key)
+        control = (A.If, A.While, A.Either)
+
+        def walk(key: Key, visited: frozenset[Key]) -> Iterator[tuple[list[tuple[A.Expr, Key, bool]], set[Key]]]:
+            """Every path from `key`: its conditions (expression, where, negated) and positions."""
             if key == END:
-                continue
+                yield [], {END}
+                return
             s = pos.stmt[key]
-            here = {**env, **pos.binds.get(key, {})}
+
+            def go(nxt: Key, cond: list[tuple[A.Expr, Key, bool]]) -> Iterator[tuple[list, set[Key]]]:
+                if nxt in visited:
+                    yield cond, {key, nxt}
+                    return
+                more = visited | {nxt} if nxt != END and isinstance(pos.stmt[nxt], control) else visited
+                for conds, keys in walk(nxt, more):
+                    yield cond + conds, keys | {key}
+
             if isinstance(s, A.If):
-                todo.append(pos.branches[key][0 if self.ev(s.cond, st, here, inst, ctx) else 1])
+                yield from go(pos.branches[key][0], [(s.cond, key, False)])
+                yield from go(pos.branches[key][1], [(s.cond, key, True)])
             elif isinstance(s, A.While):
-                c = self.ev(s.cond, st, here, inst, ctx)
-                todo.append(pos.branches[key][0] if c else pos.after[key])
+                yield from go(pos.branches[key][0], [(s.cond, key, False)])
+                yield from go(pos.after[key], [(s.cond, key, True)])
             elif isinstance(s, A.Either):
-                todo.extend(pos.branches[key])
-        return out
+                for b in pos.branches[key]:
+                    yield from go(b, [])
+            else:
+                yield [], {key}
+
+        start = st.pcs[(proc.name, iv)]
+        first = frozenset({start}) if start != END and isinstance(pos.stmt[start], control) else frozenset()
+        for conds, keys in walk(start, first):
+            if target not in keys:
+                continue
+            if all(bool(self.ev(e, st, {**env, **pos.binds.get(k, {})}, inst, ctx)) != neg
+                   for e, k, neg in conds):
+                return True
+        return False
 
     def position(self, bt: TArray, idx: Value, e: A.Expr, ctx: _Ctx) -> int:
         p = index_position(bt.index, idx)

@@ -21,10 +21,12 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
         "model": model_path,
         "params": dict(sorted(params.items())),
         "engine": result.engine,
+        "backend": result.backend,
         "verdict": result.verdict.value,
         "exit_code": result.exit_code,
         "complete": result.complete,
         "limit": result.limit,
+        "note": result.note,
         "seed": result.seed,
         "properties": [{"kind": p.kind, "name": p.name, "status": p.status.value} for p in result.properties],
         "stats": {
@@ -33,6 +35,7 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
             "depth": result.stats.depth,
             "seconds": round(result.stats.elapsed, 6),
             "states_per_second": round(result.stats.rate, 1),
+            "store_bytes": result.store_bytes,
         },
         "coverage": [
             {"action": a.label, "text": a.text, "line": a.span.line,

@@ -44,8 +44,13 @@ def render_stats(console: Console, result: Result) -> None:
         f"{s.generated:,} states generated, {s.distinct:,} distinct, "
         f"depth {s.depth}, {s.elapsed:.2f} s, {s.rate:,.0f} distinct states/s"
         + (f", seed {result.seed}" if result.seed is not None else "")), soft_wrap=True)
+    if result.store_bytes and s.distinct:
+        console.print(Text(f"visited states: {result.store_bytes / s.distinct:.1f} bytes each, kept whole "
+                           "(exact: no hash compaction, no collisions)"), soft_wrap=True)
     if result.limit:
         console.print(Text(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
+    if result.note:
+        console.print(Text(f"note: {result.note}", style="yellow"), soft_wrap=True)
 
 
 def render_coverage(console: Console, info: ModelInfo, result: Result) -> None:

@@ -171,7 +171,7 @@ def random_model(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(__import__("os").environ.get("QC_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_model())
 def test_random_models_agree(text: str) -> None:
     compare(build_text(text, "random.qdl"), limit=5_000)

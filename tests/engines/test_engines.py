@@ -127,3 +127,13 @@ def test_random_is_reproducible() -> None:
     a = random_walks(model, Options(seed=7, walks=500))
     b = random_walks(model, Options(seed=7, walks=500))
     assert a.verdict is Verdict.ASSERTION and a.trace == b.trace
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_violation_in_an_initial_state_is_never_lost(engine: str) -> None:
+    # the first initial state violates, the second does not: a zero-step trace
+    # must still end the search (a trace is never judged by its truthiness)
+    text = "var x: 0..1 in {0, 1};\nprocess P { skip; }\ninvariant nonzero: x != 0;\n"
+    r = ENGINES[engine](build_text(text, "i.qdl").model, Options(walks=10), None)
+    assert r.verdict is Verdict.VIOLATED
+    assert r.trace is not None and r.trace.steps == () and r.trace.states[0][0] == 0

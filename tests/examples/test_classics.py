@@ -99,7 +99,7 @@ def test_water_jugs() -> None:
     r = bfs(b.model)
     assert r.verdict is Verdict.VIOLATED
     assert r.trace is not None and r.trace.property == "not_solved"
-    assert len(r.trace) == 6                     # DieHard: 6 moves (CodinGame "water jug riddle"; layer d6)
+    assert len(r.trace.steps) == 6                     # DieHard: 6 moves (CodinGame "water jug riddle"; layer d6)
     assert action_names(b, r) == ["fill_big", "big_to_small", "empty_small",
                                   "big_to_small", "fill_big", "big_to_small"]
 
@@ -123,7 +123,7 @@ def test_hanoi(n: int) -> None:
     r = bfs(b.model)
     assert r.verdict is Verdict.VIOLATED
     assert r.trace is not None and r.trace.property == "not_solved"
-    assert len(r.trace) == 2**n - 1                             # 7 / 15 moves
+    assert len(r.trace.steps) == 2**n - 1                             # 7 / 15 moves
     assert r.trace.states[-1] == (2,) * n                       # every disk on peg 2
 
 
@@ -147,7 +147,7 @@ def test_peterson() -> None:
     r = bfs(b.model)
     assert r.verdict is Verdict.HOLDS            # mutual exclusion and Peterson.tla's Inv
     assert r.complete and r.stats.distinct == 42
-    assert len(r.witnesses["in_cs"]) == 4        # hand: the 4 statements before cs
+    assert len(r.witnesses["in_cs"].steps) == 4        # hand: the 4 statements before cs
 
 
 # Broken variant (a1 and a2 swapped: turn := other before c[self] := true).
@@ -179,7 +179,7 @@ def test_peterson_broken() -> None:
     r = bfs(b.model)
     assert r.verdict is Verdict.VIOLATED
     assert r.trace is not None and r.trace.property == "mutual_exclusion"
-    assert len(r.trace) == 8                     # hand derivation above
+    assert len(r.trace.steps) == 8                     # hand derivation above
     procs = [b.model.info.actions[s.action].process for s in r.trace.steps]
     assert procs == ["P[1]", "P[1]", "P[2]", "P[2]", "P[2]", "P[2]", "P[1]", "P[1]"]
 
@@ -220,7 +220,7 @@ def test_two_phase_commit_formula(n: int) -> None:
     assert (distinct, depth) == (two_phase_states(n), 3 * n + 1)
     r = bfs(b.model)
     assert r.verdict is Verdict.HOLDS            # TCConsistent holds
-    assert len(r.witnesses["all_committed"]) == 3 * n + 1
+    assert len(r.witnesses["all_committed"].steps) == 3 * n + 1
 
 
 def test_two_phase_commit_tlc_3_rms() -> None:
@@ -229,7 +229,7 @@ def test_two_phase_commit_tlc_3_rms() -> None:
     r = bfs(b.model)
     assert r.verdict is Verdict.HOLDS
     assert r.complete and r.stats.distinct == 288
-    assert len(r.witnesses["all_committed"]) == 10
+    assert len(r.witnesses["all_committed"].steps) == 10
 
 
 def test_two_phase_commit_tlc_6_rms() -> None:

@@ -1,0 +1,551 @@
+"""Stage 4, native: IR to a C breadth-first search, compiled with the system compiler.
+
+Takes a `lower.Program`; gives C source (`generate_c`) for a shared library
+that runs the whole breadth-first search: the successor function (one block
+per action, dispatched on program counters, as the Python backend does),
+invariants, goals and terminal states over unpacked slot values, states
+packed into 64-bit words (`packing.Packing`) kept in one array in discovery
+order, a parent index per state, and an open-addressing table of state
+indices. `load_native` compiles it (`cc -O2 -shared`, cached by the source's
+hash) and loads it with ctypes; it returns None when no compiler works, and
+the caller falls back to the Python engine.
+
+The C text holds only numbers and internal names: nothing from the model
+reaches it. Arithmetic is checked for overflow; an overflow, like an
+out-of-range value, index or a division by zero, stops the search with the
+state and action, and the caller rebuilds the error with the Python backend.
+Imports `compile.*`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quiesce_check.compile import ir as I
+from quiesce_check.compile.lower import Program
+from quiesce_check.compile.packing import Packing, pack_layout
+from quiesce_check.compile.pygen import bounds, flatten_chain
+
+# Status codes shared with the C side.
+RUNNING, DONE, INVARIANT, ASSERTION, MODEL_ERROR, DEADLOCK, MAX_STATES, MAX_DEPTH, NO_MEMORY, OVERFLOW = range(10)
+
+_RUNTIME = r"""
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int64_t val;
+static int err;   /* 1 index out of range, 2 division by zero, 3 overflow */
+
+static inline val qadd(val a, val b) { val r; if (__builtin_add_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
+static inline val qsub(val a, val b) { val r; if (__builtin_sub_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
+static inline val qmul(val a, val b) { val r; if (__builtin_mul_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
+static inline val qneg(val a) { if (a == INT64_MIN) { if (!err) err = 3; return 0; } return -a; }
+static inline val qdiv(val a, val b) {
+    if (b == 0) { if (!err) err = 2; return 0; }
+    if (a == INT64_MIN && b == -1) { if (!err) err = 3; return 0; }
+    val q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q--; return q;
+}
+static inline val qmod(val a, val b) {
+    if (b == 0) { if (!err) err = 2; return 0; }
+    if (b == -1) return 0;
+    val r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r;
+}
+static inline val chk(val i, val n) { if (i < 0 || i >= n) { if (!err) err = 1; return 0; } return i; }
+
+typedef struct {
+    uint64_t *states;      /* NWORDS words per state, in discovery order */
+    uint32_t *parent;
+    uint64_t n, cap;
+    uint32_t *table;       /* state index + 1; 0 = empty */
+    uint64_t tcap;
+    uint64_t head, level_end, depth;
+    uint64_t generated;
+    uint64_t fired[NACT1], fresh[NACT1];
+    int64_t goal[NGOAL1];
+    int status;
+    int64_t where, what;   /* state index; action, invariant or assertion */
+    uint64_t max_states;   /* 0: no limit */
+    uint64_t max_depth;    /* UINT64_MAX: no limit */
+    int check_deadlock;
+    /* the successors of the state being expanded, committed only once its
+       expansion completes: a step that fails leaves no partial expansion behind */
+    uint64_t *succ; int32_t *succ_action; uint64_t nsucc, succ_cap;
+} ctx_t;
+
+static inline uint64_t mix(uint64_t x) {
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL; x ^= x >> 33;
+    return x;
+}
+static inline uint64_t hash_words(const uint64_t *w) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < NWORDS; i++) h = mix(h ^ w[i]) + (uint64_t)i;
+    return h;
+}
+
+static int grow_table(ctx_t *c) {
+    uint64_t ncap = c->tcap ? c->tcap * 2 : 1024;
+    uint32_t *t = calloc(ncap, sizeof *t);
+    if (!t) return 0;
+    for (uint64_t i = 0; i < c->n; i++) {
+        uint64_t h = hash_words(c->states + i * NWORDS) & (ncap - 1);
+        while (t[h]) h = (h + 1) & (ncap - 1);
+        t[h] = (uint32_t)(i + 1);
+    }
+    free(c->table); c->table = t; c->tcap = ncap;
+    return 1;
+}
+
+static int grow_store(ctx_t *c) {
+    uint64_t ncap = c->cap ? c->cap * 2 : 4096;
+    uint64_t *s = realloc(c->states, ncap * NWORDS * sizeof *s);
+    if (!s) return 0;
+    c->states = s;
+    uint32_t *p = realloc(c->parent, ncap * sizeof *p);
+    if (!p) return 0;
+    c->parent = p; c->cap = ncap;
+    return 1;
+}
+
+static int emit(ctx_t *c, const val *t, int action);
+
+/* -1: already seen; otherwise the new state's index; -2: stop (status set) */
+static int64_t insert(ctx_t *c, const uint64_t *w, uint32_t parent) {
+    /* grow at 70 % load: linear probing stays short, the table costs 6-11 bytes a state */
+    if ((c->n + 1) * 10 > c->tcap * 7 && !grow_table(c)) { c->status = NO_MEMORY_; return -2; }
+    uint64_t h = hash_words(w) & (c->tcap - 1);
+    while (c->table[h]) {
+        if (memcmp(c->states + (uint64_t)(c->table[h] - 1) * NWORDS, w, NWORDS * sizeof *w) == 0) return -1;
+        h = (h + 1) & (c->tcap - 1);
+    }
+    if (c->max_states && c->n >= c->max_states) { c->status = MAX_STATES_; return -2; }
+    if (c->n >= 0xfffffffeULL) { c->status = NO_MEMORY_; return -2; }
+    if (c->n == c->cap && !grow_store(c)) { c->status = NO_MEMORY_; return -2; }
+    memcpy(c->states + c->n * NWORDS, w, NWORDS * sizeof *w);
+    c->parent[c->n] = parent;
+    c->table[h] = (uint32_t)(c->n + 1);
+    return (int64_t)c->n++;
+}
+"""
+
+_DRIVER = r"""
+static int check_new(ctx_t *c, const val *v, int64_t idx) {
+    err = 0;
+    int k = invariants(v);
+    if (err) { c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = idx; c->what = -1; return 1; }
+    if (k >= 0) { c->status = INVARIANT_; c->where = idx; c->what = k; return 1; }
+    goals(c, v, idx);
+    if (err) { c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = idx; c->what = -1; return 1; }
+    return 0;
+}
+
+/* buffer one successor; nonzero when memory ran out (status set) */
+static int emit(ctx_t *c, const val *t, int action) {
+    if (c->nsucc == c->succ_cap) {
+        uint64_t ncap = c->succ_cap ? c->succ_cap * 2 : 64;
+        uint64_t *s = realloc(c->succ, ncap * NWORDS * sizeof *s);
+        if (!s) { c->status = NO_MEMORY_; return 1; }
+        c->succ = s;
+        int32_t *a = realloc(c->succ_action, ncap * sizeof *a);
+        if (!a) { c->status = NO_MEMORY_; return 1; }
+        c->succ_action = a; c->succ_cap = ncap;
+    }
+    pack(t, c->succ + c->nsucc * NWORDS);
+    c->succ_action[c->nsucc++] = action;
+    return 0;
+}
+
+/* insert the buffered successors of state `parent`, checking each new one */
+static int commit(ctx_t *c, uint32_t parent) {
+    val t[NSLOTS];
+    for (uint64_t i = 0; i < c->nsucc; i++) {
+        const uint64_t *w = c->succ + i * NWORDS;
+        int action = c->succ_action[i];
+        c->generated++;
+        c->fired[action]++;
+        int64_t idx = insert(c, w, parent);
+        if (idx == -2) return 1;
+        if (idx == -1) continue;
+        c->fresh[action]++;
+        unpack(w, t);
+        if (check_new(c, t, idx)) return 1;
+    }
+    return 0;
+}
+
+ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock) {
+    ctx_t *c = calloc(1, sizeof *c);
+    if (!c) return 0;
+    c->max_states = max_states; c->max_depth = max_depth; c->check_deadlock = check_deadlock;
+    for (int i = 0; i < NGOAL1; i++) c->goal[i] = -1;
+    if (!grow_table(c) || !grow_store(c)) { free(c->table); free(c->states); free(c->parent); free(c); return 0; }
+    return c;
+}
+
+void qc_free(ctx_t *c) {
+    if (!c) return;
+    free(c->table); free(c->states); free(c->parent); free(c->succ); free(c->succ_action); free(c);
+}
+
+/* 0: added or already present; otherwise the search is over (status set) */
+int qc_add_initial(ctx_t *c, const val *v) {
+    uint64_t w[NWORDS];
+    pack(v, w);
+    c->generated++;
+    int64_t idx = insert(c, w, 0xffffffffU);
+    if (idx == -2) return 1;
+    if (idx == -1) return 0;
+    if (check_new(c, v, idx)) return 1;
+    c->level_end = c->n;
+    return 0;
+}
+
+int qc_run(ctx_t *c, uint64_t budget) {
+    val cur[NSLOTS];
+    if (c->status) return c->status;
+    while (budget--) {
+        if (c->head == c->n) { c->status = DONE_; return c->status; }
+        if (c->head == c->level_end) { c->depth++; c->level_end = c->n; }
+        if (c->depth >= c->max_depth) { c->status = MAX_DEPTH_; return c->status; }
+        uint64_t idx = c->head;
+        unpack(c->states + idx * NWORDS, cur);
+        c->nsucc = 0;
+        int64_t produced = expand(c, cur, (uint32_t)idx);
+        if (c->status) return c->status;
+        if (commit(c, (uint32_t)idx)) return c->status;
+        if (produced == 0 && c->check_deadlock) {
+            err = 0;
+            int term = terminal(cur);
+            if (err) { c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = idx; c->what = -1; return c->status; }
+            if (!term) { c->status = DEADLOCK_; c->where = idx; return c->status; }
+        }
+        c->head++;
+    }
+    return RUNNING_;
+}
+
+void qc_stats(ctx_t *c, uint64_t *out) {
+    out[0] = c->generated; out[1] = c->n; out[2] = c->depth; out[3] = c->head;
+    out[4] = (uint64_t)c->where; out[5] = (uint64_t)c->what; out[6] = (uint64_t)c->status;
+    out[7] = c->tcap * sizeof *c->table + c->n * (NWORDS * sizeof *c->states + sizeof *c->parent);
+}
+void qc_coverage(ctx_t *c, uint64_t *fired, uint64_t *fresh, int64_t *goal) {
+    memcpy(fired, c->fired, sizeof c->fired); memcpy(fresh, c->fresh, sizeof c->fresh);
+    memcpy(goal, c->goal, sizeof c->goal);
+}
+void qc_state(ctx_t *c, uint64_t idx, val *out) { unpack(c->states + idx * NWORDS, out); }
+uint32_t qc_parent(ctx_t *c, uint64_t idx) { return c->parent[idx]; }
+"""
+
+
+@dataclass
+class _CGen:
+    program: Program
+    packing: Packing
+    lines: list[str] = field(default_factory=list)
+    tables: list[tuple[int, ...]] = field(default_factory=list)
+    counter: int = 0
+
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    # expressions ------------------------------------------------------------
+    def slot_of(self, slots: tuple[int, ...], index: I.Expr, cur: str) -> str:
+        idx = self.expr(index, cur)
+        first, n = slots[0], len(slots)
+        stride = slots[1] - first if n > 1 else 1
+        if all(slots[k] == first + k * stride for k in range(n)):
+            return f"{first} + ({idx})" if stride == 1 else f"{first} + ({idx}) * {stride}"
+        self.tables.append(slots)
+        return f"T{len(self.tables) - 1}[{idx}]"
+
+    def expr(self, e: I.Expr, cur: str) -> str:
+        if isinstance(e, I.Const):
+            return f"((val){int(e.value)})"
+        if isinstance(e, I.Slot):
+            return f"{cur}[{e.index}]"
+        if isinstance(e, I.Table):
+            return f"{cur}[{self.slot_of(e.slots, e.index, cur)}]"
+        if isinstance(e, I.Checked):
+            return f"chk({self.expr(e.index, cur)}, {e.size})"
+        if isinstance(e, I.Chosen):
+            return f"c{e.var}"
+        if isinstance(e, I.Un):
+            a = self.expr(e.a, cur)
+            return f"(val)(!{a})" if e.op == "not" else f"qneg({a})"
+        if isinstance(e, I.Ite):
+            return f"({self.expr(e.cond, cur)} ? {self.expr(e.then, cur)} : {self.expr(e.orelse, cur)})"
+        if isinstance(e, I.Count):
+            return "((val)0 + " + " + ".join(f"(val)({self.expr(t, cur)} != 0)" for t in e.terms) + ")"
+        if isinstance(e, I.Bin):
+            if e.op in ("and", "or"):
+                sep = " && " if e.op == "and" else " || "
+                return "(val)(" + sep.join(self.expr(x, cur) for x in flatten_chain(e)) + ")"
+            a, b = self.expr(e.a, cur), self.expr(e.b, cur)
+            ops = {"+": "qadd", "-": "qsub", "*": "qmul", "/": "qdiv", "%": "qmod"}
+            if e.op in ops:
+                return f"{ops[e.op]}({a}, {b})"
+            if e.op == "=>":
+                return f"(val)(!{a} || {b})"
+            return f"(val)({a} {e.op} {b})"
+        raise AssertionError(e)
+
+    # statements -------------------------------------------------------------
+    def fail_on_err(self, depth: int, ai: int) -> None:
+        self.emit(depth, f"if (err) {{ c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = parent; "
+                         f"c->what = {ai}; return produced; }}")
+
+    def block(self, stmts: Sequence[I.Stmt], depth: int, cur: str, ai: int, bail: str,
+              chosen: dict[int, tuple[int, int]]) -> None:
+        if not stmts:
+            self.emit(depth, "produced++;")
+            self.emit(depth, f"if (emit(c, {cur}, {ai})) return produced;")
+            return
+        s, rest = stmts[0], list(stmts[1:])
+        slots = [(x.lo, x.hi) for x in self.program.layout.slots]
+        if isinstance(s, I.Guard):
+            v = self.fresh("g")
+            self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
+            self.fail_on_err(depth, ai)
+            self.emit(depth, f"if (!{v}) {bail}")
+            self.block(rest, depth, cur, ai, bail, chosen)
+        elif isinstance(s, I.Assert):
+            v = self.fresh("g")
+            self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
+            self.fail_on_err(depth, ai)
+            self.emit(depth, f"if (!{v}) {{ c->status = ASSERTION_; c->where = parent; c->what = {ai}; "
+                             "return produced; }")
+            self.block(rest, depth, cur, ai, bail, chosen)
+        elif isinstance(s, I.Assign):
+            values, targets = [], []
+            for (tslots, index), value in zip(s.targets, s.values, strict=True):
+                v = self.fresh("v")
+                self.emit(depth, f"val {v} = {self.expr(value, cur)};")
+                target = str(tslots[0]) if index is None else self.fresh("i")
+                if index is not None:
+                    self.emit(depth, f"val {target} = {self.slot_of(tslots, index, cur)};")
+                self.fail_on_err(depth, ai)
+                lo, hi = slots[tslots[0]]
+                known = bounds(value, slots, chosen)
+                if known is None or known[0] < lo or known[1] > hi:
+                    self.emit(depth, f"if ({v} < {lo} || {v} > {hi}) {{ c->status = MODEL_ERROR_; "
+                                     f"c->where = parent; c->what = {ai}; return produced; }}")
+                values.append(v)
+                targets.append(target)
+            if cur == "cur":
+                t = self.fresh("t")
+                self.emit(depth, f"val {t}[NSLOTS]; memcpy({t}, cur, sizeof {t});")
+                cur = t
+            for target, v in zip(targets, values, strict=True):
+                self.emit(depth, f"{cur}[{target}] = {v};")
+            self.block(rest, depth, cur, ai, bail, chosen)
+        elif isinstance(s, I.If):
+            v = self.fresh("g")
+            self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
+            self.fail_on_err(depth, ai)
+            self.emit(depth, f"if ({v}) {{")
+            self.branch(list(s.then) + rest, depth + 1, cur, ai, bail, chosen)
+            self.emit(depth, "} else {")
+            self.branch(list(s.orelse) + rest, depth + 1, cur, ai, bail, chosen)
+            self.emit(depth, "}")
+        elif isinstance(s, I.Choice):
+            for branch in s.branches:
+                self.emit(depth, "do {")
+                self.branch(list(branch) + rest, depth + 1, cur, ai, "break;", chosen)
+                self.emit(depth, "} while (0);")
+        elif isinstance(s, I.Pick):
+            vals = ", ".join(str(int(v)) for v in s.values)
+            arr, k = self.fresh("pv"), self.fresh("k")
+            self.emit(depth, f"static const val {arr}[] = {{{vals}}};")
+            self.emit(depth, f"for (int {k} = 0; {k} < {len(s.values)}; {k}++) {{")
+            self.emit(depth + 1, f"val c{s.var} = {arr}[{k}];")
+            if s.where is not None:
+                v = self.fresh("g")
+                self.emit(depth + 1, f"val {v} = {self.expr(s.where, cur)};")
+                self.fail_on_err(depth + 1, ai)
+                self.emit(depth + 1, f"if (!{v}) continue;")
+            ints = [int(v) for v in s.values]
+            self.branch(list(s.body) + rest, depth + 1, cur, ai, "continue;",
+                        {**chosen, s.var: (min(ints), max(ints))})
+            self.emit(depth, "}")
+        else:
+            raise AssertionError(s)
+
+    def branch(self, stmts: list[I.Stmt], depth: int, cur: str, ai: int, bail: str,
+               chosen: dict[int, tuple[int, int]]) -> None:
+        if cur != "cur":
+            t = self.fresh("t")
+            self.emit(depth, f"val {t}[NSLOTS]; memcpy({t}, {cur}, sizeof {t});")
+            cur = t
+        self.block(stmts, depth, cur, ai, bail, chosen)
+
+    def action(self, a: I.Action) -> None:
+        body = list(a.body)
+        if a.pc_slot is not None and body and isinstance(body[0], I.Guard):
+            body = body[1:]
+        self.emit(2, "do {")
+        self.block(body, 3, "cur", a.index, "break;", {})
+        self.emit(2, "} while (0);")
+
+    def generate(self) -> str:
+        p, pk = self.program, self.packing
+        n = len(p.layout.slots)
+        out = [f"#define NSLOTS {max(1, n)}", f"#define NWORDS {pk.words}",
+               f"#define NACT1 {len(p.actions) + 1}", f"#define NGOAL1 {len(p.reachables) + 1}"]
+        for name, code in (("RUNNING_", RUNNING), ("DONE_", DONE), ("INVARIANT_", INVARIANT),
+                           ("ASSERTION_", ASSERTION), ("MODEL_ERROR_", MODEL_ERROR), ("DEADLOCK_", DEADLOCK),
+                           ("MAX_STATES_", MAX_STATES), ("MAX_DEPTH_", MAX_DEPTH), ("NO_MEMORY_", NO_MEMORY),
+                           ("OVERFLOW_", OVERFLOW)):
+            out.append(f"#define {name} {code}")
+        out.append(_RUNTIME)
+        # pack / unpack
+        out.append("static inline void unpack(const uint64_t *w, val *v) {")
+        for k, f in enumerate(pk.fields):
+            if f.width == 0:
+                out.append(f"    v[{k}] = {f.lo};")
+            else:
+                out.append(f"    v[{k}] = (val)((w[{f.word}] >> {f.shift}) & {f.mask}ULL) + ({f.lo});")
+        out.append("}")
+        out.append("static inline void pack(const val *v, uint64_t *w) {")
+        for wi in range(pk.words):
+            parts = [f"((uint64_t)(v[{k}] - ({f.lo})) << {f.shift})" for k, f in enumerate(pk.fields)
+                     if f.word == wi and f.width > 0]
+            out.append(f"    w[{wi}] = {' | '.join(parts) if parts else '0'};")
+        out.append("}")
+        # successors
+        self.lines = []
+        self.emit(0, "static int64_t expand(ctx_t *c, const val *cur, uint32_t parent) {")
+        self.emit(1, "int64_t produced = 0;")
+        by_pc: dict[int, dict[int, list[I.Action]]] = {}
+        plain = []
+        for a in p.actions:
+            if a.pc_slot is None:
+                plain.append(a)
+            else:
+                by_pc.setdefault(a.pc_slot, {}).setdefault(int(a.pc_value or 0), []).append(a)
+        self.emit(1, "err = 0;")
+        for slot, cases in by_pc.items():
+            self.emit(1, f"switch (cur[{slot}]) {{")
+            for value, acts in sorted(cases.items()):
+                self.emit(1, f"case {value}:")
+                for a in acts:
+                    self.action(a)
+                self.emit(2, "break;")
+            self.emit(1, "default: break;")
+            self.emit(1, "}")
+        for a in plain:
+            self.emit(1, "{")
+            self.action(a)
+            self.emit(1, "}")
+        self.emit(1, "return produced;")
+        self.emit(0, "}")
+        expand = list(self.lines)
+        # properties
+        self.lines = []
+        self.emit(0, "static int invariants(const val *cur) {")
+        for k, prop in enumerate(p.invariants):
+            self.emit(1, f"if (!({self.expr(prop.expr, 'cur')})) return {k};")
+        self.emit(1, "return -1;")
+        self.emit(0, "}")
+        self.emit(0, "static void goals(ctx_t *c, const val *cur, int64_t idx) {")
+        names = []
+        for prop in p.reachables:
+            # every goal is evaluated on every new state, and none is recorded if one
+            # fails to evaluate: as in the Python engines, so errors surface alike
+            g = self.fresh("goal")
+            names.append(g)
+            self.emit(1, f"val {g} = {self.expr(prop.expr, 'cur')};")
+            self.emit(1, "if (err) return;")
+        for k, g in enumerate(names):
+            self.emit(1, f"if ({g} && c->goal[{k}] < 0) c->goal[{k}] = idx;")
+        self.emit(0, "}")
+        self.emit(0, "static int terminal(const val *cur) {")
+        for prop in p.terminals:
+            self.emit(1, f"if ({self.expr(prop.expr, 'cur')}) return 1;")
+        if p.end_pcs:
+            self.emit(1, "return " + " && ".join(f"cur[{slot}] == {v}" for slot, v in p.end_pcs) + ";")
+        else:
+            self.emit(1, "return 0;")
+        self.emit(0, "}")
+        props = list(self.lines)
+        tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
+        return "\n".join(out + tables + props + expand) + "\n" + _DRIVER
+
+
+def generate_c(program: Program) -> tuple[str, Packing]:
+    packing = pack_layout(program.layout)
+    return _CGen(program, packing).generate(), packing
+
+
+class NativeLib:
+    """The loaded shared library of one model, with its ctypes signatures."""
+
+    def __init__(self, path: Path, packing: Packing, nslots: int) -> None:
+        self.lib = ctypes.CDLL(str(path))
+        self.packing = packing
+        self.nslots = max(1, nslots)
+        L = self.lib
+        L.qc_new.restype = ctypes.c_void_p
+        L.qc_new.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int]
+        L.qc_free.argtypes = [ctypes.c_void_p]
+        L.qc_add_initial.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64)]
+        L.qc_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        L.qc_stats.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)]
+        L.qc_coverage.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64),
+                                  ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_int64)]
+        L.qc_state.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int64)]
+        L.qc_parent.restype = ctypes.c_uint32
+        L.qc_parent.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "quiesce-check"
+
+
+def compiler() -> str | None:
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def load_native(program: Program) -> NativeLib | None:
+    """Compile (or reuse) the model's search library; None if no C compiler is usable."""
+    cc = compiler()
+    if cc is None:
+        return None
+    source, packing = generate_c(program)
+    digest = hashlib.sha256((cc + "\0" + source).encode()).hexdigest()[:24]
+    cache = _cache_dir()
+    target = cache / f"qc_{digest}.so"
+    if not target.exists():
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=cache) as tmp:
+                src = Path(tmp) / "model.c"
+                src.write_text(source)
+                out = Path(tmp) / "model.so"
+                r = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(out), str(src)],
+                                   capture_output=True, text=True, timeout=300)
+                if r.returncode != 0:
+                    return None
+                os.replace(out, target)
+        except (OSError, subprocess.SubprocessError):
+            return None
+    try:
+        return NativeLib(target, packing, len(program.layout.slots))
+    except OSError:
+        return None

@@ -1,0 +1,187 @@
+"""Breadth-first search in compiled C: the fast engine.
+
+Takes a `CompiledModel` (its IR program is turned into C by `compile.cgen`),
+`Options` and a `Reporter`; gives the same `Result` as `engines.bfs`, with
+the same verdicts, counts and shortest-counterexample lengths. The C library
+runs in slices of a bounded number of expansions, so progress, the time limit
+and Ctrl-C are handled here between slices. A counterexample comes back as a
+chain of state indices; each step is identified, and a failing last step
+re-raised with its message, by the Python backend, which also cross-checks
+the C code on every step of every trace. Returns None when no C compiler is
+available, so the caller can fall back to `engines.bfs`.
+Imports `compile.*`, `engines.*`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from quiesce_check.compile import cgen
+from quiesce_check.compile.layout import State
+from quiesce_check.compile.pygen import CompiledModel
+from quiesce_check.engines.bfs import bfs
+from quiesce_check.engines.common import Clock, Failure, check_state, expand, inspect
+from quiesce_check.engines.result import (
+    NullReporter,
+    Options,
+    Reporter,
+    Result,
+    Stats,
+    Step,
+    Trace,
+    final_verdict,
+    property_results,
+)
+
+_SLICE = 1 << 15
+
+
+class NativeOverflow(Exception):
+    """64-bit arithmetic overflowed in C where Python's integers do not: run in Python instead."""
+
+
+class NativeMismatch(Exception):
+    """The C search and the Python backend disagree on a step: a bug, never a verdict."""
+
+
+class NativeSearch:
+    def __init__(self, model: CompiledModel, lib: cgen.NativeLib, options: Options, reporter: Reporter) -> None:
+        self.model = model
+        self.lib = lib
+        self.options = options
+        self.reporter = reporter
+        self.nslots = lib.nslots
+        self.ctx = lib.lib.qc_new(options.max_states or 0,
+                                  options.max_depth if options.max_depth is not None else (1 << 64) - 1,
+                                  1 if options.check_deadlock else 0)
+        if not self.ctx:
+            raise MemoryError("cannot allocate the search tables")
+
+    def close(self) -> None:
+        if self.ctx:
+            self.lib.lib.qc_free(self.ctx)
+            self.ctx = None
+
+    def stats(self) -> list[int]:
+        out = (ctypes.c_uint64 * 8)()
+        self.lib.lib.qc_stats(self.ctx, out)
+        return list(out)
+
+    def state(self, index: int) -> State:
+        buf = (ctypes.c_int64 * self.nslots)()
+        self.lib.lib.qc_state(self.ctx, index, buf)
+        return tuple(bool(v) if f.is_bool else v for f, v in zip(self.lib.packing.fields, buf, strict=False))
+
+    def path(self, index: int) -> list[State]:
+        chain = []
+        while index != 0xFFFFFFFF:
+            chain.append(self.state(index))
+            index = self.lib.lib.qc_parent(self.ctx, index)
+        return chain[::-1]
+
+    def steps(self, states: list[State]) -> list[Step]:
+        """The step between each pair of states, found by the Python backend."""
+        out = []
+        for a, b in zip(states, states[1:], strict=False):
+            match = next(((ai, ch) for ai, ch, t in self.model.successors(a) if t == b), None)
+            if match is None:
+                raise NativeMismatch(f"no step of the Python backend leads from {a} to {b}")
+            out.append(Step(*match))
+        return out
+
+    def trace_to(self, index: int, kind: str, prop: str, message: str) -> Trace:
+        states = self.path(index)
+        return Trace(tuple(states), tuple(self.steps(states)), kind, prop, message)
+
+    def failing_step(self, index: int) -> Trace:
+        """A step from state `index` failed in C: rebuild the failure with the Python backend."""
+        states = self.path(index)
+        try:
+            expand(self.model, states[-1])
+        except Failure as f:
+            return Trace(tuple(states), (*self.steps(states), f.step), f.kind, f.prop, f.message)
+        raise NativeMismatch(f"the C search reports a failing step from {states[-1]}; the Python backend does not")
+
+    def run(self) -> Result:
+        model, opts, lib = self.model, self.options, self.lib.lib
+        clock = Clock(opts.time_limit)
+        found: Trace | None = None
+        limit: str | None = None
+        status = cgen.RUNNING
+        for s in dict.fromkeys(model.initial_states()):
+            buf = (ctypes.c_int64 * self.nslots)(*[int(v) for v in s])
+            if lib.qc_add_initial(self.ctx, buf):
+                status = self.stats()[6]
+                break
+        try:
+            while status == cgen.RUNNING:
+                status = lib.qc_run(self.ctx, _SLICE)
+                generated, distinct, depth, head = self.stats()[:4]
+                self.reporter.progress(distinct, generated, depth, distinct - head, clock.elapsed())
+                if status == cgen.RUNNING and clock.expired():
+                    limit = f"--time-limit {opts.time_limit:g}s"
+                    break
+        except KeyboardInterrupt:
+            limit = "interrupted"
+        generated, distinct, depth, head, where, what, _, table_bytes = self.stats()
+        if what >= 1 << 63:
+            what -= 1 << 64  # -1: a property, not a step, failed
+        if status == cgen.INVARIANT:
+            bad = check_state(model, self.state(where))
+            if bad is None or bad[0] != "invariant":
+                raise NativeMismatch(f"the C search reports invariant {what} violated in {self.state(where)}")
+            found = self.trace_to(where, *bad)
+        if status == cgen.OVERFLOW:
+            raise NativeOverflow()
+        if status == cgen.MODEL_ERROR and what == -1:
+            bad, _ = inspect(model, self.state(where))
+            if bad is None:
+                raise NativeMismatch(f"the C search reports an error evaluating a property in {self.state(where)}")
+            found = self.trace_to(where, *bad)
+        elif status in (cgen.ASSERTION, cgen.MODEL_ERROR):
+            found = self.failing_step(where)
+        elif status == cgen.DEADLOCK:
+            found = self.trace_to(where, "deadlock", "deadlock",
+                                  "no step is enabled, and the state is not declared terminal")
+        elif status == cgen.MAX_STATES:
+            limit = f"--max-states {opts.max_states}"
+        elif status == cgen.MAX_DEPTH:
+            limit = f"--max-depth {opts.max_depth}"
+        elif status == cgen.NO_MEMORY:
+            limit = "memory: the search tables could not grow"
+        n = len(model.info.actions) + 1
+        fired = (ctypes.c_uint64 * n)()
+        fresh = (ctypes.c_uint64 * n)()
+        goals = (ctypes.c_int64 * (len(model.info.reachables) + 1))()
+        lib.qc_coverage(self.ctx, fired, fresh, goals)
+        complete = found is None and limit is None and status == cgen.DONE
+        stats = Stats(generated=generated, distinct=distinct,
+                      depth=len(found.steps) if found is not None else depth,
+                      elapsed=clock.elapsed(), fired=list(fired)[:n - 1], new=list(fresh)[:n - 1])
+        hit = {k for k in range(len(model.info.reachables)) if goals[k] >= 0}
+        witnesses = {model.info.reachables[k].name: self.trace_to(goals[k], "goal", model.info.reachables[k].name, "")
+                     for k in sorted(hit)}
+        result = Result(
+            engine="bfs", backend="native", verdict=final_verdict(model.info, found, complete, hit),
+            properties=property_results(model.info, found, complete, hit, opts.check_deadlock),
+            stats=stats, trace=found, limit=limit, complete=complete, witnesses=witnesses,
+            store_bytes=table_bytes)
+        return result
+
+
+def native_bfs(model: CompiledModel, options: Options | None = None,
+               reporter: Reporter | None = None) -> Result | None:
+    """Breadth-first search in C, or None when no C compiler is available."""
+    lib = cgen.load_native(model.program)
+    if lib is None:
+        return None
+    opts = options or Options()
+    search = NativeSearch(model, lib, opts, reporter or NullReporter())
+    try:
+        return search.run()
+    except NativeOverflow:
+        result = bfs(model, opts, reporter or NullReporter())
+        result.note = "64-bit arithmetic overflowed in the compiled search; the search ran in Python"
+        return result
+    finally:
+        search.close()
