@@ -262,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerant(sys.stderr)
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        # a file or a pipe: tables as wide as they need (up to 200 columns), not 80
+        out = Console(highlight=False, width=200)
     try:
         args = make_parser().parse_args(argv)
         if args.command == "check":
