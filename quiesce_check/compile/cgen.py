@@ -484,6 +484,37 @@ class _CGen:
         return "\n".join(out + tables + props + expand) + "\n" + _DRIVER
 
 
+# Constants, ranges and initial values must stay well inside int64 in C.
+_C_LIMIT = 1 << 62
+
+
+def fits_int64(program: Program) -> bool:
+    """Whether every number the model holds fits the C search's 64-bit arithmetic."""
+    def ok(v: object) -> bool:
+        return -_C_LIMIT < int(v) < _C_LIMIT  # type: ignore[call-overload]
+
+    if not all(ok(s.lo) and ok(s.hi) for s in program.layout.slots):
+        return False
+    if not all(ok(v) for state in program.initial for v in state):
+        return False
+    todo: list[object] = [a.body for a in program.actions]
+    todo += [p.expr for p in (*program.invariants, *program.reachables, *program.terminals)]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, tuple | list):
+            todo.extend(x)
+        elif isinstance(x, I.Const):
+            if not ok(x.value):
+                return False
+        elif isinstance(x, I.Pick):
+            if not all(ok(v) for v in x.values):
+                return False
+            todo += [x.where, x.body]
+        elif x is not None and hasattr(x, "__dataclass_fields__"):
+            todo.extend(getattr(x, f) for f in x.__dataclass_fields__)
+    return True
+
+
 def generate_c(program: Program) -> tuple[str, Packing]:
     packing = pack_layout(program.layout)
     return _CGen(program, packing).generate(), packing

@@ -382,7 +382,7 @@ class Lowerer:
         pc = self.lay.pc_slot[(proc.name, inst)]
         base = self.process_env(proc, inst)
         shown = instance_name(proc, inst)
-        label_at = {k: name for name, k in pos.labels.items()}
+        label_at = {k: name for name, keys in pos.labels.items() for k in keys}
         for key, path in self.standing(proc, inst):
             final, final_key = path.final, path.final_key
             env = _Env((proc, inst), {**base, **{k: I.Const(v) for k, v in pos.binds.get(final_key, {}).items()}})
@@ -483,11 +483,11 @@ class Lowerer:
 
     def at_label(self, proc: ProcInfo, inst: object, label: str) -> I.Expr:
         """`P@label`: the labelled statement is on P's way to its next step in this state."""
-        target = proc.positions.labels[label]
+        targets = proc.positions.labels[label]
         pc = self.lay.pc_slot[(proc.name, inst)]
         terms: list[I.Expr] = []
         for key, path in self.standing(proc, inst):
-            if target in path.through:
+            if targets.intersection(path.through):
                 here: I.Expr = I.Bin("==", I.Slot(pc), I.Const(proc.positions.number(key)))
                 for c in path.conds:
                     here = I.Bin("and", here, c)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
-from quiesce_check.engines.common import Clock, Failure, expand, inspect, trace_from_path
+from quiesce_check.engines.common import Clock, Failure, expand, inspect, terminal, trace_from_path
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -107,10 +107,15 @@ class BfsSearch:
                 except Failure as f:
                     found = self.trace(head, f.kind, f.prop, f.message, f.step)
                     break
-                if not succs and opts.check_deadlock and not model.is_terminal(state):
-                    found = self.trace(head, "deadlock", "deadlock",
-                                       "no step is enabled, and the state is not declared terminal")
-                    break
+                if not succs and opts.check_deadlock:
+                    term = terminal(model, state)
+                    if isinstance(term, tuple):
+                        found = self.trace(head, *term)
+                        break
+                    if not term:
+                        found = self.trace(head, "deadlock", "deadlock",
+                                           "no step is enabled, and the state is not declared terminal")
+                        break
                 for ai, ch, t in succs:
                     stats.generated += 1
                     stats.fired[ai] += 1

@@ -50,6 +50,15 @@ def check_state(model: Model, state: State) -> tuple[str, str, str] | None:
     return None
 
 
+def terminal(model: Model, state: State) -> tuple[str, str, str] | bool:
+    """`model.is_terminal`; a terminal predicate that cannot be evaluated gives
+    the (kind, property, message) of a model error instead."""
+    try:
+        return model.is_terminal(state)
+    except StepError as e:
+        return ("model-error", "model error", f"evaluating a terminal predicate: {e.message}")
+
+
 def inspect(model: Model, state: State) -> tuple[tuple[str, str, str] | None, list[int]]:
     """A new state's verdict: the violation it shows, else the goals it reaches.
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model, Successor
-from quiesce_check.engines.common import Clock, Failure, expand, inspect, trace_from_path
+from quiesce_check.engines.common import Clock, Failure, expand, inspect, terminal, trace_from_path
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -62,7 +62,7 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
             succs = expand(model, state)
         except Failure as f:
             return trace_from_path(path + [state], steps + [f.step], f.kind, f.prop, f.message)
-        if not succs and opts.check_deadlock and not model.is_terminal(state):
+        if not succs and opts.check_deadlock and terminal(model, state) is False:
             return trace_from_path(path + [state], steps, "deadlock", "deadlock",
                                    "no step is enabled, and the state is not declared terminal")
         path.append(state)

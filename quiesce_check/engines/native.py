@@ -176,6 +176,10 @@ def native_bfs(model: CompiledModel, options: Options | None = None,
     if lib is None:
         return None
     opts = options or Options()
+    if not cgen.fits_int64(model.program):
+        result = bfs(model, opts, reporter or NullReporter())
+        result.note = "the model holds numbers beyond 64 bits; the search ran in Python"
+        return result
     search = NativeSearch(model, lib, opts, reporter or NullReporter())
     try:
         return search.run()

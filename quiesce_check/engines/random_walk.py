@@ -13,7 +13,7 @@ import random
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
-from quiesce_check.engines.common import Clock, Failure, expand, inspect, trace_from_path
+from quiesce_check.engines.common import Clock, Failure, expand, inspect, terminal, trace_from_path
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -68,7 +68,7 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
                     found = trace_from_path(states, steps + [f.step], f.kind, f.prop, f.message)
                     break
                 if not succs:
-                    if opts.check_deadlock and not model.is_terminal(state):
+                    if opts.check_deadlock and terminal(model, state) is False:
                         found = trace_from_path(states, steps, "deadlock", "deadlock",
                                                 "no step is enabled, and the state is not declared terminal")
                     break

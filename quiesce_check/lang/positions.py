@@ -35,7 +35,7 @@ class ProcPositions:
     binds: dict[Key, dict[str, Value]] = field(default_factory=dict)
     after: dict[Key, Key] = field(default_factory=dict)
     branches: dict[Key, tuple[Key, ...]] = field(default_factory=dict)
-    labels: dict[str, Key] = field(default_factory=dict)
+    labels: dict[str, set[Key]] = field(default_factory=dict)  # a label in a `for` names every copy
     start: Key = END
 
     def number(self, key: Key) -> int:
@@ -63,7 +63,7 @@ def build_positions(
     def stmt(s: A.Stmt, key: Key, binds: dict[str, Value], cont: Key) -> Key:
         if isinstance(s, A.Labeled):
             entry = stmt(s.stmt, key + (0,), binds, cont)
-            pos.labels[s.label] = entry
+            pos.labels.setdefault(s.label, set()).add(entry)
             return entry
         if isinstance(s, A.For):
             values = list(domain_values(s.domain))

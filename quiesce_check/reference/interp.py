@@ -197,8 +197,8 @@ class ReferenceModel:
             return self.at_label(st, target, target[0].positions.labels[e.label], ctx)
         raise AssertionError(e)
 
-    def at_label(self, st: _St, inst: Inst, target: Key, ctx: _Ctx) -> bool:
-        """Whether `target` is on one of the paths from the instance's position to its next
+    def at_label(self, st: _St, inst: Inst, targets: set[Key], ctx: _Ctx) -> bool:
+        """Whether one of `targets` is on one of the paths from the instance's position to its next
         step whose conditions all hold. Paths are tried in order (an `if`'s then-branch
         first, a loop's body before its exit, `either` branches in turn), and only the
         conditions of paths through `target` are evaluated, left to right."""
@@ -237,7 +237,7 @@ class ReferenceModel:
         start = st.pcs[(proc.name, iv)]
         first = frozenset({start}) if start != END and isinstance(pos.stmt[start], control) else frozenset()
         for conds, keys in walk(start, first):
-            if target not in keys:
+            if not targets & keys:
                 continue
             if all(bool(self.ev(e, st, {**env, **pos.binds.get(k, {})}, inst, ctx)) != neg
                    for e, k, neg in conds):

@@ -137,3 +137,36 @@ def test_violation_in_an_initial_state_is_never_lost(engine: str) -> None:
     r = ENGINES[engine](build_text(text, "i.qdl").model, Options(walks=10), None)
     assert r.verdict is Verdict.VIOLATED
     assert r.trace is not None and r.trace.steps == () and r.trace.states[0][0] == 0
+
+
+FOR_LABEL = """
+var lock: bool = false;
+process W[i in 0..1] {
+    for r in 0..1 {
+        if r == 0 { atomic { await not lock; lock := true; } }
+        cs: skip;
+        if r == 0 { lock := false; }
+    }
+}
+invariant mutex: not (W[0]@cs and W[1]@cs);
+"""
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_a_label_in_a_for_loop_names_every_iteration(engine: str) -> None:
+    # W[1] runs round 0 (3 steps) and stands at `cs` of round 1, unlocked;
+    # W[0] takes the lock and stands at `cs` of round 0: 4 steps
+    r = ENGINES[engine](build_text(FOR_LABEL, "f.qdl").model, Options(walks=2000), None)
+    assert r.verdict is Verdict.VIOLATED
+    if engine == "bfs":
+        assert r.trace is not None and len(r.trace.steps) == 4
+
+
+@pytest.mark.parametrize("text", [
+    "var x: 0..5 = 0;\nprocess P { while x < 5 { x := x + 1; } }\ninvariant i: x < 5 or x > 10000000000000000000;\n",
+    "param BIG = 9223372036854775808;\nvar x: 0..BIG = 0;\nprocess P { x := BIG; }\ninvariant i: x < 100;\n",
+])
+def test_numbers_beyond_64_bits_are_exact(text: str) -> None:
+    r = ENGINES["bfs"](build_text(text, "b.qdl").model, Options(), None)
+    assert r.verdict is Verdict.VIOLATED
+    assert r.backend == "python" and r.note is not None and "64 bits" in r.note
