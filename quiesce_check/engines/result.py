@@ -22,7 +22,6 @@ class Status(enum.Enum):
     REACHED = "reached"        # a reachability goal was hit
     UNREACHED = "unreached"    # a goal never hit in a complete search: everything is vacuous
     INCOMPLETE = "incomplete"  # the search stopped before it could decide
-    NOT_CHECKED = "not checked"
 
 
 class Verdict(enum.Enum):

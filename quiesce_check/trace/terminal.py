@@ -19,7 +19,7 @@ from quiesce_check.trace.steps import rows
 
 _STATUS_STYLE = {
     Status.HOLDS: "green", Status.REACHED: "green", Status.VIOLATED: "bold red",
-    Status.UNREACHED: "yellow", Status.INCOMPLETE: "yellow", Status.NOT_CHECKED: "dim",
+    Status.UNREACHED: "yellow", Status.INCOMPLETE: "yellow",
 }
 _VERDICT_STYLE = {
     Verdict.HOLDS: "bold green", Verdict.VIOLATED: "bold red", Verdict.ASSERTION: "bold red",
