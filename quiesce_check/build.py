@@ -1,8 +1,10 @@
 """The front half of the pipeline in one call: file to checked model to compiled model.
 
 Takes a model path (or text) and parameter overrides; gives a `Built` holding
-every stage's result. Raises `ModelError` for a model that does not parse,
-type-check or lower. Imports `lang`, `compile`.
+every stage's result. Reads what the model's `use` declarations name (the
+vocabularies of `domain`, or files beside the model). Raises `ModelError` for
+a model that does not parse, type-check or lower. Imports `lang`, `compile`,
+`domain`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from pathlib import Path
 from quiesce_check.compile.layout import build_layout
 from quiesce_check.compile.lower import Program, lower
 from quiesce_check.compile.pygen import CompiledModel, compile_program
+from quiesce_check.domain import VOCABULARIES, vocabulary_path
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import CheckedModel, check
-from quiesce_check.lang.errors import Diagnostic, ModelError, Span
+from quiesce_check.lang.errors import Diagnostic, ModelError, Span, nearest
+from quiesce_check.lang.modules import Loaded, expand
 from quiesce_check.lang.parser import parse
 from quiesce_check.lang.types import Value
 
@@ -57,12 +61,34 @@ def read_model(path: str) -> str:
     return text
 
 
-def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None) -> Built:
-    tree = parse(text, path)
-    checked = check(tree, params)
+def load_use(use: A.UseDecl, from_path: str) -> Loaded:
+    """What a `use` names: a built-in vocabulary, or a file relative to the file that uses it."""
+    if use.is_file:
+        base = Path(from_path).parent if from_path not in ("<input>", "") else Path(".")
+        target = base / use.target
+        try:
+            text = read_model(str(target))
+        except ModelError as e:
+            raise ModelError([Diagnostic("E014", f"`use \"{use.target}\"`: {e.diagnostics[0].message}",
+                                         use.span)]) from None
+        return Loaded(f"file:{target.resolve()}", parse(text, str(target)))
+    vocab = vocabulary_path(use.target)
+    if vocab is None:
+        raise ModelError([Diagnostic("E014", f"there is no vocabulary `{use.target}`", use.span,
+                                     nearest(use.target, VOCABULARIES) or "the vocabularies are "
+                                     + ", ".join(sorted(VOCABULARIES)))])
+    return Loaded(f"vocabulary:{use.target}", parse(read_model(str(vocab)), str(vocab)))
+
+
+def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None,
+               select: list[str] | None = None) -> Built:
+    """`select`, when given, names the only invariants and final properties to check."""
+    expanded = expand(parse(text, path), load_use)
+    tree = expanded.model
+    checked = check(tree, params, expanded.origins, select)
     program = lower(checked, build_layout(checked))
     return Built(tree, checked, program, compile_program(program))
 
 
-def build_file(path: str, params: dict[str, Value] | None = None) -> Built:
-    return build_text(read_model(path), path, params)
+def build_file(path: str, params: dict[str, Value] | None = None, select: list[str] | None = None) -> Built:
+    return build_text(read_model(path), path, params, select)

@@ -25,6 +25,7 @@ from rich.live import Live
 from rich.text import Text
 
 from quiesce_check.build import Built, build_file, read_model
+from quiesce_check.domain.explain import explainer
 from quiesce_check.engines import ENGINES, NoCompiler
 from quiesce_check.engines.result import (
     EXIT_CODES,
@@ -35,7 +36,7 @@ from quiesce_check.engines.result import (
     Verdict,
 )
 from quiesce_check.lang.errors import ModelError, render
-from quiesce_check.lang.types import Value
+from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.trace.itf import TraceFormatError, to_itf
 from quiesce_check.trace.jsonout import result_to_json
 from quiesce_check.trace.replay import replay
@@ -82,11 +83,14 @@ def parse_params(items: Sequence[str]) -> dict[str, Value]:
             raise UsageError(f"--param {item!r}: expected NAME=VALUE, e.g. --param PAGES=4")
         if raw in ("true", "false"):
             out[name] = raw == "true"
+        elif raw.isidentifier():
+            out[name] = raw  # an enum member, resolved against the parameter's type by the checker
         else:
             try:
                 out[name] = int(raw)
             except ValueError:
-                raise UsageError(f"--param {name}={raw}: the value must be an integer, true or false") from None
+                raise UsageError(f"--param {name}={raw}: the value must be an integer, true, false "
+                                 "or the name of an enum member") from None
             if abs(int(out[name])) > 10**9:
                 raise UsageError(f"--param {name}={raw}: too large (at most 10^9 in magnitude)")
     return out
@@ -111,6 +115,10 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_positive, default=0, help="random engine: the seed (echoed)")
     c.add_argument("--walks", type=_positive, default=1000, help="random engine: number of walks")
     c.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
+    c.add_argument("--property", action="append", metavar="NAME", dest="properties",
+                   help="check only this invariant or final property (repeatable); others are ignored")
+    c.add_argument("--continue", action="store_true", dest="keep_going",
+                   help="bfs: go on after a violation and report every property's shortest counterexample")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON")
     c.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
     c.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
@@ -156,8 +164,8 @@ def _write_json(path: str, doc: Any) -> None:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def _build(path: str, params: dict[str, Value]) -> Built:
-    return build_file(path, params)
+def _build(path: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
+    return build_file(path, params, select)
 
 
 def _param_text(name: str, value: Value) -> str:
@@ -165,12 +173,24 @@ def _param_text(name: str, value: Value) -> str:
     return f"{name}={str(value).lower() if isinstance(value, bool) else value}"
 
 
+def user_params(built: Built) -> dict[str, Value]:
+    """The model's parameters as `--param` takes them: enum members by name."""
+    out: dict[str, Value] = {}
+    for name, value in built.checked.params.items():
+        t = built.checked.param_types.get(name)
+        out[name] = t.members[value] if isinstance(t, TEnum) else value
+    return out
+
+
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     params = parse_params(args.param)
-    built = _build(args.model, params)
+    if args.keep_going and args.engine != "bfs":
+        raise UsageError("--continue needs --engine bfs: only breadth-first search finds every property's "
+                         "shortest counterexample")
+    built = _build(args.model, params, args.properties)
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
-                   backend=args.backend)
+                   backend=args.backend, keep_going=args.keep_going)
     reporter = _Progress(err)
     try:
         result = ENGINES[args.engine](built.model, opts, reporter)
@@ -179,17 +199,19 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     finally:
         reporter.close()
     info = built.model.info
-    shown = ", ".join(_param_text(k, v) for k, v in built.checked.params.items())
+    params_shown = user_params(built)
+    shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
     out.print(Text(f"{args.model}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})",
                    style="bold"), soft_wrap=True)
-    render_result(out, info, result, coverage=not args.no_coverage)
+    explain = explainer(built.ast.sources)
+    render_result(out, info, result, coverage=not args.no_coverage, main_path=args.model, explain=explain)
     if args.json:
-        _write_json(args.json, result_to_json(info, result, args.model, built.checked.params))
+        _write_json(args.json, result_to_json(info, result, args.model, params_shown, explain))
     if args.itf:
         if result.trace is None:
             err.print(Text(f"no counterexample: {args.itf} not written"), soft_wrap=True)
         else:
-            _write_json(args.itf, to_itf(info, result.trace, args.model, built.checked.params))
+            _write_json(args.itf, to_itf(info, result.trace, args.model, params_shown))
             out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
     return result.exit_code
 
@@ -213,9 +235,9 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     meta = doc.get("#meta") if isinstance(doc, dict) else None
     if isinstance(meta, dict) and isinstance(meta.get("params"), dict):
         recorded = {k: v for k, v in meta["params"].items()
-                    if isinstance(k, str) and isinstance(v, int | bool)}
+                    if isinstance(k, str) and (isinstance(v, int | bool) or (isinstance(v, str) and v.isidentifier()))}
     for k, v in recorded.items():  # a file's parameters meet the same limits as --param
-        if not k.isidentifier() or (not isinstance(v, bool) and abs(v) > 10**9):
+        if not k.isidentifier() or (isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**9):
             raise UsageError(f"{args.trace}: the recorded parameter {_short_param(k, v)} is not a valid "
                              "parameter (a name, and an integer at most 10^9 in magnitude or a boolean)")
     overrides = parse_params(args.param)
@@ -235,15 +257,14 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     except TraceFormatError as e:
         raise UsageError(f"{args.trace}: {e}") from None
     if rep.trace is not None and rep.trace.kind != "goal":
-        from quiesce_check.engines.result import Result, Stats
-        render_trace(out, built.model.info, Result("replay", Verdict.HOLDS, [], Stats(), rep.trace))
+        render_trace(out, built.model.info, rep.trace, main_path=args.model, explain=explainer(built.ast.sources))
     if not rep.ok:
         err.print(Text(f"{args.trace}: does not replay: {rep.message}", style="bold red"), soft_wrap=True)
         return EXIT_REPLAY_MISMATCH
     out.print(Text(f"{args.trace}: {rep.message}", style="green"), soft_wrap=True)
     if rep.trace is not None and rep.reproduced:
-        verdict = {"invariant": Verdict.VIOLATED, "assertion": Verdict.ASSERTION, "deadlock": Verdict.DEADLOCK,
-                   "model-error": Verdict.MODEL_ERROR}[rep.trace.kind]
+        verdict = {"invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
+                   "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR}[rep.trace.kind]
         return EXIT_CODES[verdict]
     return 0
 

@@ -22,7 +22,8 @@ ALLOWED = {
     "reference": {"lang", "compile", "reference"},
     "engines": {"compile", "engines"},
     "trace": {"lang.types", "lang.positions", "compile", "engines", "trace"},
-    "build": {"lang", "compile"},
+    "build": {"lang", "compile", "domain"},
+    "domain": {"lang", "compile", "engines", "trace", "domain"},
 }
 
 

@@ -35,7 +35,7 @@ from quiesce_check.compile.packing import Packing, pack_layout
 from quiesce_check.compile.pygen import bounds, flatten_chain
 
 # Status codes shared with the C side.
-RUNNING, DONE, INVARIANT, ASSERTION, MODEL_ERROR, DEADLOCK, MAX_STATES, MAX_DEPTH, NO_MEMORY, OVERFLOW = range(10)
+RUNNING, DONE, INVARIANT, ASSERTION, MODEL_ERROR, DEADLOCK, MAX_STATES, MAX_DEPTH, NO_MEMORY, OVERFLOW, FINAL = range(11)
 
 _RUNTIME = r"""
 #include <stdint.h>
@@ -71,11 +71,14 @@ typedef struct {
     uint64_t generated;
     uint64_t fired[NACT1], fresh[NACT1];
     int64_t goal[NGOAL1];
+    int64_t end_goal[NEND1];  /* first state without successors where each final's premise holds */
+    int64_t inv_first[NINV1], fin_first[NFIN1], deadlock_first;  /* first violation of each, -1: none */
     int status;
     int64_t where, what;   /* state index; action, invariant or assertion */
     uint64_t max_states;   /* 0: no limit */
     uint64_t max_depth;    /* UINT64_MAX: no limit */
     int check_deadlock;
+    int keep_going;        /* go on past violations, keeping the first of each property */
     /* the successors of the state being expanded, committed only once its
        expansion completes: a step that fails leaves no partial expansion behind */
     uint64_t *succ; int32_t *succ_action; uint64_t nsucc, succ_cap;
@@ -138,12 +141,41 @@ static int64_t insert(ctx_t *c, const uint64_t *w, uint32_t parent) {
 
 _DRIVER = r"""
 static int check_new(ctx_t *c, const val *v, int64_t idx) {
+    unsigned char bad[NINV1];
     err = 0;
-    int k = invariants(v);
+    memset(bad, 0, sizeof bad);
+    violations(v, bad);
     if (err) { c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = idx; c->what = -1; return 1; }
-    if (k >= 0) { c->status = INVARIANT_; c->where = idx; c->what = k; return 1; }
+    for (int k = 0; k < NINV1 - 1; k++) {
+        if (!bad[k] || c->inv_first[k] >= 0) continue;
+        c->inv_first[k] = idx;
+        if (!c->keep_going) { c->status = INVARIANT_; c->where = idx; c->what = k; return 1; }
+    }
     goals(c, v, idx);
     if (err) { c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = idx; c->what = -1; return 1; }
+    return 0;
+}
+
+/* a state without successors: final-state properties, end goals, deadlock */
+static int check_end(ctx_t *c, const val *v, int64_t idx) {
+    unsigned char bad[NFIN1];
+    err = 0;
+    memset(bad, 0, sizeof bad);
+    finals(v, bad);
+    end_goals(c, v, idx);
+    if (err) { c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = idx; c->what = -1; return 1; }
+    for (int k = 0; k < NFIN1 - 1; k++) {
+        if (!bad[k] || c->fin_first[k] >= 0) continue;
+        c->fin_first[k] = idx;
+        if (!c->keep_going) { c->status = FINAL_; c->where = idx; c->what = k; return 1; }
+    }
+    if (!c->check_deadlock) return 0;
+    int term = terminal(v);
+    if (err) { c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = idx; c->what = -1; return 1; }
+    if (!term && c->deadlock_first < 0) {
+        c->deadlock_first = idx;
+        if (!c->keep_going) { c->status = DEADLOCK_; c->where = idx; return 1; }
+    }
     return 0;
 }
 
@@ -181,11 +213,16 @@ static int commit(ctx_t *c, uint32_t parent) {
     return 0;
 }
 
-ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock) {
+ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock, int keep_going) {
     ctx_t *c = calloc(1, sizeof *c);
     if (!c) return 0;
     c->max_states = max_states; c->max_depth = max_depth; c->check_deadlock = check_deadlock;
+    c->keep_going = keep_going;
     for (int i = 0; i < NGOAL1; i++) c->goal[i] = -1;
+    for (int i = 0; i < NEND1; i++) c->end_goal[i] = -1;
+    for (int i = 0; i < NINV1; i++) c->inv_first[i] = -1;
+    for (int i = 0; i < NFIN1; i++) c->fin_first[i] = -1;
+    c->deadlock_first = -1;
     if (!grow_table(c) || !grow_store(c)) { free(c->table); free(c->states); free(c->parent); free(c); return 0; }
     return c;
 }
@@ -221,12 +258,7 @@ int qc_run(ctx_t *c, uint64_t budget) {
         int64_t produced = expand(c, cur, (uint32_t)idx);
         if (c->status) return c->status;
         if (commit(c, (uint32_t)idx)) return c->status;
-        if (produced == 0 && c->check_deadlock) {
-            err = 0;
-            int term = terminal(cur);
-            if (err) { c->status = err == 3 ? OVERFLOW_ : MODEL_ERROR_; c->where = idx; c->what = -1; return c->status; }
-            if (!term) { c->status = DEADLOCK_; c->where = idx; return c->status; }
-        }
+        if (produced == 0 && check_end(c, cur, (int64_t)idx)) return c->status;
         c->head++;
     }
     return RUNNING_;
@@ -240,6 +272,10 @@ void qc_stats(ctx_t *c, uint64_t *out) {
 void qc_coverage(ctx_t *c, uint64_t *fired, uint64_t *fresh, int64_t *goal) {
     memcpy(fired, c->fired, sizeof c->fired); memcpy(fresh, c->fresh, sizeof c->fresh);
     memcpy(goal, c->goal, sizeof c->goal);
+}
+void qc_firsts(ctx_t *c, int64_t *inv, int64_t *fin, int64_t *endg, int64_t *deadlock) {
+    memcpy(inv, c->inv_first, sizeof c->inv_first); memcpy(fin, c->fin_first, sizeof c->fin_first);
+    memcpy(endg, c->end_goal, sizeof c->end_goal); *deadlock = c->deadlock_first;
 }
 void qc_state(ctx_t *c, uint64_t idx, val *out) { unpack(c->states + idx * NWORDS, out); }
 uint32_t qc_parent(ctx_t *c, uint64_t idx) { return c->parent[idx]; }
@@ -365,6 +401,11 @@ class _CGen:
                 self.emit(depth, "do {")
                 self.branch(list(branch) + rest, depth + 1, cur, ai, "break;", chosen)
                 self.emit(depth, "} while (0);")
+        elif isinstance(s, I.Let):
+            self.emit(depth, f"val c{s.var} = {self.expr(s.value, cur)};")
+            self.fail_on_err(depth, ai)
+            known = bounds(s.value, slots, chosen)
+            self.block(rest, depth, cur, ai, bail, {**chosen, s.var: known} if known is not None else chosen)
         elif isinstance(s, I.Pick):
             vals = ", ".join(str(int(v)) for v in s.values)
             arr, k = self.fresh("pv"), self.fresh("k")
@@ -403,11 +444,13 @@ class _CGen:
         p, pk = self.program, self.packing
         n = len(p.layout.slots)
         out = [f"#define NSLOTS {max(1, n)}", f"#define NWORDS {pk.words}",
-               f"#define NACT1 {len(p.actions) + 1}", f"#define NGOAL1 {len(p.reachables) + 1}"]
+               f"#define NACT1 {len(p.actions) + 1}", f"#define NGOAL1 {len(p.reachables) + 1}",
+               f"#define NEND1 {len(p.end_goals) + 1}", f"#define NINV1 {len(p.invariants) + 1}",
+               f"#define NFIN1 {len(p.finals) + 1}"]
         for name, code in (("RUNNING_", RUNNING), ("DONE_", DONE), ("INVARIANT_", INVARIANT),
                            ("ASSERTION_", ASSERTION), ("MODEL_ERROR_", MODEL_ERROR), ("DEADLOCK_", DEADLOCK),
                            ("MAX_STATES_", MAX_STATES), ("MAX_DEPTH_", MAX_DEPTH), ("NO_MEMORY_", NO_MEMORY),
-                           ("OVERFLOW_", OVERFLOW)):
+                           ("OVERFLOW_", OVERFLOW), ("FINAL_", FINAL)):
             out.append(f"#define {name} {code}")
         out.append(_RUNTIME)
         # pack / unpack
@@ -454,23 +497,27 @@ class _CGen:
         expand = list(self.lines)
         # properties
         self.lines = []
-        self.emit(0, "static int invariants(const val *cur) {")
-        for k, prop in enumerate(p.invariants):
-            self.emit(1, f"if (!({self.expr(prop.expr, 'cur')})) return {k};")
-        self.emit(1, "return -1;")
-        self.emit(0, "}")
-        self.emit(0, "static void goals(ctx_t *c, const val *cur, int64_t idx) {")
-        names = []
-        for prop in p.reachables:
-            # every goal is evaluated on every new state, and none is recorded if one
-            # fails to evaluate: as in the Python engines, so errors surface alike
-            g = self.fresh("goal")
-            names.append(g)
-            self.emit(1, f"val {g} = {self.expr(prop.expr, 'cur')};")
-            self.emit(1, "if (err) return;")
-        for k, g in enumerate(names):
-            self.emit(1, f"if ({g} && c->goal[{k}] < 0) c->goal[{k}] = idx;")
-        self.emit(0, "}")
+        for fname, checked in (("violations", p.invariants), ("finals", p.finals)):
+            # every property is evaluated; one that cannot be evaluated sets `err`
+            self.emit(0, f"static void {fname}(const val *cur, unsigned char *bad) {{")
+            for k, prop in enumerate(checked):
+                self.emit(1, f"bad[{k}] = !({self.expr(prop.expr, 'cur')});")
+            self.emit(1, "(void)cur; (void)bad;")
+            self.emit(0, "}")
+        for fname, field_, goals in (("goals", "goal", p.reachables), ("end_goals", "end_goal", p.end_goals)):
+            self.emit(0, f"static void {fname}(ctx_t *c, const val *cur, int64_t idx) {{")
+            names = []
+            for prop in goals:
+                # every goal is evaluated on every new state, and none is recorded if one
+                # fails to evaluate: as in the Python engines, so errors surface alike
+                g = self.fresh("goal")
+                names.append(g)
+                self.emit(1, f"val {g} = {self.expr(prop.expr, 'cur')};")
+                self.emit(1, "if (err) return;")
+            for k, g in enumerate(names):
+                self.emit(1, f"if ({g} && c->{field_}[{k}] < 0) c->{field_}[{k}] = idx;")
+            self.emit(1, "(void)c; (void)cur; (void)idx;")
+            self.emit(0, "}")
         self.emit(0, "static int terminal(const val *cur) {")
         for prop in p.terminals:
             self.emit(1, f"if ({self.expr(prop.expr, 'cur')}) return 1;")
@@ -498,7 +545,8 @@ def fits_int64(program: Program) -> bool:
     if not all(ok(v) for state in program.initial for v in state):
         return False
     todo: list[object] = [a.body for a in program.actions]
-    todo += [p.expr for p in (*program.invariants, *program.reachables, *program.terminals)]
+    todo += [p.expr for p in (*program.invariants, *program.reachables, *program.terminals, *program.finals,
+                              *program.end_goals)]
     while todo:
         x = todo.pop()
         if isinstance(x, tuple | list):
@@ -529,7 +577,8 @@ class NativeLib:
         self.nslots = max(1, nslots)
         L = self.lib
         L.qc_new.restype = ctypes.c_void_p
-        L.qc_new.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int]
+        L.qc_new.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int, ctypes.c_int]
+        L.qc_firsts.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 4
         L.qc_free.argtypes = [ctypes.c_void_p]
         L.qc_add_initial.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64)]
         L.qc_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64]

@@ -133,7 +133,16 @@ class Pick:
     body: tuple[Stmt, ...]
 
 
-Stmt = Assign | Guard | Assert | If | Choice | Pick
+@dataclass(frozen=True, slots=True)
+class Let:
+    """Name a value for the rest of the step (a proc's argument, `let`): `Chosen(var)` reads it.
+    Unlike a `Pick`, it is no choice and is not recorded in the trace."""
+
+    var: int
+    value: Expr
+
+
+Stmt = Assign | Guard | Assert | If | Choice | Pick | Let
 
 
 @dataclass(frozen=True)
@@ -155,8 +164,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Property:
-    kind: str  # invariant | reachable | terminal
-    name: str
+    kind: str  # invariant | final | reachable | terminal | premise
+    name: str  # for a premise: the name of the property it belongs to
     expr: Expr
     span: Span
 

@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, slot_count
 from quiesce_check.lang import ast as A
-from quiesce_check.lang.checker import CheckedModel, ProcInfo, RBound, RConst, RProc, RVar
+from quiesce_check.lang.checker import (
+    CheckedModel,
+    ProcInfo,
+    RBound,
+    RConst,
+    RDef,
+    RoutineInfo,
+    RProc,
+    RVar,
+)
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 from quiesce_check.lang.positions import END, Key, ProcPositions
 from quiesce_check.lang.types import (
@@ -46,11 +55,15 @@ class Program:
     actions: tuple[I.Action, ...]
     initial: tuple[State, ...]
     invariants: tuple[I.Property, ...]
+    # the reachability goals, then the premise of each invariant that is an implication
+    # (kind "premise", named after its invariant): a goal is hit in any state
     reachables: tuple[I.Property, ...]
     terminals: tuple[I.Property, ...]
     asserts: tuple[I.AssertInfo, ...]
     choice_names: tuple[str, ...]      # by `Pick.var` / either id
     end_pcs: tuple[tuple[int, int], ...]  # (pc slot, value of `end`) per process instance
+    finals: tuple[I.Property, ...] = ()     # must hold in every state without successors
+    end_goals: tuple[I.Property, ...] = ()  # premises of the finals: hit in states without successors
 
 
 # A scalar location: a fixed slot (`index is None`, one slot) or a table read.
@@ -80,11 +93,14 @@ class _Path:
 
 @dataclass
 class _Env:
-    inst: tuple[ProcInfo, object] | None
-    bound: dict[str, I.Expr] = field(default_factory=dict)
+    """Where lowering stands: the process instance, and what each bound name stands for
+    (the scalar parts of its value: one for a scalar, several for an array or a record)."""
 
-    def with_bound(self, name: str, e: I.Expr) -> _Env:
-        return _Env(self.inst, {**self.bound, name: e})
+    inst: tuple[ProcInfo, object] | None
+    bound: dict[str, list[I.Expr]] = field(default_factory=dict)
+
+    def with_bound(self, name: str, e: I.Expr | list[I.Expr]) -> _Env:
+        return _Env(self.inst, {**self.bound, name: e if isinstance(e, list) else [e]})
 
 
 class Lowerer:
@@ -94,7 +110,7 @@ class Lowerer:
         self.actions: list[I.Action] = []
         self.asserts: list[I.AssertInfo] = []
         self.choice_names: list[str] = []
-        self.lines = cm.ast.source.splitlines()
+        self.lines: dict[str, list[str]] = {}
         self.standing_cache: dict[tuple[str, object], list[tuple[Key, _Path]]] = {}
         self.standing_busy: set[tuple[str, object]] = set()
 
@@ -206,8 +222,11 @@ class Lowerer:
         return self.source_of(e.span)
 
     def source_of(self, span: Span) -> str:
-        if 1 <= span.line <= len(self.lines):
-            line = self.lines[span.line - 1]
+        if span.path not in self.lines:
+            self.lines[span.path] = self.cm.ast.text_of(span.path).splitlines()
+        lines = self.lines[span.path]
+        if 1 <= span.line <= len(lines):
+            line = lines[span.line - 1]
             end = span.end_col - 1 if span.end_line == span.line else len(line)
             return line[span.col - 1:end].strip()
         return "?"
@@ -223,8 +242,12 @@ class Lowerer:
             if isinstance(ref, RConst):
                 return [I.Const(x) for x in flatten(ref.type, ref.value)]
             if isinstance(ref, RBound):
-                return [env.bound[e.name]]
+                return list(env.bound[e.name])
+            if isinstance(ref, RDef):
+                return self.inline_def(ref.routine, (), env)
             return [loc.read() for loc in self.locs(e, env)]
+        if isinstance(e, A.Call):
+            return self.inline_def(self.cm.calls[id(e)], e.args, env)
         if isinstance(e, A.Index | A.Field):
             t = self.cm.type_of(e)
             if isinstance(t, TProc):
@@ -313,6 +336,16 @@ class Lowerer:
         (b,) = self.expr(e.right, env)
         return I.Bin(e.op, a, b, e.span if e.op in ("/", "%") else None)
 
+    def inline_def(self, info: RoutineInfo, args: Sequence[A.Expr], env: _Env) -> list[I.Expr]:
+        """A def's body with each parameter standing for its argument (a def is pure, so
+        substituting the argument's expression is the same as passing its value)."""
+        d = info.decl
+        assert isinstance(d, A.DefDecl)
+        inner = _Env(env.inst)
+        for (name, _), a in zip(info.params, args, strict=True):
+            inner = inner.with_bound(name, self.expr(a, env))
+        return self.expr(d.body, inner)
+
     def check_unroll(self, n: int, span: Span) -> None:
         if n > MAX_UNROLL:
             raise ModelError([Diagnostic("E024", f"a quantifier or array over {n} values; at most {MAX_UNROLL}",
@@ -334,8 +367,37 @@ class Lowerer:
     def atomic_block(self, stmts: Sequence[A.Stmt], env: _Env) -> list[I.Stmt]:
         out: list[I.Stmt] = []
         for s in stmts:
+            if isinstance(s, A.Let):
+                parts, env = self.bind_values(s.name, self.expr(s.value, env), env)
+                out.extend(parts)
+                continue
             out.extend(self.atomic_stmt(s, env))
         return out
+
+    def bind_values(self, name: str, parts: list[I.Expr], env: _Env) -> tuple[list[I.Stmt], _Env]:
+        """`name` bound to the values `parts` have now (constants stay constants)."""
+        lets: list[I.Stmt] = []
+        bound: list[I.Expr] = []
+        for part in parts:
+            if isinstance(part, I.Const):
+                bound.append(part)
+            else:
+                var = self.new_choice(name)
+                lets.append(I.Let(var, part))
+                bound.append(I.Chosen(var))
+        return lets, env.with_bound(name, bound)
+
+    def call(self, s: A.CallStmt, env: _Env) -> list[I.Stmt]:
+        """A proc's body where it is called: each argument is evaluated once, when the call starts."""
+        info = self.cm.calls[id(s)]
+        d = info.decl
+        assert isinstance(d, A.ProcDecl)
+        out: list[I.Stmt] = []
+        inner = _Env(env.inst)
+        for (name, _), a in zip(info.params, s.args, strict=True):
+            lets, inner = self.bind_values(name, self.expr(a, env), inner)
+            out.extend(lets)
+        return out + self.atomic_block(d.body, inner)
 
     def atomic_stmt(self, s: A.Stmt, env: _Env) -> list[I.Stmt]:
         if isinstance(s, A.Assign):
@@ -365,6 +427,8 @@ class Lowerer:
             return [self.with_stmt(s, env, [])]
         if isinstance(s, A.Atomic):
             return self.atomic_block(s.body, env)
+        if isinstance(s, A.CallStmt):
+            return self.call(s, env)
         raise AssertionError(s)
 
     def with_stmt(self, s: A.With, env: _Env, tail: list[I.Stmt]) -> I.Pick:
@@ -385,8 +449,10 @@ class Lowerer:
         label_at = {k: name for name, keys in pos.labels.items() for k in keys}
         for key, path in self.standing(proc, inst):
             final, final_key = path.final, path.final_key
-            env = _Env((proc, inst), {**base, **{k: I.Const(v) for k, v in pos.binds.get(final_key, {}).items()}})
+            env = _Env((proc, inst), {**base, **{k: [I.Const(v)] for k, v in pos.binds.get(final_key, {}).items()}})
             body: list[I.Stmt] = [I.Guard(I.Bin("==", I.Slot(pc), I.Const(pos.number(key))))]
+            if proc.decl.when is not None:
+                body.append(I.Guard(self.expr(proc.decl.when, _Env((proc, inst), base))[0]))
             body += [I.Guard(c) for c in path.conds]
             if final is None:
                 # control came back to a position without a statement
@@ -405,13 +471,13 @@ class Lowerer:
             name = label_at.get(final_key) or label_at.get(key) or f"L{span.line}"
             self.add_action(name, shown, text, span, pc, pos.number(key), body)
 
-    def paths(self, pos: ProcPositions, key: Key, base: dict[str, I.Expr], inst: tuple[ProcInfo, object],
+    def paths(self, pos: ProcPositions, key: Key, base: dict[str, list[I.Expr]], inst: tuple[ProcInfo, object],
               visited: frozenset[Key]) -> list[_Path]:
         """Every way control can go from `key` to its next simple statement."""
         if key == END:
             return [_Path((), None, END, (END,))]
         s = pos.stmt[key]
-        env = _Env(inst, {**base, **{k: I.Const(v) for k, v in pos.binds.get(key, {}).items()}})
+        env = _Env(inst, {**base, **{k: [I.Const(v)] for k, v in pos.binds.get(key, {}).items()}})
 
         def go(target: Key, cond: I.Expr | None) -> list[_Path]:
             conds = () if cond is None else (cond,)
@@ -476,9 +542,9 @@ class Lowerer:
         self.standing_cache[cache_key] = out
         return out
 
-    def process_env(self, proc: ProcInfo, inst: object) -> dict[str, I.Expr]:
+    def process_env(self, proc: ProcInfo, inst: object) -> dict[str, list[I.Expr]]:
         if proc.decl.index_var is not None:
-            return {proc.decl.index_var: I.Const(inst)}  # type: ignore[arg-type]
+            return {proc.decl.index_var: [I.Const(inst)]}  # type: ignore[arg-type]
         return {}
 
     def at_label(self, proc: ProcInfo, inst: object, label: str) -> I.Expr:
@@ -539,6 +605,10 @@ class Lowerer:
     def prop(self, d: A.PropertyDecl) -> I.Property:
         return I.Property(d.kind, d.name, self.expr(d.expr, _Env(None))[0], d.span)
 
+    def premises(self, props: Sequence[A.PropertyDecl]) -> tuple[I.Property, ...]:
+        return tuple(I.Property("premise", d.name, self.expr(self.cm.premises[d.name], _Env(None))[0], d.span)
+                     for d in props if d.name in self.cm.premises)
+
     def run(self) -> Program:
         for proc in self.cm.processes:
             for inst in proc.instances:
@@ -551,9 +621,10 @@ class Lowerer:
         return Program(
             layout=self.lay, actions=tuple(self.actions), initial=tuple(initial),
             invariants=tuple(self.prop(d) for d in self.cm.invariants),
-            reachables=tuple(self.prop(d) for d in self.cm.reachables),
+            reachables=tuple(self.prop(d) for d in self.cm.reachables) + self.premises(self.cm.invariants),
             terminals=tuple(self.prop(d) for d in self.cm.terminals),
-            asserts=tuple(self.asserts), choice_names=tuple(self.choice_names), end_pcs=end_pcs)
+            asserts=tuple(self.asserts), choice_names=tuple(self.choice_names), end_pcs=end_pcs,
+            finals=tuple(self.prop(d) for d in self.cm.finals), end_goals=self.premises(self.cm.finals))
 
     def initial_states(self) -> list[State]:
         """Every combination of initial values, in slot order."""

@@ -48,9 +48,11 @@ class ModelInfo:
     layout: Layout
     actions: Sequence[Action]
     invariants: Sequence[Property]
-    reachables: Sequence[Property]
+    reachables: Sequence[Property]   # goals, then invariants' premises (kind "premise")
     asserts: Sequence[AssertInfo]
     choice_names: Sequence[str]
+    finals: Sequence[Property] = ()     # must hold in every state without successors
+    end_goals: Sequence[Property] = ()  # the finals' premises, hit in states without successors
 
 
 class Model(Protocol):
@@ -62,12 +64,20 @@ class Model(Protocol):
         """Every successor in a fixed order; raises `StepError` or `AssertFailure`."""
         ...
 
-    def failed_invariant(self, state: State) -> int:
-        """Index of the first invariant that does not hold, or -1."""
+    def violations(self, state: State) -> list[int]:
+        """Indices of the invariants that do not hold, in order."""
         ...
 
     def reached(self, state: State) -> list[int]:
-        """Indices of the reachability goals that hold."""
+        """Indices of the reachability goals (and invariant premises) that hold."""
+        ...
+
+    def final_violations(self, state: State) -> list[int]:
+        """For a state without successors: indices of the final-state properties that do not hold."""
+        ...
+
+    def end_reached(self, state: State) -> list[int]:
+        """For a state without successors: indices of the end goals (finals' premises) that hold."""
         ...
 
     def is_terminal(self, state: State) -> bool:

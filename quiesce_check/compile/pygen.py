@@ -222,6 +222,11 @@ class _Gen:
             for j, branch in enumerate(s.branches):
                 self.emit(depth + 1, f"{'if' if j == 0 else 'elif'} {b} == {j}:")
                 self.branch(list(branch) + rest, depth + 2, cur, writable, ai, ch2, True, chosen)
+        elif isinstance(s, I.Let):
+            self.emit(depth, f"c{s.var} = {self.expr(s.value, cur, ai, ch)}")
+            known = bounds(s.value, slots, chosen)
+            self.block(rest, depth, cur, writable, ai, ch, in_loop,
+                       {**chosen, s.var: known} if known is not None else chosen)
         elif isinstance(s, I.Pick):
             ch2 = self.fresh("ch")
             vals = ", ".join(repr(v) if isinstance(v, bool) else str(v) for v in s.values)
@@ -275,17 +280,15 @@ class _Gen:
             self.emit(1, f"_a{i}(s, out)")
         self.emit(1, "return out")
         self.emit(0, "")
-        self.emit(0, "def failed_invariant(s):")
-        for k, prop in enumerate(p.invariants):
-            self.emit(1, f"if not {self.expr(prop.expr, 's', -1, '()')}: return {k}")
-        self.emit(1, "return -1")
-        self.emit(0, "")
-        self.emit(0, "def reached(s):")
-        self.emit(1, "out = []")
-        for k, prop in enumerate(p.reachables):
-            self.emit(1, f"if {self.expr(prop.expr, 's', -1, '()')}: out.append({k})")
-        self.emit(1, "return out")
-        self.emit(0, "")
+        for fname, props, negate in (("violations", p.invariants, True), ("reached", p.reachables, False),
+                                     ("final_violations", p.finals, True), ("end_reached", p.end_goals, False)):
+            self.emit(0, f"def {fname}(s):")
+            self.emit(1, "out = []")
+            for k, prop in enumerate(props):
+                cond = self.expr(prop.expr, "s", -1, "()")
+                self.emit(1, f"if {'not ' if negate else ''}{cond}: out.append({k})")
+            self.emit(1, "return out")
+            self.emit(0, "")
         self.emit(0, "def is_terminal(s):")
         for prop in p.terminals:
             self.emit(1, f"if {self.expr(prop.expr, 's', -1, '()')}: return True")
@@ -303,7 +306,7 @@ class CompiledModel:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.info = ModelInfo(program.layout, program.actions, program.invariants, program.reachables,
-                              program.asserts, program.choice_names)
+                              program.asserts, program.choice_names, program.finals, program.end_goals)
         gen = _Gen(program)
         self.source = gen.generate()
         namespace: dict[str, Any] = {"_R": _Runtime(gen.messages), "_T": tuple(gen.tables),
@@ -312,8 +315,10 @@ class CompiledModel:
         exec(code, namespace)  # noqa: S102 - text built from IR with internal names only
         # the generated functions, called directly: no method call per state
         self.successors: Callable[[State], list[Successor]] = namespace["successors"]
-        self.failed_invariant: Callable[[State], int] = namespace["failed_invariant"]
+        self.violations: Callable[[State], list[int]] = namespace["violations"]
         self.reached: Callable[[State], list[int]] = namespace["reached"]
+        self.final_violations: Callable[[State], list[int]] = namespace["final_violations"]
+        self.end_reached: Callable[[State], list[int]] = namespace["end_reached"]
         self.is_terminal: Callable[[State], bool] = namespace["is_terminal"]
         self._initial = program.initial
 

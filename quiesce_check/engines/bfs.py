@@ -5,6 +5,9 @@ numbered in the order found; each keeps its parent's number and the step that
 reached it, so a counterexample is rebuilt by walking parents back. Every
 state at depth d is expanded before any at depth d + 1, and properties are
 checked as states are found, so the first counterexample is a shortest one.
+With `Options.keep_going` the search goes on past violations of invariants,
+final-state properties and deadlocks, and keeps the first (so a shortest)
+counterexample of each; an assertion or a model error still ends it.
 Imports `compile.model`, `engines.common`, `engines.result`.
 """
 
@@ -12,16 +15,27 @@ from __future__ import annotations
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
-from quiesce_check.engines.common import Clock, Failure, expand, inspect, terminal, trace_from_path
+from quiesce_check.engines.common import (
+    FATAL,
+    Clock,
+    Failure,
+    Violation,
+    at_end,
+    expand,
+    inspect,
+    trace_from_path,
+)
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
+    Outcome,
     Reporter,
     Result,
     Stats,
     Step,
     Trace,
     final_verdict,
+    first_reported,
     property_results,
 )
 
@@ -38,6 +52,9 @@ class BfsSearch:
         self.via: list[Step | None] = []
         self.seen: dict[State, int] = {}
         self.hit: dict[int, int] = {}  # goal -> first state that reached it
+        self.end_hit: set[int] = set()
+        self.traces: dict[str, Trace] = {}
+        self.first: Trace | None = None
         n = len(model.info.actions)
         self.stats = Stats(fired=[0] * n, new=[0] * n)
 
@@ -57,37 +74,51 @@ class BfsSearch:
             steps.append(extra)
         return trace_from_path(states, steps, kind, prop, message)
 
-    def add(self, state: State, parent: int, step: Step | None) -> tuple[int, Trace | None]:
+    def record(self, index: int, violations: list[Violation], extra: Step | None = None) -> bool:
+        """Keep the first counterexample of each property; True when the search must stop."""
+        for kind, prop, message in violations:
+            if prop in self.traces:
+                continue
+            t = self.trace(index, kind, prop, message, extra)
+            self.traces[prop] = t
+            if self.first is None:
+                self.first = t
+            if kind in FATAL or not self.options.keep_going:
+                return True
+        return False
+
+    def add(self, state: State, parent: int, step: Step | None) -> bool:
+        """A new state; True when the search must stop."""
         index = len(self.states)
         self.states.append(state)
         self.parent.append(parent)
         self.via.append(step)
         self.seen[state] = index
         bad, goals = inspect(self.model, state)
-        if bad is not None:
-            return index, self.trace(index, *bad)
+        if bad and not self.options.keep_going:
+            return self.record(index, bad)  # the search ends here: as in C, no goal counts
         for goal in goals:
             self.hit.setdefault(goal, index)
-        return index, None
+        return self.record(index, bad)
 
     def run(self) -> Result:
         clock = Clock(self.options.time_limit)
         model, opts, stats = self.model, self.options, self.stats
-        found: Trace | None = None
+        stop = False
         limit: str | None = None
         for s in model.initial_states():
             if s in self.seen:
                 continue
-            _, found = self.add(s, -1, None)
             stats.generated += 1
-            if found is not None:
+            if self.add(s, -1, None):
+                stop = True
                 break
         depth_end = len(self.states)  # states before this index are at depth <= current
         depth = 0
         head = 0
         seen = self.seen
         try:
-            while found is None and head < len(self.states):
+            while not stop and head < len(self.states):
                 if head == depth_end:
                     depth += 1
                     depth_end = len(self.states)
@@ -105,16 +136,12 @@ class BfsSearch:
                 try:
                     succs = expand(model, state)
                 except Failure as f:
-                    found = self.trace(head, f.kind, f.prop, f.message, f.step)
+                    self.record(head, [(f.kind, f.prop, f.message)], f.step)
                     break
-                if not succs and opts.check_deadlock:
-                    term = terminal(model, state)
-                    if isinstance(term, tuple):
-                        found = self.trace(head, *term)
-                        break
-                    if not term:
-                        found = self.trace(head, "deadlock", "deadlock",
-                                           "no step is enabled, and the state is not declared terminal")
+                if not succs:
+                    bad, goals = at_end(model, state, opts.check_deadlock)
+                    self.end_hit.update(goals)
+                    if self.record(head, bad):
                         break
                 for ai, ch, t in succs:
                     stats.generated += 1
@@ -125,25 +152,28 @@ class BfsSearch:
                         limit = f"--max-states {opts.max_states}"
                         break
                     stats.new[ai] += 1
-                    _, found = self.add(t, head, Step(ai, ch))
-                    if found is not None:
+                    if self.add(t, head, Step(ai, ch)):
+                        stop = True
                         break
                 if limit:
                     break
                 head += 1
         except KeyboardInterrupt:
             limit = "interrupted"
-        complete = found is None and limit is None
+        explored = limit is None and head >= len(self.states) and not any(
+            t.kind in FATAL for t in self.traces.values()) and (opts.keep_going or self.first is None)
         stats.distinct = len(self.states)
-        stats.depth = depth if found is None else len(found.steps)
+        stats.depth = depth if self.first is None or explored else len(self.first.steps)
         stats.elapsed = clock.elapsed()
-        hit = set(self.hit)
         witnesses = {model.info.reachables[g].name: self.trace(i, "goal", model.info.reachables[g].name, "")
-                     for g, i in self.hit.items()}
+                     for g, i in self.hit.items() if model.info.reachables[g].kind != "premise"}
+        self.first = first_reported(model.info, self.traces)
+        out = Outcome(self.traces, self.first, explored, set(self.hit), self.end_hit)
         return Result(
-            engine="bfs", verdict=final_verdict(model.info, found, complete, hit),
-            properties=property_results(model.info, found, complete, hit, opts.check_deadlock),
-            stats=stats, trace=found, limit=limit, complete=complete, witnesses=witnesses)
+            engine="bfs", verdict=final_verdict(model.info, out, opts.check_deadlock),
+            properties=property_results(model.info, out, opts.check_deadlock),
+            stats=stats, trace=self.first, traces=self.traces, limit=limit, complete=explored,
+            witnesses=witnesses)
 
 
 def bfs(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:

@@ -38,40 +38,70 @@ def expand(model: Model, state: State) -> list[Successor]:
         raise Failure(Step(e.action, e.choices), "model-error", "model error", e.message) from None
 
 
-def check_state(model: Model, state: State) -> tuple[str, str, str] | None:
-    """(kind, property, message) when `state` violates an invariant or cannot be evaluated."""
+# (kind, property, message): one property a state or a step violates
+Violation = tuple[str, str, str]
+
+# kinds after which the search cannot go on: the step or the property has no defined result
+FATAL = ("assertion", "model-error")
+
+
+def check_state(model: Model, state: State) -> list[Violation]:
+    """The invariants `state` violates (or the model error evaluating them raised)."""
     try:
-        k = model.failed_invariant(state)
+        ks = model.violations(state)
     except StepError as e:
-        return ("model-error", "model error", f"evaluating an invariant: {e.message}")
-    if k >= 0:
+        return [("model-error", "model error", f"evaluating an invariant: {e.message}")]
+    out = []
+    for k in ks:
         inv = model.info.invariants[k]
-        return ("invariant", inv.name, f"invariant `{inv.name}` ({inv.span}) does not hold")
-    return None
+        out.append(("invariant", inv.name, f"invariant `{inv.name}` ({inv.span}) does not hold"))
+    return out
 
 
-def terminal(model: Model, state: State) -> tuple[str, str, str] | bool:
+def terminal(model: Model, state: State) -> Violation | bool:
     """`model.is_terminal`; a terminal predicate that cannot be evaluated gives
-    the (kind, property, message) of a model error instead."""
+    the violation of a model error instead."""
     try:
         return model.is_terminal(state)
     except StepError as e:
         return ("model-error", "model error", f"evaluating a terminal predicate: {e.message}")
 
 
-def inspect(model: Model, state: State) -> tuple[tuple[str, str, str] | None, list[int]]:
-    """A new state's verdict: the violation it shows, else the goals it reaches.
+def inspect(model: Model, state: State) -> tuple[list[Violation], list[int]]:
+    """A new state's verdict: the violations it shows, and the goals it reaches.
 
     Every goal is evaluated on every new state, reached before or not, so that a
     goal that cannot be evaluated is a model error whichever engine runs.
     """
     bad = check_state(model, state)
-    if bad is not None:
+    if any(kind in FATAL for kind, _, _ in bad):
         return bad, []
     try:
-        return None, model.reached(state)
+        return bad, model.reached(state)
     except StepError as e:
-        return ("model-error", "model error", f"evaluating a reachability goal: {e.message}"), []
+        return bad + [("model-error", "model error", f"evaluating a reachability goal: {e.message}")], []
+
+
+def at_end(model: Model, state: State, check_deadlock: bool) -> tuple[list[Violation], list[int]]:
+    """A state without successors: the final-state properties it violates, a deadlock when it
+    is no proper end, and the end goals (the finals' premises) it reaches."""
+    try:
+        ks = model.final_violations(state)
+        goals = model.end_reached(state)
+    except StepError as e:
+        return [("model-error", "model error", f"evaluating a final-state property: {e.message}")], []
+    out: list[Violation] = []
+    for k in ks:
+        prop = model.info.finals[k]
+        out.append(("final", prop.name, f"final-state property `{prop.name}` ({prop.span}) does not hold "
+                    "in a state without successors"))
+    if check_deadlock:
+        term = terminal(model, state)
+        if isinstance(term, tuple):
+            out.append(term)
+        elif not term:
+            out.append(("deadlock", "deadlock", "no step is enabled, and the state is not declared terminal"))
+    return out, goals
 
 
 def trace_from_path(states: Sequence[State], steps: Sequence[Step], kind: str, prop: str,

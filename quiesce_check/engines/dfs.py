@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model, Successor
-from quiesce_check.engines.common import Clock, Failure, expand, inspect, terminal, trace_from_path
+from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect, trace_from_path
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
+    Outcome,
     Reporter,
     Result,
     Stats,
@@ -37,6 +38,7 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
     stats = Stats(fired=[0] * n, new=[0] * n)
     seen: set[State] = set()
     hit: set[int] = set()
+    end_hit: set[int] = set()
     found: Trace | None = None
     limit: str | None = None
     max_seen_depth = 0
@@ -49,9 +51,9 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
     def visit(state: State) -> Trace | None:
         seen.add(state)
         bad, goals = inspect(model, state)
-        if bad is not None:
-            return trace_from_path(path + [state], steps, *bad)
         hit.update(goals)
+        if bad:
+            return trace_from_path(path + [state], steps, *bad[0])
         return None
 
     def push(state: State) -> Trace | None:
@@ -62,9 +64,11 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
             succs = expand(model, state)
         except Failure as f:
             return trace_from_path(path + [state], steps + [f.step], f.kind, f.prop, f.message)
-        if not succs and opts.check_deadlock and terminal(model, state) is False:
-            return trace_from_path(path + [state], steps, "deadlock", "deadlock",
-                                   "no step is enabled, and the state is not declared terminal")
+        if not succs:
+            bad, goals = at_end(model, state, opts.check_deadlock)
+            end_hit.update(goals)
+            if bad:
+                return trace_from_path(path + [state], steps, *bad[0])
         path.append(state)
         pending.append(iter(succs))
         max_seen_depth = max(max_seen_depth, len(path) - 1)
@@ -126,6 +130,7 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
     stats.distinct = len(seen)
     stats.depth = max_seen_depth if found is None else len(found.steps)
     stats.elapsed = clock.elapsed()
-    return Result(engine="dfs", verdict=final_verdict(model.info, found, complete, hit),
-                  properties=property_results(model.info, found, complete, hit, opts.check_deadlock),
-                  stats=stats, trace=found, limit=limit, complete=complete)
+    out = Outcome({found.property: found} if found else {}, found, complete, hit, end_hit)
+    return Result(engine="dfs", verdict=final_verdict(model.info, out, opts.check_deadlock),
+                  properties=property_results(model.info, out, opts.check_deadlock),
+                  stats=stats, trace=found, traces=out.traces, limit=limit, complete=complete)

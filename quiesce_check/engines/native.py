@@ -18,18 +18,21 @@ import ctypes
 
 from quiesce_check.compile import cgen
 from quiesce_check.compile.layout import State
+from quiesce_check.compile.model import StepError
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
-from quiesce_check.engines.common import Clock, Failure, check_state, expand, inspect
+from quiesce_check.engines.common import Clock, Failure, at_end, check_state, expand, inspect
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
+    Outcome,
     Reporter,
     Result,
     Stats,
     Step,
     Trace,
     final_verdict,
+    first_reported,
     property_results,
 )
 
@@ -53,7 +56,7 @@ class NativeSearch:
         self.nslots = lib.nslots
         self.ctx = lib.lib.qc_new(options.max_states or 0,
                                   options.max_depth if options.max_depth is not None else (1 << 64) - 1,
-                                  1 if options.check_deadlock else 0)
+                                  1 if options.check_deadlock else 0, 1 if options.keep_going else 0)
         if not self.ctx:
             raise MemoryError("cannot allocate the search tables")
 
@@ -102,10 +105,35 @@ class NativeSearch:
             return Trace(tuple(states), (*self.steps(states), f.step), f.kind, f.prop, f.message)
         raise NativeMismatch(f"the C search reports a failing step from {states[-1]}; the Python backend does not")
 
+    def firsts(self) -> tuple[list[int], list[int], list[int], int]:
+        """The first state violating each invariant and each final property, the first state
+        hitting each end goal, the first deadlock (-1: none)."""
+        info = self.model.info
+        inv = (ctypes.c_int64 * (len(info.invariants) + 1))()
+        fin = (ctypes.c_int64 * (len(info.finals) + 1))()
+        endg = (ctypes.c_int64 * (len(info.end_goals) + 1))()
+        dead = ctypes.c_int64()
+        self.lib.lib.qc_firsts(self.ctx, inv, fin, endg, ctypes.byref(dead))
+        return list(inv)[:-1], list(fin)[:-1], list(endg)[:-1], dead.value
+
+    def check_final(self, index: int, name: str) -> Trace:
+        """The C search says state `index` violates final property `name`: confirm and rebuild."""
+        bad, _ = at_end(self.model, self.state(index), False)
+        match = [v for v in bad if v[1] == name]
+        if not match or self.model.successors(self.state(index)):
+            raise NativeMismatch(f"the C search reports `{name}` violated in {self.state(index)}")
+        return self.trace_to(index, *match[0])
+
+    def check_invariant(self, index: int, name: str) -> Trace:
+        match = [v for v in check_state(self.model, self.state(index)) if v[1] == name]
+        if not match:
+            raise NativeMismatch(f"the C search reports invariant `{name}` violated in {self.state(index)}")
+        return self.trace_to(index, *match[0])
+
     def run(self) -> Result:
         model, opts, lib = self.model, self.options, self.lib.lib
+        info = model.info
         clock = Clock(opts.time_limit)
-        found: Trace | None = None
         limit: str | None = None
         status = cgen.RUNNING
         for s in dict.fromkeys(model.initial_states()):
@@ -126,47 +154,61 @@ class NativeSearch:
         generated, distinct, depth, head, where, what, _, table_bytes = self.stats()
         if what >= 1 << 63:
             what -= 1 << 64  # -1: a property, not a step, failed
-        if status == cgen.INVARIANT:
-            bad = check_state(model, self.state(where))
-            if bad is None or bad[0] != "invariant":
-                raise NativeMismatch(f"the C search reports invariant {what} violated in {self.state(where)}")
-            found = self.trace_to(where, *bad)
         if status == cgen.OVERFLOW:
             raise NativeOverflow()
+        # every property's first counterexample
+        found: list[Trace] = []
+        inv_first, fin_first, end_first, dead_first = self.firsts()
+        for k, idx in enumerate(inv_first):
+            if idx >= 0:
+                found.append(self.check_invariant(idx, info.invariants[k].name))
+        for k, idx in enumerate(fin_first):
+            if idx >= 0:
+                found.append(self.check_final(idx, info.finals[k].name))
+        if dead_first >= 0:
+            found.append(self.trace_to(dead_first, "deadlock", "deadlock",
+                                       "no step is enabled, and the state is not declared terminal"))
         if status == cgen.MODEL_ERROR and what == -1:
-            bad, _ = inspect(model, self.state(where))
-            if bad is None:
+            state = self.state(where)
+            bad, _ = inspect(model, state)
+            try:
+                ends = not model.successors(state)
+            except StepError:
+                ends = False  # a step fails there: the error the C search met is in a property
+            if ends:
+                bad += at_end(model, state, opts.check_deadlock)[0]
+            bad = [v for v in bad if v[0] == "model-error"]
+            if not bad:
                 raise NativeMismatch(f"the C search reports an error evaluating a property in {self.state(where)}")
-            found = self.trace_to(where, *bad)
+            found.append(self.trace_to(where, *bad[0]))
         elif status in (cgen.ASSERTION, cgen.MODEL_ERROR):
-            found = self.failing_step(where)
-        elif status == cgen.DEADLOCK:
-            found = self.trace_to(where, "deadlock", "deadlock",
-                                  "no step is enabled, and the state is not declared terminal")
+            found.append(self.failing_step(where))
         elif status == cgen.MAX_STATES:
             limit = f"--max-states {opts.max_states}"
         elif status == cgen.MAX_DEPTH:
             limit = f"--max-depth {opts.max_depth}"
         elif status == cgen.NO_MEMORY:
             limit = "memory: the search tables could not grow"
-        n = len(model.info.actions) + 1
+        traces = {t.property: t for t in found}
+        first = first_reported(info, traces)
+        n = len(info.actions) + 1
         fired = (ctypes.c_uint64 * n)()
         fresh = (ctypes.c_uint64 * n)()
-        goals = (ctypes.c_int64 * (len(model.info.reachables) + 1))()
+        goals = (ctypes.c_int64 * (len(info.reachables) + 1))()
         lib.qc_coverage(self.ctx, fired, fresh, goals)
-        complete = found is None and limit is None and status == cgen.DONE
+        explored = limit is None and status == cgen.DONE
         stats = Stats(generated=generated, distinct=distinct,
-                      depth=len(found.steps) if found is not None else depth,
+                      depth=len(first.steps) if first is not None and not explored else depth,
                       elapsed=clock.elapsed(), fired=list(fired)[:n - 1], new=list(fresh)[:n - 1])
-        hit = {k for k in range(len(model.info.reachables)) if goals[k] >= 0}
-        witnesses = {model.info.reachables[k].name: self.trace_to(goals[k], "goal", model.info.reachables[k].name, "")
-                     for k in sorted(hit)}
-        result = Result(
-            engine="bfs", backend="native", verdict=final_verdict(model.info, found, complete, hit),
-            properties=property_results(model.info, found, complete, hit, opts.check_deadlock),
-            stats=stats, trace=found, limit=limit, complete=complete, witnesses=witnesses,
+        hit = {k for k in range(len(info.reachables)) if goals[k] >= 0}
+        witnesses = {info.reachables[k].name: self.trace_to(goals[k], "goal", info.reachables[k].name, "")
+                     for k in sorted(hit) if info.reachables[k].kind != "premise"}
+        out = Outcome(traces, first, explored, hit, {k for k, idx in enumerate(end_first) if idx >= 0})
+        return Result(
+            engine="bfs", backend="native", verdict=final_verdict(info, out, opts.check_deadlock),
+            properties=property_results(info, out, opts.check_deadlock),
+            stats=stats, trace=first, traces=traces, limit=limit, complete=explored, witnesses=witnesses,
             store_bytes=table_bytes)
-        return result
 
 
 def native_bfs(model: CompiledModel, options: Options | None = None,

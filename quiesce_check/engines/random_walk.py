@@ -13,10 +13,11 @@ import random
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
-from quiesce_check.engines.common import Clock, Failure, expand, inspect, terminal, trace_from_path
+from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect, trace_from_path
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
+    Outcome,
     Reporter,
     Result,
     Stats,
@@ -36,6 +37,7 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
     stats = Stats(fired=[0] * n, new=[0] * n)
     seen: set[State] = set()
     hit: set[int] = set()
+    end_hit: set[int] = set()
     found: Trace | None = None
     limit: str | None = None
     initial = list(model.initial_states())
@@ -54,8 +56,8 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
             states: list[State] = [state]
             steps: list[Step] = []
             bad, goals = inspect(model, state)
-            if bad is not None:
-                found = trace_from_path(states, steps, *bad)
+            if bad:
+                found = trace_from_path(states, steps, *bad[0])
                 break
             if state not in seen:
                 stats.generated += 1
@@ -68,9 +70,10 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
                     found = trace_from_path(states, steps + [f.step], f.kind, f.prop, f.message)
                     break
                 if not succs:
-                    if opts.check_deadlock and terminal(model, state) is False:
-                        found = trace_from_path(states, steps, "deadlock", "deadlock",
-                                                "no step is enabled, and the state is not declared terminal")
+                    bad, goals = at_end(model, state, opts.check_deadlock)
+                    end_hit.update(goals)
+                    if bad:
+                        found = trace_from_path(states, steps, *bad[0])
                     break
                 ai, ch, state = succs[rng.randrange(len(succs))]
                 stats.generated += 1
@@ -85,8 +88,8 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
                 steps.append(Step(ai, ch))
                 stats.depth = max(stats.depth, len(steps))
                 bad, goals = inspect(model, state)
-                if bad is not None:
-                    found = trace_from_path(states, steps, *bad)
+                if bad:
+                    found = trace_from_path(states, steps, *bad[0])
                     break
                 hit.update(goals)
             if found is not None or limit:
@@ -99,6 +102,7 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
     stats.elapsed = clock.elapsed()
     if found is None and limit is None:
         limit = f"random simulation: {walks} walks of at most {depth_bound} steps (seed {opts.seed})"
-    return Result(engine="random", verdict=final_verdict(model.info, found, False, hit),
-                  properties=property_results(model.info, found, False, hit, opts.check_deadlock),
-                  stats=stats, trace=found, limit=limit, seed=opts.seed, complete=False)
+    out = Outcome({found.property: found} if found else {}, found, False, hit, end_hit)
+    return Result(engine="random", verdict=final_verdict(model.info, out, opts.check_deadlock),
+                  properties=property_results(model.info, out, opts.check_deadlock),
+                  stats=stats, trace=found, traces=out.traces, limit=limit, seed=opts.seed, complete=False)

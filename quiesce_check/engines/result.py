@@ -18,6 +18,7 @@ from quiesce_check.compile.model import Choices, ModelInfo
 
 class Status(enum.Enum):
     HOLDS = "holds"            # exhaustively checked
+    VACUOUS = "vacuous"        # holds, but only because its premise never held: it was never exercised
     VIOLATED = "violated"
     REACHED = "reached"        # a reachability goal was hit
     UNREACHED = "unreached"    # a goal never hit in a complete search: everything is vacuous
@@ -59,6 +60,7 @@ class Options:
     walks: int = 1000          # random simulation: how many walks
     walk_depth: int = 200      # random simulation: steps per walk
     backend: str = "auto"      # bfs: "native" (generated C), "python", or "auto" (C when a compiler works)
+    keep_going: bool = False   # bfs: after a violation, go on: the shortest counterexample of every property
 
 
 class Reporter(Protocol):
@@ -119,7 +121,9 @@ class Result:
     verdict: Verdict
     properties: list[PropertyResult]
     stats: Stats
-    trace: Trace | None = None
+    trace: Trace | None = None   # the first counterexample found (with bfs, a shortest one)
+    # every property's first counterexample, by property name (with --continue, one each)
+    traces: dict[str, Trace] = field(default_factory=dict)
     limit: str | None = None  # which limit ended the search, when one did
     seed: int | None = None
     complete: bool = False    # the whole reachable state space was explored
@@ -133,41 +137,79 @@ class Result:
         return EXIT_CODES[self.verdict]
 
 
-def property_results(info: ModelInfo, trace: Trace | None, complete: bool, hit: set[int],
-                     check_deadlock: bool) -> list[PropertyResult]:
+@dataclass(frozen=True)
+class Outcome:
+    """What a search found, for `property_results` and `final_verdict`.
+
+    `traces` holds the first counterexample of each property found, by name;
+    `first` the first of all. `explored` says every reachable state was
+    expanded (true even after violations when the search went on past them).
+    `hit` indexes `ModelInfo.reachables`, `end_hit` `ModelInfo.end_goals`.
+    """
+
+    traces: dict[str, Trace]
+    first: Trace | None
+    explored: bool
+    hit: set[int]
+    end_hit: set[int] = field(default_factory=set)
+
+
+_KIND_ORDER = {"model-error": 0, "assertion": 1, "invariant": 2, "final": 3, "deadlock": 4}
+
+
+def first_reported(info: ModelInfo, traces: dict[str, Trace]) -> Trace | None:
+    """The counterexample a result leads with: the shortest, then by kind and declaration
+    order. The same whichever engine found them, and in whatever order."""
+    order = {p.name: k for k, p in enumerate([*info.invariants, *info.finals])}
+    return min(traces.values(), default=None,
+               key=lambda t: (len(t.steps), _KIND_ORDER.get(t.kind, 9), order.get(t.property, 0), t.property))
+
+
+def property_results(info: ModelInfo, out: Outcome, check_deadlock: bool) -> list[PropertyResult]:
     """Per-property statuses from one search's outcome.
 
-    A search stops at its first counterexample, so every other property is
-    then undecided (`incomplete`), as it is when a limit ends the search.
+    A property with a counterexample is violated. Otherwise it holds if every
+    reachable state was explored, and is vacuous if it is an implication whose
+    premise never held; else (a limit, or a search that stopped at another
+    property's counterexample) it is undecided.
     """
-    undecided = Status.HOLDS if complete and trace is None else Status.INCOMPLETE
+    premise_hit = {g.name for k, g in enumerate(info.reachables) if g.kind == "premise" and k in out.hit}
+    premise_hit |= {g.name for k, g in enumerate(info.end_goals) if k in out.end_hit}
+    has_premise = {g.name for g in info.reachables if g.kind == "premise"} | {g.name for g in info.end_goals}
 
-    def status(kind: str, name: str | None = None) -> Status:
-        if trace is not None and trace.kind == kind and (name is None or trace.property == name):
+    def status(name: str) -> Status:
+        if name in out.traces:
             return Status.VIOLATED
-        return undecided
+        if not out.explored:
+            return Status.INCOMPLETE
+        return Status.VACUOUS if name in has_premise and name not in premise_hit else Status.HOLDS
 
-    out = [PropertyResult("invariant", inv.name, status("invariant", inv.name)) for inv in info.invariants]
+    res = [PropertyResult("invariant", p.name, status(p.name)) for p in info.invariants]
+    res += [PropertyResult("final", p.name, status(p.name)) for p in info.finals]
     for k, goal in enumerate(info.reachables):
-        if k in hit:
-            out.append(PropertyResult("reachable", goal.name, Status.REACHED))
+        if goal.kind == "premise":
+            continue
+        if k in out.hit:
+            res.append(PropertyResult("reachable", goal.name, Status.REACHED))
         else:
-            out.append(PropertyResult("reachable", goal.name,
-                                      Status.UNREACHED if undecided is Status.HOLDS else Status.INCOMPLETE))
+            res.append(PropertyResult("reachable", goal.name,
+                                      Status.UNREACHED if out.explored else Status.INCOMPLETE))
     if info.asserts:
-        name = trace.property if trace is not None and trace.kind == "assertion" else "every assert"
-        out.append(PropertyResult("assertion", name, status("assertion")))
+        failed = [t for t in out.traces.values() if t.kind == "assertion"]
+        name = failed[0].property if failed else "every assert"
+        res.append(PropertyResult("assertion", name, Status.VIOLATED if failed else status(name)))
     if check_deadlock:
-        out.append(PropertyResult("deadlock", "no deadlock", status("deadlock")))
-    return out
+        res.append(PropertyResult("deadlock", "no deadlock", status("deadlock")))
+    return res
 
 
-def final_verdict(info: ModelInfo, trace: Trace | None, complete: bool, hit: set[int]) -> Verdict:
-    if trace is not None:
-        return {"invariant": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
-                "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR}[trace.kind]
-    if not complete:
+def final_verdict(info: ModelInfo, out: Outcome, check_deadlock: bool = True) -> Verdict:
+    if out.first is not None:
+        return {"invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
+                "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR}[out.first.kind]
+    if not out.explored:
         return Verdict.INCOMPLETE
-    if len(hit) < len(info.reachables):
+    statuses = property_results(info, out, check_deadlock)
+    if any(p.status in (Status.UNREACHED, Status.VACUOUS) for p in statuses):
         return Verdict.VACUOUS
     return Verdict.HOLDS

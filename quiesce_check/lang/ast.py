@@ -168,9 +168,18 @@ class RecordLit:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """`f(a, b)`: the value of `def f` for these arguments."""
+
+    name: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
 Expr = (
     IntLit | BoolLit | Name | Index | Field | At | Unary | Binary | IfExpr | Quant | ArrayLit
-    | ArrayComp | RecordLit
+    | ArrayComp | RecordLit | Call
 )
 
 
@@ -263,7 +272,25 @@ class Labeled:
     span: Span = _span()
 
 
-Stmt = Assign | Await | Assert | Skip | If | While | For | Either | With | Atomic | Labeled
+@dataclass(frozen=True, slots=True)
+class Let:
+    """`let x = e;` inside one step: `x` names the value of `e` for the rest of the block."""
+
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class CallStmt:
+    """`p(a, b);`: run `proc p` with these arguments (one step, or part of the enclosing one)."""
+
+    name: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+Stmt = Assign | Await | Assert | Skip | If | While | For | Either | With | Atomic | Labeled | Let | CallStmt
 
 
 # -------------------------------------------------------------- declarations
@@ -292,13 +319,18 @@ class TypeDecl:
 
 @dataclass(frozen=True, slots=True)
 class VarDecl:
-    """`var x: T = e;` (one initial value), `var x: T in D;` (any value of D)."""
+    """`var x: T = e;` (one initial value), `var x: T in D;` (any value of D).
+
+    `type` is None only in `override var x = e;`, which keeps the replaced
+    declaration's type."""
 
     name: str
-    type: TypeExpr
+    type: TypeExpr | None
     init: Expr | None
     init_domain: Domain | None
     span: Span = _span()
+    modifier: str | None = None  # "default" | "override" | "protected"
+    init_any: bool = False       # `= any`: every value of the type (then `init_domain` is the type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +341,8 @@ class ProcessDecl:
     locals: tuple[VarDecl, ...]
     body: tuple[Stmt, ...]
     span: Span = _span()
+    when: Expr | None = None      # every step of the process waits for this
+    modifier: str | None = None   # "default" | "override"
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,13 +363,64 @@ class ActionDecl:
 
 @dataclass(frozen=True, slots=True)
 class PropertyDecl:
-    kind: str  # "invariant" | "reachable" | "terminal"
+    kind: str  # "invariant" | "reachable" | "terminal" | "final"
     name: str
     expr: Expr
     span: Span = _span()
+    optional: bool = False  # checked only when a `check` declaration (or --property) names it
 
 
-Decl = ParamDecl | ConstDecl | TypeDecl | VarDecl | ProcessDecl | ActionDecl | PropertyDecl
+@dataclass(frozen=True, slots=True)
+class DefDecl:
+    """`def f(x: T) = e;`: a named expression, inlined where it is used."""
+
+    name: str
+    params: tuple[ActionParam, ...]
+    body: Expr
+    span: Span = _span()
+    modifier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcDecl:
+    """`proc p(x: T) { ... }`: named atomic code, run where it is called."""
+
+    name: str
+    params: tuple[ActionParam, ...]
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+    modifier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UseArg:
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class UseDecl:
+    """`use xen(PAGES = 3);` (a vocabulary) or `use "lib.qdl";` (a file beside the model)."""
+
+    target: str
+    is_file: bool
+    args: tuple[UseArg, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDecl:
+    """`check a, b;`: the optional properties this model checks."""
+
+    names: tuple[Name, ...]
+    span: Span = _span()
+
+
+Decl = (
+    ParamDecl | ConstDecl | TypeDecl | VarDecl | ProcessDecl | ActionDecl | PropertyDecl | DefDecl
+    | ProcDecl | UseDecl | CheckDecl
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,3 +428,8 @@ class Model:
     decls: tuple[Decl, ...]
     path: str = field(default="<input>", compare=False)
     source: str = field(default="", compare=False, repr=False)
+    # every file the declarations came from (the model, the vocabularies and files it uses)
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def text_of(self, path: str) -> str:
+        return self.sources.get(path, self.source if path == self.path else "")

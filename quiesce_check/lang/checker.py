@@ -8,12 +8,16 @@ Passes run in a fixed order and collect every diagnostic; `check` raises
 
 Passes:
   1. declare   every top-level name once (params, consts, types, enum members,
-               variables, processes, actions, properties)
+               variables, defs, procs, processes, actions, properties)
   2. evaluate  params (with overrides), consts and types, in declaration order
   3. variables their types and initial values
-  4. processes locals, statements, labels, control positions
-  5. actions   parameters, guards, bodies
-  6. properties invariants, reachability goals, terminal predicates
+  4. defs and procs: parameters and bodies, each checked once (calls are
+               checked against the parameter types; recursion is refused)
+  5. processes locals, statements, labels, control positions
+  6. actions   parameters, guards, bodies
+  7. properties invariants, final-state properties, reachability goals,
+               terminal predicates; `check` selections; the premise of every
+               implication, for vacuity
 """
 
 from __future__ import annotations
@@ -63,6 +67,12 @@ class VarInfo:
     owner: ProcInfo | None = None
     init_values: tuple[Value, ...] = ()
 
+    origin: str = ""  # the file that declares it ("" for the model itself)
+
+    @property
+    def protected(self) -> bool:
+        return self.decl.modifier == "protected"
+
 
 @dataclass(eq=False)
 class ProcInfo:
@@ -83,6 +93,18 @@ class ActionInfo:
     name: str
     decl: A.ActionDecl
     params: tuple[tuple[str, Scalar, tuple[Value, ...]], ...]
+
+
+@dataclass(eq=False)
+class RoutineInfo:
+    """A `def` (a named expression) or a `proc` (named atomic code): checked once,
+    inlined at every use."""
+
+    name: str
+    decl: A.DefDecl | A.ProcDecl
+    params: tuple[tuple[str, Type], ...] = ()
+    result: Type | None = None  # a def's value type
+    state: str = "new"          # new | checking | done | failed
 
 
 @dataclass(frozen=True)
@@ -107,7 +129,14 @@ class RProc:
     proc: ProcInfo
 
 
-Ref = RConst | RVar | RBound | RProc
+@dataclass(frozen=True)
+class RDef:
+    """A name that stands for a `def` without parameters."""
+
+    routine: RoutineInfo
+
+
+Ref = RConst | RVar | RBound | RProc | RDef
 
 
 @dataclass(eq=False)
@@ -126,6 +155,12 @@ class CheckedModel:
     refs: dict[int, Ref]            # id(Name) -> what it names
     proc_fields: dict[int, VarInfo]  # id(Field on a process) -> that process's local
     domains: dict[int, tuple[Type, tuple[Value, ...]]]  # id(domain) -> element type, values
+    finals: list[A.PropertyDecl] = field(default_factory=list)
+    calls: dict[int, RoutineInfo] = field(default_factory=dict)  # id(Call or CallStmt) -> def or proc
+    # property name -> the premise of its implication (`p` of `p => q`, `exists x: p` of
+    # `forall x: p => q`): a property whose premise never holds is vacuous
+    premises: dict[str, A.Expr] = field(default_factory=dict)
+    param_types: dict[str, Type] = field(default_factory=dict)
 
     def type_of(self, e: A.Expr) -> Type:
         return self.types[id(e)]
@@ -145,12 +180,28 @@ class _Scope:
     bound: dict[str, Type]
     proc: ProcInfo | None
     consts: dict[str, Value] = field(default_factory=dict)  # bound names with known values
+    origin: str = ""  # the file whose code this is ("" for the model): it may assign its own `protected` variables
+
+    @property
+    def library(self) -> bool:
+        """Code of a used file: its bound names may shadow what the model declares."""
+        return self.origin != ""
 
 
 class Checker:
-    def __init__(self, model: A.Model, overrides: dict[str, Value]) -> None:
+    premises: dict[str, A.Expr]
+
+    def __init__(self, model: A.Model, overrides: dict[str, Value], origins: dict[int, str] | None = None,
+                 select: Sequence[str] | None = None) -> None:
         self.model = model
         self.overrides = overrides
+        self.origins = origins or {}
+        self.select = list(select) if select is not None else None
+        self.routines: dict[str, RoutineInfo] = {}
+        self.calls: dict[int, RoutineInfo] = {}
+        self.in_constant = 0
+        self.param_types: dict[str, Type] = {}
+        self.premises = {}
         self.diags: list[Diagnostic] = []
         self.declared: dict[str, Span] = {}
         self.decl_kind: dict[str, str] = {}
@@ -160,7 +211,8 @@ class Checker:
         self.globals: dict[str, VarInfo] = {}
         self.procs: dict[str, ProcInfo] = {}
         self.actions: list[ActionInfo] = []
-        self.props: dict[str, list[A.PropertyDecl]] = {"invariant": [], "reachable": [], "terminal": []}
+        self.props: dict[str, list[A.PropertyDecl]] = {"invariant": [], "reachable": [], "terminal": [],
+                                                       "final": []}
         self.types: dict[int, Type] = {}
         self.refs: dict[int, Ref] = {}
         self.proc_fields: dict[int, VarInfo] = {}
@@ -205,6 +257,13 @@ class Checker:
                 self.declare(d.name, d.span, "action")
             elif isinstance(d, A.PropertyDecl):
                 self.declare(d.name, d.span, d.kind)
+            elif isinstance(d, A.DefDecl | A.ProcDecl):
+                kind = "def" if isinstance(d, A.DefDecl) else "proc"
+                if self.declare(d.name, d.span, kind):
+                    self.routines[d.name] = RoutineInfo(d.name, d)
+            elif isinstance(d, A.UseDecl):
+                self.error("E014", f"`use {d.target}` was not resolved", d.span,
+                           "check the model with the quiesce-check command, which reads what `use` names")
         for name in self.overrides:
             params = [d.name for d in self.model.decls if isinstance(d, A.ParamDecl)]
             if name not in params:
@@ -276,7 +335,11 @@ class Checker:
         raise _NotConst(e.span, "this expression is not constant")
 
     def eval_constant(self, e: A.Expr, what: str, scope: _Scope | None = None) -> tuple[Value, Type] | None:
-        t = self.expr_type(e, scope or _Scope({}, None))
+        self.in_constant += 1
+        try:
+            t = self.expr_type(e, scope or _Scope({}, None))
+        finally:
+            self.in_constant -= 1
         if t is None:
             return None
         try:
@@ -393,18 +456,20 @@ class Checker:
                 if r is None:
                     continue
                 v, t = r
+                if not isinstance(t, TBool | TInt | TEnum):
+                    self.error("E020", "a parameter must be an integer, a boolean or an enum member",
+                               d.default.span)
+                    continue
                 if d.name in self.overrides:
-                    ov = self.overrides[d.name]
-                    if isinstance(t, TBool) != isinstance(ov, bool) or not isinstance(t, TBool | TInt):
-                        self.error("E040", f"--param {d.name}={_show(ov)}: `{d.name}` is of type "
-                                   f"{'bool' if isinstance(t, TBool) else 'int'}", d.span)
+                    ov = _param_value(t, self.overrides[d.name])
+                    if ov is None:
+                        self.error("E040", f"--param {d.name}={_show(self.overrides[d.name])}: `{d.name}` is "
+                                   + _param_kind(t), d.span)
                         continue
                     v = ov
-                if not isinstance(t, TBool | TInt):
-                    self.error("E020", "a parameter must be an integer or a boolean", d.default.span)
-                    continue
                 self.params[d.name] = v
-                self.consts[d.name] = (v, BOOL if isinstance(t, TBool) else INT)
+                self.param_types[d.name] = t if isinstance(t, TEnum) else BOOL if isinstance(t, TBool) else INT
+                self.consts[d.name] = (v, self.param_types[d.name])
             elif isinstance(d, A.ConstDecl):
                 r = self.eval_constant(d.value, f"constant `{d.name}`")
                 if r is not None:
@@ -416,10 +481,12 @@ class Checker:
 
     # pass 3: variables ----------------------------------------------------
     def var_info(self, d: A.VarDecl, owner: ProcInfo | None, scope: _Scope) -> VarInfo | None:
+        if d.type is None:
+            return None  # reported when the model was put together
         t = self.resolve_type(d.type)
         if t is None:
             return None
-        info = VarInfo(d.name, t, d, owner)
+        info = VarInfo(d.name, t, d, owner, origin=self.origins.get(id(d), ""))
         if d.init is not None:
             r = self.eval_constant(d.init, f"the initial value of `{d.name}`", scope)
             if r is None:
@@ -532,7 +599,7 @@ class Checker:
             r = self.resolve_domain(e.domain, scope)
             if r is None or not self.bind_ok(e.var, e.span, scope):
                 return None
-            inner = _Scope({**scope.bound, e.var: r[0]}, scope.proc, scope.consts)
+            inner = self.bind(scope, e.var, r[0])
             if self._expect(e.body, inner, "bool") is None:
                 return None
             return INT if e.kind == "count" else BOOL
@@ -545,7 +612,7 @@ class Checker:
             if isinstance(e.domain, A.SetLit):
                 self.error("E020", "an array is indexed by a type, not a set", e.domain.span)
                 return None
-            inner = _Scope({**scope.bound, e.var: r[0]}, scope.proc, scope.consts)
+            inner = self.bind(scope, e.var, r[0])
             et = self.expr_type(e.body, inner)
             return None if et is None else TArray(r[0], et)  # type: ignore[arg-type]
         if isinstance(e, A.ArrayLit):
@@ -625,6 +692,14 @@ class Checker:
                 self.error("E011", f"no field `{e.name}` in {bt}", e.span, nearest(e.name, [n for n, _ in bt.fields]))
                 return None
             return ft
+        if isinstance(e, A.Call):
+            info = self.routine(e.name, e.span, "def")
+            if info is None:
+                return None
+            if not self.call_args(info, e.args, e.span, scope):
+                return None
+            self.calls[id(e)] = info
+            return info.result
         if isinstance(e, A.At):
             pt = self.expr_type(e.process, scope)
             if pt is None:
@@ -663,13 +738,23 @@ class Checker:
             p = self.procs[n]
             self.refs[id(e)] = RProc(p)
             return TProc(n, p.index_type is not None)
+        if n in self.routines and isinstance(self.routines[n].decl, A.DefDecl):
+            info = self.routine(n, e.span, "def")
+            if info is None:
+                return None
+            if info.params:
+                self.error("E035", f"`{n}` takes {len(info.params)} argument(s): write `{n}(...)`", e.span)
+                return None
+            self.refs[id(e)] = RDef(info)
+            return info.result
         kind = self.decl_kind.get(n)
         if kind is not None:
             if kind in ("var", "const", "param", "process"):
                 return None  # declared, but its own declaration failed and was reported
             self.error("E012", f"`{n}` is a {kind}, not a value", e.span)
             return None
-        candidates = list(scope.bound) + list(self.consts) + list(self.globals) + list(self.procs)
+        candidates = list(scope.bound) + list(self.consts) + list(self.globals) + list(self.procs) + [
+            r.name for r in self.routines.values() if isinstance(r.decl, A.DefDecl)]
         if scope.proc is not None:
             candidates += list(scope.proc.locals)
         self.error("E011", f"unknown name `{n}`", e.span, nearest(n, candidates))
@@ -678,6 +763,8 @@ class Checker:
     def bind_ok(self, name: str, span: Span, scope: _Scope) -> bool:
         if self.reserved(name, span):
             return False
+        if scope.library:
+            return True  # a used file's bound names may shadow what the model declares
         if name in self.declared or name in scope.bound or (scope.proc and name in scope.proc.locals):
             where = self.declared.get(name)
             self.error("E010", f"`{name}` is already declared; a bound name must be new", span,
@@ -688,6 +775,11 @@ class Checker:
     # statements -----------------------------------------------------------
     def check_block(self, stmts: Sequence[A.Stmt], scope: _Scope, atomic: bool) -> None:
         for s in stmts:
+            if isinstance(s, A.Let) and atomic:
+                t = self.expr_type(s.value, scope)
+                if t is not None and not isinstance(t, TProc) and self.bind_ok(s.name, s.span, scope):
+                    scope = self.bind(scope, s.name, t)
+                continue
             self.check_stmt(s, scope, atomic)
 
     def check_stmt(self, s: A.Stmt, scope: _Scope, atomic: bool) -> None:
@@ -733,11 +825,18 @@ class Checker:
                 self.error("E030", "a label inside one step names no position", s.span,
                            "put the label on the `atomic` or `with` statement itself")
             self.check_stmt(s.stmt, scope, atomic)
+        elif isinstance(s, A.Let):
+            self.error("E030", "`let` names a value inside one step, and this is not inside one", s.span,
+                       "use it inside `atomic { ... }`, a `with`, a proc or an action")
+        elif isinstance(s, A.CallStmt):
+            info = self.routine(s.name, s.span, "proc")
+            if info is not None and self.call_args(info, s.args, s.span, scope):
+                self.calls[id(s)] = info
         else:
             raise AssertionError(s)
 
     def bind(self, scope: _Scope, name: str, t: Type) -> _Scope:
-        return _Scope({**scope.bound, name: t}, scope.proc, scope.consts)
+        return _Scope({**scope.bound, name: t}, scope.proc, scope.consts, scope.origin)
 
     def check_assign(self, s: A.Assign, scope: _Scope) -> None:
         root = s.target
@@ -753,13 +852,92 @@ class Checker:
                 id(x) in self.proc_fields for x in _subexprs(s.target)):
             self.error("E022", "a process can assign only its own variables and global ones", s.target.span)
             return
+        if isinstance(ref, RVar) and ref.var.protected and ref.var.origin != scope.origin:
+            self.error("E034", f"`{root.name}` is written only by the operations of the vocabulary that declares it",
+                       root.span, "call the vocabulary's operation that makes this change")
+            return
         vt = self.expr_type(s.value, scope)
         if tt is None or vt is None:
             return
         if not compatible(tt, vt):
             self.error("E021", f"cannot assign a value of type {vt} to a target of type {tt}", s.value.span)
 
-    # pass 4: processes ----------------------------------------------------
+    # pass 4: defs and procs -----------------------------------------------
+    def routine(self, name: str, span: Span, want: str) -> RoutineInfo | None:
+        """The def or proc `name` (`want` says which this use needs), checked; None once reported."""
+        if self.in_constant:
+            self.error("E023", f"a constant expression cannot use the {want} `{name}`", span,
+                       "declare a `const` instead")
+            return None
+        info = self.routines.get(name)
+        if info is None:
+            kind = self.decl_kind.get(name)
+            if kind is not None:
+                self.error("E012", f"`{name}` is a {kind}, not a {want}", span)
+            else:
+                self.error("E011", f"unknown {want} `{name}`", span,
+                           nearest(name, [r.name for r in self.routines.values() if _routine_kind(r) == want]))
+            return None
+        if _routine_kind(info) != want:
+            self.error("E012", f"`{name}` is a {_routine_kind(info)}, not a {want}", span,
+                       "call a proc as a statement, `p(x);`, and use a def in an expression, `f(x)`")
+            return None
+        self.check_routine(info)
+        return info if info.state == "done" else None
+
+    def check_routine(self, info: RoutineInfo) -> None:
+        if info.state in ("done", "failed"):
+            return
+        d = info.decl
+        if info.state == "checking":
+            self.error("E035", f"`{info.name}` uses itself", d.span,
+                       "a def or proc is written out where it is used, so it cannot call itself")
+            info.state = "failed"
+            return
+        info.state = "checking"
+        before = len(self.diags)
+        scope = _Scope({}, None, origin=self.origins.get(id(d), ""))
+        params: list[tuple[str, Type]] = []
+        for p in d.params:
+            t: Type | None
+            if isinstance(p.domain, A.SetLit):
+                r = self.resolve_domain(p.domain, scope)
+                t = r[0] if r is not None else None
+            else:
+                t = self.resolve_type(p.domain)
+            if t is None or not self.bind_ok(p.name, p.span, scope):
+                continue
+            params.append((p.name, t))
+            scope = self.bind(scope, p.name, t)
+        info.params = tuple(params)
+        if isinstance(d, A.DefDecl):
+            info.result = self.expr_type(d.body, scope)
+        else:
+            self.check_block(d.body, scope, True)
+        if info.state == "checking":
+            info.state = "done" if len(self.diags) == before else "failed"
+
+    def call_args(self, info: RoutineInfo, args: Sequence[A.Expr], span: Span, scope: _Scope) -> bool:
+        if len(args) != len(info.params):
+            self.error("E035", f"`{info.name}` takes {len(info.params)} argument(s), not {len(args)}", span,
+                       related=(("declared", info.decl.span),))
+            return False
+        ok = True
+        for a, (pname, pt) in zip(args, info.params, strict=True):
+            at = self.expr_type(a, scope)
+            if at is None:
+                ok = False
+            elif not compatible(pt, at):
+                self.error("E020", f"`{info.name}`'s parameter `{pname}` is {pt}, not {at}", a.span)
+                ok = False
+        return ok
+
+    def pass_routines(self) -> None:
+        """Defs and procs that nothing used yet: their errors are reported all the same."""
+        for info in self.routines.values():
+            self.check_routine(info)
+
+    # pass 5: processes ----------------------------------------------------
     def pass_processes(self) -> None:
         decls = [d for d in self.model.decls if isinstance(d, A.ProcessDecl)]
         for d in decls:
@@ -775,7 +953,7 @@ class Checker:
             proc = self.procs.get(d.name)
             if proc is None:
                 continue
-            base = _Scope({}, proc)
+            base = _Scope({}, proc, origin=self.origins.get(id(d), ""))
             if d.index_var is not None:
                 assert proc.index_type is not None
                 if self.bind_ok(d.index_var, d.span, base):
@@ -783,7 +961,7 @@ class Checker:
             for v in d.locals:
                 if self.reserved(v.name, v.span):
                     continue
-                if v.name in self.declared or v.name in proc.locals or v.name in base.bound:
+                if (v.name in self.declared and not base.library) or v.name in proc.locals or v.name in base.bound:
                     where = self.declared.get(v.name) or (proc.locals[v.name].decl.span if v.name in proc.locals else d.span)
                     self.error("E010", f"`{v.name}` is already declared", v.span, related=(("declared", where),))
                     continue
@@ -796,9 +974,11 @@ class Checker:
             proc = self.procs.get(d.name)
             if proc is None:
                 continue
-            base = _Scope({}, proc)
+            base = _Scope({}, proc, origin=self.origins.get(id(d), ""))
             if d.index_var is not None and proc.index_type is not None:
                 base = self.bind(base, d.index_var, proc.index_type)
+            if d.when is not None:
+                self._expect(d.when, base, "bool")
             self.check_block(d.body, base, False)
 
     def collect_labels(self, stmts: Sequence[A.Stmt], seen: dict[str, Span]) -> None:
@@ -824,12 +1004,12 @@ class Checker:
                 for b in s.branches:
                     self.collect_labels(b, seen)
 
-    # pass 5: actions ------------------------------------------------------
+    # pass 6: actions ------------------------------------------------------
     def pass_actions(self) -> None:
         for d in self.model.decls:
             if not isinstance(d, A.ActionDecl):
                 continue
-            scope = _Scope({}, None)
+            scope = _Scope({}, None, origin=self.origins.get(id(d), ""))
             params: list[tuple[str, Scalar, tuple[Value, ...]]] = []
             ok = True
             for p in d.params:
@@ -845,11 +1025,58 @@ class Checker:
             if ok:
                 self.actions.append(ActionInfo(d.name, d, tuple(params)))
 
-    # pass 6: properties ---------------------------------------------------
+    # pass 7: properties ---------------------------------------------------
     def pass_properties(self) -> None:
+        props: dict[str, A.PropertyDecl] = {}
         for d in self.model.decls:
             if isinstance(d, A.PropertyDecl) and self._expect(d.expr, _Scope({}, None), "bool") is not None:
+                props[d.name] = d
+        checked: set[str] = set()
+        for d in self.model.decls:
+            if not isinstance(d, A.CheckDecl):
+                continue
+            for n in d.names:
+                if n.name in props:
+                    checked.add(n.name)
+                elif self.decl_kind.get(n.name) in ("invariant", "reachable", "terminal", "final"):
+                    pass  # declared, but its expression failed to check and was reported
+                elif n.name in self.decl_kind:
+                    self.error("E036", f"`{n.name}` is a {self.decl_kind[n.name]}, not a property", n.span)
+                else:
+                    self.error("E036", f"no property `{n.name}` to check", n.span,
+                               nearest(n.name, [p.name for p in props.values() if p.optional]))
+        if self.select is not None:
+            selectable = [p.name for p in props.values() if p.kind in ("invariant", "final")]
+            for name in self.select:
+                if name not in selectable:
+                    self.error("E040", f"--property {name}: the model has no invariant or final property `{name}`",
+                               None, nearest(name, selectable) or (
+                                   "its properties are " + ", ".join(selectable) if selectable
+                                   else "it declares none"))
+        for d in props.values():
+            if d.kind in ("invariant", "final") and self.select is not None:
+                active = d.name in self.select
+            else:
+                active = not d.optional or d.name in checked
+            if active:
                 self.props[d.kind].append(d)
+                premise = self.premise(d.expr) if d.kind in ("invariant", "final") else None
+                if premise is not None:
+                    self.premises[d.name] = premise
+
+    def premise(self, e: A.Expr) -> A.Expr | None:
+        """What must hold for an implication to say anything: `p` of `p => q`, `exists x: p`
+        of `forall x: p => q`. None for a property that is not an implication."""
+        if isinstance(e, A.Binary) and e.op == "=>":
+            return e.left
+        if isinstance(e, A.Quant) and e.kind == "forall":
+            inner = self.premise(e.body)
+            if inner is None:
+                return None
+            q = A.Quant("exists", e.var, e.domain, inner, e.span)
+            self.types[id(q)] = BOOL
+            return q
+        return None
 
     def run(self) -> CheckedModel:
         self.pass_declare()
@@ -857,6 +1084,7 @@ class Checker:
         self.pass_variables()
         self.pass_processes()
         self.pass_actions()
+        self.pass_routines()
         self.pass_properties()
         if not self.diags and not self.procs and not self.actions:
             self.error("E041", "the model has no process and no action: nothing can happen",
@@ -868,12 +1096,19 @@ class Checker:
             globals=list(self.globals.values()), processes=list(self.procs.values()),
             actions=self.actions, invariants=self.props["invariant"],
             reachables=self.props["reachable"], terminals=self.props["terminal"],
-            types=self.types, refs=self.refs, proc_fields=self.proc_fields, domains=self.domains)
+            types=self.types, refs=self.refs, proc_fields=self.proc_fields, domains=self.domains,
+            finals=self.props["final"], calls=self.calls, premises=self.premises, param_types=self.param_types)
 
 
-def check(model: A.Model, overrides: dict[str, Value] | None = None) -> CheckedModel:
-    """Run every pass; raise `ModelError` with all diagnostics, or return the checked model."""
-    return Checker(model, dict(overrides or {})).run()
+def check(model: A.Model, overrides: dict[str, Value] | None = None, origins: dict[int, str] | None = None,
+          select: Sequence[str] | None = None) -> CheckedModel:
+    """Run every pass; raise `ModelError` with all diagnostics, or return the checked model.
+
+    `origins` gives the file each declaration came from (`lang.modules`): a
+    `protected` variable may be assigned only by code of its own file.
+    `select`, when given, names the only invariants and final-state
+    properties to check (`--property`)."""
+    return Checker(model, dict(overrides or {}), origins, select).run()
 
 
 # ------------------------------------------------------------------ helpers
@@ -952,6 +1187,27 @@ def _show(v: Value) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
+
+
+def _routine_kind(r: RoutineInfo) -> str:
+    return "def" if isinstance(r.decl, A.DefDecl) else "proc"
+
+
+def _param_value(t: Type, given: Value) -> Value | None:
+    """A `--param` value for a parameter of type `t` (an enum member is given by name), or None."""
+    if isinstance(t, TBool):
+        return given if isinstance(given, bool) else None
+    if isinstance(t, TInt):
+        return given if isinstance(given, int) and not isinstance(given, bool) else None
+    if isinstance(t, TEnum) and isinstance(given, str) and given in t.members:
+        return t.members.index(given)
+    return None
+
+
+def _param_kind(t: Type) -> str:
+    if isinstance(t, TEnum):
+        return "one of " + ", ".join(t.members)
+    return f"of type {'bool' if isinstance(t, TBool) else 'int'}"
 
 
 def _subexprs(e: A.Expr) -> list[A.Expr]:

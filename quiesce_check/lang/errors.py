@@ -38,6 +38,8 @@ CODES: dict[str, str] = {
     "E011": "a name is used but never declared",
     "E012": "a name is used as something it is not (a type as a value, a variable as a type, ...)",
     "E013": "a reserved word used as a name",
+    "E014": "a `use` names a vocabulary or file that cannot be found or read, or uses itself",
+    "E015": "an `override` with no `default` to replace, or a `use` argument the used file does not declare",
     "E020": "an expression has the wrong type for where it stands",
     "E021": "an assignment's value does not fit the target's type",
     "E022": "the target of an assignment is not a variable",
@@ -49,6 +51,9 @@ CODES: dict[str, str] = {
     "E031": "a value chosen by `with` used after the step that chose it",
     "E032": "a label is unknown or declared twice in a process",
     "E033": "an assignment to a bound name or a constant",
+    "E034": "an assignment to a `protected` variable outside the vocabulary that declares it",
+    "E035": "a def or proc called with the wrong number of arguments, or calling itself",
+    "E036": "a `check` that names no property",
     "E040": "a `--param` that the model does not declare, or a value of the wrong type",
     "E041": "a model with nothing to run (no process and no action)",
 }

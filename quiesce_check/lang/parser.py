@@ -29,8 +29,16 @@ _TERMINAL_WORDS = {
     "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "LPAR": "`(`",
     "RPAR": "`)`", "EQUAL": "`=`", "CMP": "a comparison", "PLUS": "`+`", "MINUS": "`-`",
     "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`", "DOT": "`.`", "AT": "`@`",
-    "__ANON_0": "`..`", "$END": "the end of the file",
+    "__ANON_0": "`..`", "$END": "the end of the file", "STRING": "a file name in quotes",
 }
+
+
+_INIT_KINDS = ("value", "domain", "any")
+
+
+def _is_modifier(item: Any) -> bool:
+    """A `default`/`override`/`protected` word, as the modifier rules return it (a plain str, not a Token)."""
+    return isinstance(item, str) and not isinstance(item, Token)
 
 
 def _span(path: str, meta: Any) -> Span:
@@ -71,15 +79,34 @@ class Build(Transformer[Token, A.Model]):
     def type_decl(self, meta: Any, name: Token, typ: A.TypeExpr) -> A.TypeDecl:
         return A.TypeDecl(str(name), typ, self._s(meta))
 
-    def var_decl(self, meta: Any, name: Token, typ: A.TypeExpr, init: Any = None) -> A.VarDecl:
+    def var_decl(self, meta: Any, *items: Any) -> A.VarDecl:
+        rest = list(items)
+        modifier = rest.pop(0) if _is_modifier(rest[0]) else None
+        name = rest.pop(0)
+        typ = rest.pop(0) if rest and not (isinstance(rest[0], tuple) and rest[0] and rest[0][0] in _INIT_KINDS) \
+            else None
+        init = rest[0] if rest else None
+        return self._var(name, typ, init, meta, modifier)
+
+    def local_decl(self, meta: Any, name: Token, typ: A.TypeExpr, init: Any = None) -> A.VarDecl:
+        return self._var(name, typ, init, meta, None)
+
+    def _var(self, name: Token, typ: A.TypeExpr | None, init: Any, meta: Any, modifier: str | None) -> A.VarDecl:
+        span = self._s(meta)
         if init is None:
-            return A.VarDecl(str(name), typ, None, None, self._s(meta))
+            return A.VarDecl(str(name), typ, None, None, span, modifier)
         kind, value = init
         if kind == "value":
-            return A.VarDecl(str(name), typ, value, None, self._s(meta))
+            return A.VarDecl(str(name), typ, value, None, span, modifier)
         if kind == "any":
-            return A.VarDecl(str(name), typ, None, typ, self._s(meta))
-        return A.VarDecl(str(name), typ, None, value, self._s(meta))
+            return A.VarDecl(str(name), typ, None, typ, span, modifier, init_any=True)
+        return A.VarDecl(str(name), typ, None, value, span, modifier)
+
+    def var_mod(self, meta: Any, tok: Token) -> str:
+        return str(tok)
+
+    def decl_mod(self, meta: Any, tok: Token) -> str:
+        return str(tok)
 
     def init_value(self, meta: Any, value: A.Expr) -> tuple[str, A.Expr]:
         return ("value", value)
@@ -90,14 +117,54 @@ class Build(Transformer[Token, A.Model]):
     def init_any(self, meta: Any) -> tuple[str, None]:
         return ("any", None)
 
-    def process_decl(self, meta: Any, name: Token, *rest: Any) -> A.ProcessDecl:
-        index_var = index_dom = None
-        items = list(rest)
-        if items and isinstance(items[0], tuple) and items[0] and items[0][0] == "index":
-            _, index_var, index_dom = items.pop(0)
-        locals_ = tuple(x for x in items if isinstance(x, A.VarDecl))
-        body = tuple(x for x in items if not isinstance(x, A.VarDecl))
-        return A.ProcessDecl(str(name), index_var, index_dom, locals_, body, self._s(meta))
+    def process_decl(self, meta: Any, *items: Any) -> A.ProcessDecl:
+        rest = list(items)
+        modifier = rest.pop(0) if _is_modifier(rest[0]) else None
+        name = rest.pop(0)
+        index_var = index_dom = when = None
+        if rest and isinstance(rest[0], tuple) and rest[0] and rest[0][0] == "index":
+            _, index_var, index_dom = rest.pop(0)
+        if rest and isinstance(rest[0], tuple) and rest[0] and rest[0][0] == "when":
+            when = rest.pop(0)[1]
+        locals_ = tuple(x for x in rest if isinstance(x, A.VarDecl))
+        body = tuple(x for x in rest if not isinstance(x, A.VarDecl))
+        return A.ProcessDecl(str(name), index_var, index_dom, locals_, body, self._s(meta), when, modifier)
+
+    def process_when(self, meta: Any, cond: A.Expr) -> tuple[str, A.Expr]:
+        return ("when", cond)
+
+    def def_decl(self, meta: Any, *items: Any) -> A.DefDecl:
+        rest = list(items)
+        modifier = rest.pop(0) if _is_modifier(rest[0]) else None
+        name, params, body = rest if len(rest) == 3 else (rest[0], [], rest[1])
+        return A.DefDecl(str(name), tuple(params or ()), body, self._s(meta), modifier)
+
+    def def_params(self, meta: Any, *params: A.ActionParam | None) -> list[A.ActionParam]:
+        return [p for p in params if p is not None]
+
+    def proc_decl(self, meta: Any, *items: Any) -> A.ProcDecl:
+        rest = list(items)
+        modifier = rest.pop(0) if _is_modifier(rest[0]) else None
+        name, params, body = rest
+        return A.ProcDecl(str(name), tuple(params), body, self._s(meta), modifier)
+
+    def use_decl(self, meta: Any, target: tuple[str, bool, Span], args: list[A.UseArg] | None = None) -> A.UseDecl:
+        return A.UseDecl(target[0], target[1], tuple(args or ()), self._s(meta))
+
+    def use_name(self, meta: Any, tok: Token) -> tuple[str, bool, Span]:
+        return (str(tok), False, _tok_span(self.path, tok))
+
+    def use_file(self, meta: Any, tok: Token) -> tuple[str, bool, Span]:
+        return (str(tok)[1:-1], True, _tok_span(self.path, tok))
+
+    def use_args(self, meta: Any, *args: A.UseArg | None) -> list[A.UseArg]:
+        return [a for a in args if a is not None]
+
+    def use_arg(self, meta: Any, name: Token, value: A.Expr) -> A.UseArg:
+        return A.UseArg(str(name), value, self._s(meta))
+
+    def check_decl(self, meta: Any, *names: Token) -> A.CheckDecl:
+        return A.CheckDecl(tuple(A.Name(str(n), _tok_span(self.path, n)) for n in names), self._s(meta))
 
     def proc_index(self, meta: Any, name: Token, dom: A.Domain) -> tuple[str, str, A.Domain]:
         return ("index", str(name), dom)
@@ -124,14 +191,19 @@ class Build(Transformer[Token, A.Model]):
     def action_when(self, meta: Any, cond: A.Expr) -> tuple[str, A.Expr]:
         return ("when", cond)
 
-    def invariant_decl(self, meta: Any, name: Token, e: A.Expr) -> A.PropertyDecl:
-        return A.PropertyDecl("invariant", str(name), e, self._s(meta))
+    def property_decl(self, meta: Any, *items: Any) -> A.PropertyDecl:
+        rest = list(items)
+        optional = isinstance(rest[0], str) and rest[0] == "optional" and len(rest) == 4
+        if optional:
+            rest.pop(0)
+        kind, name, e = rest
+        return A.PropertyDecl(str(kind), str(name), e, self._s(meta), optional)
 
-    def reachable_decl(self, meta: Any, name: Token, e: A.Expr) -> A.PropertyDecl:
-        return A.PropertyDecl("reachable", str(name), e, self._s(meta))
+    def optional_mod(self, meta: Any, tok: Token) -> str:
+        return str(tok)
 
-    def terminal_decl(self, meta: Any, name: Token, e: A.Expr) -> A.PropertyDecl:
-        return A.PropertyDecl("terminal", str(name), e, self._s(meta))
+    def property_kind(self, meta: Any, tok: Token) -> str:
+        return str(tok)
 
     # types
     def bool_type(self, meta: Any) -> A.BoolType:
@@ -203,6 +275,12 @@ class Build(Transformer[Token, A.Model]):
     def labeled(self, meta: Any, label: Token, stmt: A.Stmt) -> A.Labeled:
         return A.Labeled(str(label), stmt, self._s(meta))
 
+    def let_stmt(self, meta: Any, name: Token, value: A.Expr) -> A.Let:
+        return A.Let(str(name), value, self._s(meta))
+
+    def call_stmt(self, meta: Any, name: Token, *args: A.Expr | None) -> A.CallStmt:
+        return A.CallStmt(str(name), tuple(a for a in args if a is not None), self._s(meta))
+
     def lvalue(self, meta: Any, name: Token, *suffixes: Any) -> A.Expr:
         node: A.Expr = A.Name(str(name), _tok_span(self.path, name))
         for kind, arg, span in suffixes:
@@ -273,6 +351,9 @@ class Build(Transformer[Token, A.Model]):
 
     def name(self, meta: Any, tok: Token) -> A.Name:
         return A.Name(str(tok), self._s(meta))
+
+    def call_expr(self, meta: Any, name: Token, *args: A.Expr | None) -> A.Call:
+        return A.Call(str(name), tuple(a for a in args if a is not None), self._s(meta))
 
     def if_expr(self, meta: Any, c: A.Expr, a: A.Expr, b: A.Expr) -> A.IfExpr:
         return A.IfExpr(c, a, b, self._s(meta))

@@ -25,6 +25,8 @@ from quiesce_check.lang.checker import (
     ProcInfo,
     RBound,
     RConst,
+    RDef,
+    RoutineInfo,
     RProc,
     RVar,
     VarInfo,
@@ -62,6 +64,16 @@ class _Ctx:
         self.choices = choices
 
 
+class _Thunk:
+    """A def's argument, evaluated where (and if) the body uses it, as inlining does."""
+
+    def __init__(self, run: Any) -> None:
+        self.run = run
+
+    def force(self) -> Value:
+        return self.run()
+
+
 class ReferenceModel:
     def __init__(self, cm: CheckedModel, layout: Layout) -> None:
         self.cm = cm
@@ -77,10 +89,19 @@ class ReferenceModel:
         self.asserts: list[I.AssertInfo] = []
         self.assert_ids: dict[int, int] = {}
         dummy = I.Const(True)
+        # goals, then the premises of the invariants (the compiled model's order)
+        self.goals: list[A.Expr] = [d.expr for d in cm.reachables] + [
+            cm.premises[d.name] for d in cm.invariants if d.name in cm.premises]
+        self.end_goals: list[A.Expr] = [cm.premises[d.name] for d in cm.finals if d.name in cm.premises]
         self.info = ModelInfo(layout, self.action_table,
                               [I.Property("invariant", d.name, dummy, d.span) for d in cm.invariants],
-                              [I.Property("reachable", d.name, dummy, d.span) for d in cm.reachables],
-                              self.asserts, self.choice_names)
+                              [I.Property("reachable", d.name, dummy, d.span) for d in cm.reachables]
+                              + [I.Property("premise", d.name, dummy, d.span) for d in cm.invariants
+                                 if d.name in cm.premises],
+                              self.asserts, self.choice_names,
+                              [I.Property("final", d.name, dummy, d.span) for d in cm.finals],
+                              [I.Property("premise", d.name, dummy, d.span) for d in cm.finals
+                               if d.name in cm.premises])
 
     # state conversion -------------------------------------------------------
     def decode(self, s: State) -> _St:
@@ -142,7 +163,10 @@ class ReferenceModel:
             if isinstance(ref, RConst):
                 return ref.value
             if isinstance(ref, RBound):
-                return env[e.name]
+                v = env[e.name]
+                return v.force() if isinstance(v, _Thunk) else v
+            if isinstance(ref, RDef):
+                return self.call_def(ref.routine, (), st, env, inst, ctx)
             assert isinstance(ref, RVar)
             return st.vals[(id(ref.var), inst[1] if ref.var.owner is not None and inst else None)]
         if isinstance(e, A.Unary):
@@ -195,7 +219,18 @@ class ReferenceModel:
         if isinstance(e, A.At):
             target = self.instance_of(e.process, st, env, inst, ctx)
             return self.at_label(st, target, target[0].positions.labels[e.label], ctx)
+        if isinstance(e, A.Call):
+            return self.call_def(self.cm.calls[id(e)], e.args, st, env, inst, ctx)
         raise AssertionError(e)
+
+    def call_def(self, info: RoutineInfo, args: Sequence[A.Expr], st: _St, env: dict[str, Value],
+                 inst: Inst | None, ctx: _Ctx) -> Value:
+        d = info.decl
+        assert isinstance(d, A.DefDecl)
+        inner: dict[str, Value] = {}
+        for (name, _), a in zip(info.params, args, strict=True):
+            inner[name] = _Thunk(lambda a=a: self.ev(a, st, env, inst, ctx))
+        return self.ev(d.body, st, inner, inst, ctx)
 
     def at_label(self, st: _St, inst: Inst, targets: set[Key], ctx: _Ctx) -> bool:
         """Whether one of `targets` is on one of the paths from the instance's position to its next
@@ -293,13 +328,17 @@ class ReferenceModel:
     def run_block(self, stmts: Sequence[A.Stmt], st: _St, env: dict[str, Value], inst: Inst | None,
                   ctx: _Ctx) -> list[tuple[_St, tuple[Any, ...]]]:
         """Every outcome of running `stmts` as one step: (state, choices) pairs; [] if blocked."""
-        outcomes = [(st, ctx.choices)]
-        for s in stmts:
-            nxt = []
-            for cur, choices in outcomes:
-                nxt += self.run_stmt(s, cur, env, inst, _Ctx(ctx.action, choices))
-            outcomes = nxt
-        return outcomes
+        if not stmts:
+            return [(st, ctx.choices)]
+        s, rest = stmts[0], stmts[1:]
+        if isinstance(s, A.Let):
+            # the value as it is at this point of the step; the rest of the block sees it
+            inner = {**env, s.name: self.ev(s.value, st, env, inst, ctx)}
+            return self.run_block(rest, st, inner, inst, ctx)
+        out = []
+        for cur, choices in self.run_stmt(s, st, env, inst, ctx):
+            out += self.run_block(rest, cur, env, inst, _Ctx(ctx.action, choices))
+        return out
 
     def run_stmt(self, s: A.Stmt, st: _St, env: dict[str, Value], inst: Inst | None,
                  ctx: _Ctx) -> list[tuple[_St, tuple[Any, ...]]]:
@@ -345,6 +384,11 @@ class ReferenceModel:
             return out
         if isinstance(s, A.Atomic):
             return self.run_block(s.body, st, env, inst, ctx)
+        if isinstance(s, A.CallStmt):
+            info = self.cm.calls[id(s)]
+            assert isinstance(info.decl, A.ProcDecl)
+            args = {name: self.ev(a, st, env, inst, ctx) for (name, _), a in zip(info.params, s.args, strict=True)}
+            return self.run_block(info.decl.body, st, args, inst, ctx)
         raise AssertionError(s)
 
     # process steps ----------------------------------------------------------------------
@@ -357,6 +401,8 @@ class ReferenceModel:
         base_env: dict[str, Value] = {}
         if proc.decl.index_var is not None:
             base_env[proc.decl.index_var] = iv
+        if proc.decl.when is not None and not self.ev(proc.decl.when, st, base_env, inst, _Ctx(-1, ())):
+            return
         control = (A.If, A.While, A.Either)
         shown = instance_name(proc, iv)
 
@@ -430,23 +476,28 @@ class ReferenceModel:
         return out
 
     # properties ---------------------------------------------------------------------------
-    def holds(self, d: A.PropertyDecl, st: _St) -> bool:
-        return bool(self.ev(d.expr, st, {}, None, _Ctx(-1, ())))
+    def holds(self, e: A.Expr, st: _St) -> bool:
+        return bool(self.ev(e, st, {}, None, _Ctx(-1, ())))
 
-    def failed_invariant(self, state: State) -> int:
+    def violations(self, state: State) -> list[int]:
         st = self.decode(state)
-        for k, d in enumerate(self.cm.invariants):
-            if not self.holds(d, st):
-                return k
-        return -1
+        return [k for k, d in enumerate(self.cm.invariants) if not self.holds(d.expr, st)]
 
     def reached(self, state: State) -> list[int]:
         st = self.decode(state)
-        return [k for k, d in enumerate(self.cm.reachables) if self.holds(d, st)]
+        return [k for k, e in enumerate(self.goals) if self.holds(e, st)]
+
+    def final_violations(self, state: State) -> list[int]:
+        st = self.decode(state)
+        return [k for k, d in enumerate(self.cm.finals) if not self.holds(d.expr, st)]
+
+    def end_reached(self, state: State) -> list[int]:
+        st = self.decode(state)
+        return [k for k, e in enumerate(self.end_goals) if self.holds(e, st)]
 
     def is_terminal(self, state: State) -> bool:
         st = self.decode(state)
-        if any(self.holds(d, st) for d in self.cm.terminals):
+        if any(self.holds(d.expr, st) for d in self.cm.terminals):
             return True
         return bool(self.lay.instances) and all(pc == END for pc in st.pcs.values())
 

@@ -11,12 +11,27 @@ from __future__ import annotations
 from typing import Any
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Result
+from quiesce_check.engines.result import Result, Trace
 from quiesce_check.lang.types import Value
 from quiesce_check.trace.steps import rows
+from quiesce_check.trace.terminal import Explain
 
 
-def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dict[str, Value]) -> dict[str, Any]:
+def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None) -> dict[str, Any]:
+    return {
+        "kind": t.kind, "property": t.property, "message": t.message, "length": len(t.steps),
+        "steps": [
+            {"index": r.index, "process": r.process, "action": r.action, "choices": r.choices,
+             "text": r.text, "at": r.where, "failed": r.failed,
+             "changes": [{"name": c.name, "before": c.before, "after": c.after} for c in r.changes]}
+            for r in rows(info, t)
+        ],
+        "explanation": explain(info, t) if explain is not None else [],
+    }
+
+
+def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dict[str, Value],
+                   explain: Explain | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "model": model_path,
         "params": dict(sorted(params.items())),
@@ -45,14 +60,6 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
         "trace": None,
     }
     if result.trace is not None:
-        t = result.trace
-        doc["trace"] = {
-            "kind": t.kind, "property": t.property, "message": t.message, "length": len(t.steps),
-            "steps": [
-                {"index": r.index, "process": r.process, "action": r.action, "choices": r.choices,
-                 "text": r.text, "at": r.where, "failed": r.failed,
-                 "changes": [{"name": c.name, "before": c.before, "after": c.after} for c in r.changes]}
-                for r in rows(info, t)
-            ],
-        }
+        doc["trace"] = trace_to_json(info, result.trace, explain)
+    doc["traces"] = {name: trace_to_json(info, t, explain) for name, t in sorted(result.traces.items())}
     return doc

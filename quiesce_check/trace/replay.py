@@ -14,12 +14,9 @@ from typing import Any
 
 from quiesce_check.compile.layout import State, format_slot
 from quiesce_check.compile.model import Model
-from quiesce_check.engines.common import Failure, check_state, expand
+from quiesce_check.engines.common import Failure, at_end, check_state, expand
 from quiesce_check.engines.result import Step, Trace
 from quiesce_check.trace.itf import from_itf
-
-# The engines' words for a deadlock, so a replayed trace prints as `check` printed it.
-DEADLOCK_MESSAGE = "no step is enabled, and the state is not declared terminal"
 
 
 @dataclass(frozen=True)
@@ -79,21 +76,19 @@ def replay(model: Model, doc: Any) -> Replay:
     reproduced = None
     kind, prop, message = "goal", "", "the trace replays"
     bad = check_state(model, last)
-    if bad is not None:
-        kind, prop, message = bad
-        reproduced = f"{kind} {prop}"
-    else:
+    if not bad:
         failing = meta.get("failing_step") if isinstance(meta.get("failing_step"), dict) else None
         try:
-            succs = expand(model, last)
-            if not succs and not model.is_terminal(last):
-                kind, prop, message = "deadlock", "deadlock", DEADLOCK_MESSAGE
-                reproduced = "deadlock deadlock"
+            if not expand(model, last):
+                bad, _ = at_end(model, last, True)
         except Failure as f:
             if failing is not None:
                 steps.append(f.step)
-                kind, prop, message = f.kind, f.prop, f.message
-                reproduced = f"{f.kind} {f.prop}"
+                bad = [(f.kind, f.prop, f.message)]
+    if bad:
+        # the violation the file records, if the last state shows it; else the first it shows
+        kind, prop, message = next((v for v in bad if f"{v[0]} {v[1]}" == recorded), bad[0])
+        reproduced = f"{kind} {prop}"
     trace = Trace(tuple(states), tuple(steps), kind, prop, message)
     if recorded is not None and reproduced != recorded:
         return Replay(False, trace, f"the trace replays, but ends in {reproduced or 'no violation'}, "

@@ -9,17 +9,23 @@ unwrapped; only tables fit themselves to the console's width. Imports
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Result, Status, Verdict
+from quiesce_check.engines.result import Result, Status, Trace, Verdict
 from quiesce_check.trace.steps import rows
+
+# Domain words for a counterexample: sentences that say why it breaks the property.
+Explain = Callable[[ModelInfo, Trace], list[str]]
 
 _STATUS_STYLE = {
     Status.HOLDS: "green", Status.REACHED: "green", Status.VIOLATED: "bold red",
-    Status.UNREACHED: "yellow", Status.INCOMPLETE: "yellow",
+    Status.UNREACHED: "yellow", Status.INCOMPLETE: "yellow", Status.VACUOUS: "yellow",
 }
 _VERDICT_STYLE = {
     Verdict.HOLDS: "bold green", Verdict.VIOLATED: "bold red", Verdict.ASSERTION: "bold red",
@@ -34,7 +40,13 @@ def render_properties(console: Console, result: Result) -> None:
     table.add_column("property")
     table.add_column("result")
     for p in result.properties:
-        table.add_row(Text(p.kind), Text(p.name), Text(p.status.value, style=_STATUS_STYLE[p.status]))
+        shown = p.status.value
+        trace = result.traces.get(p.name) if p.status is Status.VIOLATED else None
+        if trace is not None and trace.kind == p.kind:
+            shown += f" ({len(trace.steps)} steps)"
+        elif p.status is Status.VACUOUS:
+            shown += " (its premise never held)"
+        table.add_row(Text(p.kind), Text(p.name), Text(shown, style=_STATUS_STYLE[p.status]))
     console.print(table)
 
 
@@ -53,7 +65,7 @@ def render_stats(console: Console, result: Result) -> None:
         console.print(Text(f"note: {result.note}", style="yellow"), soft_wrap=True)
 
 
-def render_coverage(console: Console, info: ModelInfo, result: Result) -> None:
+def render_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None = None) -> None:
     table = Table(title="Coverage", title_justify="left", show_edge=False)
     table.add_column("process")
     table.add_column("action")
@@ -66,17 +78,23 @@ def render_coverage(console: Console, info: ModelInfo, result: Result) -> None:
         new = result.stats.new[a.index] if a.index < len(result.stats.new) else 0
         never += fired == 0
         style = "yellow" if fired == 0 else ""
-        table.add_row(Text(a.process or "-"), Text(a.text), Text(f"line {a.span.line}"),
+        table.add_row(Text(a.process or "-"), Text(a.text), Text(where_text(f"{a.span.path}:{a.span.line}", main_path)),
                       Text("never" if fired == 0 else f"{fired:,}"), Text(f"{new:,}"), style=style)
     console.print(table)
     if never:
         console.print(f"[yellow]{never} action(s) never fired[/]")
 
 
-def render_trace(console: Console, info: ModelInfo, result: Result) -> None:
-    trace = result.trace
-    if trace is None:
-        return
+def where_text(where: str, main_path: str | None) -> str:
+    """`line 12` in the model itself, `xen.qdl:40` in a file it uses."""
+    if not where:
+        return ""
+    path, _, line = where.rpartition(":")
+    return f"line {line}" if main_path is None or path == main_path else f"{Path(path).name}:{line}"
+
+
+def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str | None = None,
+                 explain: Explain | None = None) -> None:
     console.print()
     console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"),
                   soft_wrap=True)
@@ -95,20 +113,26 @@ def render_trace(console: Console, info: ModelInfo, result: Result) -> None:
             ch = Text(", ".join(f"{c.name}: {c.before}{arrow}{c.after}" for c in row.changes))
         if row.failed:
             ch = Text(f"FAILS: {trace.message}", style="bold red")
-        at = f"line {row.where.rsplit(':', 1)[-1]}" if row.where else ""
         table.add_row(Text(str(row.index)), Text(row.process), Text(row.text or row.action),
-                      Text(row.choices), Text(at), ch)
+                      Text(row.choices), Text(where_text(row.where, main_path)), ch)
     console.print(table)
+    lines = explain(info, trace) if explain is not None else []
+    if lines:
+        console.print(Text("Why: " + " ".join(lines), style="bold"), soft_wrap=False)
 
 
-def render_result(console: Console, info: ModelInfo, result: Result, coverage: bool = True) -> None:
+def render_result(console: Console, info: ModelInfo, result: Result, coverage: bool = True,
+                  main_path: str | None = None, explain: Explain | None = None) -> None:
     render_properties(console, result)
     console.print()
     render_stats(console, result)
     if coverage:
         console.print()
-        render_coverage(console, info, result)
-    render_trace(console, info, result)
+        render_coverage(console, info, result, main_path)
+    shown = [result.trace] if result.trace is not None else []
+    shown += sorted((t for t in result.traces.values() if t is not result.trace), key=lambda t: len(t.steps))
+    for trace in shown:
+        render_trace(console, info, trace, main_path, explain)
     console.print()
     console.print(Text(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
                        style=_VERDICT_STYLE[result.verdict]), soft_wrap=True)

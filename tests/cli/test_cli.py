@@ -244,7 +244,7 @@ def test_long_source_lines_are_not_wrapped(capsys, tmp_path):
     ["check", "{counter}", "--frobnicate"],
     ["check", "{counter}", "--param", "N"],
     ["check", "{counter}", "--param", "=3"],
-    ["check", "{counter}", "--param", "N=abc"],
+    ["check", "{counter}", "--param", "N=1.5"],
     ["check", "{counter}", "--param", "N=10000000000"],
     ["replay"],
     ["replay", "{tmp}/trace.json"],
@@ -254,6 +254,13 @@ def test_bad_command_lines(capsys, tmp_path, argv):
     r = run(capsys, *argv)
     assert r.code == 151
     assert r.err.startswith("error: ")
+
+
+def test_a_name_for_an_integer_parameter_is_refused_at_the_parameter(capsys):
+    # a name may be an enum member; for an integer parameter the checker refuses it where it is declared
+    r = run(capsys, "check", model("counter.qdl"), "--param", "N=abc")
+    assert r.code == 151
+    assert "error[E040]" in r.err and ":2:1:" in r.err
 
 
 def test_unknown_param(capsys):

@@ -48,7 +48,7 @@ def compare(built: Built, limit: int = 60_000) -> int:
         s = todo.pop()
         a, b = outcome(fast, s), outcome(ref, s)
         assert a == b, f"state {s}: compiled {a[0]} {sorted(a[1])}, reference {b[0]} {sorted(b[1])}"
-        for name in ("failed_invariant", "reached", "is_terminal"):
+        for name in ("violations", "reached", "is_terminal", "final_violations", "end_reached"):
             assert evaluate(getattr(fast, name), s) == evaluate(getattr(ref, name), s), (name, s)
         for t in a[1]:
             if t not in seen:
@@ -110,9 +110,11 @@ def bool_expr(draw: st.DrawFn, depth: int = 2, bound: tuple[str, ...] = ()) -> s
 
 @st.composite
 def stmt(draw: st.DrawFn, depth: int, in_step: bool, bound: tuple[str, ...] = ()) -> str:
-    kinds = ["assign", "assign", "await", "if", "either", "with", "assert"]
+    kinds = ["assign", "assign", "await", "if", "either", "with", "assert", "call"]
     if not in_step:
         kinds += ["atomic", "while"]
+    else:
+        kinds += ["let"]
     kind = draw(st.sampled_from(kinds if depth > 0 else ["assign", "await"]))
     if not in_step and draw(st.integers(0, 3)) == 0:
         return "LBL: " + draw(stmt(depth, in_step, bound))
@@ -124,6 +126,12 @@ def stmt(draw: st.DrawFn, depth: int, in_step: bool, bound: tuple[str, ...] = ()
         return f"await {draw(bool_expr(1, bound))};"
     if kind == "assert":
         return f"assert {draw(bool_expr(1, bound))} or x < 3;"
+    if kind == "call":
+        return f"bump({draw(int_expr(1, bound))}, {draw(bool_expr(1, bound))});"
+    if kind == "let":
+        var = f"t{depth}"
+        # in a block of its own, so that sibling `let`s do not clash
+        return f"if true {{ let {var} = {draw(int_expr(1, bound))}; x := ({var} + {draw(int_expr(1, (*bound, var)))}) % 4; }}"
     if kind == "if":
         t = draw(block(depth - 1, in_step, bound))
         e = draw(block(depth - 1, in_step, bound))
@@ -153,18 +161,25 @@ def random_model(draw: st.DrawFn) -> str:
         "var b: bool = false;",
         "var a: array[0..2] of 0..2 = [0, 1, 2];",
     ]
+    # a def and a proc, used below (`half(...)` may appear wherever an integer may)
+    lines.append(f"def half(k: 0..3) = {draw(int_expr(1, ('k',)))} / 2;")
+    lines.append("proc bump(k: 0..2, c: bool) { if c { a[k % 3] := (a[k % 3] + 1) % 3; } else { y := k % 3; } }")
     labels: list[str] = []
     for i in range(draw(st.integers(1, 2))):
-        body = draw(block(2, False))
+        body = draw(block(2, False, ("half(x)",)))
         n = 0
         while "LBL" in body:
             n += 1
             body = body.replace("LBL", f"l{n}", 1)
             labels.append(f"P{i}@l{n}")
-        lines.append(f"process P{i} {{ {body} }}")
+        when = f" when {draw(bool_expr(1))}" if draw(st.booleans()) else ""
+        lines.append(f"process P{i}{when} {{ {body} }}")
     for i in range(draw(st.integers(0, 2))):
         lines.append(f"action act{i}(v in 0..1) when {draw(bool_expr(1, ('v',)))} {{ {draw(block(1, True, ('v',)))} }}")
     lines.append(f"invariant inv: {draw(bool_expr(2))};")
+    lines.append(f"invariant imp: {draw(bool_expr(1))} => {draw(bool_expr(1))};")
+    lines.append(f"final fin: {draw(bool_expr(1, ('half(y)',)))};")
+    lines.append(f"final fimp: forall z in 0..2: a[z] == {draw(st.sampled_from(['x', 'y', '1']))} => b;")
     lines.append(f"reachable goal: {draw(bool_expr(1))};")
     for k, at in enumerate(labels):
         lines.append(f"reachable at{k}: {at} and {draw(bool_expr(1))};")

@@ -30,9 +30,12 @@ def agree(built: Built, options: Options | None = None, backend: str = "native")
         assert nat.trace is not None
         assert len(nat.trace.steps) == len(py.trace.steps)
         assert (nat.trace.kind, nat.trace.property) == (py.trace.kind, py.trace.property)
-        # the trace is a real path of the model
-        for k, step in enumerate(nat.trace.steps[: len(nat.trace.states) - 1]):
-            assert (step.action, step.choices, nat.trace.states[k + 1]) in built.model.successors(nat.trace.states[k])
+    # every property's counterexample: the same ones, of the same lengths, each a real path
+    assert {k: (t.kind, len(t.steps)) for k, t in nat.traces.items()} == {
+        k: (t.kind, len(t.steps)) for k, t in py.traces.items()}
+    for t in nat.traces.values():
+        for k, step in enumerate(t.steps[: len(t.states) - 1]):
+            assert (step.action, step.choices, t.states[k + 1]) in built.model.successors(t.states[k])
     # both expand states in the same order and commit a state's successors only
     # when its expansion completes, so even a search that stops early counts alike
     assert (nat.stats.distinct, nat.stats.generated, nat.stats.depth) == (
@@ -87,3 +90,4 @@ def test_wide_states_span_several_words() -> None:
 @given(random_model())
 def test_random_models(text: str) -> None:
     agree(build_text(text, "random.qdl"), Options(max_states=5000))
+    agree(build_text(text, "random.qdl"), Options(max_states=5000, keep_going=True))

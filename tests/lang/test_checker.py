@@ -38,6 +38,17 @@ BASE = "var x: 0..3 = 0;\nvar b: bool = false;\n"
         ("var y: 0..x = 0;", ("E023", 3, 11)),                           # range bound not constant
         ("type T = 0..1;\nvar v: T = any;\naction a { v := T; }", ("E012", 5, 17)),  # type as value
         ("var n: Nat = 0;", ("E011", 3, 8)),                             # unknown type
+        ("def f(k: 0..3) = k;\naction a { x := f(1, 2); }", ("E035", 4, 17)),  # wrong arity
+        ("def f = f + 1;\naction a { x := f; }", ("E035", 3, 1)),               # a def that uses itself
+        ("proc p() { q(); }\nproc q() { p(); }\naction a { p(); }", ("E035", 3, 1)),  # procs calling each other
+        ("def f = 1;\naction a { f(); }", ("E012", 4, 12)),                     # a def called as a statement
+        ("proc p() { skip; }\naction a { x := p(); }", ("E012", 4, 17)),        # a proc used as a value
+        ("process P { let z = 1; x := z; }", ("E030", 3, 13)),                   # `let` outside one step
+        ("check nothing;", ("E036", 3, 7)),                                      # `check` of no property
+        ("def f = 1;\nconst C = f;", ("E023", 4, 11)),                          # a def in a constant
+        ("proc p(k: bool) { b := k; }\naction a { p(1); }", ("E020", 4, 14)),   # argument of the wrong type
+        ("action a { g(1); }", ("E011", 3, 12)),                                 # unknown proc
+        ("final f: x;", ("E020", 3, 10)),                                        # a final property is boolean
     ],
 )
 def test_rules(body: str, expected: tuple[str, int, int]) -> None:
@@ -96,3 +107,34 @@ action a { ph := Busy; }
     assert pick.init_values == (1, 3)
     assert isinstance(cm.consts["Busy"][1], TEnum) and cm.consts["Busy"][0] == 1
     assert isinstance(check(parse("var b: bool = any;\naction a { skip; }")).globals[0].type, TBool)
+
+
+def test_enum_parameters_take_member_names() -> None:
+    src = "type Order = enum { Up, Down };\nparam ORDER = Up;\nvar o: Order = ORDER;\naction a { skip; }\n"
+    assert check(parse(src, "m.qdl"), {"ORDER": "Down"}).params["ORDER"] == 1
+    assert ("E040", 2, 1) in errors(src, {"ORDER": "Sideways"})
+    assert ("E040", 2, 1) in errors(src, {"ORDER": 1})
+
+
+def test_property_selection_names_only_invariants_and_finals() -> None:
+    src = BASE + "invariant i: x < 4;\nfinal f: true;\nreachable g: b;\naction a { skip; }\n"
+    cm = check(parse(src, "m.qdl"), select=["f"])
+    assert [d.name for d in cm.invariants] == [] and [d.name for d in cm.finals] == ["f"]
+    with pytest.raises(ModelError) as e:
+        check(parse(src, "m.qdl"), select=["g"])
+    assert [d.code for d in e.value.diagnostics] == ["E040"]
+
+
+def test_optional_properties_are_checked_only_when_named() -> None:
+    src = BASE + "optional invariant i: x < 4;\noptional final f: true;\naction a { skip; }\n"
+    assert check(parse(src, "m.qdl")).invariants == []
+    cm = check(parse(src + "check i;\n", "m.qdl"))
+    assert [d.name for d in cm.invariants] == ["i"] and cm.finals == []
+
+
+def test_premises_of_implications() -> None:
+    src = BASE + "invariant p: b => x > 0;\ninvariant q: forall k in 0..2: k == x => b;\ninvariant r: x < 4;\n" \
+                 "action a { skip; }\n"
+    cm = check(parse(src, "m.qdl"))
+    assert set(cm.premises) == {"p", "q"}
+    assert cm.premises["q"].kind == "exists"  # type: ignore[union-attr]
