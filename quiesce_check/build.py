@@ -15,6 +15,7 @@ from pathlib import Path
 from quiesce_check.compile.layout import build_layout
 from quiesce_check.compile.lower import Program, lower
 from quiesce_check.compile.pygen import CompiledModel, compile_program
+from quiesce_check.compile.size import check_size
 from quiesce_check.domain import VOCABULARIES, vocabulary_path
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import CheckedModel, check
@@ -87,6 +88,7 @@ def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
     program = lower(checked, build_layout(checked))
+    check_size(program)
     return Built(tree, checked, program, compile_program(program))
 
 

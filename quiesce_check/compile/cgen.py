@@ -6,9 +6,9 @@ per action, dispatched on program counters, as the Python backend does),
 invariants, goals and terminal states over unpacked slot values, states
 packed into 64-bit words (`packing.Packing`) kept in one array in discovery
 order, a parent index per state, and an open-addressing table of state
-indices. `load_native` compiles it (`cc -O2 -shared`, cached by the source's
-hash) and loads it with ctypes; it returns None when no compiler works, and
-the caller falls back to the Python engine.
+indices. `load_native` compiles it (`cc -O2 -shared`, -O1 for very large
+sources; cached by the source's hash) and loads it with ctypes; it returns
+None when no compiler works, and the caller falls back to the Python engine.
 
 The C text holds only numbers and internal names: nothing from the model
 reaches it. Arithmetic is checked for overflow; an overflow, like an
@@ -33,6 +33,14 @@ from quiesce_check.compile import ir as I
 from quiesce_check.compile.lower import Program
 from quiesce_check.compile.packing import Packing, pack_layout
 from quiesce_check.compile.pygen import bounds, flatten_chain
+
+# Sources longer than this are compiled with -O1; a compiler that takes longer than
+# _COMPILE_SECONDS is given up on (the search then runs in Python).
+_O2_SOURCE_BYTES = 256 * 1024
+_COMPILE_SECONDS = 120
+
+# States with more slots than this are packed and unpacked by a loop, not unrolled code.
+_UNROLL_SLOTS = 64
 
 # Status codes shared with the C side.
 RUNNING, DONE, INVARIANT, ASSERTION, MODEL_ERROR, DEADLOCK, MAX_STATES, MAX_DEPTH, NO_MEMORY, OVERFLOW, FINAL = range(11)
@@ -289,6 +297,10 @@ class _CGen:
     lines: list[str] = field(default_factory=list)
     tables: list[tuple[int, ...]] = field(default_factory=list)
     counter: int = 0
+    ranges: list[tuple[int, int]] = field(init=False)  # each slot's (lo, hi), computed once
+
+    def __post_init__(self) -> None:
+        self.ranges = [(x.lo, x.hi) for x in self.program.layout.slots]
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -350,7 +362,7 @@ class _CGen:
             self.emit(depth, f"if (emit(c, {cur}, {ai})) return produced;")
             return
         s, rest = stmts[0], list(stmts[1:])
-        slots = [(x.lo, x.hi) for x in self.program.layout.slots]
+        slots = self.ranges
         if isinstance(s, I.Guard):
             v = self.fresh("g")
             self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
@@ -453,20 +465,35 @@ class _CGen:
                            ("OVERFLOW_", OVERFLOW), ("FINAL_", FINAL)):
             out.append(f"#define {name} {code}")
         out.append(_RUNTIME)
-        # pack / unpack
-        out.append("static inline void unpack(const uint64_t *w, val *v) {")
-        for k, f in enumerate(pk.fields):
-            if f.width == 0:
-                out.append(f"    v[{k}] = {f.lo};")
-            else:
-                out.append(f"    v[{k}] = (val)((w[{f.word}] >> {f.shift}) & {f.mask}ULL) + ({f.lo});")
-        out.append("}")
-        out.append("static inline void pack(const val *v, uint64_t *w) {")
-        for wi in range(pk.words):
-            parts = [f"((uint64_t)(v[{k}] - ({f.lo})) << {f.shift})" for k, f in enumerate(pk.fields)
-                     if f.word == wi and f.width > 0]
-            out.append(f"    w[{wi}] = {' | '.join(parts) if parts else '0'};")
-        out.append("}")
+        # pack / unpack: unrolled for narrow states; for wide ones a loop over a table of the
+        # fields (unrolled, thousands of slots take the C compiler minutes)
+        if len(pk.fields) <= _UNROLL_SLOTS:
+            out.append("static inline void unpack(const uint64_t *w, val *v) {")
+            for k, f in enumerate(pk.fields):
+                if f.width == 0:
+                    out.append(f"    v[{k}] = {f.lo};")
+                else:
+                    out.append(f"    v[{k}] = (val)((w[{f.word}] >> {f.shift}) & {f.mask}ULL) + ({f.lo});")
+            out.append("}")
+            out.append("static inline void pack(const val *v, uint64_t *w) {")
+            for wi in range(pk.words):
+                parts = [f"((uint64_t)(v[{k}] - ({f.lo})) << {f.shift})" for k, f in enumerate(pk.fields)
+                         if f.word == wi and f.width > 0]
+                out.append(f"    w[{wi}] = {' | '.join(parts) if parts else '0'};")
+            out.append("}")
+        else:
+            rows = ", ".join(f"{{{f.word}, {f.shift if f.width else 0}, {f.mask}ULL, {f.lo}}}" for f in pk.fields)
+            out.append("static const struct { uint32_t word, shift; uint64_t mask; val lo; } FIELDS[] = {"
+                       + rows + "};")
+            out.append("static void unpack(const uint64_t *w, val *v) {")
+            out.append("    for (int k = 0; k < NSLOTS; k++)")
+            out.append("        v[k] = (val)((w[FIELDS[k].word] >> FIELDS[k].shift) & FIELDS[k].mask) + FIELDS[k].lo;")
+            out.append("}")
+            out.append("static void pack(const val *v, uint64_t *w) {")
+            out.append("    memset(w, 0, NWORDS * sizeof *w);")
+            out.append("    for (int k = 0; k < NSLOTS; k++)")
+            out.append("        w[FIELDS[k].word] |= (uint64_t)(v[k] - FIELDS[k].lo) << FIELDS[k].shift;")
+            out.append("}")
         # successors
         self.lines = []
         self.emit(0, "static int64_t expand(ctx_t *c, const val *cur, uint32_t parent) {")
@@ -608,7 +635,10 @@ def load_native(program: Program) -> NativeLib | None:
     if cc is None:
         return None
     source, packing = generate_c(program)
-    digest = hashlib.sha256((cc + "\0" + source).encode()).hexdigest()[:24]
+    # -O2 pays for itself on ordinary models; on very large sources (quantifiers over thousands
+    # of values unroll into long expressions) it costs the compiler minutes, -O1 seconds
+    opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1"
+    digest = hashlib.sha256((cc + "\0" + opt + "\0" + source).encode()).hexdigest()[:24]
     cache = _cache_dir()
     target = cache / f"qc_{digest}.so"
     if not target.exists():
@@ -618,8 +648,8 @@ def load_native(program: Program) -> NativeLib | None:
                 src = Path(tmp) / "model.c"
                 src.write_text(source)
                 out = Path(tmp) / "model.so"
-                r = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(out), str(src)],
-                                   capture_output=True, text=True, timeout=300)
+                r = subprocess.run([cc, opt, "-shared", "-fPIC", "-o", str(out), str(src)],
+                                   capture_output=True, text=True, timeout=_COMPILE_SECONDS)
                 if r.returncode != 0:
                     return None
                 os.replace(out, target)

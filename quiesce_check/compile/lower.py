@@ -113,6 +113,7 @@ class Lowerer:
         self.lines: dict[str, list[str]] = {}
         self.standing_cache: dict[tuple[str, object], list[tuple[Key, _Path]]] = {}
         self.standing_busy: set[tuple[str, object]] = set()
+        self.var_locs: dict[tuple[int, object], list[Loc]] = {}
 
     # expressions ----------------------------------------------------------
     def position(self, t: Type, e: I.Expr, what: str, n: int) -> I.Expr:
@@ -134,8 +135,11 @@ class Lowerer:
             assert isinstance(ref, RVar)
             var = ref.var
             inst = env.inst[1] if var.owner is not None and env.inst is not None else None
-            place = self.lay.place(var, inst)
-            return [Loc((place.base + j,), None) for j in range(place.count)]
+            key = (id(var), inst)
+            if key not in self.var_locs:  # built once: `a[i]` in a quantifier reads it once per `i`
+                place = self.lay.place(var, inst)
+                self.var_locs[key] = [Loc((place.base + j,), None) for j in range(place.count)]
+            return list(self.var_locs[key])
         if isinstance(e, A.Field):
             if id(e) in self.cm.proc_fields:
                 return self.proc_local_locs(e, env)

@@ -108,6 +108,10 @@ class _Gen:
     tables: list[tuple[int, ...]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     counter: int = 0
+    ranges: list[tuple[int, int]] = field(init=False)  # each slot's (lo, hi), computed once
+
+    def __post_init__(self) -> None:
+        self.ranges = [(x.lo, x.hi) for x in self.program.layout.slots]
 
     def fresh(self, stem: str) -> str:
         self.counter += 1
@@ -178,7 +182,7 @@ class _Gen:
             return
         s, rest = stmts[0], list(stmts[1:])
         bail = "continue" if in_loop else "return"
-        slots = [(x.lo, x.hi) for x in self.program.layout.slots]
+        slots = self.ranges
         if isinstance(s, I.Guard):
             self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: {bail}")
             self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)

@@ -54,6 +54,9 @@ from quiesce_check.lang.types import (
 MAX_DOMAIN = 1 << 16
 # A single variable with more values than this is refused (its slots would not fit a state).
 MAX_SLOTS_PER_VAR = 1 << 14
+# A state with more scalar slots than this (all variables, every process instance's program
+# counter and locals) is refused: no explicit-state search explores states that wide.
+MAX_STATE_SLOTS = 1 << 16
 
 
 # ------------------------------------------------------------------ results
@@ -536,6 +539,20 @@ class Checker:
                 info = self.var_info(d, None, _Scope({}, None))
                 if info is not None:
                     self.globals[d.name] = info
+
+    def pass_state_width(self) -> None:
+        """The whole state must stay within MAX_STATE_SLOTS scalars; blame the widest part."""
+        parts: list[tuple[int, str, Span]] = [(_slots(v.type), f"`{v.name}`", v.decl.span)
+                                              for v in self.globals.values()]
+        for proc in self.procs.values():
+            width = 1 + sum(_slots(v.type) for v in proc.locals.values())
+            parts.append((width * len(proc.instances), f"the {len(proc.instances)} instance(s) of `{proc.name}`",
+                          proc.decl.span))
+        total = sum(n for n, _, _ in parts)
+        if total > MAX_STATE_SLOTS:
+            n, what, span = max(parts, key=lambda p: p[0])
+            self.error("E024", f"a state would hold {total} scalar values; at most {MAX_STATE_SLOTS}", span,
+                       f"the widest part, {what}, holds {n}")
 
     # expressions ----------------------------------------------------------
     def expr_type(self, e: A.Expr, scope: _Scope) -> Type | None:
@@ -1083,6 +1100,7 @@ class Checker:
         self.pass_constants()
         self.pass_variables()
         self.pass_processes()
+        self.pass_state_width()
         self.pass_actions()
         self.pass_routines()
         self.pass_properties()
@@ -1114,9 +1132,16 @@ def check(model: A.Model, overrides: dict[str, Value] | None = None, origins: di
 # ------------------------------------------------------------------ helpers
 
 
+# A constant may have at most this many bits (about 1200 decimal digits): more is no model's
+# number, and Python refuses to print integers much longer.
+MAX_CONST_BITS = 4000
+
+
 def _apply(op: str, x: Any, y: Any, span: Span) -> Value:
     if op in ("/", "%") and y == 0:
         raise _NotConst(span, "division by zero")
+    if op == "*" and abs(int(x)).bit_length() + abs(int(y)).bit_length() > MAX_CONST_BITS + 1:
+        raise _NotConst(span, f"its value would have more than {MAX_CONST_BITS} bits")
     return apply_binary(op, x, y)
 
 

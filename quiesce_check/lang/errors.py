@@ -44,7 +44,8 @@ CODES: dict[str, str] = {
     "E021": "an assignment's value does not fit the target's type",
     "E022": "the target of an assignment is not a variable",
     "E023": "a constant expression cannot be evaluated (not constant, division by zero, ...)",
-    "E024": "an empty or inverted range, or a type too large to enumerate",
+    "E024": "an empty or inverted range, a type too large to enumerate, or a model too large to check "
+            "(too wide a state, too many steps, numbers too long)",
     "E025": "an array literal has the wrong number of elements",
     "E026": "a record literal has missing or unknown fields",
     "E030": "a statement that may not stand here (a loop inside `atomic`, `await` in an action, ...)",

@@ -23,6 +23,9 @@ from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 # the nesting depth (of brackets and blocks together) that QDL accepts.
 MAX_NESTING = 200
 
+# An integer literal longer than this is refused (Python will not convert much longer ones).
+MAX_DIGITS = 1000
+
 # Terminal names as a user should read them in "expected ..." lists.
 _TERMINAL_WORDS = {
     "NAME": "a name", "INT": "a number", "SEMICOLON": "`;`", "COLON": "`:`", "COMMA": "`,`",
@@ -341,6 +344,8 @@ class Build(Transformer[Token, A.Model]):
         return A.At(proc, str(label), self._s(meta))
 
     def int_lit(self, meta: Any, tok: Token) -> A.IntLit:
+        if len(tok) > MAX_DIGITS:
+            raise ValueError(f"{len(tok)} digits")  # parse() turns it into a located diagnostic
         return A.IntLit(int(tok), self._s(meta))
 
     def true_lit(self, meta: Any) -> A.BoolLit:
@@ -449,6 +454,14 @@ def parse(text: str, path: str = "<input>") -> A.Model:
         if "NAME" in e.expected and str(tok) in keywords():
             hint = f"`{tok}` is a reserved word and cannot be a name; choose another"
         raise ModelError([Diagnostic("E001", f"unexpected {str(tok)!r}", span, hint)]) from None
+    except lark.exceptions.VisitError as e:
+        # the one callback that refuses its input: a literal too long to convert (in time)
+        if str(e.rule) != "int_lit" or not isinstance(e.orig_exc, ValueError):
+            raise
+        meta = getattr(e.obj, "meta", None)
+        span = _span(path, meta) if meta is not None else Span(path, 1, 1, 1, 2)
+        raise ModelError([Diagnostic("E001", f"a number with {e.orig_exc}; at most {MAX_DIGITS}", span,
+                                     "a state holds only numbers in the ranges its types declare")]) from None
     except RecursionError:
         raise ModelError([Diagnostic(
             "E001", "the model is nested too deeply to parse", Span(path, 1, 1, 1, 2),

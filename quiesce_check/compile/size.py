@@ -1,0 +1,191 @@
+"""Stage 3b: how big a lowered model is, before anything is generated or explored.
+
+Takes a `lower.Program`; gives `check_size` (a `ModelError` for a model too big to generate
+code for or to compute: too many actions, or an expression whose values may need more than
+`MAX_VALUE_BITS` bits) and `estimate` (a `StateSpace`: the number of initial states, a lower
+bound on what a search must hold, and the product of every slot's range, an upper bound on the
+reachable states, with the bits a packed state takes). Imports `compile.ir`, `compile.lower`,
+`compile.pygen`, `lang.errors`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from quiesce_check.compile import ir as I
+from quiesce_check.compile.lower import Program
+from quiesce_check.compile.pygen import flatten_chain
+from quiesce_check.lang.errors import Diagnostic, ModelError, Span
+
+# More actions (process positions times instances, plus plain actions) than this and the
+# generated code itself would take minutes to build: no explicit-state search needs so many.
+MAX_ACTIONS = 1 << 13
+# No value computed while checking a model may need more bits than this: arithmetic on such
+# numbers takes unbounded time, and no finite-state protocol needs them.
+MAX_VALUE_BITS = 4096
+
+
+@dataclass(frozen=True)
+class StateSpace:
+    """What the types say about the reachable states, before exploring any."""
+
+    initial: int   # states the search must hold before its first step
+    bound: int     # the product of every slot's number of values: reachable states are at most this
+    bits: int      # bits of one packed state (every slot in the bits its range needs)
+    slots: int
+
+    @property
+    def words(self) -> int:
+        """64-bit words of one packed state."""
+        return max(1, math.ceil(self.bits / 64))
+
+    def bound_text(self) -> str:
+        """The bound as people read it: exact when short, else as a power of ten."""
+        return approx(self.bound)
+
+
+def approx(n: int) -> str:
+    if n < 10**9:
+        return f"{n:,}"
+    digits = len(str(n)) if n.bit_length() < 12000 else int(n.bit_length() * math.log10(2)) + 1
+    lead = int(str(n)[:3]) if n.bit_length() < 12000 else 100
+    return f"{lead / 100:.2f}e{digits - 1}"
+
+
+def estimate(program: Program) -> StateSpace:
+    bound = 1
+    bits = 0
+    for s in program.layout.slots:
+        n = s.hi - s.lo + 1
+        bound *= n
+        bits += (n - 1).bit_length()
+    return StateSpace(len(program.initial), bound, bits, len(program.layout.slots))
+
+
+# Magnitudes saturate here: past it the exact figure does not matter, and bounding it keeps
+# the analysis itself cheap whatever the model.
+_SATURATED = 1 << (MAX_VALUE_BITS + 1)
+
+
+def _mag(v: int) -> int:
+    return min(abs(int(v)), _SATURATED)
+
+
+class _Magnitude:
+    """The largest absolute value each expression can take, from the slots' ranges."""
+
+    def __init__(self, program: Program) -> None:
+        self.slot_mag = [max(_mag(s.lo), _mag(s.hi)) for s in program.layout.slots]
+        self.worst = 0
+
+    def expr(self, e: I.Expr, chosen: dict[int, int]) -> int:
+        m = min(self._expr(e, chosen), _SATURATED)
+        self.worst = max(self.worst, m)
+        return m
+
+    def _expr(self, e: I.Expr, chosen: dict[int, int]) -> int:
+        if isinstance(e, I.Const):
+            return _mag(int(e.value))
+        if isinstance(e, I.Slot):
+            return self.slot_mag[e.index]
+        if isinstance(e, I.Table):
+            self.expr(e.index, chosen)
+            return max((self.slot_mag[s] for s in e.slots), default=1)
+        if isinstance(e, I.Checked):
+            return self.expr(e.index, chosen)
+        if isinstance(e, I.Chosen):
+            return chosen.get(e.var, 1 << 63)
+        if isinstance(e, I.Un):
+            m = self.expr(e.a, chosen)
+            return 1 if e.op == "not" else m
+        if isinstance(e, I.Ite):
+            self.expr(e.cond, chosen)
+            return max(self.expr(e.then, chosen), self.expr(e.orelse, chosen))
+        if isinstance(e, I.Count):
+            for t in e.terms:
+                self.expr(t, chosen)
+            return len(e.terms)
+        if isinstance(e, I.Bin):
+            if e.op in ("and", "or", "+", "*"):
+                # quantifiers unroll into long chains: walk them flat, not one level per operand
+                total = 1 if e.op == "*" else 0
+                for x in flatten_chain(e):
+                    m = self.expr(x, chosen)
+                    total = min(total * m if e.op == "*" else total + m, _SATURATED)
+                return 1 if e.op in ("and", "or") else total
+            a, b = self.expr(e.a, chosen), self.expr(e.b, chosen)
+            if e.op == "-":
+                return a + b
+            if e.op == "/":
+                return a
+            if e.op == "%":
+                return b
+            return 1
+        raise AssertionError(e)
+
+    def stmts(self, body: Iterable[I.Stmt], chosen: dict[int, int]) -> None:
+        for s in body:
+            if isinstance(s, I.Assign):
+                for (_, index), value in zip(s.targets, s.values, strict=True):
+                    self.expr(value, chosen)
+                    if index is not None:
+                        self.expr(index, chosen)
+            elif isinstance(s, I.Guard | I.Assert):
+                self.expr(s.cond, chosen)
+            elif isinstance(s, I.If):
+                self.expr(s.cond, chosen)
+                self.stmts(s.then, chosen)
+                self.stmts(s.orelse, chosen)
+            elif isinstance(s, I.Choice):
+                for branch in s.branches:
+                    self.stmts(branch, chosen)
+            elif isinstance(s, I.Pick):
+                inner = {**chosen, s.var: max((_mag(int(v)) for v in s.values), default=1)}
+                if s.where is not None:
+                    self.expr(s.where, inner)
+                self.stmts(s.body, inner)
+            elif isinstance(s, I.Let):
+                chosen = {**chosen, s.var: self.expr(s.value, chosen)}
+            else:
+                raise AssertionError(s)
+
+    @property
+    def too_big(self) -> bool:
+        return self.worst.bit_length() > MAX_VALUE_BITS
+
+
+def _too_big(span: Span) -> Diagnostic:
+    return Diagnostic("E024", f"a value computed here may need more than {MAX_VALUE_BITS} bits", span,
+                      "keep numbers within the ranges of the types")
+
+
+def check_size(program: Program) -> None:
+    """`ModelError` (E024) for a model too big to generate code for or to compute."""
+    if len(program.actions) > MAX_ACTIONS:
+        by_process: dict[str, int] = {}
+        first: dict[str, Span] = {}
+        for a in program.actions:
+            key = a.process.split("[")[0]
+            by_process[key] = by_process.get(key, 0) + 1
+            first.setdefault(key, a.span)
+        worst = max(by_process, key=lambda k: by_process[k])
+        raise ModelError([Diagnostic(
+            "E024", f"the model has {len(program.actions)} steps (statements times process instances); "
+            f"at most {MAX_ACTIONS}", first[worst],
+            f"{f'the steps of process `{worst}`' if worst else 'the actions'} make {by_process[worst]} of them")])
+    diags = []
+    m = _Magnitude(program)
+    for a in program.actions:
+        m.worst = 0
+        m.stmts(a.body, {})
+        if m.too_big:
+            diags.append(_too_big(a.span))
+    for p in (*program.invariants, *program.reachables, *program.terminals, *program.finals, *program.end_goals):
+        m.worst = 0
+        m.expr(p.expr, {})
+        if m.too_big:
+            diags.append(_too_big(p.span))
+    if diags:
+        raise ModelError(diags[:10])

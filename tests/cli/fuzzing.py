@@ -1,0 +1,241 @@
+"""Hostile input for the command line: mutated real models, random text and bytes, and the
+one harness every fuzz test runs them through.
+
+`mutated_model()` is a hypothesis strategy that takes a model of the repository and breaks it
+the ways real files break: tokens and lines deleted, duplicated, swapped or replaced, a
+declaration spliced in from another model, numbers replaced by huge ones, brackets nested
+deeply, the text truncated. `run_cli` runs `quiesce_check.cli.main` in this process with its
+output captured and a hard time bound, and `assert_polite` holds a run to the README's
+contract: an exit code from its table, never an internal error, never a traceback, a message
+that fits on one screen, and a location where there is one.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import signal
+import time
+from collections.abc import Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+from tests.conftest import ROOT, model_files
+
+# The exit codes of the README's table: the contract every run is held to.
+README_CODES = frozenset(int(m) for m in re.findall(r"^\| *(\d+) *\|", (ROOT / "README.md").read_text(), re.M))
+EXIT_INTERNAL = 153
+
+# A message must fit on one screen.
+SCREEN_LINES = 60
+
+_TOKEN = re.compile(r'//[^\n]*|/\*.*?\*/|"[^"\n]*"|[A-Za-z_][A-Za-z_0-9]*|[0-9]+|:=|\.\.|==|!=|<=|>=|=>|\S', re.S)
+
+SOURCES: dict[str, str] = {p.name: p.read_text() for p in model_files()}
+
+_KEYWORDS = ("var", "param", "const", "type", "process", "action", "invariant", "reachable", "terminal",
+             "final", "when", "if", "else", "while", "for", "with", "where", "either", "or", "atomic",
+             "await", "assert", "skip", "let", "use", "def", "proc", "forall", "exists", "count", "array",
+             "of", "record", "enum", "bool", "true", "false", "any", "in", "not", "and", "override",
+             "default", "protected", "optional", "check", "then")
+_PUNCT = (";", ":", ",", "{", "}", "[", "]", "(", ")", ":=", "..", "==", "=", "+", "-", "*", "/", "%",
+          "<", ">", "=>", ".", "@", '"', "$", "#", "\\", "\u00e9", "\u2192")
+_HUGE = ("0", "-1", "65536", "4294967296", "9223372036854775807", "9223372036854775808",
+         "18446744073709551616", "1" + "0" * 30, "9" * 400, "1" * 5000)
+
+
+class Hang(BaseException):
+    """A run took longer than its bound; not an `Exception`, so no handler in the CLI catches it."""
+
+
+@dataclass
+class Run:
+    argv: list[str]
+    code: int
+    out: str
+    err: str
+    seconds: float
+
+
+def run_cli(argv: Sequence[object], bound: float = 60.0) -> Run:
+    """`quiesce-check ARGV` in this process, output captured, ended with `Hang` after `bound` seconds."""
+    from quiesce_check.cli import main
+
+    args = [str(a) for a in argv]
+    out, err = io.StringIO(), io.StringIO()
+
+    def expire(signum: int, frame: object) -> None:
+        raise Hang(f"quiesce-check {' '.join(args)[:300]} ran longer than {bound} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, bound)
+    start = time.perf_counter()
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return Run(args, code, out.getvalue(), err.getvalue(), time.perf_counter() - start)
+
+
+_LOCATED = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): error\[E\d{3}\]: ", re.M)
+
+
+def assert_polite(r: Run, model_path: str | None = None, source: str | None = None) -> None:
+    """The contract of every run, whatever the input."""
+    shown = f"argv {r.argv[:8]}\nexit {r.code}\n--- stdout\n{r.out[-3000:]}\n--- stderr\n{r.err[-3000:]}"
+    assert "Traceback" not in r.out + r.err, shown
+    assert r.code != EXIT_INTERNAL, shown
+    assert r.code in README_CODES, shown
+    assert len(r.err.splitlines()) <= SCREEN_LINES, shown
+    if r.code == 150:
+        # a model that does not parse or check: every message says where, and the place exists
+        heads = [line for line in r.err.splitlines() if "error[" in line and not line.startswith(" ")]
+        assert heads, shown
+        for m in _LOCATED.finditer(r.err):
+            line, col = int(m["line"]), int(m["col"])
+            assert line >= 1 and col >= 1, shown
+            if source is not None and m["path"] == model_path:
+                assert line <= max(1, source.count("\n") + 1), shown
+    if r.code in (150, 151):
+        assert r.err.strip(), shown
+
+
+def tokens(text: str) -> list[tuple[int, int]]:
+    """Start and end of each token of `text` (comments and strings are one token each)."""
+    return [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def declarations(text: str) -> list[str]:
+    """The top-level declarations of a model, each as text (split at `;` or `}` at depth 0)."""
+    out, depth, start = [], 0, 0
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        if tok.startswith("//") or tok.startswith("/*"):
+            continue
+        if tok in "{([":
+            depth += 1
+        elif tok in "})]":
+            depth = max(0, depth - 1)
+        if depth == 0 and tok in (";", "}"):
+            out.append(text[start:m.end()].strip())
+            start = m.end()
+    return [d for d in out if d]
+
+
+@st.composite
+def _token_edit(draw: st.DrawFn, text: str) -> str:
+    toks = tokens(text)
+    if not toks:
+        return text
+    k = draw(st.integers(0, len(toks) - 1))
+    a, b = toks[k]
+    kind = draw(st.sampled_from(["delete", "duplicate", "swap", "replace", "insert", "huge"]))
+    if kind == "delete":
+        return text[:a] + text[b:]
+    if kind == "duplicate":
+        return text[:b] + " " + text[a:b] + text[b:]
+    if kind == "swap" and k + 1 < len(toks):
+        c, d = toks[k + 1]
+        return text[:a] + text[c:d] + text[b:c] + text[a:b] + text[d:]
+    if kind == "huge":
+        numbers = [(x, y) for x, y in toks if text[x:y].isdigit()]
+        if numbers:
+            a, b = draw(st.sampled_from(numbers))
+        return text[:a] + draw(st.sampled_from(_HUGE)) + text[b:]
+    other = text[slice(*draw(st.sampled_from(toks)))]
+    word = draw(st.one_of(st.sampled_from(_KEYWORDS), st.sampled_from(_PUNCT), st.just(other)))
+    if kind == "insert":
+        return text[:a] + word + " " + text[a:]
+    return text[:a] + word + text[b:]
+
+
+@st.composite
+def _line_edit(draw: st.DrawFn, text: str) -> str:
+    lines = text.split("\n")
+    k = draw(st.integers(0, len(lines) - 1))
+    kind = draw(st.sampled_from(["delete", "duplicate", "swap", "truncate"]))
+    if kind == "delete":
+        del lines[k]
+    elif kind == "duplicate":
+        lines.insert(k, lines[k])
+    elif kind == "swap" and k + 1 < len(lines):
+        lines[k], lines[k + 1] = lines[k + 1], lines[k]
+    else:
+        return text[:draw(st.integers(0, len(text)))]
+    return "\n".join(lines)
+
+
+@st.composite
+def _splice(draw: st.DrawFn, text: str) -> str:
+    """A declaration of another model (or of this one) put somewhere between declarations."""
+    donor = declarations(SOURCES[draw(st.sampled_from(sorted(SOURCES)))])
+    mine = declarations(text)
+    if not donor:
+        return text
+    piece = draw(st.sampled_from(donor))
+    k = draw(st.integers(0, len(mine)))
+    return "\n".join([*mine[:k], piece, *mine[k:]]) + "\n"
+
+
+@st.composite
+def _nest(draw: st.DrawFn, text: str) -> str:
+    """Brackets, or blocks, nested deeply around (or instead of) a token."""
+    toks = tokens(text)
+    n = draw(st.sampled_from([50, 199, 200, 201, 1000, 20000]))
+    kind = draw(st.sampled_from(["paren", "bracket", "brace", "if", "not", "minus"]))
+    a, b = draw(st.sampled_from(toks)) if toks else (0, 0)
+    inner = text[a:b] or "x"
+    if kind == "paren":
+        wrapped = "(" * n + inner + ")" * n
+    elif kind == "bracket":
+        wrapped = "[" * n + inner + "]" * n
+    elif kind == "brace":
+        wrapped = "{" * n + inner + "}" * n
+    elif kind == "if":
+        wrapped = "if true { " * n + inner + " }" * n
+    elif kind == "not":
+        wrapped = "not " * n + inner
+    else:
+        wrapped = "- " * n + inner
+    return text[:a] + wrapped + text[b:]
+
+
+def mutated_model() -> st.SearchStrategy[tuple[str, str]]:
+    """(name of the model it came from, mutated text): one to four edits of a real model."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[str, str]:
+        name = draw(st.sampled_from(sorted(SOURCES)))
+        text = SOURCES[name]
+        for _ in range(draw(st.integers(1, 4))):
+            edit = draw(st.sampled_from([_token_edit, _token_edit, _token_edit, _line_edit, _splice, _nest]))
+            text = draw(edit(text))
+        return name, text
+
+    return build()
+
+
+def random_text() -> st.SearchStrategy[str]:
+    """Text with QDL's tokens in it, or any text at all."""
+    word = st.one_of(st.sampled_from(_KEYWORDS), st.sampled_from(_PUNCT), st.sampled_from(_HUGE[:6]),
+                     st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True))
+    qdl_soup = st.lists(word, max_size=80).map(" ".join)
+    return st.one_of(qdl_soup, st.text(max_size=400))
+
+
+def write_model(directory: Path, text: str | bytes, name: str = "fuzz.qdl") -> Path:
+    path = directory / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    return path
+
+
+__all__ = ["Hang", "README_CODES", "Run", "SOURCES", "assert_polite", "declarations", "mutated_model",
+           "random_text", "run_cli", "tokens", "write_model"]
