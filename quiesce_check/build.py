@@ -37,20 +37,27 @@ class Built:
 
 
 def read_model(path: str) -> str:
-    """The text of a model file, or `ModelError` E004 saying why it cannot be read."""
+    """The text of a model file, or `ModelError` E004 saying why it cannot be read.
+
+    At most MAX_MODEL_BYTES are read, whatever the file claims to be: a device such as
+    /dev/zero is refused when it passes the size, not read forever."""
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_MODEL_BYTES:
-            raise ModelError([Diagnostic("E004", f"{path}: {size} bytes; a model may have at most "
-                                         f"{MAX_MODEL_BYTES}", None)])
-        data = p.read_bytes()
+        if p.is_dir():
+            raise IsADirectoryError(path)
+        with p.open("rb") as f:
+            data = f.read(MAX_MODEL_BYTES + 1)
+        if len(data) > MAX_MODEL_BYTES:
+            raise ModelError([Diagnostic("E004", f"{path}: more than {MAX_MODEL_BYTES} bytes; a model may "
+                                         f"have at most {MAX_MODEL_BYTES}", None)])
     except ModelError:
         raise
     except IsADirectoryError:
         raise ModelError([Diagnostic("E004", f"{path} is a directory, not a model file", None)]) from None
     except OSError as e:
         raise ModelError([Diagnostic("E004", f"cannot read {path}: {e.strerror or e}", None)]) from None
+    except ValueError as e:  # a path with a NUL byte in it
+        raise ModelError([Diagnostic("E004", f"cannot read {path!r}: {e}", None)]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -62,11 +69,41 @@ def read_model(path: str) -> str:
     return text
 
 
-def load_use(use: A.UseDecl, from_path: str) -> Loaded:
-    """What a `use` names: a built-in vocabulary, or a file relative to the file that uses it."""
+def _use_file(use: A.UseDecl, from_path: str, root: Path) -> Path:
+    """The file a `use "..."` names, relative to the file that uses it.
+
+    A model is untrusted input, and what it reads can reach the output (a diagnostic quotes
+    the offending line): so it may name only `.qdl` files, by a relative path, that lie in the
+    directory of the model given on the command line or below it, and are regular files."""
+    def refuse(why: str, hint: str | None = None) -> ModelError:
+        return ModelError([Diagnostic("E014", f"`use \"{use.target}\"`: {why}", use.span, hint)])
+
+    where = "the directory of the model being checked, or below it"
+    name = Path(use.target)
+    if name.is_absolute() or not use.target:
+        raise refuse("a file named by `use` must be given by a relative path", f"put it in {where}")
+    if name.suffix != ".qdl":
+        raise refuse("a file named by `use` must be a QDL model (`.qdl`)")
+    base = Path(from_path).parent if from_path not in ("<input>", "") else Path(".")
+    target = base / name
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError, ValueError) as e:
+        raise refuse(f"cannot resolve the path: {e}") from None
+    if not resolved.is_relative_to(root):
+        raise refuse(f"the file lies outside {root}", f"`use` may name only files in {where}")
+    if resolved.exists() and not resolved.is_file():
+        raise refuse("not a regular file")
+    return target
+
+
+def load_use(use: A.UseDecl, from_path: str, root: Path | None = None) -> Loaded:
+    """What a `use` names: a built-in vocabulary, or a file relative to the file that uses it
+    (within `root`, by default the directory of `from_path`)."""
     if use.is_file:
-        base = Path(from_path).parent if from_path not in ("<input>", "") else Path(".")
-        target = base / use.target
+        if root is None:
+            root = (Path(from_path).parent if from_path not in ("<input>", "") else Path(".")).resolve()
+        target = _use_file(use, from_path, root)
         try:
             text = read_model(str(target))
         except ModelError as e:
@@ -84,7 +121,8 @@ def load_use(use: A.UseDecl, from_path: str) -> Loaded:
 def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None,
                select: list[str] | None = None) -> Built:
     """`select`, when given, names the only invariants and final properties to check."""
-    expanded = expand(parse(text, path), load_use)
+    root = (Path(path).parent if path not in ("<input>", "") else Path(".")).resolve()
+    expanded = expand(parse(text, path), lambda use, from_path: load_use(use, from_path, root))
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
     program = lower(checked, build_layout(checked))

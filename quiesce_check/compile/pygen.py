@@ -20,6 +20,10 @@ from quiesce_check.compile import ir as I
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.lower import Program
 from quiesce_check.compile.model import AssertFailure, Choices, ModelInfo, StepError, Successor
+from quiesce_check.lang.errors import Diagnostic, ModelError, Span
+
+# Left-associative operators of one precedence: `(a + b) - c` prints as `a + b - c`.
+_CHAINS = {"+": "additive", "-": "additive", "*": "multiplicative"}
 
 _PY_OPS = {"+": "+", "-": "-", "*": "*", "==": "==", "!=": "!=", "<": "<", "<=": "<=",
            ">": ">", ">=": ">="}
@@ -110,8 +114,20 @@ class _Gen:
     counter: int = 0
     ranges: list[tuple[int, int]] = field(init=False)  # each slot's (lo, hi), computed once
 
+    # (first generated line, source span) of each action and property, in order
+    origins: list[tuple[int, Span]] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         self.ranges = [(x.lo, x.hi) for x in self.program.layout.slots]
+
+    def span_at(self, line: int | None) -> Span | None:
+        """The action or property whose code holds generated line `line`."""
+        found = None
+        for start, span in self.origins:
+            if line is None or start > line:
+                break
+            found = span
+        return found
 
     def fresh(self, stem: str) -> str:
         self.counter += 1
@@ -150,22 +166,43 @@ class _Gen:
             return f"_R.chk({self.expr(e.index, cur, ai, ch)}, {e.size}, {wid}, {ai}, {ch})"
         if isinstance(e, I.Chosen):
             return f"c{e.var}"
+        # Chains a model can write without brackets (`not not ...`, `- - ...`, `a + b - c ...`,
+        # `a => b => ...`, `if .. then .. else if ...`) are printed flat: Python refuses more
+        # than 200 nested parentheses.
         if isinstance(e, I.Un):
-            a = self.expr(e.a, cur, ai, ch)
-            return f"(not {a})" if e.op == "not" else f"(-{a})"
+            ops = []
+            while isinstance(e, I.Un) and (not ops or e.op == ops[0]):
+                ops.append(e.op)
+                e = e.a
+            a = self.expr(e, cur, ai, ch)
+            return "(" + "not " * len(ops) + a + ")" if ops[0] == "not" else "(" + "-" * len(ops) + a + ")"
         if isinstance(e, I.Ite):
-            return (f"({self.expr(e.then, cur, ai, ch)} if {self.expr(e.cond, cur, ai, ch)} "
-                    f"else {self.expr(e.orelse, cur, ai, ch)})")
+            parts = []
+            while isinstance(e, I.Ite):
+                parts.append(f"{self.expr(e.then, cur, ai, ch)} if {self.expr(e.cond, cur, ai, ch)} else ")
+                e = e.orelse
+            return "(" + "".join(parts) + self.expr(e, cur, ai, ch) + ")"
         if isinstance(e, I.Count):
             return "(0 + " + " + ".join(self.expr(t, cur, ai, ch) for t in e.terms) + ")"
         if isinstance(e, I.Bin) and e.op in ("and", "or"):
             # a long chain (an unrolled quantifier) as one flat expression, not deep nesting
             return "(" + f" {e.op} ".join(self.expr(x, cur, ai, ch) for x in flatten_chain(e)) + ")"
+        if isinstance(e, I.Bin) and e.op == "=>":
+            premises = []
+            while isinstance(e, I.Bin) and e.op == "=>":
+                premises.append(f"(not {self.expr(e.a, cur, ai, ch)}) or ")
+                e = e.b
+            return "(" + "".join(premises) + self.expr(e, cur, ai, ch) + ")"
+        if isinstance(e, I.Bin) and e.op in _CHAINS:
+            group = _CHAINS[e.op]
+            rights = []
+            while isinstance(e, I.Bin) and _CHAINS.get(e.op) == group:
+                rights.append(f" {e.op} {self.expr(e.b, cur, ai, ch)}")
+                e = e.a
+            return "(" + self.expr(e, cur, ai, ch) + "".join(reversed(rights)) + ")"
         if isinstance(e, I.Bin):
             a = self.expr(e.a, cur, ai, ch)
             b = self.expr(e.b, cur, ai, ch)
-            if e.op == "=>":
-                return f"((not {a}) or {b})"
             if e.op in ("/", "%"):
                 wid = self.msg(f"`{e.op}` at {e.span}" if e.span else e.op)
                 return f"_R.div({a}, {b}, {e.op!r}, {wid}, {ai}, {ch})"
@@ -254,6 +291,7 @@ class _Gen:
         self.block(stmts, depth, cur, writable, ai, ch, in_loop, chosen)
 
     def action(self, a: I.Action) -> None:
+        self.origins.append((len(self.lines) + 1, a.span))
         self.emit(0, f"def _a{a.index}(s, out):")
         body = list(a.body)
         if a.pc_slot is not None and body and isinstance(body[0], I.Guard):
@@ -289,12 +327,14 @@ class _Gen:
             self.emit(0, f"def {fname}(s):")
             self.emit(1, "out = []")
             for k, prop in enumerate(props):
+                self.origins.append((len(self.lines) + 1, prop.span))
                 cond = self.expr(prop.expr, "s", -1, "()")
                 self.emit(1, f"if {'not ' if negate else ''}{cond}: out.append({k})")
             self.emit(1, "return out")
             self.emit(0, "")
         self.emit(0, "def is_terminal(s):")
         for prop in p.terminals:
+            self.origins.append((len(self.lines) + 1, prop.span))
             self.emit(1, f"if {self.expr(prop.expr, 's', -1, '()')}: return True")
         if p.end_pcs:
             cond = " and ".join(f"s[{slot}] == {v}" for slot, v in p.end_pcs)
@@ -315,7 +355,13 @@ class CompiledModel:
         self.source = gen.generate()
         namespace: dict[str, Any] = {"_R": _Runtime(gen.messages), "_T": tuple(gen.tables),
                                      "__builtins__": {"list": list, "tuple": tuple, "range": range}}
-        code = compile(self.source, "<quiesce-check generated>", "exec")
+        try:
+            code = compile(self.source, "<quiesce-check generated>", "exec")
+        except (SyntaxError, RecursionError, MemoryError) as e:
+            # Python's own limits on nesting; the printing above keeps ordinary models well inside
+            raise ModelError([Diagnostic(
+                "E024", "an expression nested too deeply to compile", gen.span_at(getattr(e, "lineno", None)),
+                "split it into smaller parts with `let` or a `def`")]) from None
         exec(code, namespace)  # noqa: S102 - text built from IR with internal names only
         # the generated functions, called directly: no method call per state
         self.successors: Callable[[State], list[Successor]] = namespace["successors"]
