@@ -9,6 +9,7 @@ a model that does not parse, type-check or lower. Imports `lang`, `compile`,
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,11 @@ def read_model(path: str) -> str:
     try:
         if p.is_dir():
             raise IsADirectoryError(path)
-        with p.open("rb") as f:
+        # not blocking in open(): a named pipe nobody writes to reads as empty, not forever
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(fd, True)
             data = f.read(MAX_MODEL_BYTES + 1)
         if len(data) > MAX_MODEL_BYTES:
             raise ModelError([Diagnostic("E004", f"{path}: more than {MAX_MODEL_BYTES} bytes; a model may "

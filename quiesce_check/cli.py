@@ -1,4 +1,4 @@
-"""The command line: `quiesce-check check MODEL`, `quiesce-check replay TRACE MODEL`.
+"""The command line: `quiesce-check check MODEL`, `resume DIR`, `replay TRACE MODEL`.
 
 Takes argv; gives an exit code (the README's table). The last stage: it calls
 every earlier one and is the only place that prints. No Python traceback ever
@@ -18,6 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -25,24 +26,39 @@ from rich.live import Live
 from rich.text import Text
 
 from quiesce_check.build import Built, build_file, read_model
+from quiesce_check.compile.cgen import compiler
+from quiesce_check.compile.size import estimate
 from quiesce_check.domain.explain import explainer
-from quiesce_check.engines import ENGINES, NoCompiler
+from quiesce_check.engines import ENGINES, NoCompiler, breadth_first
+from quiesce_check.engines.checkpoint import (
+    CHECKPOINT_FILE,
+    Checkpoint,
+    CheckpointError,
+    CheckpointPlan,
+)
+from quiesce_check.engines.memory import MB
+from quiesce_check.engines.memory import budget as memory_budget
 from quiesce_check.engines.result import (
     EXIT_CODES,
     EXIT_INTERNAL,
     EXIT_MODEL_INVALID,
     EXIT_USAGE,
     Options,
+    Result,
     Verdict,
 )
 from quiesce_check.lang.errors import ModelError, render
 from quiesce_check.lang.types import TEnum, Value
+from quiesce_check.session import check_same_model, checkpoint_meta, read_meta
 from quiesce_check.trace.itf import TraceFormatError, to_itf
-from quiesce_check.trace.jsonout import result_to_json
+from quiesce_check.trace.jsonout import result_to_json, space_to_json
 from quiesce_check.trace.replay import replay
 from quiesce_check.trace.terminal import render_result, render_trace
 
 EXIT_REPLAY_MISMATCH = 22
+
+# The most diagnostics printed for one model: the first ones, on one screen.
+_SHOWN_DIAGNOSTICS = 8
 
 
 class UsageError(Exception):
@@ -62,6 +78,16 @@ def _positive(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {n}")
     return n
+
+
+def _megabytes(text: str) -> int:
+    try:
+        mb = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected megabytes, got {text!r}") from None
+    if not 1 <= mb <= 1 << 40 or mb != mb:
+        raise argparse.ArgumentTypeError(f"expected at least 1 MB, got {text!r}")
+    return int(mb * MB)
 
 
 def _seconds(text: str) -> float:
@@ -109,6 +135,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-states", type=_positive, help="stop after this many distinct states")
     c.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
     c.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this long")
+    c.add_argument("--memory-limit", type=_megabytes, metavar="MB",
+                   help="stop before the search's tables take more than this (default: most of the free memory)")
     c.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
                    help="bfs: run the search as generated C (native), in Python, or C when a "
                         "compiler is available (auto, the default)")
@@ -119,9 +147,23 @@ def make_parser() -> argparse.ArgumentParser:
                    help="check only this invariant or final property (repeatable); others are ignored")
     c.add_argument("--continue", action="store_true", dest="keep_going",
                    help="bfs: go on after a violation and report every property's shortest counterexample")
-    c.add_argument("--json", metavar="FILE", help="write the result as JSON")
-    c.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
-    c.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
+    _output_options(c)
+    c.add_argument("--checkpoint", metavar="DIR",
+                   help="bfs: save the search in DIR periodically and when it stops (resume it with `resume DIR`)")
+    c.add_argument("--checkpoint-every", type=_seconds, default=300.0, metavar="SECONDS",
+                   help="seconds between checkpoints (default 300)")
+
+    u = sub.add_parser("resume", help="go on with a breadth-first search saved by check --checkpoint DIR")
+    u.add_argument("directory", metavar="DIR", help="the checkpoint directory")
+    u.add_argument("--model", help="the model file, if it has moved (it must not have changed)")
+    u.add_argument("--max-states", type=_positive, help="stop after this many distinct states (in all)")
+    u.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
+    u.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this much more time")
+    u.add_argument("--memory-limit", type=_megabytes, metavar="MB", help="as for check")
+    u.add_argument("--backend", choices=["auto", "native", "python"], default="auto", help="as for check")
+    u.add_argument("--checkpoint-every", type=_seconds, default=300.0, metavar="SECONDS",
+                   help="seconds between checkpoints, saved in DIR again (default 300)")
+    _output_options(u)
 
     r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step")
     r.add_argument("trace", help="the ITF JSON trace (as written by check --itf)")
@@ -129,6 +171,12 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (default: the trace's recorded parameters)")
     return p
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", metavar="FILE", help="write the result as JSON")
+    p.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
+    p.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
 
 
 class _Progress:
@@ -182,31 +230,79 @@ def user_params(built: Built) -> dict[str, Value]:
     return out
 
 
-def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
-    params = parse_params(args.param)
-    if args.keep_going and args.engine != "bfs":
-        raise UsageError("--continue needs --engine bfs: only breadth-first search finds every property's "
-                         "shortest counterexample")
-    built = _build(args.model, params, args.properties)
-    opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
-                   check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
-                   backend=args.backend, keep_going=args.keep_going)
+def _checkpoint_dir(text: str) -> Path:
+    """A directory for a new checkpoint: created if need be, refused if it holds one already."""
+    d = Path(text)
+    if (d / CHECKPOINT_FILE).exists():
+        raise UsageError(f"--checkpoint {text}: it holds a checkpoint already; go on with it "
+                         f"(`quiesce-check resume {text}`) or remove it")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        probe = d / f".probe.{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (OSError, ValueError) as e:
+        raise UsageError(f"--checkpoint {text}: cannot write there: {getattr(e, 'strerror', None) or e}") from None
+    return d
+
+
+def _space_note(built: Built, opts: Options) -> str | None:
+    """Say so before exploring when the search cannot hold even the initial states.
+
+    The types bound the reachable states only from above (the product of every slot's
+    range), usually far above: that bound is reported with a result that stopped early, not
+    as a warning before every search."""
+    space = estimate(built.program)
+    limit, explicit = memory_budget(opts.memory_limit)
+    if limit is None:
+        return None
+    native = opts.backend != "python" and compiler() is not None
+    per_state = space.words * 8 + 12 if native else 200 + 8 * space.slots
+    if space.initial * per_state <= limit:
+        return None
+    where = f"--memory-limit {limit // MB:,} MB" if explicit else f"the {limit // MB:,} MB of memory free"
+    return (f"the model's {space.initial:,} initial states alone need about "
+            f"{max(1, space.initial * per_state // MB):,} MB, more than {where}: the search cannot hold them")
+
+
+def _search(built: Built, opts: Options, engine: str, err: Console, resume: Checkpoint | None = None) -> Result:
+    note = _space_note(built, opts)
+    if note:
+        err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
     reporter = _Progress(err)
     try:
-        result = ENGINES[args.engine](built.model, opts, reporter)
+        if resume is not None:
+            return breadth_first(built.model, opts, reporter, resume)
+        return ENGINES[engine](built.model, opts, reporter)
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
+    except CheckpointError as e:
+        raise UsageError(str(e)) from None
     finally:
         reporter.close()
+
+
+def _report(args: argparse.Namespace, model_path: str, built: Built, result: Result, out: Console,
+            err: Console) -> int:
     info = built.model.info
+    space = estimate(built.program)
+    if result.limit and space.bound > result.stats.distinct:
+        bound = f"the types allow up to {space.bound_text()} states (the product of every variable's range)"
+        result.note = "; ".join(x for x in (result.note, bound) if x)
     params_shown = user_params(built)
     shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
-    out.print(Text(f"{args.model}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})",
-                   style="bold"), soft_wrap=True)
+    out.print(Text(f"{model_path}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})"
+                   + (", resumed" if result.resumed else ""), style="bold"), soft_wrap=True)
     explain = explainer(built.ast.sources)
-    render_result(out, info, result, coverage=not args.no_coverage, main_path=args.model, explain=explain)
+    render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain)
+    if result.checkpoint and not result.complete and result.exit_code == EXIT_CODES[Verdict.INCOMPLETE]:
+        directory = str(Path(result.checkpoint).parent)
+        out.print(Text(f"saved: go on with `quiesce-check resume {directory}`"), soft_wrap=True)
     if args.json:
-        _write_json(args.json, result_to_json(info, result, args.model, params_shown, explain))
+        doc = result_to_json(info, result, model_path, params_shown, explain)
+        doc["memory_limit_mb"] = args.memory_limit // MB if args.memory_limit else None
+        doc["state_space"] = space_to_json(space)
+        _write_json(args.json, doc)
     if args.itf:
         if result.trace is None:
             err.print(Text(f"no counterexample: {args.itf} not written"), soft_wrap=True)
@@ -214,6 +310,53 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
             _write_json(args.itf, to_itf(info, result.trace, args.model, params_shown))
             out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
     return result.exit_code
+
+
+def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
+    params = parse_params(args.param)
+    if args.keep_going and args.engine != "bfs":
+        raise UsageError("--continue needs --engine bfs: only breadth-first search finds every property's "
+                         "shortest counterexample")
+    if args.checkpoint is not None and args.engine != "bfs":
+        raise UsageError("--checkpoint needs --engine bfs: only a breadth-first search can be saved and resumed")
+    built = _build(args.model, params, args.properties)
+    plan = None
+    if args.checkpoint is not None:
+        meta = checkpoint_meta(args.model, built, user_params(built), args.properties, not args.no_deadlock,
+                               args.keep_going)
+        plan = CheckpointPlan(_checkpoint_dir(args.checkpoint), args.checkpoint_every, meta)
+    opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
+                   check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
+                   backend=args.backend, keep_going=args.keep_going, memory_limit=args.memory_limit,
+                   checkpoint=plan)
+    result = _search(built, opts, args.engine, err)
+    return _report(args, args.model, built, result, out, err)
+
+
+def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        saved = Checkpoint(Path(args.directory))
+        spec = read_meta(saved.meta, str(saved.path))
+    except CheckpointError as e:
+        raise UsageError(str(e)) from None
+    model_path = args.model or spec.model
+    try:
+        built = _build(model_path, spec.params, spec.properties)
+        check_same_model(spec, built, model_path)
+    except ModelError as e:
+        if any(d.code == "E004" for d in e.diagnostics):
+            raise UsageError(f"{args.directory}: the model it explored, {model_path}, cannot be read; if it has "
+                             "moved, give it with --model") from None
+        raise UsageError(f"{args.directory}: {model_path} no longer builds with the recorded parameters: "
+                         + "; ".join(d.message for d in e.diagnostics[:3])) from None
+    except CheckpointError as e:
+        raise UsageError(f"{args.directory}: {e}") from None
+    plan = CheckpointPlan(Path(args.directory), args.checkpoint_every, spec.meta)
+    opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
+                   check_deadlock=spec.check_deadlock, backend=args.backend, keep_going=spec.keep_going,
+                   memory_limit=args.memory_limit, checkpoint=plan)
+    result = _search(built, opts, "bfs", err, resume=saved)
+    return _report(args, model_path, built, result, out, err)
 
 
 def _short_param(name: str, value: Value) -> str:
@@ -290,6 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = make_parser().parse_args(argv)
         if args.command == "check":
             return cmd_check(args, out, err)
+        if args.command == "resume":
+            return cmd_resume(args, out, err)
         return cmd_replay(args, out, err)
     except UsageError as e:
         err.print(Text(f"error: {e}"), soft_wrap=True)
@@ -300,9 +445,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if d.span and d.span.path not in sources:
                 with contextlib.suppress(ModelError):
                     sources[d.span.path] = read_model(d.span.path)
-        for d in e.diagnostics:
+        for d in e.diagnostics[:_SHOWN_DIAGNOSTICS]:
             # never wrapped: the caret line must stay under the source line it marks
             err.print(Text(render(d, sources)), soft_wrap=True)
+        if len(e.diagnostics) > _SHOWN_DIAGNOSTICS:
+            # one screen: a model with one broken declaration can yield hundreds of follow-on errors
+            err.print(Text(f"... and {len(e.diagnostics) - _SHOWN_DIAGNOSTICS} more errors; "
+                           "fix the first ones and check again"), soft_wrap=True)
         codes = {d.code for d in e.diagnostics}
         if codes & {"E004", "E040"}:
             return EXIT_USAGE

@@ -43,7 +43,11 @@ _COMPILE_SECONDS = 120
 _UNROLL_SLOTS = 64
 
 # Status codes shared with the C side.
-RUNNING, DONE, INVARIANT, ASSERTION, MODEL_ERROR, DEADLOCK, MAX_STATES, MAX_DEPTH, NO_MEMORY, OVERFLOW, FINAL = range(11)
+(RUNNING, DONE, INVARIANT, ASSERTION, MODEL_ERROR, DEADLOCK, MAX_STATES, MAX_DEPTH, NO_MEMORY, OVERFLOW, FINAL,
+ MEMORY_LIMIT, TOO_MANY) = range(13)
+
+# What `qc_import` says about a saved search it was given.
+IMPORTED, BAD_PARENT, BAD_STATE, DUPLICATE_STATE, IMPORT_NO_MEMORY = range(5)
 
 _RUNTIME = r"""
 #include <stdint.h>
@@ -87,6 +91,10 @@ typedef struct {
     uint64_t max_depth;    /* UINT64_MAX: no limit */
     int check_deadlock;
     int keep_going;        /* go on past violations, keeping the first of each property */
+    uint64_t mem_limit;    /* bytes the tables may take; 0: no limit */
+    /* the expansion under way: states from `mark` on are its new ones, and the first
+       `committed` buffered successors have been counted (see qc_rollback) */
+    uint64_t mark, committed;
     /* the successors of the state being expanded, committed only once its
        expansion completes: a step that fails leaves no partial expansion behind */
     uint64_t *succ; int32_t *succ_action; uint64_t nsucc, succ_cap;
@@ -102,8 +110,17 @@ static inline uint64_t hash_words(const uint64_t *w) {
     return h;
 }
 
+static uint64_t mem_used(const ctx_t *c) {
+    return c->tcap * sizeof *c->table + c->cap * (NWORDS * sizeof *c->states + sizeof *c->parent)
+         + c->succ_cap * (NWORDS * sizeof *c->succ + sizeof *c->succ_action);
+}
+/* room for `extra` more bytes under the memory limit */
+static int fits(const ctx_t *c, uint64_t extra) { return !c->mem_limit || mem_used(c) + extra <= c->mem_limit; }
+
+/* 1: grown; 0: out of memory; -1: the memory limit forbids it */
 static int grow_table(ctx_t *c) {
     uint64_t ncap = c->tcap ? c->tcap * 2 : 1024;
+    if (c->tcap && !fits(c, (ncap - c->tcap) * sizeof *c->table)) return -1;
     uint32_t *t = calloc(ncap, sizeof *t);
     if (!t) return 0;
     for (uint64_t i = 0; i < c->n; i++) {
@@ -115,8 +132,17 @@ static int grow_table(ctx_t *c) {
     return 1;
 }
 
-static int grow_store(ctx_t *c) {
+/* room for at least `want` states; 1: grown; 0: out of memory; -1: the memory limit forbids it */
+static int grow_store_to(ctx_t *c, uint64_t want) {
     uint64_t ncap = c->cap ? c->cap * 2 : 4096;
+    if (ncap < want) ncap = want;
+    uint64_t per = NWORDS * sizeof *c->states + sizeof *c->parent;
+    if (c->cap && !fits(c, (ncap - c->cap) * per)) {
+        /* not twice as much: as much as the limit leaves */
+        uint64_t room = c->mem_limit > mem_used(c) ? (c->mem_limit - mem_used(c)) / per : 0;
+        if (c->cap + room < want || room == 0) return -1;
+        ncap = c->cap + room;
+    }
     uint64_t *s = realloc(c->states, ncap * NWORDS * sizeof *s);
     if (!s) return 0;
     c->states = s;
@@ -125,21 +151,30 @@ static int grow_store(ctx_t *c) {
     c->parent = p; c->cap = ncap;
     return 1;
 }
+static int grow_store(ctx_t *c) { return grow_store_to(c, c->n + 1); }
+
+static void set_memory_status(ctx_t *c, int grown) { c->status = grown < 0 ? MEMORY_LIMIT_ : NO_MEMORY_; }
 
 static int emit(ctx_t *c, const val *t, int action);
 
 /* -1: already seen; otherwise the new state's index; -2: stop (status set) */
 static int64_t insert(ctx_t *c, const uint64_t *w, uint32_t parent) {
     /* grow at 70 % load: linear probing stays short, the table costs 6-11 bytes a state */
-    if ((c->n + 1) * 10 > c->tcap * 7 && !grow_table(c)) { c->status = NO_MEMORY_; return -2; }
+    if ((c->n + 1) * 10 > c->tcap * 7) {
+        int g = grow_table(c);
+        if (g <= 0) { set_memory_status(c, g); return -2; }
+    }
     uint64_t h = hash_words(w) & (c->tcap - 1);
     while (c->table[h]) {
         if (memcmp(c->states + (uint64_t)(c->table[h] - 1) * NWORDS, w, NWORDS * sizeof *w) == 0) return -1;
         h = (h + 1) & (c->tcap - 1);
     }
     if (c->max_states && c->n >= c->max_states) { c->status = MAX_STATES_; return -2; }
-    if (c->n >= 0xfffffffeULL) { c->status = NO_MEMORY_; return -2; }
-    if (c->n == c->cap && !grow_store(c)) { c->status = NO_MEMORY_; return -2; }
+    if (c->n >= 0xfffffffeULL) { c->status = TOO_MANY_; return -2; }
+    if (c->n == c->cap) {
+        int g = grow_store(c);
+        if (g <= 0) { set_memory_status(c, g); return -2; }
+    }
     memcpy(c->states + c->n * NWORDS, w, NWORDS * sizeof *w);
     c->parent[c->n] = parent;
     c->table[h] = (uint32_t)(c->n + 1);
@@ -191,6 +226,9 @@ static int check_end(ctx_t *c, const val *v, int64_t idx) {
 static int emit(ctx_t *c, const val *t, int action) {
     if (c->nsucc == c->succ_cap) {
         uint64_t ncap = c->succ_cap ? c->succ_cap * 2 : 64;
+        if (!fits(c, (ncap - c->succ_cap) * (NWORDS * sizeof *c->succ + sizeof *c->succ_action))) {
+            c->status = MEMORY_LIMIT_; return 1;
+        }
         uint64_t *s = realloc(c->succ, ncap * NWORDS * sizeof *s);
         if (!s) { c->status = NO_MEMORY_; return 1; }
         c->succ = s;
@@ -211,6 +249,7 @@ static int commit(ctx_t *c, uint32_t parent) {
         int action = c->succ_action[i];
         c->generated++;
         c->fired[action]++;
+        c->committed = i + 1;
         int64_t idx = insert(c, w, parent);
         if (idx == -2) return 1;
         if (idx == -1) continue;
@@ -221,11 +260,11 @@ static int commit(ctx_t *c, uint32_t parent) {
     return 0;
 }
 
-ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock, int keep_going) {
+ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock, int keep_going, uint64_t mem_limit) {
     ctx_t *c = calloc(1, sizeof *c);
     if (!c) return 0;
     c->max_states = max_states; c->max_depth = max_depth; c->check_deadlock = check_deadlock;
-    c->keep_going = keep_going;
+    c->keep_going = keep_going; c->mem_limit = mem_limit;
     for (int i = 0; i < NGOAL1; i++) c->goal[i] = -1;
     for (int i = 0; i < NEND1; i++) c->end_goal[i] = -1;
     for (int i = 0; i < NINV1; i++) c->inv_first[i] = -1;
@@ -244,6 +283,7 @@ void qc_free(ctx_t *c) {
 int qc_add_initial(ctx_t *c, const val *v) {
     uint64_t w[NWORDS];
     pack(v, w);
+    c->mark = 0; c->committed = 0;
     c->generated++;
     int64_t idx = insert(c, w, 0xffffffffU);
     if (idx == -2) return 1;
@@ -263,6 +303,7 @@ int qc_run(ctx_t *c, uint64_t budget) {
         uint64_t idx = c->head;
         unpack(c->states + idx * NWORDS, cur);
         c->nsucc = 0;
+        c->mark = c->n; c->committed = 0;
         int64_t produced = expand(c, cur, (uint32_t)idx);
         if (c->status) return c->status;
         if (commit(c, (uint32_t)idx)) return c->status;
@@ -287,6 +328,78 @@ void qc_firsts(ctx_t *c, int64_t *inv, int64_t *fin, int64_t *endg, int64_t *dea
 }
 void qc_state(ctx_t *c, uint64_t idx, val *out) { unpack(c->states + idx * NWORDS, out); }
 uint32_t qc_parent(ctx_t *c, uint64_t idx) { return c->parent[idx]; }
+
+/* Saving and resuming. A search is saved as it stands between two expansions: the states
+   (packed words) and parents of the first n states, the queue (head, level_end, depth) and
+   every counter and first-violation record. qc_rollback brings a search that stopped inside
+   an expansion back to where that expansion began, for saving only: the table is left as
+   it was, and the context must not run again. */
+void qc_rollback(ctx_t *c) {
+    if (c->status == RUNNING_ || c->status == DONE_ || c->status == MAX_DEPTH_) return;
+    uint64_t p = c->mark;
+    for (uint64_t i = 0; i < c->committed; i++) {
+        const uint64_t *w = c->succ + i * NWORDS;
+        int action = c->succ_action[i];
+        c->generated--;
+        c->fired[action]--;
+        /* new states were stored in the order of their first occurrence */
+        if (p < c->n && memcmp(c->states + p * NWORDS, w, NWORDS * sizeof *w) == 0) { c->fresh[action]--; p++; }
+    }
+    if (c->mark == 0) c->generated = 0;  /* stopped among the initial states: they are added again */
+    c->n = c->mark;
+    c->committed = 0;
+    for (int k = 0; k < NINV1; k++) if (c->inv_first[k] >= (int64_t)c->n) c->inv_first[k] = -1;
+    for (int k = 0; k < NGOAL1; k++) if (c->goal[k] >= (int64_t)c->n) c->goal[k] = -1;
+    /* records made by the expansion of head itself (a state without successors) */
+    for (int k = 0; k < NFIN1; k++) if (c->fin_first[k] >= (int64_t)c->head) c->fin_first[k] = -1;
+    for (int k = 0; k < NEND1; k++) if (c->end_goal[k] >= (int64_t)c->head) c->end_goal[k] = -1;
+    if (c->deadlock_first >= (int64_t)c->head) c->deadlock_first = -1;
+    if (c->head > c->n) c->head = c->n;
+}
+void qc_cursor(ctx_t *c, uint64_t *out) {
+    out[0] = c->n; out[1] = c->head; out[2] = c->level_end; out[3] = c->depth; out[4] = c->generated;
+}
+uint64_t *qc_states(ctx_t *c) { return c->states; }
+uint32_t *qc_parents(ctx_t *c) { return c->parent; }
+/* room for n states, into which a saved search is read; 0 when memory does not allow it */
+int qc_reserve(ctx_t *c, uint64_t n) { return n <= c->cap || grow_store_to(c, n) > 0; }
+/* take the n states and parents read into the store, check them, rebuild the table */
+int qc_import(ctx_t *c, uint64_t n, const uint64_t *cursor, const uint64_t *fired, const uint64_t *fresh,
+              const int64_t *goal, const int64_t *end_goal, const int64_t *inv, const int64_t *fin,
+              int64_t deadlock) {
+    val v[NSLOTS];
+    uint64_t w[NWORDS];
+    for (uint64_t i = 0; i < n; i++) {
+        if (c->parent[i] != 0xffffffffU && c->parent[i] >= i) return BAD_PARENT_;
+        unpack(c->states + i * NWORDS, v);
+        pack(v, w);
+        if (memcmp(w, c->states + i * NWORDS, sizeof w) != 0 || !in_range(v)) return BAD_STATE_;
+    }
+    uint64_t tcap = c->tcap;
+    while ((n + 1) * 10 > tcap * 7) tcap *= 2;
+    if (tcap != c->tcap) {
+        if (!fits(c, (tcap - c->tcap) * sizeof *c->table)) return IMPORT_NO_MEMORY_;
+        uint32_t *t = calloc(tcap, sizeof *t);
+        if (!t) return IMPORT_NO_MEMORY_;
+        free(c->table); c->table = t; c->tcap = tcap;
+    }
+    memset(c->table, 0, c->tcap * sizeof *c->table);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t h = hash_words(c->states + i * NWORDS) & (c->tcap - 1);
+        while (c->table[h]) {
+            if (memcmp(c->states + (uint64_t)(c->table[h] - 1) * NWORDS, c->states + i * NWORDS,
+                       NWORDS * sizeof *c->states) == 0) return DUPLICATE_STATE_;
+            h = (h + 1) & (c->tcap - 1);
+        }
+        c->table[h] = (uint32_t)(i + 1);
+    }
+    c->n = n; c->head = cursor[1]; c->level_end = cursor[2]; c->depth = cursor[3]; c->generated = cursor[4];
+    memcpy(c->fired, fired, sizeof c->fired); memcpy(c->fresh, fresh, sizeof c->fresh);
+    memcpy(c->goal, goal, sizeof c->goal); memcpy(c->end_goal, end_goal, sizeof c->end_goal);
+    memcpy(c->inv_first, inv, sizeof c->inv_first); memcpy(c->fin_first, fin, sizeof c->fin_first);
+    c->deadlock_first = deadlock;
+    return IMPORTED_;
+}
 """
 
 
@@ -462,7 +575,10 @@ class _CGen:
         for name, code in (("RUNNING_", RUNNING), ("DONE_", DONE), ("INVARIANT_", INVARIANT),
                            ("ASSERTION_", ASSERTION), ("MODEL_ERROR_", MODEL_ERROR), ("DEADLOCK_", DEADLOCK),
                            ("MAX_STATES_", MAX_STATES), ("MAX_DEPTH_", MAX_DEPTH), ("NO_MEMORY_", NO_MEMORY),
-                           ("OVERFLOW_", OVERFLOW), ("FINAL_", FINAL)):
+                           ("OVERFLOW_", OVERFLOW), ("FINAL_", FINAL), ("MEMORY_LIMIT_", MEMORY_LIMIT),
+                           ("TOO_MANY_", TOO_MANY), ("IMPORTED_", IMPORTED), ("BAD_PARENT_", BAD_PARENT),
+                           ("BAD_STATE_", BAD_STATE), ("DUPLICATE_STATE_", DUPLICATE_STATE),
+                           ("IMPORT_NO_MEMORY_", IMPORT_NO_MEMORY)):
             out.append(f"#define {name} {code}")
         out.append(_RUNTIME)
         # pack / unpack: unrolled for narrow states; for wide ones a loop over a table of the
@@ -481,7 +597,18 @@ class _CGen:
                          if f.word == wi and f.width > 0]
                 out.append(f"    w[{wi}] = {' | '.join(parts) if parts else '0'};")
             out.append("}")
+            out.append("static int in_range(const val *v) {")
+            for k, f in enumerate(pk.fields):
+                if f.width:
+                    out.append(f"    if (v[{k}] > {self.ranges[k][1]}) return 0;")
+            out.append("    (void)v; return 1;")
+            out.append("}")
         else:
+            out.append("static const val HI[] = {" + ", ".join(str(hi) for _, hi in self.ranges) + "};")
+            out.append("static int in_range(const val *v) {")
+            out.append("    for (int k = 0; k < NSLOTS; k++) if (v[k] > HI[k]) return 0;")
+            out.append("    return 1;")
+            out.append("}")
             rows = ", ".join(f"{{{f.word}, {f.shift if f.width else 0}, {f.mask}ULL, {f.lo}}}" for f in pk.fields)
             out.append("static const struct { uint32_t word, shift; uint64_t mask; val lo; } FIELDS[] = {"
                        + rows + "};")
@@ -604,7 +731,7 @@ class NativeLib:
         self.nslots = max(1, nslots)
         L = self.lib
         L.qc_new.restype = ctypes.c_void_p
-        L.qc_new.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int, ctypes.c_int]
+        L.qc_new.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int, ctypes.c_int, ctypes.c_uint64]
         L.qc_firsts.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 4
         L.qc_free.argtypes = [ctypes.c_void_p]
         L.qc_add_initial.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64)]
@@ -615,6 +742,16 @@ class NativeLib:
         L.qc_state.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_int64)]
         L.qc_parent.restype = ctypes.c_uint32
         L.qc_parent.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        u64p, i64p = ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_int64)
+        L.qc_rollback.argtypes = [ctypes.c_void_p]
+        L.qc_cursor.argtypes = [ctypes.c_void_p, u64p]
+        L.qc_states.restype = ctypes.c_void_p
+        L.qc_states.argtypes = [ctypes.c_void_p]
+        L.qc_parents.restype = ctypes.c_void_p
+        L.qc_parents.argtypes = [ctypes.c_void_p]
+        L.qc_reserve.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        L.qc_import.argtypes = [ctypes.c_void_p, ctypes.c_uint64, u64p, u64p, u64p, i64p, i64p, i64p, i64p,
+                                ctypes.c_int64]
 
 
 def _cache_dir() -> Path:

@@ -170,7 +170,7 @@ class _Gen:
         # `a => b => ...`, `if .. then .. else if ...`) are printed flat: Python refuses more
         # than 200 nested parentheses.
         if isinstance(e, I.Un):
-            ops = []
+            ops: list[str] = []
             while isinstance(e, I.Un) and (not ops or e.op == ops[0]):
                 ops.append(e.op)
                 e = e.a

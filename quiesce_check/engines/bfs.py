@@ -8,23 +8,41 @@ checked as states are found, so the first counterexample is a shortest one.
 With `Options.keep_going` the search goes on past violations of invariants,
 final-state properties and deadlocks, and keeps the first (so a shortest)
 counterexample of each; an assertion or a model error still ends it.
-Imports `compile.model`, `engines.common`, `engines.result`.
+
+Limits (states, depth, time, memory) and Ctrl-C end it between two
+expansions, or inside one for the state limit, and say what was covered.
+With `Options.checkpoint` the search saves itself (`engines.checkpoint`)
+periodically and when it ends, as it stood before the expansion under way, so
+that `resume` goes on to exactly the result an uninterrupted run gives.
+Imports `compile.*`, `engines.*`.
 """
 
 from __future__ import annotations
 
+import array
+
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import Model
+from quiesce_check.compile.model import Model, Successor
+from quiesce_check.compile.packing import pack_layout
+from quiesce_check.engines.checkpoint import (
+    ROOT_PARENT,
+    CheckpointError,
+    Snapshot,
+    write_checkpoint,
+)
 from quiesce_check.engines.common import (
     FATAL,
     Clock,
     Failure,
     Violation,
     at_end,
+    check_state,
     expand,
     inspect,
     trace_from_path,
 )
+from quiesce_check.engines.interrupt import Interrupts
+from quiesce_check.engines.memory import MemoryGauge
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -41,9 +59,12 @@ from quiesce_check.engines.result import (
 
 _PROGRESS_EVERY = 2048
 
+# The message of a deadlock, as every engine words it.
+DEADLOCK_MESSAGE = "no step is enabled, and the state is not declared terminal"
+
 
 class BfsSearch:
-    def __init__(self, model: Model, options: Options, reporter: Reporter) -> None:
+    def __init__(self, model: Model, options: Options, reporter: Reporter, resume: Snapshot | None = None) -> None:
         self.model = model
         self.options = options
         self.reporter = reporter
@@ -52,17 +73,47 @@ class BfsSearch:
         self.via: list[Step | None] = []
         self.seen: dict[State, int] = {}
         self.hit: dict[int, int] = {}  # goal -> first state that reached it
-        self.end_hit: set[int] = set()
+        self.end_hit: dict[int, int] = {}  # end goal -> first state without successors that reached it
         self.traces: dict[str, Trace] = {}
+        # property -> (state index, whether its expansion found it rather than its arrival)
+        self.first_at: dict[str, tuple[int, bool]] = {}
         self.first: Trace | None = None
         n = len(model.info.actions)
         self.stats = Stats(fired=[0] * n, new=[0] * n)
+        self.head = 0
+        self.depth = 0
+        self.depth_end = 0
+        # the expansion under way: (head, states before it, its successors, how many were counted)
+        self.pending: tuple[int, int, list[Successor], int] | None = None
+        self.elapsed_before = 0.0
+        self.saved: str | None = None
+        self.clock: Clock | None = None
+        self.packing = pack_layout(model.info.layout)
+        self.packed_words = array.array("Q")
+        self.packed_parents = array.array("I")
+        self.packed_count = 0
+        self.save_error: str | None = None
+        if resume is not None:
+            self.restore(resume)
+
+    # traces ---------------------------------------------------------------
+    def step_between(self, parent: int, child: int) -> Step:
+        """The step that first led from `parent` to `child`: the first successor, in the fixed
+        order, giving it (as the search recorded it when it found `child`)."""
+        target = self.states[child]
+        for ai, ch, t in self.model.successors(self.states[parent]):
+            if t == target:
+                return Step(ai, ch)
+        raise CheckpointError(f"the saved search has state {child} as a successor of state {parent}, "
+                              "which no step of this model gives")
 
     def path_to(self, index: int) -> tuple[list[State], list[Step]]:
         states, steps = [], []
         while index >= 0:
             states.append(self.states[index])
             step = self.via[index]
+            if step is None and self.parent[index] >= 0:
+                step = self.step_between(self.parent[index], index)
             if step is not None:
                 steps.append(step)
             index = self.parent[index]
@@ -74,13 +125,15 @@ class BfsSearch:
             steps.append(extra)
         return trace_from_path(states, steps, kind, prop, message)
 
-    def record(self, index: int, violations: list[Violation], extra: Step | None = None) -> bool:
+    def record(self, index: int, violations: list[Violation], extra: Step | None = None,
+               at_expansion: bool = False) -> bool:
         """Keep the first counterexample of each property; True when the search must stop."""
         for kind, prop, message in violations:
             if prop in self.traces:
                 continue
             t = self.trace(index, kind, prop, message, extra)
             self.traces[prop] = t
+            self.first_at[prop] = (index, at_expansion)
             if self.first is None:
                 self.first = t
             if kind in FATAL or not self.options.keep_going:
@@ -101,49 +154,183 @@ class BfsSearch:
             self.hit.setdefault(goal, index)
         return self.record(index, bad)
 
+    # saving and resuming ----------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The search as it stood before the expansion under way (if one was cut short)."""
+        info = self.model.info
+        count, head = len(self.states), self.head
+        fired, fresh, generated = list(self.stats.fired), list(self.stats.new), self.stats.generated
+        if self.pending is not None:
+            head, count, succs, counted = self.pending
+            undone: set[State] = set()
+            for ai, _, t in succs[:counted]:
+                generated -= 1
+                fired[ai] -= 1
+                index = self.seen.get(t)
+                if index is not None and index >= count and t not in undone:
+                    fresh[ai] -= 1
+                    undone.add(t)
+        if count == 0:
+            generated = 0  # stopped among the initial states: they are added again
+
+        def kept(index: int, at_expansion: bool) -> bool:
+            return index < head if at_expansion else index < count
+
+        firsts = {prop: i for prop, (i, at_exp) in self.first_at.items() if kept(i, at_exp)
+                  and self.traces[prop].kind not in FATAL}
+        # packed once: each checkpoint packs only the states found since the one before
+        packing = self.packing
+        for s in self.states[self.packed_count:count]:
+            self.packed_words.extend(packing.pack(s))
+        self.packed_parents.extend(ROOT_PARENT if p < 0 else p for p in self.parent[self.packed_count:count])
+        self.packed_count = max(self.packed_count, count)
+        words = memoryview(self.packed_words)[:count * packing.words]
+        parents = memoryview(self.packed_parents)[:count]
+        return Snapshot(
+            words=packing.words, count=count, head=head, level_end=max(head, min(self.depth_end, count)),
+            depth=self.depth, generated=generated, fired=fired, fresh=fresh,
+            goal_first=[self.hit[k] if k in self.hit and self.hit[k] < count else -1
+                        for k in range(len(info.reachables))],
+            end_goal_first=[self.end_hit[k] if k in self.end_hit and self.end_hit[k] < head else -1
+                            for k in range(len(info.end_goals))],
+            inv_first=[firsts.get(p.name, -1) for p in info.invariants],
+            fin_first=[firsts.get(p.name, -1) for p in info.finals],
+            deadlock_first=firsts.get("deadlock", -1), elapsed=self.elapsed_before + self.clock_elapsed(),
+            states=words, parents=parents)
+
+    def clock_elapsed(self) -> float:
+        return self.clock.elapsed() if self.clock is not None else 0.0
+
+    def save(self) -> None:
+        plan = self.options.checkpoint
+        if plan is None:
+            return
+        snap = self.snapshot()
+        try:
+            self.saved = str(write_checkpoint(plan.directory, plan.meta, snap))
+        except CheckpointError as e:
+            self.save_error = str(e)
+        finally:
+            for view in (snap.states, snap.parents):
+                if isinstance(view, memoryview):
+                    view.release()  # the packed arrays grow again after this
+
+    def restore(self, snap: Snapshot) -> None:
+        """Go on from a saved search: its states, parents, queue, counters and records."""
+        info, model = self.model.info, self.model
+        packing = pack_layout(info.layout)
+        snap.check_shape(packing.words, len(info.actions), len(info.reachables), len(info.end_goals),
+                         len(info.invariants), len(info.finals))
+        words = memoryview(snap.states).cast("B").cast("Q")
+        parents = memoryview(snap.parents).cast("B").cast("I")
+        ranges = [(s.lo, s.hi) for s in info.layout.slots]
+        for i in range(snap.count):
+            w = tuple(words[i * packing.words:(i + 1) * packing.words])
+            state = packing.unpack(w)
+            if packing.pack(state) != w or any(not lo <= int(v) <= hi for v, (lo, hi) in zip(state, ranges,
+                                                                                          strict=True)):
+                raise CheckpointError(f"the saved search holds a state that is not of this model (state {i})")
+            p = parents[i]
+            if p != ROOT_PARENT and p >= i:
+                raise CheckpointError(f"the saved search links state {i} to a later parent")
+            if state in self.seen:
+                raise CheckpointError(f"the saved search holds state {i} twice")
+            self.states.append(state)
+            self.parent.append(-1 if p == ROOT_PARENT else p)
+            self.via.append(None)
+            self.seen[state] = i
+        self.head, self.depth, self.depth_end = snap.head, snap.depth, snap.level_end
+        self.stats.generated, self.stats.fired, self.stats.new = snap.generated, list(snap.fired), list(snap.fresh)
+        self.hit = {k: i for k, i in enumerate(snap.goal_first) if i >= 0}
+        self.end_hit = {k: i for k, i in enumerate(snap.end_goal_first) if i >= 0}
+        self.elapsed_before = snap.elapsed
+        for k, i in enumerate(snap.inv_first):
+            if i >= 0:
+                name = info.invariants[k].name
+                match = [v for v in check_state(model, self.states[i]) if v[1] == name]
+                if not match:
+                    raise CheckpointError(f"the saved search says state {i} violates `{name}`; it does not")
+                self.record(i, match[:1])
+        for k, i in enumerate(snap.fin_first):
+            if i >= 0:
+                name = info.finals[k].name
+                match = [v for v in at_end(model, self.states[i], False)[0] if v[1] == name]
+                if not match:
+                    raise CheckpointError(f"the saved search says state {i} violates `{name}`; it does not")
+                self.record(i, match[:1], at_expansion=True)
+        if snap.deadlock_first >= 0:
+            self.record(snap.deadlock_first, [("deadlock", "deadlock", DEADLOCK_MESSAGE)], at_expansion=True)
+
+    # the search -------------------------------------------------------------
     def run(self) -> Result:
+        with Interrupts() as interrupts:
+            return self.search(interrupts)
+
+    def search(self, interrupts: Interrupts) -> Result:
         clock = Clock(self.options.time_limit)
+        self.clock = clock
+        gauge = MemoryGauge(self.options.memory_limit)
+        plan = self.options.checkpoint
+        last_save = 0.0
         model, opts, stats = self.model, self.options, self.stats
         stop = False
         limit: str | None = None
-        for s in model.initial_states():
-            if s in self.seen:
-                continue
-            stats.generated += 1
-            if self.add(s, -1, None):
-                stop = True
-                break
-        depth_end = len(self.states)  # states before this index are at depth <= current
-        depth = 0
-        head = 0
+        consistent = True
+        if not self.states:
+            for s in model.initial_states():
+                if s in self.seen:
+                    continue
+                stats.generated += 1
+                self.pending = (0, 0, [], 0)
+                if self.add(s, -1, None):
+                    stop = True
+                    break
+            else:
+                self.pending = None
+            self.depth_end = len(self.states)  # states before this index are at depth <= current
         seen = self.seen
         try:
-            while not stop and head < len(self.states):
-                if head == depth_end:
-                    depth += 1
-                    depth_end = len(self.states)
-                if opts.max_depth is not None and depth >= opts.max_depth:
+            while not stop and self.head < len(self.states):
+                head = self.head
+                if interrupts.requested:
+                    limit = "interrupted"
+                    break
+                if head == self.depth_end:
+                    self.depth += 1
+                    self.depth_end = len(self.states)
+                if opts.max_depth is not None and self.depth >= opts.max_depth:
                     limit = f"--max-depth {opts.max_depth}"
                     break
                 if head % _PROGRESS_EVERY == 0 and head:
                     stats.distinct = len(self.states)
-                    self.reporter.progress(len(self.states), stats.generated, depth, len(self.states) - head,
-                                           clock.elapsed())
+                    self.reporter.progress(len(self.states), stats.generated, self.depth,
+                                           len(self.states) - head, clock.elapsed())
                     if clock.expired():
                         limit = f"--time-limit {opts.time_limit:g}s"
                         break
+                    if gauge.exceeded():
+                        limit = gauge.text()
+                        break
+                    if plan is not None and clock.elapsed() - last_save >= plan.every:
+                        self.save()
+                        last_save = clock.elapsed()
                 state = self.states[head]
+                mark = len(self.states)
+                self.pending = (head, mark, [], 0)
                 try:
                     succs = expand(model, state)
                 except Failure as f:
-                    self.record(head, [(f.kind, f.prop, f.message)], f.step)
+                    self.record(head, [(f.kind, f.prop, f.message)], f.step, at_expansion=True)
                     break
                 if not succs:
                     bad, goals = at_end(model, state, opts.check_deadlock)
-                    self.end_hit.update(goals)
-                    if self.record(head, bad):
+                    for goal in goals:
+                        self.end_hit.setdefault(goal, head)
+                    if self.record(head, bad, at_expansion=True):
                         break
+                counted = 0
                 for ai, ch, t in succs:
+                    counted += 1
                     stats.generated += 1
                     stats.fired[ai] += 1
                     if t in seen:
@@ -155,26 +342,35 @@ class BfsSearch:
                     if self.add(t, head, Step(ai, ch)):
                         stop = True
                         break
-                if limit:
+                if limit or stop:
+                    self.pending = (head, mark, succs, counted)
                     break
-                head += 1
+                self.pending = None
+                self.head = head + 1
         except KeyboardInterrupt:
             limit = "interrupted"
-        explored = limit is None and head >= len(self.states) and not any(
+            consistent = False  # a second Ctrl-C, anywhere: the last periodic checkpoint stands
+        if not (limit or stop) and self.head >= len(self.states):
+            self.pending = None
+        explored = limit is None and self.head >= len(self.states) and not any(
             t.kind in FATAL for t in self.traces.values()) and (opts.keep_going or self.first is None)
         stats.distinct = len(self.states)
-        stats.depth = depth if self.first is None or explored else len(self.first.steps)
-        stats.elapsed = clock.elapsed()
+        stats.depth = self.depth if self.first is None or explored else len(self.first.steps)
+        stats.elapsed = self.elapsed_before + clock.elapsed()
+        if plan is not None and consistent:
+            self.save()
         witnesses = {model.info.reachables[g].name: self.trace(i, "goal", model.info.reachables[g].name, "")
-                     for g, i in self.hit.items() if model.info.reachables[g].kind != "premise"}
+                     for g, i in sorted(self.hit.items()) if model.info.reachables[g].kind != "premise"}
         self.first = first_reported(model.info, self.traces)
-        out = Outcome(self.traces, self.first, explored, set(self.hit), self.end_hit)
+        out = Outcome(self.traces, self.first, explored, set(self.hit), set(self.end_hit))
         return Result(
             engine="bfs", verdict=final_verdict(model.info, out, opts.check_deadlock),
             properties=property_results(model.info, out, opts.check_deadlock),
             stats=stats, trace=self.first, traces=self.traces, limit=limit, complete=explored,
-            witnesses=witnesses)
+            witnesses=witnesses, checkpoint=self.saved,
+            note=f"the checkpoint was not written: {self.save_error}" if self.save_error else None)
 
 
-def bfs(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
-    return BfsSearch(model, options or Options(), reporter or NullReporter()).run()
+def bfs(model: Model, options: Options | None = None, reporter: Reporter | None = None,
+        resume: Snapshot | None = None) -> Result:
+    return BfsSearch(model, options or Options(), reporter or NullReporter(), resume).run()

@@ -15,13 +15,18 @@ Imports `compile.*`, `engines.*`.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from quiesce_check.compile import cgen
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import StepError
 from quiesce_check.compile.pygen import CompiledModel
-from quiesce_check.engines.bfs import bfs
+from quiesce_check.engines.bfs import DEADLOCK_MESSAGE, bfs
+from quiesce_check.engines.checkpoint import Checkpoint, CheckpointError, Snapshot, write_checkpoint
 from quiesce_check.engines.common import Clock, Failure, at_end, check_state, expand, inspect
+from quiesce_check.engines.interrupt import Interrupts
+from quiesce_check.engines.memory import MB, budget, limit_text
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -47,6 +52,13 @@ class NativeMismatch(Exception):
     """The C search and the Python backend disagree on a step: a bug, never a verdict."""
 
 
+_IMPORT_ERRORS = {
+    cgen.BAD_PARENT: "it links a state to a later parent",
+    cgen.BAD_STATE: "it holds a state that is not of this model",
+    cgen.DUPLICATE_STATE: "it holds a state twice",
+}
+
+
 class NativeSearch:
     def __init__(self, model: CompiledModel, lib: cgen.NativeLib, options: Options, reporter: Reporter) -> None:
         self.model = model
@@ -54,11 +66,18 @@ class NativeSearch:
         self.options = options
         self.reporter = reporter
         self.nslots = lib.nslots
+        self.memory, self.memory_explicit = budget(options.memory_limit)
         self.ctx = lib.lib.qc_new(options.max_states or 0,
                                   options.max_depth if options.max_depth is not None else (1 << 64) - 1,
-                                  1 if options.check_deadlock else 0, 1 if options.keep_going else 0)
+                                  1 if options.check_deadlock else 0, 1 if options.keep_going else 0,
+                                  self.memory or 0)
         if not self.ctx:
             raise MemoryError("cannot allocate the search tables")
+        self.elapsed_before = 0.0
+        self.resumed = False
+        self.clock: Clock | None = None
+        self.saved: str | None = None
+        self.save_error: str | None = None
 
     def close(self) -> None:
         if self.ctx:
@@ -130,27 +149,113 @@ class NativeSearch:
             raise NativeMismatch(f"the C search reports invariant `{name}` violated in {self.state(index)}")
         return self.trace_to(index, *match[0])
 
+    # saving and resuming ----------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The search as it stands between two expansions (after `qc_rollback` if it stopped in one)."""
+        info, lib = self.model.info, self.lib.lib
+        cursor = (ctypes.c_uint64 * 5)()
+        lib.qc_cursor(self.ctx, cursor)
+        n, head, level_end, depth, generated = list(cursor)
+        nact = len(info.actions) + 1
+        fired, fresh = (ctypes.c_uint64 * nact)(), (ctypes.c_uint64 * nact)()
+        goals = (ctypes.c_int64 * (len(info.reachables) + 1))()
+        lib.qc_coverage(self.ctx, fired, fresh, goals)
+        inv, fin, endg, dead = self.firsts()
+        words = self.lib.packing.words
+        states = memoryview((ctypes.c_char * (n * words * 8)).from_address(lib.qc_states(self.ctx))) if n else b""
+        parents = memoryview((ctypes.c_char * (n * 4)).from_address(lib.qc_parents(self.ctx))) if n else b""
+        return Snapshot(words=words, count=n, head=head, level_end=level_end, depth=depth, generated=generated,
+                        fired=list(fired)[:nact - 1], fresh=list(fresh)[:nact - 1],
+                        goal_first=list(goals)[:len(info.reachables)], end_goal_first=endg, inv_first=inv,
+                        fin_first=fin, deadlock_first=dead,
+                        elapsed=self.elapsed_before + (self.clock.elapsed() if self.clock else 0.0),
+                        states=states, parents=parents)
+
+    def save(self) -> None:
+        plan = self.options.checkpoint
+        if plan is None:
+            return
+        try:
+            self.saved = str(write_checkpoint(plan.directory, plan.meta, self.snapshot()))
+        except CheckpointError as e:
+            self.save_error = str(e)
+
+    def restore(self, snap: Snapshot, read: Callable[[Callable[[int, int], Sequence[Any]]], Snapshot] | None = None
+                ) -> None:
+        """Go on from a saved search. `read`, when given, reads its arrays straight into the
+        store (else `snap` holds them already)."""
+        info, lib = self.model.info, self.lib.lib
+        snap.check_shape(self.lib.packing.words, len(info.actions), len(info.reachables), len(info.end_goals),
+                         len(info.invariants), len(info.finals))
+        n = snap.count
+        if not lib.qc_reserve(self.ctx, n):
+            raise CheckpointError(f"the saved search holds {n:,} states: more than the memory limit "
+                                  f"({(self.memory or 0) // MB:,} MB) allows")
+        if n:
+            def into(states_bytes: int, parents_bytes: int) -> list[Any]:
+                return [(ctypes.c_char * states_bytes).from_address(lib.qc_states(self.ctx)),
+                        (ctypes.c_char * parents_bytes).from_address(lib.qc_parents(self.ctx))]
+            if read is not None:
+                snap = read(into)
+            else:
+                s_buf, p_buf = into(n * snap.words * 8, n * 4)
+                ctypes.memmove(s_buf, bytes(memoryview(snap.states).cast("B")), len(s_buf))
+                ctypes.memmove(p_buf, bytes(memoryview(snap.parents).cast("B")), len(p_buf))
+        extra = 1
+
+        def arr(kind: type[ctypes.c_uint64] | type[ctypes.c_int64], values: list[int]) -> ctypes.Array[ctypes.c_uint64] | ctypes.Array[ctypes.c_int64]:
+            return (kind * (len(values) + extra))(*values)
+
+        cursor = (ctypes.c_uint64 * 5)(n, snap.head, snap.level_end, snap.depth, snap.generated)
+        code = lib.qc_import(self.ctx, n, cursor, arr(ctypes.c_uint64, snap.fired), arr(ctypes.c_uint64, snap.fresh),
+                             arr(ctypes.c_int64, snap.goal_first), arr(ctypes.c_int64, snap.end_goal_first),
+                             arr(ctypes.c_int64, snap.inv_first), arr(ctypes.c_int64, snap.fin_first),
+                             snap.deadlock_first)
+        if code == cgen.IMPORT_NO_MEMORY:
+            raise CheckpointError("the saved search needs more memory than the memory limit allows")
+        if code != cgen.IMPORTED:
+            raise CheckpointError(f"the saved search does not fit this model: {_IMPORT_ERRORS.get(code, code)}")
+        self.elapsed_before = snap.elapsed
+        self.resumed = True
+
+    # the search -------------------------------------------------------------
     def run(self) -> Result:
+        with Interrupts() as interrupts:
+            return self.search(interrupts)
+
+    def search(self, interrupts: Interrupts) -> Result:
         model, opts, lib = self.model, self.options, self.lib.lib
         info = model.info
         clock = Clock(opts.time_limit)
+        self.clock = clock
+        plan = opts.checkpoint
+        last_save = 0.0
         limit: str | None = None
         status = cgen.RUNNING
-        for s in dict.fromkeys(model.initial_states()):
-            buf = (ctypes.c_int64 * self.nslots)(*[int(v) for v in s])
-            if lib.qc_add_initial(self.ctx, buf):
-                status = self.stats()[6]
-                break
+        if not self.resumed or self.stats()[1] == 0:
+            for s in dict.fromkeys(model.initial_states()):
+                buf = (ctypes.c_int64 * self.nslots)(*[int(v) for v in s])
+                if lib.qc_add_initial(self.ctx, buf):
+                    status = self.stats()[6]
+                    break
         try:
             while status == cgen.RUNNING:
                 status = lib.qc_run(self.ctx, _SLICE)
                 generated, distinct, depth, head = self.stats()[:4]
                 self.reporter.progress(distinct, generated, depth, distinct - head, clock.elapsed())
-                if status == cgen.RUNNING and clock.expired():
+                if status != cgen.RUNNING:
+                    break
+                if interrupts.requested:
+                    limit = "interrupted"
+                    break
+                if clock.expired():
                     limit = f"--time-limit {opts.time_limit:g}s"
                     break
+                if plan is not None and clock.elapsed() - last_save >= plan.every:
+                    self.save()
+                    last_save = clock.elapsed()
         except KeyboardInterrupt:
-            limit = "interrupted"
+            limit = "interrupted"  # between two slices: the search is whole
         generated, distinct, depth, head, where, what, _, table_bytes = self.stats()
         if what >= 1 << 63:
             what -= 1 << 64  # -1: a property, not a step, failed
@@ -166,8 +271,7 @@ class NativeSearch:
             if idx >= 0:
                 found.append(self.check_final(idx, info.finals[k].name))
         if dead_first >= 0:
-            found.append(self.trace_to(dead_first, "deadlock", "deadlock",
-                                       "no step is enabled, and the state is not declared terminal"))
+            found.append(self.trace_to(dead_first, "deadlock", "deadlock", DEADLOCK_MESSAGE))
         if status == cgen.MODEL_ERROR and what == -1:
             state = self.state(where)
             bad, _ = inspect(model, state)
@@ -189,6 +293,10 @@ class NativeSearch:
             limit = f"--max-depth {opts.max_depth}"
         elif status == cgen.NO_MEMORY:
             limit = "memory: the search tables could not grow"
+        elif status == cgen.MEMORY_LIMIT:
+            limit = limit_text(self.memory, self.memory_explicit)
+        elif status == cgen.TOO_MANY:
+            limit = "the compiled search holds at most 4,294,967,294 states"
         traces = {t.property: t for t in found}
         first = first_reported(info, traces)
         n = len(info.actions) + 1
@@ -199,35 +307,54 @@ class NativeSearch:
         explored = limit is None and status == cgen.DONE
         stats = Stats(generated=generated, distinct=distinct,
                       depth=len(first.steps) if first is not None and not explored else depth,
-                      elapsed=clock.elapsed(), fired=list(fired)[:n - 1], new=list(fresh)[:n - 1])
+                      elapsed=self.elapsed_before + clock.elapsed(), fired=list(fired)[:n - 1],
+                      new=list(fresh)[:n - 1])
         hit = {k for k in range(len(info.reachables)) if goals[k] >= 0}
         witnesses = {info.reachables[k].name: self.trace_to(goals[k], "goal", info.reachables[k].name, "")
                      for k in sorted(hit) if info.reachables[k].kind != "premise"}
         out = Outcome(traces, first, explored, hit, {k for k, idx in enumerate(end_first) if idx >= 0})
+        if plan is not None:
+            lib.qc_rollback(self.ctx)
+            self.save()
         return Result(
             engine="bfs", backend="native", verdict=final_verdict(info, out, opts.check_deadlock),
             properties=property_results(info, out, opts.check_deadlock),
             stats=stats, trace=first, traces=traces, limit=limit, complete=explored, witnesses=witnesses,
-            store_bytes=table_bytes)
+            store_bytes=table_bytes, checkpoint=self.saved, resumed=self.resumed,
+            note=f"the checkpoint was not written: {self.save_error}" if self.save_error else None)
 
 
-def native_bfs(model: CompiledModel, options: Options | None = None,
-               reporter: Reporter | None = None) -> Result | None:
-    """Breadth-first search in C, or None when no C compiler is available."""
+def python_bfs(model: CompiledModel, options: Options, reporter: Reporter, resume: Checkpoint | None,
+               note: str | None = None) -> Result:
+    """The Python search, from the start or from a checkpoint (read whole into Python)."""
+    result = bfs(model, options, reporter, resume.read_arrays() if resume is not None else None)
+    result.resumed = resume is not None
+    if note:
+        result.note = "; ".join(x for x in (note, result.note) if x)
+    return result
+
+
+def native_bfs(model: CompiledModel, options: Options | None = None, reporter: Reporter | None = None,
+               resume: Checkpoint | None = None) -> Result | None:
+    """Breadth-first search in C (from the start, or from `resume`), or None when no C compiler
+    is available."""
+    opts = options or Options()
+    rep = reporter or NullReporter()
+    if not cgen.fits_int64(model.program):
+        if cgen.compiler() is None:
+            return None
+        return python_bfs(model, opts, rep, resume, "the model holds numbers beyond 64 bits; the search ran in Python")
     lib = cgen.load_native(model.program)
     if lib is None:
         return None
-    opts = options or Options()
-    if not cgen.fits_int64(model.program):
-        result = bfs(model, opts, reporter or NullReporter())
-        result.note = "the model holds numbers beyond 64 bits; the search ran in Python"
-        return result
-    search = NativeSearch(model, lib, opts, reporter or NullReporter())
+    search = NativeSearch(model, lib, opts, rep)
     try:
+        if resume is not None:
+            search.restore(resume.snapshot, resume.read_arrays)
         return search.run()
     except NativeOverflow:
-        result = bfs(model, opts, reporter or NullReporter())
-        result.note = "64-bit arithmetic overflowed in the compiled search; the search ran in Python"
-        return result
+        search.close()
+        return python_bfs(model, opts, rep, resume,
+                          "64-bit arithmetic overflowed in the compiled search; the search ran in Python")
     finally:
         search.close()

@@ -3,7 +3,7 @@
 Takes nothing; gives `Options` (frozen), `Reporter` (progress goes through it,
 engines never print), `Trace` (initial state plus steps, rebuilt from parent
 links), `PropertyResult`, `Stats` and `Result`, and the exit code of a result.
-Imports `compile.model` only.
+Imports `compile.model`, `engines.checkpoint`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Protocol
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Choices, ModelInfo
+from quiesce_check.engines.checkpoint import CheckpointPlan
 
 
 class Status(enum.Enum):
@@ -61,6 +62,8 @@ class Options:
     walk_depth: int = 200      # random simulation: steps per walk
     backend: str = "auto"      # bfs: "native" (generated C), "python", or "auto" (C when a compiler works)
     keep_going: bool = False   # bfs: after a violation, go on: the shortest counterexample of every property
+    memory_limit: int | None = None  # bytes the search may take; None: most of what the machine has free
+    checkpoint: CheckpointPlan | None = None  # bfs: save the search there, periodically and when it ends
 
 
 class Reporter(Protocol):
@@ -129,8 +132,10 @@ class Result:
     complete: bool = False    # the whole reachable state space was explored
     witnesses: dict[str, Trace] = field(default_factory=dict)
     backend: str = "python"   # what ran the search: "python" or "native" (generated C)
-    store_bytes: int | None = None
-    note: str | None = None   # something the user should know about how the result was obtained  # memory of the visited-state store, where the engine knows it
+    store_bytes: int | None = None  # memory of the visited-state store, where the engine knows it
+    note: str | None = None   # something the user should know about how the result was obtained
+    checkpoint: str | None = None  # where the search was saved last (bfs with Options.checkpoint)
+    resumed: bool = False     # the search went on from a checkpoint
 
     @property
     def exit_code(self) -> int:

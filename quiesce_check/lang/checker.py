@@ -358,6 +358,8 @@ class Checker:
             if t.name in self.type_names:
                 return self.type_names[t.name]
             kind = self.decl_kind.get(t.name)
+            if kind == "type":
+                return None  # a type whose own declaration failed: reported there, once
             if kind is not None:
                 self.error("E012", f"`{t.name}` is a {kind}, not a type", t.span)
             else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from quiesce_check.compile.model import ModelInfo
+from quiesce_check.compile.size import StateSpace
 from quiesce_check.engines.result import Result, Trace
 from quiesce_check.lang.types import Value
 from quiesce_check.trace.steps import rows
@@ -30,6 +31,17 @@ def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None) -> 
     }
 
 
+def never_fired(info: ModelInfo, result: Result) -> list[str]:
+    """The labels of the steps that never fired in this search."""
+    return [a.label for a in info.actions if a.index >= len(result.stats.fired) or not result.stats.fired[a.index]]
+
+
+def space_to_json(space: StateSpace) -> dict[str, Any]:
+    """The state space as the types bound it; the bound as text (it may pass any float)."""
+    return {"initial_states": space.initial, "upper_bound": str(space.bound) if space.bound < 10**30
+            else space.bound_text(), "slots": space.slots, "bits_per_state": space.bits}
+
+
 def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dict[str, Value],
                    explain: Explain | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {
@@ -41,6 +53,10 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
         "exit_code": result.exit_code,
         "complete": result.complete,
         "limit": result.limit,
+        "covered": {"distinct": result.stats.distinct, "depth": result.stats.depth,
+                    "never_fired": never_fired(info, result)},
+        "checkpoint": result.checkpoint,
+        "resumed": result.resumed,
         "note": result.note,
         "seed": result.seed,
         "properties": [{"kind": p.kind, "name": p.name, "status": p.status.value} for p in result.properties],

@@ -50,7 +50,17 @@ def render_properties(console: Console, result: Result) -> None:
     console.print(table)
 
 
-def render_stats(console: Console, result: Result) -> None:
+def covered_text(info: ModelInfo, result: Result) -> str:
+    """What a search that stopped early covered: states, depth, and the steps it never fired."""
+    never = [a.label for a in info.actions if a.index >= len(result.stats.fired) or not result.stats.fired[a.index]]
+    text = f"covered: {result.stats.distinct:,} distinct states, to depth {result.stats.depth}; "
+    if not never:
+        return text + f"every one of the {len(info.actions)} steps fired"
+    shown = ", ".join(never[:6]) + (", ..." if len(never) > 6 else "")
+    return text + f"{len(never)} of {len(info.actions)} steps never fired ({shown})"
+
+
+def render_stats(console: Console, result: Result, info: ModelInfo | None = None) -> None:
     s = result.stats
     console.print(Text(
         f"{s.generated:,} states generated, {s.distinct:,} distinct, "
@@ -61,6 +71,8 @@ def render_stats(console: Console, result: Result) -> None:
                            "(exact: no hash compaction, no collisions)"), soft_wrap=True)
     if result.limit:
         console.print(Text(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
+        if info is not None:
+            console.print(Text(covered_text(info, result), style="yellow"), soft_wrap=True)
     if result.note:
         console.print(Text(f"note: {result.note}", style="yellow"), soft_wrap=True)
 
@@ -125,7 +137,7 @@ def render_result(console: Console, info: ModelInfo, result: Result, coverage: b
                   main_path: str | None = None, explain: Explain | None = None) -> None:
     render_properties(console, result)
     console.print()
-    render_stats(console, result)
+    render_stats(console, result, info)
     if coverage:
         console.print()
         render_coverage(console, info, result, main_path)

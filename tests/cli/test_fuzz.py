@@ -1,0 +1,255 @@
+"""Fuzzing the command line: no input may produce a traceback, a hang, or an exit code outside
+the README's table.
+
+Each test feeds hostile input through `quiesce_check.cli.main` exactly as a user would, with a
+tiny --max-states and --time-limit so that a model that happens to check stays quick. The
+number of examples is small in CI; QC_FUZZ raises it for long runs (e.g. QC_FUZZ=5000).
+Found defects are pinned as plain tests at the bottom, each with the one-line cause.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from tests.cli.fuzzing import (
+    README_CODES,
+    SOURCES,
+    assert_polite,
+    mutated_model,
+    random_text,
+    run_cli,
+    write_model,
+)
+from tests.conftest import ROOT
+
+EXAMPLES = int(os.environ.get("QC_FUZZ", "0")) or None
+FUZZ = settings(deadline=None, max_examples=EXAMPLES or 60, derandomize=EXAMPLES is None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                       HealthCheck.data_too_large])
+LIMITS = ["--max-states", "200", "--time-limit", "2", "--no-coverage"]
+
+
+@pytest.fixture(scope="module")
+def scratch() -> Path:
+    with tempfile.TemporaryDirectory(prefix="qc-fuzz-") as d:
+        yield Path(d)
+
+
+def test_the_table_is_the_contract() -> None:
+    # the harness reads the README's table: make sure it read one
+    assert {0, 11, 12, 14, 20, 21, 22, 75, 150, 151, 153} <= README_CODES
+
+
+@FUZZ
+@given(mutated_model(), st.sampled_from(["bfs", "dfs", "random"]))
+def test_mutated_models(scratch: Path, case: tuple[str, str], engine: str) -> None:
+    _, text = case
+    path = write_model(scratch, text)
+    r = run_cli(["check", path, "--engine", engine, "--backend", "python", "--walks", "20", *LIMITS])
+    assert_polite(r, str(path), text)
+
+
+@settings(FUZZ, max_examples=(EXAMPLES or 60) // 6)
+@given(mutated_model())
+def test_mutated_models_in_c(scratch: Path, case: tuple[str, str]) -> None:
+    # the compiled search: generated C for what survives the checker
+    _, text = case
+    path = write_model(scratch, text)
+    r = run_cli(["check", path, "--backend", "auto", *LIMITS])
+    assert_polite(r, str(path), text)
+
+
+@FUZZ
+@given(random_text())
+@example("")
+@example("\ufeffvar x: bool = false;")
+@example("var x: 0..1 = 0 /* never closed")
+@example("action a { " * 300)
+def test_random_text(scratch: Path, text: str) -> None:
+    path = write_model(scratch, text)
+    assert_polite(run_cli(["check", path, *LIMITS]), str(path), text)
+
+
+@settings(FUZZ, max_examples=(EXAMPLES or 60) // 2)
+@given(st.binary(max_size=600))
+@example(b"\xff\xfe\x00v\x00a\x00r")
+@example(b"var x: bool = false;\n\x00")
+def test_random_bytes(scratch: Path, data: bytes) -> None:
+    path = write_model(scratch, data)
+    assert_polite(run_cli(["check", path, *LIMITS]))
+
+
+_PARAM_VALUES = st.one_of(
+    st.sampled_from(["true", "false", "0", "-1", "1e3", "0x10", "3.5", "", " ", "abc", "Write", "__import__",
+                     "1000000000", "1000000001", "-1000000000", "99999999999999999999", "1_000", "\u0663"]),
+    st.text(max_size=12), st.integers(-10**12, 10**12).map(str))
+
+
+@FUZZ
+@given(st.sampled_from(sorted(SOURCES)),
+       st.lists(st.tuples(st.sampled_from(["NPAGES", "NREQ", "K", "MAXV", "PERSISTENT", "N", "X", "",
+                                           "1A", "a b", "NPAGES ", "é"]), _PARAM_VALUES), max_size=3),
+       st.sampled_from(["=", "==", ":", ""]))
+def test_params(name: str, params: list[tuple[str, str]], sep: str) -> None:
+    argv = ["check", str(_model_path(name)), *LIMITS]
+    for k, v in params:
+        argv += ["--param", f"{k}{sep}{v}"]
+    assert_polite(run_cli(argv))
+
+
+_OPTIONS = st.lists(st.sampled_from([
+    "--max-states", "--max-depth", "--time-limit", "--memory-limit", "--seed", "--walks", "--engine", "--backend",
+    "--checkpoint", "--checkpoint-every", "--property", "--json", "--itf", "--continue", "--no-deadlock",
+    "-1", "0", "nan", "inf", "1e400", "bfs", "python", "native", "x", "--", "-", "/dev/null", "/",
+]), max_size=6)
+
+
+@FUZZ
+@given(_OPTIONS)
+def test_command_lines(tmp_path_factory: pytest.TempPathFactory, words: list[str]) -> None:
+    here = tmp_path_factory.mktemp("argv")
+    words = [str(here / "out") if w == "x" else w for w in words]
+    r = run_cli(["check", str(ROOT / "examples" / "water_jugs.qdl"), "--max-states", "50", "--time-limit", "2",
+                 *words])
+    assert_polite(r)
+
+
+# ------------------------------------------------------------------ trace files
+
+def _trace(tmp_path: Path) -> tuple[Path, dict]:
+    itf = tmp_path / "t.itf.json"
+    r = run_cli(["check", ROOT / "models" / "precopy_backend.qdl", "--param", "PERSISTENT=true",
+                 "--itf", itf, "--no-coverage"])
+    assert r.code == 14, r.err
+    return itf, json.loads(itf.read_text())
+
+
+@st.composite
+def _tampered(draw: st.DrawFn, doc: dict) -> object:
+    """The trace with one part of it changed: a value, a key, a list, its type."""
+    doc = json.loads(json.dumps(doc))
+    paths: list[list[object]] = []
+
+    def walk(node: object, path: list[object]) -> None:
+        paths.append(path)
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, [*path, k])
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, [*path, i])
+
+    walk(doc, [])
+    path = draw(st.sampled_from(paths))
+    junk = draw(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=8),
+                          st.just({"#bigint": "12"}), st.just({"#bigint": "-0"}), st.just({"#map": [[1]]}),
+                          st.just([]), st.just({}), st.just([[0, 1], [0, 2]]), st.just("1" * 50)))
+    if not path:
+        return junk
+    parent: object = doc
+    for key in path[:-1]:
+        parent = parent[key]  # type: ignore[index]
+    key = path[-1]
+    action = draw(st.sampled_from(["replace", "delete", "duplicate"]))
+    if action == "delete":
+        del parent[key]  # type: ignore[attr-defined]
+    elif action == "duplicate" and isinstance(parent, list):
+        parent.insert(int(key), parent[int(key)])  # type: ignore[arg-type]
+    else:
+        parent[key] = junk  # type: ignore[index]
+    return doc
+
+
+@pytest.fixture(scope="module")
+def trace_doc(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    return _trace(tmp_path_factory.mktemp("trace"))
+
+
+@FUZZ
+@given(st.data())
+def test_tampered_traces(trace_doc: tuple[Path, dict], scratch: Path, data: st.DataObject) -> None:
+    _, doc = trace_doc
+    bad = data.draw(_tampered(doc))
+    path = scratch / "bad.itf.json"
+    path.write_text(json.dumps(bad))
+    r = run_cli(["replay", path, ROOT / "models" / "precopy_backend.qdl"])
+    assert_polite(r)
+    assert r.code in (0, 14, 22, 151), r.code
+
+
+@FUZZ
+@given(st.data())
+def test_truncated_traces(trace_doc: tuple[Path, dict], scratch: Path, data: st.DataObject) -> None:
+    itf, _ = trace_doc
+    raw = itf.read_bytes()
+    cut = data.draw(st.integers(0, len(raw)))
+    flip = data.draw(st.one_of(st.none(), st.integers(0, max(0, cut - 1))))
+    body = bytearray(raw[:cut])
+    if flip is not None and body:
+        body[flip] ^= 1 << data.draw(st.integers(0, 7))
+    path = scratch / "cut.itf.json"
+    path.write_bytes(bytes(body))
+    assert_polite(run_cli(["replay", path, ROOT / "models" / "precopy_backend.qdl"]))
+
+
+def _model_path(name: str) -> Path:
+    for p in (ROOT / "models" / name, ROOT / "examples" / name):
+        if p.exists():
+            return p
+    raise KeyError(name)
+
+
+# --------------------------------------------- files that are not model files
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "dev-zero", "unreadable", "fifo", "huge", "binary",
+                                  "utf16", "nul-name"])
+@pytest.mark.parametrize("command", ["check", "replay-trace", "replay-model"])
+def test_files_that_are_not_models_or_traces(tmp_path: Path, kind: str, command: str) -> None:
+    bad = tmp_path / "bad.qdl"
+    if kind == "directory":
+        bad.mkdir()
+    elif kind == "dev-zero":
+        bad = Path("/dev/zero")
+    elif kind == "unreadable":
+        bad.write_text("var x: bool = false;\naction a { skip; }\n")
+        bad.chmod(0)
+        if os.access(bad, os.R_OK):
+            pytest.skip("running as a user who reads every file")
+    elif kind == "fifo":
+        os.mkfifo(bad)  # no writer: opening it for reading would wait for one forever
+    elif kind == "huge":
+        with open(bad, "wb") as f:
+            f.truncate(64 * 1024 * 1024)
+    elif kind == "binary":
+        rng = random.Random(1)
+        bad.write_bytes(b"\xff" + bytes(rng.randrange(256) for _ in range(4096)))
+    elif kind == "utf16":
+        bad.write_bytes("var x: bool = false;\n".encode("utf-16"))
+    good_model = ROOT / "examples" / "water_jugs.qdl"
+    path = "bad\x00.qdl" if kind == "nul-name" else str(bad)
+    if command == "check":
+        r = run_cli(["check", path])
+    elif command == "replay-trace":
+        r = run_cli(["replay", path, good_model])
+    else:
+        trace = tmp_path / "t.json"
+        trace.write_text('{"vars": [], "states": [{}]}')
+        r = run_cli(["replay", trace, path])
+    assert_polite(r)
+    assert r.code == (150 if kind == "fifo" and command != "replay-trace" else 151), (r.code, r.err)
+    assert r.seconds < 30
+
+
+def test_a_use_of_dev_zero_is_refused(tmp_path: Path) -> None:
+    # FIXED: `use "/dev/zero"` (and `check /dev/zero`) read forever: the size check trusted stat()
+    m = write_model(tmp_path, 'use "/dev/zero";\nvar x: bool = false;\naction a { skip; }\n', "m.qdl")
+    r = run_cli(["check", m], bound=30)
+    assert r.code == 150 and "E014" in r.err
