@@ -23,6 +23,7 @@ ALLOWED = {
     "engines": {"compile", "engines"},
     "trace": {"lang.types", "lang.positions", "compile", "engines", "trace"},
     "build": {"lang", "compile", "domain"},
+    "session": {"build", "lang", "compile", "engines"},
     "domain": {"lang", "compile", "engines", "trace", "domain"},
 }
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model, Successor
 from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect, trace_from_path
+from quiesce_check.engines.memory import MemoryGauge
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -34,6 +35,7 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
     opts = options or Options()
     rep = reporter or NullReporter()
     clock = Clock(opts.time_limit)
+    gauge = MemoryGauge(opts.memory_limit)
     n = len(model.info.actions)
     stats = Stats(fired=[0] * n, new=[0] * n)
     seen: set[State] = set()
@@ -104,6 +106,9 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
                     rep.progress(len(seen), stats.generated, len(path), len(pending), clock.elapsed())
                     if clock.expired():
                         limit = f"--time-limit {opts.time_limit:g}s"
+                        break
+                    if gauge.exceeded():
+                        limit = gauge.text()
                         break
                 if t in seen:
                     continue

@@ -14,6 +14,7 @@ import random
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
 from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect, trace_from_path
+from quiesce_check.engines.memory import MemoryGauge
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -33,6 +34,7 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
     rep = reporter or NullReporter()
     rng = random.Random(opts.seed)
     clock = Clock(opts.time_limit)
+    gauge = MemoryGauge(opts.memory_limit)
     n = len(model.info.actions)
     stats = Stats(fired=[0] * n, new=[0] * n)
     seen: set[State] = set()
@@ -47,6 +49,9 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
         for walk in range(opts.walks):
             if clock.expired():
                 limit = f"--time-limit {opts.time_limit:g}s"
+                break
+            if walk % 64 == 0 and gauge.exceeded():
+                limit = gauge.text()
                 break
             if opts.max_states is not None and len(seen) >= opts.max_states:
                 limit = f"--max-states {opts.max_states}"
