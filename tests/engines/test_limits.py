@@ -9,8 +9,7 @@ import pytest
 from quiesce_check.build import build_file, build_text
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.size import approx, estimate
-from quiesce_check.engines import ENGINES, breadth_first
-from quiesce_check.engines import memory
+from quiesce_check.engines import ENGINES, breadth_first, memory
 from quiesce_check.engines.memory import MB, MemoryGauge, budget
 from quiesce_check.engines.result import NullReporter, Options, Status, Verdict
 from tests.conftest import ROOT
