@@ -371,6 +371,8 @@ int qc_import(ctx_t *c, uint64_t n, const uint64_t *cursor, const uint64_t *fire
     uint64_t w[NWORDS];
     for (uint64_t i = 0; i < n; i++) {
         if (c->parent[i] != 0xffffffffU && c->parent[i] >= i) return BAD_PARENT_;
+        /* the initial states come first, and only they have no parent */
+        if (c->parent[i] == 0xffffffffU && i > 0 && c->parent[i - 1] != 0xffffffffU) return BAD_PARENT_;
         unpack(c->states + i * NWORDS, v);
         pack(v, w);
         if (memcmp(w, c->states + i * NWORDS, sizeof w) != 0 || !in_range(v)) return BAD_STATE_;

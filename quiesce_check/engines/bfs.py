@@ -224,6 +224,7 @@ class BfsSearch:
         words = memoryview(snap.states).cast("B").cast("Q")
         parents = memoryview(snap.parents).cast("B").cast("I")
         ranges = [(s.lo, s.hi) for s in info.layout.slots]
+        initial = set(model.initial_states())
         for i in range(snap.count):
             w = tuple(words[i * packing.words:(i + 1) * packing.words])
             state = packing.unpack(w)
@@ -233,6 +234,8 @@ class BfsSearch:
             p = parents[i]
             if p != ROOT_PARENT and p >= i:
                 raise CheckpointError(f"the saved search links state {i} to a later parent")
+            if p == ROOT_PARENT and (state not in initial or (i and parents[i - 1] != ROOT_PARENT)):
+                raise CheckpointError(f"the saved search holds state {i} as an initial state; it is not one")
             if state in self.seen:
                 raise CheckpointError(f"the saved search holds state {i} twice")
             self.states.append(state)

@@ -79,6 +79,14 @@ class NativeSearch:
         self.saved: str | None = None
         self.save_error: str | None = None
 
+    def mismatch(self, message: str) -> Exception:
+        """The C search and the Python backend disagree: a bug, unless the search was resumed from
+        a checkpoint whose contents were altered (its checksum recomputed): then that is the cause."""
+        if self.resumed:
+            return CheckpointError("the saved search does not fit this model: it holds states no step of the "
+                                   "model links as it records")
+        return NativeMismatch(message)
+
     def close(self) -> None:
         if self.ctx:
             self.lib.lib.qc_free(self.ctx)
@@ -107,7 +115,7 @@ class NativeSearch:
         for a, b in zip(states, states[1:], strict=False):
             match = next(((ai, ch) for ai, ch, t in self.model.successors(a) if t == b), None)
             if match is None:
-                raise NativeMismatch(f"no step of the Python backend leads from {a} to {b}")
+                raise self.mismatch(f"no step of the Python backend leads from {a} to {b}")
             out.append(Step(*match))
         return out
 
@@ -122,7 +130,7 @@ class NativeSearch:
             expand(self.model, states[-1])
         except Failure as f:
             return Trace(tuple(states), (*self.steps(states), f.step), f.kind, f.prop, f.message)
-        raise NativeMismatch(f"the C search reports a failing step from {states[-1]}; the Python backend does not")
+        raise self.mismatch(f"the C search reports a failing step from {states[-1]}; the Python backend does not")
 
     def firsts(self) -> tuple[list[int], list[int], list[int], int]:
         """The first state violating each invariant and each final property, the first state
@@ -140,13 +148,13 @@ class NativeSearch:
         bad, _ = at_end(self.model, self.state(index), False)
         match = [v for v in bad if v[1] == name]
         if not match or self.model.successors(self.state(index)):
-            raise NativeMismatch(f"the C search reports `{name}` violated in {self.state(index)}")
+            raise self.mismatch(f"the C search reports `{name}` violated in {self.state(index)}")
         return self.trace_to(index, *match[0])
 
     def check_invariant(self, index: int, name: str) -> Trace:
         match = [v for v in check_state(self.model, self.state(index)) if v[1] == name]
         if not match:
-            raise NativeMismatch(f"the C search reports invariant `{name}` violated in {self.state(index)}")
+            raise self.mismatch(f"the C search reports invariant `{name}` violated in {self.state(index)}")
         return self.trace_to(index, *match[0])
 
     # saving and resuming ----------------------------------------------------
@@ -215,6 +223,12 @@ class NativeSearch:
             raise CheckpointError("the saved search needs more memory than the memory limit allows")
         if code != cgen.IMPORTED:
             raise CheckpointError(f"the saved search does not fit this model: {_IMPORT_ERRORS.get(code, code)}")
+        initial = set(self.model.initial_states())
+        k = 0
+        while k < n and lib.qc_parent(self.ctx, k) == 0xFFFFFFFF:
+            if self.state(k) not in initial:
+                raise CheckpointError(f"the saved search holds state {k} as an initial state; it is not one")
+            k += 1
         self.elapsed_before = snap.elapsed
         self.resumed = True
 
@@ -283,7 +297,7 @@ class NativeSearch:
                 bad += at_end(model, state, opts.check_deadlock)[0]
             bad = [v for v in bad if v[0] == "model-error"]
             if not bad:
-                raise NativeMismatch(f"the C search reports an error evaluating a property in {self.state(where)}")
+                raise self.mismatch(f"the C search reports an error evaluating a property in {self.state(where)}")
             found.append(self.trace_to(where, *bad[0]))
         elif status in (cgen.ASSERTION, cgen.MODEL_ERROR):
             found.append(self.failing_step(where))

@@ -108,7 +108,7 @@ def test_params(name: str, params: list[tuple[str, str]], sep: str) -> None:
 _OPTIONS = st.lists(st.sampled_from([
     "--max-states", "--max-depth", "--time-limit", "--memory-limit", "--seed", "--walks", "--engine", "--backend",
     "--checkpoint", "--checkpoint-every", "--property", "--json", "--itf", "--continue", "--no-deadlock",
-    "-1", "0", "nan", "inf", "1e400", "bfs", "python", "native", "x", "--", "-", "/dev/null", "/",
+    "-1", "0", "0.01", "nan", "inf", "1e400", "bfs", "python", "native", "x", "--", "-", "/dev/null", "y",
 ]), max_size=6)
 
 
@@ -116,7 +116,8 @@ _OPTIONS = st.lists(st.sampled_from([
 @given(_OPTIONS)
 def test_command_lines(tmp_path_factory: pytest.TempPathFactory, words: list[str]) -> None:
     here = tmp_path_factory.mktemp("argv")
-    words = [str(here / "out") if w == "x" else w for w in words]
+    # x: a fresh path (a file or a checkpoint directory); y: a directory that exists
+    words = [str(here / "out") if w == "x" else str(here) if w == "y" else w for w in words]
     r = run_cli(["check", str(ROOT / "examples" / "water_jugs.qdl"), "--max-states", "50", "--time-limit", "2",
                  *words])
     assert_polite(r)
@@ -253,3 +254,47 @@ def test_a_use_of_dev_zero_is_refused(tmp_path: Path) -> None:
     m = write_model(tmp_path, 'use "/dev/zero";\nvar x: bool = false;\naction a { skip; }\n', "m.qdl")
     r = run_cli(["check", m], bound=30)
     assert r.code == 150 and "E014" in r.err
+
+
+# ------------------------------------------------------------------ checkpoints
+
+def _write_raw(directory: Path, header: object, payload: bytes) -> None:
+    """A checkpoint file in the format, with a header and payload of the test's choosing (and a
+    correct checksum, so that only the checks of the contents stand between it and a search)."""
+    import hashlib
+
+    from quiesce_check.engines.checkpoint import CHECKPOINT_FILE, MAGIC
+
+    raw = json.dumps(header).encode()
+    body = MAGIC + len(raw).to_bytes(8, "little") + raw + payload
+    (directory / CHECKPOINT_FILE).write_bytes(body + hashlib.sha256(body).digest())
+
+
+@pytest.fixture(scope="module")
+def checkpoint_doc(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, bytes]:
+    from quiesce_check.engines.checkpoint import CHECKPOINT_FILE, MAGIC
+
+    d = tmp_path_factory.mktemp("ck") / "saved"
+    r = run_cli(["check", ROOT / "models" / "precopy_backend.qdl", "--max-states", "300", "--checkpoint", d])
+    assert r.code == 20, r.err
+    data = (d / CHECKPOINT_FILE).read_bytes()
+    n = int.from_bytes(data[len(MAGIC):len(MAGIC) + 8], "little")
+    start = len(MAGIC) + 8
+    return json.loads(data[start:start + n]), data[start + n:-32]
+
+
+@FUZZ
+@given(st.data())
+def test_tampered_checkpoints(checkpoint_doc: tuple[dict, bytes], tmp_path_factory: pytest.TempPathFactory,
+                              data: st.DataObject) -> None:
+    header, payload = checkpoint_doc
+    bad = data.draw(_tampered(header))
+    body = bytearray(payload)
+    if body and data.draw(st.booleans()):
+        for _ in range(data.draw(st.integers(1, 4))):
+            body[data.draw(st.integers(0, len(body) - 1))] = data.draw(st.integers(0, 255))
+    d = tmp_path_factory.mktemp("bad")
+    _write_raw(d, bad, bytes(body))
+    r = run_cli(["resume", d, "--backend", data.draw(st.sampled_from(["auto", "python"])), "--max-states", "2000"])
+    assert_polite(r)
+    assert r.code in (0, 11, 12, 14, 20, 75, 151), r.code
