@@ -9,6 +9,7 @@ Found defects are pinned as plain tests at the bottom, each with the one-line ca
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -118,8 +119,9 @@ def test_command_lines(tmp_path_factory: pytest.TempPathFactory, words: list[str
     here = tmp_path_factory.mktemp("argv")
     # x: a fresh path (a file or a checkpoint directory); y: a directory that exists
     words = [str(here / "out") if w == "x" else str(here) if w == "y" else w for w in words]
-    r = run_cli(["check", str(ROOT / "examples" / "water_jugs.qdl"), "--max-states", "50", "--time-limit", "2",
-                 *words])
+    with contextlib.chdir(here):  # a word taken for a file name (`--json 0`) lands here
+        r = run_cli(["check", str(ROOT / "examples" / "water_jugs.qdl"), "--max-states", "50", "--time-limit", "2",
+                     *words])
     assert_polite(r)
 
 

@@ -116,14 +116,17 @@ def test_a_search_killed_part_way_resumes_to_the_same_result(tmp_path, backend, 
     assert resumed["trace"] == full["trace"]
 
 
-def test_ctrl_c_prints_partial_statistics_and_saves(tmp_path):
-    params = LONG_PY
+@pytest.mark.parametrize(("sig", "backend", "params", "states"), [
+    (signal.SIGINT, "python", LONG_PY, 5_000),
+    pytest.param(signal.SIGTERM, "native", LONG_C, 100_000, marks=native),
+])
+def test_ctrl_c_prints_partial_statistics_and_saves(tmp_path, sig, backend, params, states):
     d = tmp_path / "ck"
-    proc = start("check", PRECOPY, *params, "--backend", "python", "--checkpoint", d, "--checkpoint-every", "0.2",
+    proc = start("check", PRECOPY, *params, "--backend", backend, "--checkpoint", d, "--checkpoint-every", "0.2",
                  "--no-coverage")
     try:
-        wait_for_checkpoint(proc, d, 5_000)
-        proc.send_signal(signal.SIGINT)
+        wait_for_checkpoint(proc, d, states)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
@@ -132,10 +135,10 @@ def test_ctrl_c_prints_partial_statistics_and_saves(tmp_path):
     assert "stopped: interrupted" in out and "covered:" in out
     assert "distinct" in out and "Verdict: incomplete (exit 20)" in out
     assert f"quiesce-check resume {d}" in out
-    p = cli("resume", d, "--backend", "python", "--no-coverage", "--json", tmp_path / "r.json")
+    p = cli("resume", d, "--backend", backend, "--no-coverage", "--json", tmp_path / "r.json")
     assert p.returncode == 14, p.stderr
     assert comparable(json.loads((tmp_path / "r.json").read_text())) == comparable(full_run(tmp_path, params,
-                                                                                             "python"))
+                                                                                             backend))
 
 
 # ------------------------------------------------------------- in-process: limits, crossing backends
