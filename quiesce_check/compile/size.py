@@ -1,11 +1,11 @@
 """Stage 3b: how big a lowered model is, before anything is generated or explored.
 
 Takes a `lower.Program`; gives `check_size` (a `ModelError` for a model too big to generate
-code for or to compute: too many actions, or an expression whose values may need more than
-`MAX_VALUE_BITS` bits) and `estimate` (a `StateSpace`: the number of initial states, a lower
-bound on what a search must hold, and the product of every slot's range, an upper bound on the
-reachable states, with the bits a packed state takes). Imports `compile.ir`, `compile.lower`,
-`compile.pygen`, `lang.errors`.
+code for or to explore: too many actions, a step with more than `MAX_FANOUT` successors of one
+state, or an expression whose values may need more than `MAX_VALUE_BITS` bits) and `estimate`
+(a `StateSpace`: the number of initial states, a lower bound on what a search must hold, and
+the product of every slot's range, an upper bound on the reachable states, with the bits a
+packed state takes). Imports `compile.ir`, `compile.lower`, `compile.pygen`, `lang.errors`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 # More actions (process positions times instances, plus plain actions) than this and the
 # generated code itself would take minutes to build: no explicit-state search needs so many.
 MAX_ACTIONS = 1 << 13
+# One step may lead to at most this many successors of one state (the product of the values its
+# `with`s and parameters choose among, times its `either` branches): past it, a single
+# expansion would take minutes and gigabytes before any limit could stop it.
+MAX_FANOUT = 1 << 20
 # No value computed while checking a model may need more bits than this: arithmetic on such
 # numbers takes unbounded time, and no finite-state protocol needs them.
 MAX_VALUE_BITS = 4096
@@ -156,6 +160,20 @@ class _Magnitude:
         return self.worst.bit_length() > MAX_VALUE_BITS
 
 
+def fanout(body: Iterable[I.Stmt]) -> int:
+    """At most how many successors one state has by these statements (saturating past MAX_FANOUT)."""
+    n = 1
+    for s in body:
+        if isinstance(s, I.If):
+            n *= max(fanout(s.then), fanout(s.orelse))
+        elif isinstance(s, I.Choice):
+            n *= sum(fanout(b) for b in s.branches)
+        elif isinstance(s, I.Pick):
+            n *= len(s.values) * fanout(s.body)
+        n = min(n, MAX_FANOUT + 1)
+    return n
+
+
 def _too_big(span: Span) -> Diagnostic:
     return Diagnostic("E024", f"a value computed here may need more than {MAX_VALUE_BITS} bits", span,
                       "keep numbers within the ranges of the types")
@@ -176,6 +194,11 @@ def check_size(program: Program) -> None:
             f"at most {MAX_ACTIONS}", first[worst],
             f"{f'the steps of process `{worst}`' if worst else 'the actions'} make {by_process[worst]} of them")])
     diags = []
+    for a in program.actions:
+        if fanout(a.body) > MAX_FANOUT:
+            diags.append(Diagnostic("E024", f"this step may lead to more than {MAX_FANOUT:,} states from one state "
+                                    "(the values it chooses among, multiplied)", a.span,
+                                    "choose among fewer values, or in several steps"))
     m = _Magnitude(program)
     for a in program.actions:
         m.worst = 0

@@ -67,10 +67,11 @@ class NativeSearch:
         self.reporter = reporter
         self.nslots = lib.nslots
         self.memory, self.memory_explicit = budget(options.memory_limit)
-        self.ctx = lib.lib.qc_new(options.max_states or 0,
-                                  options.max_depth if options.max_depth is not None else (1 << 64) - 1,
+        most = (1 << 64) - 1  # ctypes would wrap a larger limit around: 2**64 would mean 0
+        self.ctx = lib.lib.qc_new(min(options.max_states or 0, most),
+                                  min(options.max_depth, most) if options.max_depth is not None else most,
                                   1 if options.check_deadlock else 0, 1 if options.keep_going else 0,
-                                  self.memory or 0)
+                                  min(self.memory or 0, most))
         if not self.ctx:
             raise MemoryError("cannot allocate the search tables")
         self.elapsed_before = 0.0

@@ -45,7 +45,7 @@ CODES: dict[str, str] = {
     "E022": "the target of an assignment is not a variable",
     "E023": "a constant expression cannot be evaluated (not constant, division by zero, ...)",
     "E024": "an empty or inverted range, a type too large to enumerate, or a model too large to check "
-            "(too wide a state, too many steps, numbers too long)",
+            "(too wide a state, too many steps or successors, numbers too long)",
     "E025": "an array literal has the wrong number of elements",
     "E026": "a record literal has missing or unknown fields",
     "E030": "a statement that may not stand here (a loop inside `atomic`, `await` in an action, ...)",
@@ -85,6 +85,10 @@ def nearest(name: str, candidates: Iterable[str]) -> str | None:
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
 
 
+# The most characters of a source line an excerpt shows.
+_EXCERPT = 200
+
+
 def _source_line(sources: dict[str, str], span: Span) -> str | None:
     text = sources.get(span.path)
     if text is None:
@@ -100,12 +104,18 @@ def _excerpt(sources: dict[str, str], span: Span) -> list[str]:
     if line is None:
         return []
     line = line.expandtabs(1)
-    if len(line) > 200:
-        line = line[:200] + " ..."
+    col = span.col
     width = span.end_col - span.col if span.end_line == span.line else len(line) - span.col + 1
-    width = max(1, min(width, max(1, len(line) - span.col + 1)))
+    if len(line) > _EXCERPT:
+        # a window of the line around the spot, so that line and caret stay on one screen
+        start = max(0, min(col - 1 - _EXCERPT // 2, len(line) - _EXCERPT))
+        shown = line[start:start + _EXCERPT]
+        line = ("... " if start else "") + shown + (" ..." if start + _EXCERPT < len(line) else "")
+        col = col - start + (4 if start else 0)
+        width = min(width, len(shown) - (col - (4 if start else 0)) + 1)
+    width = max(1, min(width, max(1, len(line) - col + 1)))
     gutter = f"{span.line:>5} | "
-    return [gutter + line, " " * (len(gutter) - 2) + "| " + " " * (span.col - 1) + "^" + "~" * (width - 1)]
+    return [gutter + line, " " * (len(gutter) - 2) + "| " + " " * (col - 1) + "^" + "~" * (width - 1)]
 
 
 def render(diag: Diagnostic, sources: dict[str, str]) -> str:

@@ -23,6 +23,11 @@ from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 # the nesting depth (of brackets and blocks together) that QDL accepts.
 MAX_NESTING = 200
 
+# And the parse tree may be at most this deep: chains without brackets (`not not ...`,
+# `x + x + ...`, `a => b => ...`) nest as deeply as they are long, and every later stage walks
+# the tree recursively.
+MAX_DEPTH = 200
+
 # An integer literal longer than this is refused (Python will not convert much longer ones).
 MAX_DIGITS = 1000
 
@@ -424,11 +429,32 @@ def _check_nesting(text: str, path: str) -> None:
             depth = max(0, depth - 1)
 
 
+def _check_depth(tree: lark.Tree[Token], path: str) -> None:
+    """Refuse a parse tree deeper than MAX_DEPTH, at its deepest point (walked without recursion)."""
+    stack: list[tuple[Any, int, Any]] = [(tree, 1, None)]
+    while stack:
+        node, depth, near = stack.pop()
+        here = node if isinstance(node, Token) else (node if not getattr(node.meta, "empty", True) else near)
+        if depth > MAX_DEPTH:
+            if isinstance(here, Token):
+                span = _tok_span(path, here)
+            elif here is not None:
+                span = _span(path, here.meta)
+            else:
+                span = Span(path, 1, 1, 1, 2)
+            raise ModelError([Diagnostic(
+                "E001", f"nested more than {MAX_DEPTH} levels deep", span,
+                "split long chains of operators or deeply nested blocks with `let`, a `def` or named constants")])
+        if isinstance(node, lark.Tree):
+            stack.extend((child, depth + 1, here) for child in node.children)
+
+
 def parse(text: str, path: str = "<input>") -> A.Model:
     """Parse model text into an AST, or raise `ModelError` with one located diagnostic."""
     _check_nesting(text, path)
     try:
         tree = _parser().parse(text)
+        _check_depth(tree, path)
         decls = Build(path).transform(tree)
     except lark.UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"

@@ -1,0 +1,145 @@
+"""Hostile inputs that once crashed, hung or misled quiesce-check, each pinned with its cause.
+
+Every case runs the real command line and holds it to the README's contract (`assert_polite`):
+an exit code from the table, no traceback, a message on one screen, and, here, a time bound.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from quiesce_check.compile.cgen import compiler
+from tests.cli.fuzzing import assert_polite, run_cli, write_model
+from tests.conftest import ROOT
+
+native = pytest.mark.skipif(compiler() is None, reason="no C compiler")
+
+
+def check(tmp_path: Path, text: str, *extra: object, bound: float = 60) -> tuple[int, str]:
+    path = write_model(tmp_path, text, "m.qdl")
+    r = run_cli(["check", path, *extra], bound=bound)
+    assert_polite(r, str(path), text)
+    return r.code, r.out + r.err
+
+
+def located(text: str, code: str, line: int) -> bool:
+    return re.search(rf"m\.qdl:{line}:\d+: error\[{code}\]", text) is not None
+
+
+def test_an_integer_literal_too_long_to_convert(tmp_path):
+    # FIXED: a literal of more than 4,300 digits raised ValueError inside Lark's callbacks: exit 153
+    code, text = check(tmp_path, f"var x: 0..{'9' * 5000} = 0;\naction a {{ skip; }}\n")
+    assert code == 150 and located(text, "E001", 1) and "5000 digits" in text
+
+
+def test_a_constant_too_large_to_print(tmp_path):
+    # FIXED: the product of long literals (5,000 digits) reached str() in a message: exit 153
+    big = "1" + "0" * 999
+    code, text = check(tmp_path, f"const C = {big} * {big} * {big} * {big} * {big};\nvar x: 0..C = 0;\n"
+                                 "action a { x := 0; }\n")
+    assert code == 150 and located(text, "E023", 1)
+
+
+def test_a_value_too_large_to_compute(tmp_path):
+    # FIXED: `x := C * C * ...` at run time: an internal error printing the value, and no bound on its cost
+    big = "1" + "0" * 999
+    code, text = check(tmp_path, f"const C = {big};\nvar x: 0..3 = 0;\naction a {{ x := C * C * C * C * C; }}\n")
+    assert code == 150 and located(text, "E024", 3)
+
+
+CHAINS = {"not": "not {}b", "sum": "x{} > 0", "implies": "{}b", "else-if": "({}2) > 0", "minus": "{}x > -5"}
+LINKS = {"not": "not ", "sum": " + x", "implies": "b => ", "else-if": "if b then 1 else ", "minus": "- "}
+
+
+@pytest.mark.parametrize("kind", sorted(CHAINS))
+@pytest.mark.parametrize("backend", ["python", pytest.param("native", marks=native)])
+def test_long_unbracketed_chains(tmp_path, kind, backend):
+    # FIXED: `not not ...`, `x + x + ...`, `a => b => ...` nested one parenthesis per operator in the
+    # generated Python, which refuses more than 200: SyntaxError, exit 153
+    chain = CHAINS[kind].format(LINKS[kind] * 150)
+    code, text = check(tmp_path, f"var x: 0..3 = 0;\nvar b: bool = false;\naction a when {chain} {{ skip; }}\n"
+                                 "terminal t: true;\n", "--backend", backend)
+    assert code == 0, text
+
+
+@pytest.mark.parametrize("kind", sorted(CHAINS))
+def test_chains_too_long_to_process(tmp_path, kind):
+    # FIXED: a chain of 400 operators ran out of Python's recursion in a later stage: "nested too
+    # deeply" with no location; now refused where the parse tree passes 200 levels
+    chain = CHAINS[kind].format(LINKS[kind] * 400)
+    code, text = check(tmp_path, f"var x: 0..3 = 0;\nvar b: bool = false;\naction a when {chain} {{ skip; }}\n")
+    assert code == 150 and located(text, "E001", 3) and "200 levels" in text
+
+
+def test_one_broken_declaration_gives_one_screen(tmp_path):
+    # FIXED: deleting `param NPAGES` gave a hundred follow-on errors; and "`Page` is a type, not a type"
+    text = (ROOT / "models" / "precopy_backend.qdl").read_text().replace("param NPAGES = 2;", "")
+    code, out = check(tmp_path, text)
+    assert code == 150 and "more errors" in out
+    assert "is a type, not a type" not in out
+
+
+def test_a_state_too_wide(tmp_path):
+    # FIXED: sixty arrays of 16,384 values each passed every check and then took minutes to build
+    decls = "".join(f"var v{i}: array[0..16383] of bool = [k in 0..16383: false];\n" for i in range(8))
+    code, text = check(tmp_path, decls + "action a { v0[0] := true; }\n", bound=30)
+    assert code == 150 and located(text, "E024", 1) and "131072 scalar values" in text
+
+
+def test_too_many_process_instances(tmp_path):
+    # FIXED: 60,001 instances of a process: code generation quadratic in the state's width, over 5 minutes
+    code, text = check(tmp_path, "process P[i in 0..60000] { skip; }\n", bound=30)
+    assert code == 150 and located(text, "E024", 1)
+
+
+def test_a_step_with_billions_of_successors(tmp_path):
+    # FIXED: two parameters over 0..65535: one expansion took gigabytes (Python: until the machine ran out)
+    code, text = check(tmp_path, "var x: 0..65535 = 0;\naction a(p in 0..65535, q in 0..65535) { x := p; }\n",
+                       "--time-limit", "2", bound=30)
+    assert code == 150 and located(text, "E024", 2)
+
+
+@native
+def test_quantifiers_over_thousands_of_values(tmp_path):
+    # FIXED: `a[i]` in a quantifier over 4,096 values rebuilt the array's slot list per `i`: minutes of lowering
+    acts = "".join(f"action t{n} when forall i in 0..4095: not a[i] or x == 0 {{ x := 1 - x; }}\n" for n in range(3))
+    code, text = check(tmp_path, "var a: array[0..4095] of bool = [k in 0..4095: false];\nvar x: 0..1 = 0;\n" + acts
+                       + "terminal t: true;\n", "--max-states", "10", bound=90)
+    assert code == 0, text
+
+
+@native
+def test_a_wide_state_in_c(tmp_path):
+    # FIXED: 16,384 slots unrolled into pack/unpack: the C compiler took minutes; now a loop over a table
+    code, text = check(tmp_path, "var a: array[0..16383] of 0..3 = [k in 0..16383: 0];\n"
+                                 "action inc(i in 0..3) when a[i] < 3 { a[i] := a[i] + 1; }\nterminal t: true;\n",
+                       "--backend", "native", bound=60)
+    assert code == 0 and "native" in text
+
+
+@native
+@pytest.mark.parametrize("flag", ["--max-depth", "--max-states"])
+def test_limits_beyond_64_bits_are_no_limits(tmp_path, flag):
+    # FIXED: ctypes wrapped 2**64 around to 0: `--max-depth 18446744073709551616` stopped at depth 0
+    code, text = check(tmp_path, (ROOT / "examples" / "peterson.qdl").read_text(), flag, str(2 ** 64 + 5),
+                       "--backend", "native")
+    assert code == 0, text
+
+
+def test_a_diagnostic_far_along_a_long_line_stays_on_screen(tmp_path):
+    # FIXED: the caret line of a spot at column 2,500 was 2,500 characters wide
+    code, text = check(tmp_path, "var x: 0..3 = 0;\naction a when " + "x + " * 600 + "true { skip; }\n")
+    assert code == 150
+    line, caret = [s for s in text.splitlines() if s.lstrip().startswith(("2 |", "|"))][:2]
+    assert len(line) < 260 and len(caret) < 260
+    assert caret.index("^") < len(line)
+
+
+def test_a_model_that_reads_a_device(tmp_path):
+    # FIXED: `check /dev/zero` read forever: the size check trusted stat(), which says 0
+    r = run_cli(["check", "/dev/zero"], bound=30)
+    assert_polite(r)
+    assert r.code == 151 and "E004" in r.err
