@@ -446,7 +446,8 @@ def _check_depth(tree: lark.Tree[Token], path: str) -> None:
                 "E001", f"nested more than {MAX_DEPTH} levels deep", span,
                 "split long chains of operators or deeply nested blocks with `let`, a `def` or named constants")])
         if isinstance(node, lark.Tree):
-            stack.extend((child, depth + 1, here) for child in node.children)
+            # (an optional part that is absent is a None child: maybe_placeholders)
+            stack.extend((child, depth + 1, here) for child in node.children if child is not None)
 
 
 def parse(text: str, path: str = "<input>") -> A.Model:
