@@ -311,7 +311,8 @@ class BfsSearch:
                     if clock.expired():
                         limit = f"--time-limit {opts.time_limit:g}s"
                         break
-                    if gauge.exceeded():
+                    gauge.measure(self.states[0])
+                    if gauge.exceeded(len(self.states)):
                         limit = gauge.text()
                         break
                     if plan is not None and clock.elapsed() - last_save >= plan.every:

@@ -107,7 +107,8 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
                     if clock.expired():
                         limit = f"--time-limit {opts.time_limit:g}s"
                         break
-                    if gauge.exceeded():
+                    gauge.measure(t)
+                    if gauge.exceeded(len(seen)):
                         limit = gauge.text()
                         break
                 if t in seen:

@@ -3,7 +3,8 @@
 Takes `Options.memory_limit` (bytes, or None); gives `budget` (the limit, or what the machine
 has available when the search starts, less a margin, so that a search ends with an answer
 rather than being killed by the kernel), `MemoryGauge` (for the Python engines: the growth of
-the process's resident memory since the search began, read every few thousand states) and
+the process's resident memory since the search began, or the states held times the size of
+one, whichever is more, read every few thousand states) and
 `limit_text` (how a result names the limit). The compiled search counts its own tables
 exactly and is given the budget directly. Imports nothing of the project.
 """
@@ -18,6 +19,8 @@ MB = 1024 * 1024
 
 # Of the memory available when a search starts, the share it may take when no limit is given.
 _DEFAULT_SHARE = 0.85
+# A state's entry in a dict or set, and its slots in the search's lists (parent, step), in bytes.
+_PER_STATE_OVERHEAD = 120
 
 
 def available_bytes() -> int | None:
@@ -67,18 +70,28 @@ def limit_text(limit: int | None, explicit: bool) -> str:
 
 
 class MemoryGauge:
-    """Whether a Python search has grown past its budget since it began."""
+    """Whether a Python search has grown past its budget since it began: by the growth of the
+    process's resident memory, or by an estimate of what the states it holds take (resident
+    memory lags when the allocator reuses what earlier work freed)."""
 
     def __init__(self, limit: int | None) -> None:
         self.limit, self.explicit = budget(limit)
         self.start = rss_bytes() or 0
+        self.per_state = 0
 
-    def used(self) -> int:
+    def measure(self, state: tuple[int | bool, ...]) -> None:
+        """Take the size of one state as the size of each: the tuple, its set or dict entry,
+        and its place in the engine's lists (small integers are shared, not counted)."""
+        if not self.per_state:
+            self.per_state = sys.getsizeof(state) + _PER_STATE_OVERHEAD \
+                + sum(sys.getsizeof(v) for v in state if not -5 <= int(v) <= 256)
+
+    def used(self, states: int = 0) -> int:
         now = rss_bytes()
-        return max(0, (now or self.start) - self.start)
+        return max(0, (now or self.start) - self.start, states * self.per_state)
 
-    def exceeded(self) -> bool:
-        return self.limit is not None and self.used() > self.limit
+    def exceeded(self, states: int = 0) -> bool:
+        return self.limit is not None and self.used(states) > self.limit
 
     def text(self) -> str:
         return limit_text(self.limit, self.explicit)

@@ -50,9 +50,11 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
             if clock.expired():
                 limit = f"--time-limit {opts.time_limit:g}s"
                 break
-            if walk % 64 == 0 and gauge.exceeded():
-                limit = gauge.text()
-                break
+            if walk % 64 == 0 and seen:
+                gauge.measure(next(iter(seen)))
+                if gauge.exceeded(len(seen)):
+                    limit = gauge.text()
+                    break
             if opts.max_states is not None and len(seen) >= opts.max_states:
                 limit = f"--max-states {opts.max_states}"
                 break
