@@ -307,7 +307,7 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
         if result.trace is None:
             err.print(Text(f"no counterexample: {args.itf} not written"), soft_wrap=True)
         else:
-            _write_json(args.itf, to_itf(info, result.trace, args.model, params_shown))
+            _write_json(args.itf, to_itf(info, result.trace, model_path, params_shown))
             out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
     return result.exit_code
 

@@ -210,10 +210,9 @@ class NativeSearch:
                 s_buf, p_buf = into(n * snap.words * 8, n * 4)
                 ctypes.memmove(s_buf, bytes(memoryview(snap.states).cast("B")), len(s_buf))
                 ctypes.memmove(p_buf, bytes(memoryview(snap.parents).cast("B")), len(p_buf))
-        extra = 1
 
-        def arr(kind: type[ctypes.c_uint64] | type[ctypes.c_int64], values: list[int]) -> ctypes.Array[ctypes.c_uint64] | ctypes.Array[ctypes.c_int64]:
-            return (kind * (len(values) + extra))(*values)
+        def arr(kind: Any, values: list[int]) -> Any:
+            return (kind * (len(values) + 1))(*values)  # the C side's arrays have one entry to spare
 
         cursor = (ctypes.c_uint64 * 5)(n, snap.head, snap.level_end, snap.depth, snap.generated)
         code = lib.qc_import(self.ctx, n, cursor, arr(ctypes.c_uint64, snap.fired), arr(ctypes.c_uint64, snap.fresh),

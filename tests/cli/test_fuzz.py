@@ -3,7 +3,8 @@ the README's table.
 
 Each test feeds hostile input through `quiesce_check.cli.main` exactly as a user would, with a
 tiny --max-states and --time-limit so that a model that happens to check stays quick. The
-number of examples is small in CI; QC_FUZZ raises it for long runs (e.g. QC_FUZZ=5000).
+number of examples is small and fixed in CI (derandomized); QC_FUZZ (or QC_EXAMPLES) raises it
+for long runs with fresh random inputs (e.g. QC_FUZZ=5000).
 Found defects are pinned as plain tests at the bottom, each with the one-line cause.
 """
 
@@ -31,7 +32,7 @@ from tests.cli.fuzzing import (
 )
 from tests.conftest import ROOT
 
-EXAMPLES = int(os.environ.get("QC_FUZZ", "0")) or None
+EXAMPLES = int(os.environ.get("QC_FUZZ") or os.environ.get("QC_EXAMPLES") or "0") or None
 FUZZ = settings(deadline=None, max_examples=EXAMPLES or 60, derandomize=EXAMPLES is None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                        HealthCheck.data_too_large])

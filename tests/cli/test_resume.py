@@ -164,9 +164,12 @@ def test_a_search_stopped_by_a_limit_resumes_on_either_backend(capsys, tmp_path,
     finished = limit == ["--max-states", "100000"]
     assert code == (14 if finished else 20)
     assert finished or f"quiesce-check resume {d}" in out
-    code, out, _ = run(capsys, "resume", d, "--backend", then, "--json", tmp_path / "r.json")
+    code, out, _ = run(capsys, "resume", d, "--backend", then, "--json", tmp_path / "r.json",
+                       "--itf", tmp_path / "r.itf.json")
     assert code == 14, out
     assert comparable(json.loads((tmp_path / "r.json").read_text())) == comparable(full)
+    # the trace a resumed search writes replays on the model
+    assert run(capsys, "replay", tmp_path / "r.itf.json", PRECOPY)[0] == 14
 
 
 @pytest.mark.parametrize("backend", [pytest.param("native", marks=native), "python"])
