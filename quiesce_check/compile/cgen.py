@@ -296,7 +296,10 @@ int qc_add_initial(ctx_t *c, const val *v) {
 int qc_run(ctx_t *c, uint64_t budget) {
     val cur[NSLOTS];
     if (c->status) return c->status;
-    while (budget--) {
+    /* a slice ends after `budget` expansions or about four million successors, whichever comes
+       first, so that time limits and Ctrl-C are seen promptly however many successors a state has */
+    uint64_t until = c->generated + (1ULL << 22);
+    while (budget-- && c->generated < until) {
         if (c->head == c->n) { c->status = DONE_; return c->status; }
         if (c->head == c->level_end) { c->depth++; c->level_end = c->n; }
         if (c->depth >= c->max_depth) { c->status = MAX_DEPTH_; return c->status; }

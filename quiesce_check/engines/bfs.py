@@ -58,6 +58,8 @@ from quiesce_check.engines.result import (
 )
 
 _PROGRESS_EVERY = 2048
+# ... or after this many successors, when states have many: limits and Ctrl-C are seen promptly
+_CHECK_GENERATED = 1 << 16
 
 # The message of a deadlock, as every engine words it.
 DEADLOCK_MESSAGE = "no step is enabled, and the state is not declared terminal"
@@ -292,6 +294,7 @@ class BfsSearch:
                 self.pending = None
             self.depth_end = len(self.states)  # states before this index are at depth <= current
         seen = self.seen
+        next_check = stats.generated + _CHECK_GENERATED
         try:
             while not stop and self.head < len(self.states):
                 head = self.head
@@ -304,7 +307,8 @@ class BfsSearch:
                 if opts.max_depth is not None and self.depth >= opts.max_depth:
                     limit = f"--max-depth {opts.max_depth}"
                     break
-                if head % _PROGRESS_EVERY == 0 and head:
+                if (head % _PROGRESS_EVERY == 0 and head) or stats.generated >= next_check:
+                    next_check = stats.generated + _CHECK_GENERATED
                     stats.distinct = len(self.states)
                     self.reporter.progress(len(self.states), stats.generated, self.depth,
                                            len(self.states) - head, clock.elapsed())

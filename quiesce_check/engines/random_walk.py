@@ -71,6 +71,9 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
             seen.add(state)
             hit.update(goals)
             for _ in range(depth_bound):
+                if clock.expired():
+                    limit = f"--time-limit {opts.time_limit:g}s"
+                    break
                 try:
                     succs = expand(model, state)
                 except Failure as f:
