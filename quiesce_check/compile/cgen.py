@@ -488,34 +488,18 @@ class _CGen:
             self.emit(depth, f"if (!{v}) {bail}")
             self.block(rest, depth, cur, ai, bail, chosen)
         elif isinstance(s, I.Assert):
-            v = self.fresh("g")
-            self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
-            self.fail_on_err(depth, ai)
-            self.emit(depth, f"if (!{v}) {{ c->status = ASSERTION_; c->where = parent; c->what = {ai}; "
-                             "return produced; }")
+            self.assertion(s, depth, cur, ai)
             self.block(rest, depth, cur, ai, bail, chosen)
         elif isinstance(s, I.Assign):
-            values, targets = [], []
-            for (tslots, index), value in zip(s.targets, s.values, strict=True):
-                v = self.fresh("v")
-                self.emit(depth, f"val {v} = {self.expr(value, cur)};")
-                target = str(tslots[0]) if index is None else self.fresh("i")
-                if index is not None:
-                    self.emit(depth, f"val {target} = {self.slot_of(tslots, index, cur)};")
-                self.fail_on_err(depth, ai)
-                lo, hi = slots[tslots[0]]
-                known = bounds(value, slots, chosen)
-                if known is None or known[0] < lo or known[1] > hi:
-                    self.emit(depth, f"if ({v} < {lo} || {v} > {hi}) {{ c->status = MODEL_ERROR_; "
-                                     f"c->where = parent; c->what = {ai}; return produced; }}")
-                values.append(v)
-                targets.append(target)
+            cur = self.assign(s, depth, cur, ai, chosen)
+            self.block(rest, depth, cur, ai, bail, chosen)
+        elif isinstance(s, I.If) and rest and I.straight(s.then) and I.straight(s.orelse):
+            # one path through the `if`, then on with the rest (see pygen): written once
             if cur == "cur":
                 t = self.fresh("t")
                 self.emit(depth, f"val {t}[NSLOTS]; memcpy({t}, cur, sizeof {t});")
                 cur = t
-            for target, v in zip(targets, values, strict=True):
-                self.emit(depth, f"{cur}[{target}] = {v};")
+            self.straight([s], depth, cur, ai, chosen)
             self.block(rest, depth, cur, ai, bail, chosen)
         elif isinstance(s, I.If):
             v = self.fresh("g")
@@ -553,6 +537,59 @@ class _CGen:
             self.emit(depth, "}")
         else:
             raise AssertionError(s)
+
+    def assertion(self, s: I.Assert, depth: int, cur: str, ai: int) -> None:
+        v = self.fresh("g")
+        self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
+        self.fail_on_err(depth, ai)
+        self.emit(depth, f"if (!{v}) {{ c->status = ASSERTION_; c->where = parent; c->what = {ai}; "
+                         "return produced; }")
+
+    def assign(self, s: I.Assign, depth: int, cur: str, ai: int, chosen: dict[int, tuple[int, int]]) -> str:
+        """Code for one simultaneous assignment; gives the (writable) state it wrote."""
+        slots = self.ranges
+        values, targets = [], []
+        for (tslots, index), value in zip(s.targets, s.values, strict=True):
+            v = self.fresh("v")
+            self.emit(depth, f"val {v} = {self.expr(value, cur)};")
+            target = str(tslots[0]) if index is None else self.fresh("i")
+            if index is not None:
+                self.emit(depth, f"val {target} = {self.slot_of(tslots, index, cur)};")
+            self.fail_on_err(depth, ai)
+            lo, hi = slots[tslots[0]]
+            known = bounds(value, slots, chosen)
+            if known is None or known[0] < lo or known[1] > hi:
+                self.emit(depth, f"if ({v} < {lo} || {v} > {hi}) {{ c->status = MODEL_ERROR_; "
+                                 f"c->where = parent; c->what = {ai}; return produced; }}")
+            values.append(v)
+            targets.append(target)
+        if cur == "cur":
+            t = self.fresh("t")
+            self.emit(depth, f"val {t}[NSLOTS]; memcpy({t}, cur, sizeof {t});")
+            cur = t
+        for target, v in zip(targets, values, strict=True):
+            self.emit(depth, f"{cur}[{target}] = {v};")
+        return cur
+
+    def straight(self, stmts: Sequence[I.Stmt], depth: int, cur: str, ai: int,
+                 chosen: dict[int, tuple[int, int]]) -> None:
+        """Code for `I.straight` statements on the writable state `cur`, with nothing after them."""
+        for s in stmts:
+            if isinstance(s, I.Assign):
+                self.assign(s, depth, cur, ai, chosen)
+            elif isinstance(s, I.Assert):
+                self.assertion(s, depth, cur, ai)
+            elif isinstance(s, I.If):
+                v = self.fresh("g")
+                self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
+                self.fail_on_err(depth, ai)
+                self.emit(depth, f"if ({v}) {{")
+                self.straight(s.then, depth + 1, cur, ai, chosen)
+                self.emit(depth, "} else {")
+                self.straight(s.orelse, depth + 1, cur, ai, chosen)
+                self.emit(depth, "}")
+            else:
+                raise AssertionError(s)
 
     def branch(self, stmts: list[I.Stmt], depth: int, cur: str, ai: int, bail: str,
                chosen: dict[int, tuple[int, int]]) -> None:

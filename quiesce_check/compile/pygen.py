@@ -227,29 +227,17 @@ class _Gen:
             self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: _R.fail({ai}, {ch}, {s.id})")
             self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
         elif isinstance(s, I.Assign):
-            values, indexes = [], []
-            for (tslots, index), value in zip(s.targets, s.values, strict=True):
-                v = self.fresh("v")
-                self.emit(depth, f"{v} = {self.expr(value, cur, ai, ch)}")
-                lo, hi = slots[tslots[0]]
-                known = bounds(value, slots, chosen)
-                if known is None or known[0] < lo or known[1] > hi:
-                    wid = self.msg(s.what)
-                    self.emit(depth, f"if not {lo} <= {v} <= {hi}: _R.rng({v}, {lo}, {hi}, {wid}, {ai}, {ch})")
-                values.append(v)
-                if index is None:
-                    indexes.append(str(tslots[0]))
-                else:
-                    iv = self.fresh("i")
-                    self.emit(depth, f"{iv} = {self.slot_of(tslots, index, cur, ai, ch)}")
-                    indexes.append(iv)
+            cur = self.assign(s, depth, cur, writable, ai, ch, chosen)
+            self.block(rest, depth, cur, True, ai, ch, in_loop, chosen)
+        elif isinstance(s, I.If) and rest and I.straight(s.then) and I.straight(s.orelse):
+            # one path through the `if`, then on with the rest: written once, not once per branch
+            # (sequential `if`s would otherwise double the code each time)
             if not writable:
                 t = self.fresh("t")
                 self.emit(depth, f"{t} = list({cur})")
-                cur, writable = t, True
-            for idx, v in zip(indexes, values, strict=True):
-                self.emit(depth, f"{cur}[{idx}] = {v}")
-            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
+                cur = t
+            self.straight([s], depth, cur, ai, ch, chosen)
+            self.block(rest, depth, cur, True, ai, ch, in_loop, chosen)
         elif isinstance(s, I.If):
             self.emit(depth, f"if {self.expr(s.cond, cur, ai, ch)}:")
             self.branch(list(s.then) + rest, depth + 1, cur, writable, ai, ch, in_loop, chosen)
@@ -280,6 +268,52 @@ class _Gen:
                         {**chosen, s.var: (min(ints), max(ints))})
         else:
             raise AssertionError(s)
+
+    def assign(self, s: I.Assign, depth: int, cur: str, writable: bool, ai: int, ch: str,
+               chosen: dict[int, tuple[int, int]]) -> str:
+        """Code for one simultaneous assignment; gives the (now writable) state it wrote."""
+        slots = self.ranges
+        values, indexes = [], []
+        for (tslots, index), value in zip(s.targets, s.values, strict=True):
+            v = self.fresh("v")
+            self.emit(depth, f"{v} = {self.expr(value, cur, ai, ch)}")
+            lo, hi = slots[tslots[0]]
+            known = bounds(value, slots, chosen)
+            if known is None or known[0] < lo or known[1] > hi:
+                wid = self.msg(s.what)
+                self.emit(depth, f"if not {lo} <= {v} <= {hi}: _R.rng({v}, {lo}, {hi}, {wid}, {ai}, {ch})")
+            values.append(v)
+            if index is None:
+                indexes.append(str(tslots[0]))
+            else:
+                iv = self.fresh("i")
+                self.emit(depth, f"{iv} = {self.slot_of(tslots, index, cur, ai, ch)}")
+                indexes.append(iv)
+        if not writable:
+            t = self.fresh("t")
+            self.emit(depth, f"{t} = list({cur})")
+            cur = t
+        for idx, v in zip(indexes, values, strict=True):
+            self.emit(depth, f"{cur}[{idx}] = {v}")
+        return cur
+
+    def straight(self, stmts: Sequence[I.Stmt], depth: int, cur: str, ai: int, ch: str,
+                 chosen: dict[int, tuple[int, int]]) -> None:
+        """Code for `I.straight` statements on the writable state `cur`, with nothing after them."""
+        if not stmts:
+            self.emit(depth, "pass")
+        for s in stmts:
+            if isinstance(s, I.Assign):
+                self.assign(s, depth, cur, True, ai, ch, chosen)
+            elif isinstance(s, I.Assert):
+                self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: _R.fail({ai}, {ch}, {s.id})")
+            elif isinstance(s, I.If):
+                self.emit(depth, f"if {self.expr(s.cond, cur, ai, ch)}:")
+                self.straight(s.then, depth + 1, cur, ai, ch, chosen)
+                self.emit(depth, "else:")
+                self.straight(s.orelse, depth + 1, cur, ai, ch, chosen)
+            else:
+                raise AssertionError(s)
 
     def branch(self, stmts: list[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
                in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:

@@ -11,7 +11,7 @@ packed state takes). Imports `compile.ir`, `compile.lower`, `compile.pygen`, `la
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from quiesce_check.compile import ir as I
@@ -26,6 +26,10 @@ MAX_ACTIONS = 1 << 13
 # `with`s and parameters choose among, times its `either` branches): past it, a single
 # expansion would take minutes and gigabytes before any limit could stop it.
 MAX_FANOUT = 1 << 20
+# The generated code repeats what follows a branching statement (an `either`, or an `if` that
+# waits or chooses) in each branch: a model whose steps would need more generated statements
+# than this, all steps together, is refused rather than compiled for minutes.
+MAX_CODE = 1 << 13
 # No value computed while checking a model may need more bits than this: arithmetic on such
 # numbers takes unbounded time, and no finite-state protocol needs them.
 MAX_VALUE_BITS = 4096
@@ -174,6 +178,37 @@ def fanout(body: Iterable[I.Stmt]) -> int:
     return n
 
 
+def _code(body: Sequence[I.Stmt]) -> tuple[int, int]:
+    """(statements the generators write for `body` itself, copies of what follows it), saturating."""
+    own, leaves = 0, 1
+    for s in body:
+        if isinstance(s, I.If) and I.straight(s.then) and I.straight(s.orelse):
+            o, n = 1 + _code(s.then)[0] + _code(s.orelse)[0], 1
+        elif isinstance(s, I.If):
+            (o1, n1), (o2, n2) = _code(s.then), _code(s.orelse)
+            o, n = 1 + o1 + o2, n1 + n2
+        elif isinstance(s, I.Choice):
+            parts = [_code(b) for b in s.branches]
+            o, n = 1 + sum(p[0] for p in parts), sum(p[1] for p in parts)
+        elif isinstance(s, I.Pick):
+            o, n = _code(s.body)
+            o += 1
+        else:
+            o, n = 1, 1
+        own = min(own + leaves * o, MAX_CODE + 1)
+        leaves = min(leaves * n, MAX_CODE + 1)
+    return own, leaves
+
+
+def code_size(program: Program) -> int:
+    """About how many statements the code generators write for the model's steps."""
+    total = 0
+    for a in program.actions:
+        own, leaves = _code(a.body)
+        total = min(total + own + leaves, MAX_CODE + 1)
+    return total
+
+
 def _too_big(span: Span) -> Diagnostic:
     return Diagnostic("E024", f"a value computed here may need more than {MAX_VALUE_BITS} bits", span,
                       "keep numbers within the ranges of the types")
@@ -194,6 +229,12 @@ def check_size(program: Program) -> None:
             f"at most {MAX_ACTIONS}", first[worst],
             f"{f'the steps of process `{worst}`' if worst else 'the actions'} make {by_process[worst]} of them")])
     diags = []
+    if code_size(program) > MAX_CODE:
+        largest = max(program.actions, key=lambda a: sum(_code(a.body)))
+        diags.append(Diagnostic("E024", f"the model's steps would need more than {MAX_CODE:,} statements of "
+                                "generated code: what follows an `either` (or an `if` that waits or chooses) "
+                                "is repeated for each branch", largest.span,
+                                "end the step after the choice, or make fewer choices one after another"))
     for a in program.actions:
         if fanout(a.body) > MAX_FANOUT:
             diags.append(Diagnostic("E024", f"this step may lead to more than {MAX_FANOUT:,} states from one state "

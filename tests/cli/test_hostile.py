@@ -155,3 +155,20 @@ def test_a_time_limit_with_a_million_successors_a_state(tmp_path):
                        "--time-limit", "1", "--backend", "native", bound=60)
     assert code == 20 and "--time-limit 1s" in text
     assert time.perf_counter() - start < 15
+
+
+def test_a_parameter_that_unrolls_into_exponential_code(tmp_path):
+    # FIXED: `--param NREQ=20` on the shipped model took 100 s and 16 GB: an `if` in an unrolled
+    # `for` repeated all the code after it in both branches, doubling it per iteration
+    r = run_cli(["check", ROOT / "models" / "precopy_backend.qdl", "--param", "NREQ=64", "--max-states", "100",
+                 "--no-coverage"], bound=60)
+    assert_polite(r)
+    assert r.code == 20 and r.seconds < 30
+
+
+def test_choices_one_after_another_are_bounded(tmp_path):
+    # what follows an `either` is still written once per branch: twenty of them in a row would be
+    # a million copies, refused before any code is generated
+    code, text = check(tmp_path, "var y: 0..40 = 0;\nprocess P { atomic { "
+                       + "either { y := y + 1; } or { skip; } " * 20 + "} }\n", bound=30)
+    assert code == 150 and located(text, "E024", 2) and "generated code" in text
