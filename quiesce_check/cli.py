@@ -1,4 +1,4 @@
-"""The command line: `quiesce-check check MODEL`, `quiesce-check replay TRACE MODEL`.
+"""The command line: `quiesce-check check MODEL`, `regress MANIFEST`, `replay TRACE MODEL`.
 
 Takes argv; gives an exit code (the README's table). The last stage: it calls
 every earlier one and is the only place that prints. No Python traceback ever
@@ -18,10 +18,12 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.live import Live
+from rich.table import Table
 from rich.text import Text
 
 from quiesce_check.build import Built, build_file, read_model
@@ -37,12 +39,14 @@ from quiesce_check.engines.result import (
 )
 from quiesce_check.lang.errors import ModelError, render
 from quiesce_check.lang.types import TEnum, Value
+from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
 from quiesce_check.trace.itf import TraceFormatError, to_itf
 from quiesce_check.trace.jsonout import result_to_json
 from quiesce_check.trace.replay import replay
 from quiesce_check.trace.terminal import render_result, render_trace
 
 EXIT_REPLAY_MISMATCH = 22
+EXIT_REGRESSION = 1
 
 
 class UsageError(Exception):
@@ -122,6 +126,14 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="FILE", help="write the result as JSON")
     c.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
     c.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
+
+    g = sub.add_parser("regress", help="check every model of a manifest against its expected verdicts")
+    g.add_argument("manifest", help="the TOML manifest (specs/regress.toml)")
+    g.add_argument("--junit", metavar="FILE", help="write the results as JUnit XML")
+    g.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    g.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
+                   help="run the searches as generated C (native), in Python, or C when a compiler works")
+    g.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per run")
 
     r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step")
     r.add_argument("trace", help="the ITF JSON trace (as written by check --itf)")
@@ -203,7 +215,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
     out.print(Text(f"{args.model}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})",
                    style="bold"), soft_wrap=True)
-    explain = explainer(built.ast.sources)
+    explain = explainer(built.ast.sources, built.checked.consts)
     render_result(out, info, result, coverage=not args.no_coverage, main_path=args.model, explain=explain)
     if args.json:
         _write_json(args.json, result_to_json(info, result, args.model, params_shown, explain))
@@ -214,6 +226,48 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
             _write_json(args.itf, to_itf(info, result.trace, args.model, params_shown))
             out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
     return result.exit_code
+
+
+def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        runs = load_manifest(args.manifest)
+    except ManifestError as e:
+        raise UsageError(str(e)) from None
+    opts = Options(time_limit=args.time_limit, backend=args.backend, keep_going=True)
+
+    def progress(o: RunOutcome) -> None:
+        mark = "ok" if o.ok else "DIFFERS"
+        err.print(Text(f"{mark:>7}  {o.run.name}  ({o.seconds:.2f} s)", style="green" if o.ok else "bold red"),
+                  soft_wrap=True)
+
+    outcomes = regress(runs, opts, progress)
+    table = Table(title=f"{args.manifest}: {len(runs)} runs", title_justify="left", show_edge=False)
+    for col in ("run", "property", "expected", "got", "states", "time"):
+        table.add_column(col, justify="right" if col in ("states", "time") else "left")
+    for o in outcomes:
+        states = f"{o.states:,}" if o.states is not None else "-"
+        if o.error is not None:
+            table.add_row(Text(o.run.name), Text("(run)"), Text("completes"), Text(o.error, style="bold red"),
+                          Text(states), Text(f"{o.seconds:.2f} s"))
+        for k, r in enumerate(o.rows):
+            got = Text(r.got + (f": {r.detail}" if r.detail else ""), style="" if r.ok else "bold red")
+            table.add_row(Text(o.run.name if k == 0 else ""), Text(r.prop), Text(r.expected), got,
+                          Text(states if k == 0 else ""), Text(f"{o.seconds:.2f} s" if k == 0 else ""))
+    out.print(table)
+    bad = [o for o in outcomes if not o.ok]
+    if args.junit:
+        try:
+            Path(args.junit).write_text(junit(outcomes), encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot write {args.junit}: {e.strerror or e}") from None
+    if args.json:
+        _write_json(args.json, to_json(outcomes))
+    if bad:
+        out.print(Text(f"{len(bad)} of {len(outcomes)} runs differ from the manifest (exit {EXIT_REGRESSION})",
+                       style="bold red"), soft_wrap=True)
+        return EXIT_REGRESSION
+    out.print(Text(f"all {len(outcomes)} runs as expected (exit 0)", style="bold green"), soft_wrap=True)
+    return 0
 
 
 def _short_param(name: str, value: Value) -> str:
@@ -257,7 +311,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     except TraceFormatError as e:
         raise UsageError(f"{args.trace}: {e}") from None
     if rep.trace is not None and rep.trace.kind != "goal":
-        render_trace(out, built.model.info, rep.trace, main_path=args.model, explain=explainer(built.ast.sources))
+        render_trace(out, built.model.info, rep.trace, main_path=args.model, explain=explainer(built.ast.sources, built.checked.consts))
     if not rep.ok:
         err.print(Text(f"{args.trace}: does not replay: {rep.message}", style="bold red"), soft_wrap=True)
         return EXIT_REPLAY_MISMATCH
@@ -290,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = make_parser().parse_args(argv)
         if args.command == "check":
             return cmd_check(args, out, err)
+        if args.command == "regress":
+            return cmd_regress(args, out, err)
         return cmd_replay(args, out, err)
     except UsageError as e:
         err.print(Text(f"error: {e}"), soft_wrap=True)

@@ -24,6 +24,7 @@ ALLOWED = {
     "trace": {"lang.types", "lang.positions", "compile", "engines", "trace"},
     "build": {"lang", "compile", "domain"},
     "domain": {"lang", "compile", "engines", "trace", "domain"},
+    "regress": {"build", "engines", "lang"},
 }
 
 

@@ -101,6 +101,18 @@ def bounds(e: I.Expr, slots: Sequence[tuple[int, int]], chosen: dict[int, tuple[
     return None
 
 
+def straight(stmts: Sequence[I.Stmt]) -> bool:
+    """Whether running `stmts` has one outcome: no `either` or `with` anywhere in them."""
+    return all(not isinstance(s, I.Choice | I.Pick) and (not isinstance(s, I.If) or (
+        straight(s.then) and straight(s.orelse))) for s in stmts)
+
+
+def assigns(stmts: Sequence[I.Stmt]) -> bool:
+    """Whether `stmts` (an `if`'s arm with one outcome) store anything."""
+    return any(isinstance(s, I.Assign) or (isinstance(s, I.If) and (assigns(s.then) or assigns(s.orelse)))
+               for s in stmts)
+
+
 @dataclass
 class _Gen:
     program: Program
@@ -171,20 +183,61 @@ class _Gen:
     # statements -----------------------------------------------------------
     def block(self, stmts: Sequence[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
               in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:
-        """Code for `stmts` followed by emitting the successor (continuation style)."""
+        """Code for `stmts` followed by emitting the successor.
+
+        Statements with one outcome run in line; one with several (`either`,
+        `with`, or an `if` with such a statement inside) is written in
+        continuation style, repeating the rest of the block in each outcome.
+        """
+        while stmts and straight(stmts[:1]):
+            cur, writable, chosen = self.straight(stmts[0], depth, cur, writable, ai, ch, in_loop, chosen)
+            stmts = stmts[1:]
         if not stmts:
             state = f"tuple({cur})" if writable else cur
             self.emit(depth, f"out.append(({ai}, {ch}, {state}))")
             return
         s, rest = stmts[0], list(stmts[1:])
+        if isinstance(s, I.If):
+            self.emit(depth, f"if {self.expr(s.cond, cur, ai, ch)}:")
+            self.branch(list(s.then) + rest, depth + 1, cur, writable, ai, ch, in_loop, chosen)
+            self.emit(depth, "else:")
+            self.branch(list(s.orelse) + rest, depth + 1, cur, writable, ai, ch, in_loop, chosen)
+        elif isinstance(s, I.Choice):
+            b = self.fresh("b")
+            ch2 = self.fresh("ch")
+            self.emit(depth, f"for {b} in range({len(s.branches)}):")
+            self.emit(depth + 1, f"{ch2} = {ch} + (({s.var}, {b}),)")
+            for j, branch in enumerate(s.branches):
+                self.emit(depth + 1, f"{'if' if j == 0 else 'elif'} {b} == {j}:")
+                self.branch(list(branch) + rest, depth + 2, cur, writable, ai, ch2, True, chosen)
+        elif isinstance(s, I.Pick):
+            ch2 = self.fresh("ch")
+            vals = ", ".join(repr(v) if isinstance(v, bool) else str(v) for v in s.values)
+            self.emit(depth, f"for c{s.var} in ({vals},):")
+            if s.where is not None:
+                self.emit(depth + 1, f"if not {self.expr(s.where, cur, ai, ch)}: continue")
+            self.emit(depth + 1, f"{ch2} = {ch} + (({s.var}, c{s.var}),)")
+            ints = [int(v) for v in s.values]
+            self.branch(list(s.body) + rest, depth + 1, cur, writable, ai, ch2, True,
+                        {**chosen, s.var: (min(ints), max(ints))})
+        else:
+            raise AssertionError(s)
+
+    def straight(self, s: I.Stmt, depth: int, cur: str, writable: bool, ai: int, ch: str, in_loop: bool,
+                 chosen: dict[int, tuple[int, int]]) -> tuple[str, bool, dict[int, tuple[int, int]]]:
+        """Code for one statement with one outcome; gives the state variable after it,
+        whether it is a private list, and the bounds of the values bound so far."""
         bail = "continue" if in_loop else "return"
         slots = [(x.lo, x.hi) for x in self.program.layout.slots]
         if isinstance(s, I.Guard):
             self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: {bail}")
-            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
         elif isinstance(s, I.Assert):
             self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: _R.fail({ai}, {ch}, {s.id})")
-            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
+        elif isinstance(s, I.Let):
+            self.emit(depth, f"c{s.var} = {self.expr(s.value, cur, ai, ch)}")
+            known = bounds(s.value, slots, chosen)
+            if known is not None:
+                chosen = {**chosen, s.var: known}
         elif isinstance(s, I.Assign):
             values, indexes = [], []
             for (tslots, index), value in zip(s.targets, s.values, strict=True):
@@ -208,37 +261,25 @@ class _Gen:
                 cur, writable = t, True
             for idx, v in zip(indexes, values, strict=True):
                 self.emit(depth, f"{cur}[{idx}] = {v}")
-            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
         elif isinstance(s, I.If):
+            # both arms write into one private copy, made before the `if` if either arm writes
+            if not writable and (assigns(s.then) or assigns(s.orelse)):
+                t = self.fresh("t")
+                self.emit(depth, f"{t} = list({cur})")
+                cur, writable = t, True
             self.emit(depth, f"if {self.expr(s.cond, cur, ai, ch)}:")
-            self.branch(list(s.then) + rest, depth + 1, cur, writable, ai, ch, in_loop, chosen)
+            self.arm(s.then, depth + 1, cur, writable, ai, ch, in_loop, chosen)
             self.emit(depth, "else:")
-            self.branch(list(s.orelse) + rest, depth + 1, cur, writable, ai, ch, in_loop, chosen)
-        elif isinstance(s, I.Choice):
-            b = self.fresh("b")
-            ch2 = self.fresh("ch")
-            self.emit(depth, f"for {b} in range({len(s.branches)}):")
-            self.emit(depth + 1, f"{ch2} = {ch} + (({s.var}, {b}),)")
-            for j, branch in enumerate(s.branches):
-                self.emit(depth + 1, f"{'if' if j == 0 else 'elif'} {b} == {j}:")
-                self.branch(list(branch) + rest, depth + 2, cur, writable, ai, ch2, True, chosen)
-        elif isinstance(s, I.Let):
-            self.emit(depth, f"c{s.var} = {self.expr(s.value, cur, ai, ch)}")
-            known = bounds(s.value, slots, chosen)
-            self.block(rest, depth, cur, writable, ai, ch, in_loop,
-                       {**chosen, s.var: known} if known is not None else chosen)
-        elif isinstance(s, I.Pick):
-            ch2 = self.fresh("ch")
-            vals = ", ".join(repr(v) if isinstance(v, bool) else str(v) for v in s.values)
-            self.emit(depth, f"for c{s.var} in ({vals},):")
-            if s.where is not None:
-                self.emit(depth + 1, f"if not {self.expr(s.where, cur, ai, ch)}: continue")
-            self.emit(depth + 1, f"{ch2} = {ch} + (({s.var}, c{s.var}),)")
-            ints = [int(v) for v in s.values]
-            self.branch(list(s.body) + rest, depth + 1, cur, writable, ai, ch2, True,
-                        {**chosen, s.var: (min(ints), max(ints))})
+            self.arm(s.orelse, depth + 1, cur, writable, ai, ch, in_loop, chosen)
         else:
             raise AssertionError(s)
+        return cur, writable, chosen
+
+    def arm(self, stmts: Sequence[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
+            in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:
+        self.emit(depth, "pass")
+        for s in stmts:
+            _, _, chosen = self.straight(s, depth, cur, writable, ai, ch, in_loop, chosen)
 
     def branch(self, stmts: list[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
                in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:
