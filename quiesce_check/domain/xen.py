@@ -258,9 +258,9 @@ class XenExplainer:
                         f"Page {p}'s last send ({s.label}, steps {s.first}-{s.last}) is torn: it copied "
                         f"{self.word_name(p, w1)} at step {c1}, then {h.who(k1)} wrote it {how} at step {k1}"
                         + (f" and wrote {self.word_name(p, w2)} at step {k2}" if (k2, w2) != (k1, w1) else "")
-                        + f", which the copy read only at step {c2};",
-                        f"the target holds the first word from before those writes and the second from after "
-                        f"them, a state the source page never had, and {self.why_missed(h, k1, p, kind, self.final_clean(h))}.",
+                        + f", which the copy read only at step {c2}: the target holds the first word from before "
+                        "those writes and the second from after them, a state the source page never had.",
+                        _upper(self.why_missed(h, k1, p, kind, self.final_clean(h))) + ".",
                     ]
         return []
 
