@@ -192,7 +192,7 @@ class XenExplainer:
         if kind == "copy":
             mark = h.first_change(lambda v: v["dirty"][p], k)
             if mark is None:
-                return "Xen never marked the grant copy's destination"
+                return f"Xen marks a grant copy's destination after its words, and this mark had not landed by {where}"
             if final is not None and mark > final:
                 return f"Xen marked the grant copy's destination only at step {mark}, after {where}"
         return ""
@@ -275,16 +275,17 @@ class XenExplainer:
         suspended = h.first_change(lambda v: v["source"])
         return [f"{h.who(k)} wrote {what} at step {k} (`{h.text(k)}`), after the final CLEAN at step {final}"
                 + (f" (the guest was suspended at step {suspended})" if suspended is not None else "") + ";",
-                "the bitmap is not read again after that CLEAN, so nothing written after it is sent."]
+                "the bitmap is not read again after that CLEAN, so the write is never marked: it reaches the "
+                "target only if the final pass happens to copy that word after it."]
 
     def explain_no_lost_completion(self, h: _History) -> list[str]:
         last = h.vals[-1]
         outstanding = h.enum("shadow", "Outstanding")
         g = h.first_change(lambda v: v["garbage_seen"])
         if last["garbage_seen"] and g is not None:
-            return [f"On the target, the frontend took a response from the ring as the image holds it that "
-                    f"answers no outstanding request (step {g}, `{h.text(g)}`):",
-                    "the ring page reached the target stale or torn, and a frontend that reuses it trusts it."]
+            return [f"On the target, step {g} (`{h.text(g)}`) found a slot of the migrated ring that is not what "
+                    "the ring's indices say it is (a response where a request should be, or the reverse):",
+                    "the ring page reached the target stale or torn, and a frontend that reuses the ring trusts it."]
         suspended = h.first_change(lambda v: v["source"])
         for r, state in enumerate(last["shadow"]):
             if state == outstanding:
@@ -300,12 +301,13 @@ class XenExplainer:
             if state in completed and r < len(pages):
                 p = int(pages[r])
                 want = r + 1
-                wrong = [w for w in range(self.page_words(p)) if last["tgt"][p][w] != want]
+                words = self.page_words(p)
+                wrong = [w for w in range(words) if last["tgt"][p][w] != want]
                 if wrong:
                     seen = h.first_change(lambda v, r=r: v["shadow"][r] in completed)
                     return [f"The guest saw request {r} complete" + (f" at step {seen}" if seen else "")
-                            + f", but on the target its data page {p} holds {list(last['tgt'][p])}, not its "
-                            f"data {want}:"] + self.explain_image_word(h, p, wrong[0])
+                            + f", but on the target its data page {p} holds {list(last['tgt'][p][:words])}, "
+                            f"not its data {want}:"] + self.explain_image_word(h, p, wrong[0])
         return []
 
     def explain_image_word(self, h: _History, p: int, w: int) -> list[str]:
@@ -326,14 +328,41 @@ class XenExplainer:
         if not again:
             return []
         r = again[0]
-        completed = {h.enum("shadow", "Completed"), h.enum("shadow", "CompletedFromImage")}
+        completed = {h.enum("shadow", m) for m in ("Completed", "CompletedFromImage", "Reissued")}
         if h.vals[k - 1]["shadow"][r] in completed:
             seen = h.first_change(lambda v: v["shadow"][r] in completed)
-            why = f"although the guest had seen it complete at step {seen}"
+            where = " on the target" if h.vals[k - 1]["shadow"][r] == h.enum("shadow", "Reissued") else ""
+            why = f"although the guest had seen it complete{where} at step {seen}"
         else:
             why = "and it is not idempotent: running it twice is not the same as once"
         first = h.first_change(lambda v: v["executed"][r] > 0)
         if first is None:
             return []
-        return [f"Request {r} was executed at step {first} by {h.who(first)} and again at step {k} by "
-                f"{h.who(k)}, {why}."]
+        out = [f"Request {r} was executed at step {first} by {self.executor(h, first)} and again at step {k} by "
+               f"{self.executor(h, k)}, {why}."]
+        ops = self.const("REQ_OP") or ()
+        if h.at(k - 1, "resumed") and h.who(k) != "TargetFrontend" and r < len(ops):
+            if ops[r] == self.member_value("REQ_OP", "Read"):
+                out.append("A READ run again on the source writes only the source's memory; the same "
+                           "interleaving with a WRITE puts a stale write on the shared disk after the guest "
+                           "saw that request complete.")
+            else:
+                out.append("The stale WRITE reaches the shared disk after the guest saw it complete, and can "
+                           "overwrite what the guest wrote since.")
+        return out
+
+    def member_value(self, const: str, member: str) -> int | None:
+        """The value of enum `member` of the element type of constant `const`."""
+        t = self.const_types.get(const)
+        while isinstance(t, TArray):
+            t = t.elem
+        return t.members.index(member) if isinstance(t, TEnum) and member in t.members else None
+
+    def executor(self, h: _History, k: int) -> str:
+        """Who ran a request at step k: a source backend, or the target's (reached through recovery)."""
+        who = h.who(k)
+        if h.at(k - 1, "resumed") and who == "TargetFrontend":
+            return "the target's backend (the frontend's recovery issued it again)"
+        if h.at(k - 1, "resumed"):
+            return f"{who}, on the source, which still serves the old ring until the source is destroyed"
+        return who
