@@ -27,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quiesce_check.build import Built, build_file, read_model
-from quiesce_check.domain.explain import explainer
+from quiesce_check.domain.explain import annotator, explainer
 from quiesce_check.engines import ENGINES, NoCompiler
 from quiesce_check.engines.result import (
     EXIT_CODES,
@@ -40,6 +40,7 @@ from quiesce_check.engines.result import (
 from quiesce_check.lang.errors import ModelError, render
 from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
+from quiesce_check.trace.html import render_html
 from quiesce_check.trace.itf import TraceFormatError, to_itf
 from quiesce_check.trace.jsonout import result_to_json
 from quiesce_check.trace.replay import replay
@@ -125,6 +126,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="bfs: go on after a violation and report every property's shortest counterexample")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON")
     c.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
+    c.add_argument("--html", metavar="FILE", help="write the result as a self-contained HTML page with a "
+                                                  "timeline of each counterexample")
     c.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
 
     g = sub.add_parser("regress", help="check every model of a manifest against its expected verdicts")
@@ -172,6 +175,13 @@ def _write_json(path: str, doc: Any) -> None:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=2)
             f.write("\n")
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
@@ -225,6 +235,11 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         else:
             _write_json(args.itf, to_itf(info, result.trace, args.model, params_shown))
             out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
+    if args.html:
+        page = render_html(info, result, args.model, params_shown, explain,
+                           annotator(built.ast.sources, built.checked.consts))
+        _write_text(args.html, page)
+        out.print(Text(f"page written to {args.html}"), soft_wrap=True)
     return result.exit_code
 
 
@@ -256,10 +271,7 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(table)
     bad = [o for o in outcomes if not o.ok]
     if args.junit:
-        try:
-            Path(args.junit).write_text(junit(outcomes), encoding="utf-8")
-        except OSError as e:
-            raise UsageError(f"cannot write {args.junit}: {e.strerror or e}") from None
+        _write_text(args.junit, junit(outcomes))
     if args.json:
         _write_json(args.json, to_json(outcomes))
     if bad:

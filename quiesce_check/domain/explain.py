@@ -2,7 +2,8 @@
 
 Takes the source files a model was built from and its constants; gives the
 explainer of the vocabulary it uses (a function from a trace to sentences), or
-None. Imports `domain.*`, `lang.types`, `trace.terminal` (the `Explain` type).
+None; likewise its annotator of timelines. Imports `domain.*`, `lang.types`,
+`trace.terminal` and `trace.timeline` (the types).
 """
 
 from __future__ import annotations
@@ -11,14 +12,26 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from quiesce_check.domain import vocabulary_path
+from quiesce_check.domain.xen import XenExplainer
 from quiesce_check.lang.types import Type, Value
 from quiesce_check.trace.terminal import Explain
+from quiesce_check.trace.timeline import Annotate
+
+
+def _xen(paths: Iterable[str], consts: Mapping[str, tuple[Value, Type]]) -> XenExplainer | None:
+    xen = vocabulary_path("xen")
+    if xen is not None and any(Path(p) == xen for p in paths):
+        return XenExplainer(consts)
+    return None
 
 
 def explainer(paths: Iterable[str], consts: Mapping[str, tuple[Value, Type]]) -> Explain | None:
     """The explainer of the vocabulary among `paths`, if the model uses one that has one."""
-    xen = vocabulary_path("xen")
-    if xen is not None and any(Path(p) == xen for p in paths):
-        from quiesce_check.domain.xen import XenExplainer
-        return XenExplainer(consts).explain
-    return None
+    x = _xen(paths, consts)
+    return x.explain if x is not None else None
+
+
+def annotator(paths: Iterable[str], consts: Mapping[str, tuple[Value, Type]]) -> Annotate | None:
+    """What the vocabulary among `paths` adds to a counterexample's timeline, if it has something."""
+    x = _xen(paths, consts)
+    return x.annotate if x is not None else None

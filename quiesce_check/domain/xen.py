@@ -6,7 +6,8 @@ sentences that name the page, the write, the actor, the pass and the reason
 the bitmap missed it. Everything is computed from the trace: which step last
 wrote the word, the page's last send, the bitmap reads around them, the
 mapping the write went through and when it was unmapped. Nothing is written
-per model. Imports `compile.*`, `engines.result`, `lang.types`.
+per model. Also lays a trace out on a timeline for pictures (`annotate`).
+Imports `compile.*`, `engines.result`, `lang.types`, `trace.timeline`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from quiesce_check.compile.layout import variable_values
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.engines.result import Trace
 from quiesce_check.lang.types import TArray, TEnum, Type, Value
+from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
 
 
 @dataclass(frozen=True)
@@ -208,17 +210,23 @@ class XenExplainer:
         except (KeyError, IndexError, StopIteration, TypeError, ValueError):
             return []  # a model that changed the vocabulary's state beyond recognition: the table says it all
 
-    def explain_image_consistent(self, h: _History) -> list[str]:
+    def escaping_write(self, h: _History) -> tuple[int, int, int] | None:
+        """(page, word, step): a watched word the target got wrong, and the source's last write to it."""
         last = h.vals[-1]
         bad = [(p, w) for p in range(len(last["mem"])) if self.watched(p)
                for w in range(len(last["mem"][p])) if last["tgt"][p][w] != last["mem"][p][w]]
-        if not bad:
+        for p, w in bad:
+            writes = h.steps_changing(lambda v, p=p, w=w: v["mem"][p][w])
+            if writes:
+                return p, w, writes[-1]
+        return None
+
+    def explain_image_consistent(self, h: _History) -> list[str]:
+        found = self.escaping_write(h)
+        if found is None:
             return []
-        p, w = bad[0]
-        writes = h.steps_changing(lambda v: v["mem"][p][w])
-        if not writes:
-            return []
-        k = writes[-1]
+        p, w, k = found
+        last = h.vals[-1]
         how, kind = self.how_written(h, k, p)
         final = self.final_clean(h)
         sends = [s for s in self.sends(h, p) if s.last < k or (s.first <= k <= s.last)]
@@ -233,36 +241,45 @@ class XenExplainer:
         return [first + ";", self.why_missed(h, k, p, kind, final) + ".",
                 f"The target holds {last['tgt'][p][w]} there; the source's last write left {last['mem'][p][w]}."]
 
-    def explain_no_torn_page(self, h: _History) -> list[str]:
+    def torn_send(self, h: _History) -> tuple[int, Send, int, int, int, int, int, int] | None:
+        """(page, send, w1, c1, k1, w2, k2, c2): a watched page's last send that read word w1 at
+        step c1, which was written at step k1 >= c1, while word w2 was written at step k2 >= k1
+        and read only at step c2 > k2: the target holds a page the source never had."""
         last = h.vals[-1]
-        torn = [p for p in range(len(last["torn"])) if last["torn"][p] and self.watched(p)]
-        if not torn:
+        for p in range(len(last["torn"])):
+            if not (last["torn"][p] and self.watched(p)):
+                continue
+            sends = self.sends(h, p)
+            if not sends:
+                continue
+            s = sends[-1]
+            copy_at = {w: self.copy_step(h, s, w) for w in range(self.page_words(p) or len(last["mem"][p]))}
+            writes = [(k, w) for k in range(s.first, s.last + 1) for w in copy_at
+                      if h.vals[k - 1]["mem"][p][w] != h.vals[k]["mem"][p][w]]
+            for k1, w1 in writes:
+                c1 = copy_at.get(w1)
+                if c1 is None or c1 >= k1:
+                    continue  # not yet copied when written
+                for k2, w2 in writes:
+                    c2 = copy_at.get(w2)
+                    if k2 >= k1 and c2 is not None and c2 > k2:
+                        return p, s, w1, c1, k1, w2, k2, c2
+        return None
+
+    def explain_no_torn_page(self, h: _History) -> list[str]:
+        found = self.torn_send(h)
+        if found is None:
             return []
-        p = torn[0]
-        sends = self.sends(h, p)
-        if not sends:
-            return []
-        s = sends[-1]
-        copy_at = {w: self.copy_step(h, s, w) for w in range(self.page_words(p) or len(last["mem"][p]))}
-        writes = [(k, w) for k in range(s.first, s.last + 1) for w in copy_at
-                  if h.vals[k - 1]["mem"][p][w] != h.vals[k]["mem"][p][w]]
-        for k1, w1 in writes:
-            c1 = copy_at.get(w1)
-            if c1 is None or c1 >= k1:
-                continue  # not yet copied when written
-            for k2, w2 in writes:
-                c2 = copy_at.get(w2)
-                if k2 >= k1 and c2 is not None and c2 > k2:
-                    how, kind = self.how_written(h, k1, p)
-                    return [
-                        f"Page {p}'s last send ({s.label}, steps {s.first}-{s.last}) is torn: it copied "
-                        f"{self.word_name(p, w1)} at step {c1}, then {h.who(k1)} wrote it {how} at step {k1}"
-                        + (f" and wrote {self.word_name(p, w2)} at step {k2}" if (k2, w2) != (k1, w1) else "")
-                        + f", which the copy read only at step {c2}: the target holds the first word from before "
-                        "those writes and the second from after them, a state the source page never had.",
-                        _upper(self.why_missed(h, k1, p, kind, self.final_clean(h))) + ".",
-                    ]
-        return []
+        p, s, w1, c1, k1, w2, k2, c2 = found
+        how, kind = self.how_written(h, k1, p)
+        return [
+            f"Page {p}'s last send ({s.label}, steps {s.first}-{s.last}) is torn: it copied "
+            f"{self.word_name(p, w1)} at step {c1}, then {h.who(k1)} wrote it {how} at step {k1}"
+            + (f" and wrote {self.word_name(p, w2)} at step {k2}" if (k2, w2) != (k1, w1) else "")
+            + f", which the copy read only at step {c2}: the target holds the first word from before "
+            "those writes and the second from after them, a state the source page never had.",
+            _upper(self.why_missed(h, k1, p, kind, self.final_clean(h))) + ".",
+        ]
 
     def explain_quiescent_after_suspend(self, h: _History) -> list[str]:
         k = h.first_change(lambda v: v["late_write"])
@@ -366,3 +383,85 @@ class XenExplainer:
         if h.at(k - 1, "resumed"):
             return f"{who}, on the source, which still serves the old ring until the source is destroyed"
         return who
+
+    # pictures --------------------------------------------------------------------
+    def annotate(self, info: ModelInfo, trace: Trace, tl: Timeline) -> Timeline:
+        """The timeline with what the vocabulary knows: the passes, the bitmap reads and the
+        domain's moments, each page on the source and on the target, and the step to look at."""
+        try:
+            h = _History(info, trace)
+            return self._annotate(h, tl)
+        except (KeyError, IndexError, StopIteration, TypeError, ValueError):
+            return tl
+
+    def _annotate(self, h: _History, tl: Timeline) -> Timeline:
+        pages = range(len(h.vals[0]["mem"]))
+        by_pass: dict[str, list[int]] = {}
+        sends: dict[int, list[Send]] = {}
+        for p in pages:
+            sends[p] = self.sends(h, p)
+            for s in sends[p]:
+                by_pass.setdefault(s.label, []).extend((s.first, s.last))
+        spans = [Span(min(v), max(v), label) for label, v in by_pass.items()]
+        moments = []
+        for step in h.steps_changing(lambda v: v["pass"]):
+            moments.append(Moment(step, "CLEAN", "clean"))
+        for at, label, kind in ((h.first_change(lambda v: v["logdirty"]), "log-dirty on", "event"),
+                                (h.first_change(lambda v: v["source"]), "suspend", "suspend"),
+                                (self.final_clean(h), "final CLEAN", "final"),
+                                (h.first_change(lambda v: v["resumed"]), "target resumes", "resume")):
+            if at is not None:
+                moments.append(Moment(at, label, kind))
+        destroyed = h.enum("source", "Destroyed")
+        gone = h.first_change(lambda v: v["source"] == destroyed)
+        if gone is not None:
+            moments.append(Moment(gone, "source destroyed", "destroy"))
+        rows = []
+        sep = "" if self.const("MAXVAL", 10) < 10 else ","
+
+        def words(v: dict[str, Any], var: str, p: int, n: int) -> str:
+            return sep.join(str(x) for x in v[var][p][:n])
+
+        for p in pages:
+            n = self.page_words(p) or len(h.vals[0]["mem"][p])
+            name = f"page {p}" + (" (ring)" if p == self.const("RING") else "")
+            rows.append(Row(f"{name} source", tuple(words(v, "mem", p, n) for v in h.vals), "source"))
+            rows.append(Row(f"{name} target", tuple(words(v, "tgt", p, n) for v in h.vals), "target"))
+        marks = []
+        final = self.final_clean(h)
+        for m in tl.marks:
+            k = m.step
+            if k > h.n:
+                marks.append(m)
+                continue
+            before, after = h.vals[k - 1], h.vals[k]
+            kind = m.kind
+            if before["tgt"] != after["tgt"] or before["copied"] != after["copied"] or before["todo"] != after["todo"]:
+                kind = "send"
+            if before["mem"] != after["mem"]:
+                marked = any(after["dirty"][p] and not before["dirty"][p] for p in pages)
+                kind = "late" if final is not None and k > final else "mark" if marked else "write"
+            marks.append(Mark(k, m.lane, m.label, kind))
+        highlights = []
+        prop = h.trace.property
+        if prop == "image_consistent" and (found := self.escaping_write(h)) is not None:
+            p, w, k = found
+            name = f"page {p}" + (" (ring)" if p == self.const("RING") else "")
+            highlights.append(Highlight(k, h.who(k), " ".join(self.explain_image_consistent(h)), "escape",
+                                        f"{name} source"))
+        elif prop == "no_torn_page" and (torn := self.torn_send(h)) is not None:
+            p, s, _, _, k1, _, k2, _ = torn
+            name = f"page {p}" + (" (ring)" if p == self.const("RING") else "")
+            text = " ".join(self.explain_no_torn_page(h))
+            highlights.append(Highlight(k1, h.who(k1), text, "torn", f"{name} source"))
+            if k2 != k1:
+                highlights.append(Highlight(k2, h.who(k2), "", "torn", f"{name} source"))
+            spans.append(Span(s.first, s.last, f"torn send of page {p}", "torn"))
+        elif prop == "quiescent_after_suspend" and (late := h.first_change(lambda v: v["late_write"])) is not None:
+            highlights.append(Highlight(late, h.who(late), " ".join(self.explain_quiescent_after_suspend(h)), "late"))
+        else:
+            text = " ".join(self.explain(h.info, h.trace))
+            if text and h.n >= 1:
+                highlights.append(Highlight(h.n, h.who(h.n), text, "other"))
+        return Timeline(tl.steps, tl.lanes, marks, tl.spans + spans, tl.moments + sorted(moments, key=lambda m: m.step),
+                        tl.rows + rows, tl.highlights + highlights)
