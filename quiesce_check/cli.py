@@ -1,4 +1,5 @@
-"""The command line: `quiesce-check check MODEL`, `regress MANIFEST`, `replay TRACE MODEL`.
+"""The command line: `quiesce-check check MODEL`, `hook SPEC --model MODEL`, `regress MANIFEST`,
+`replay TRACE MODEL`.
 
 Takes argv; gives an exit code (the README's table). The last stage: it calls
 every earlier one and is the only place that prints. No Python traceback ever
@@ -26,6 +27,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from quiesce_check import hooks
 from quiesce_check.build import Built, build_file, read_model
 from quiesce_check.domain.explain import annotator, explainer
 from quiesce_check.engines import ENGINES, NoCompiler
@@ -129,6 +131,23 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--html", metavar="FILE", help="write the result as a self-contained HTML page with a "
                                                   "timeline of each counterexample")
     c.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
+
+    h = sub.add_parser("hook", help="check a quiesce hook spec composed with a model; --ablate weighs its obligations")
+    h.add_argument("spec", help="the hook spec (.qdl, with a `hook` declaration and its `obligation`s)")
+    h.add_argument("--model", required=True, help="the protocol model the hook is composed with")
+    h.add_argument("--ablate", action="store_true",
+                   help="check with each obligation removed in turn, and find the minimal sets that keep "
+                        "every property")
+    h.add_argument("--without", action="append", default=[], metavar="OBLIGATION",
+                   help="switch an obligation off (repeatable)")
+    h.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
+    h.add_argument("--backend", choices=["auto", "native", "python"], default="auto")
+    h.add_argument("--max-states", type=_positive, help="per search")
+    h.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per search")
+    h.add_argument("--jobs", type=_positive, help="searches to run at once when ablating (default: the cores, up to 4)")
+    h.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
+    h.add_argument("--json", metavar="FILE", help="write the result and the ablation as JSON")
+    h.add_argument("--html", metavar="FILE", help="write the result and the ablation as an HTML page")
 
     g = sub.add_parser("regress", help="check every model of a manifest against its expected verdicts")
     g.add_argument("manifest", help="the TOML manifest (specs/regress.toml)")
@@ -241,6 +260,124 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         _write_text(args.html, page)
         out.print(Text(f"page written to {args.html}"), soft_wrap=True)
     return result.exit_code
+
+
+def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
+    params = parse_params(args.param)
+    for path in (args.spec, args.model):
+        read_model(path)  # an unreadable file is a usage error (exit 151), said before anything else
+    probe = hooks.build_composed(args.spec, args.model, params)
+    hook = hooks.hook_of(probe)
+    unknown = [n for n in args.without if n not in hook.obligations]
+    if unknown:
+        raise UsageError(f"--without {unknown[0]}: hook {hook.name} has no such obligation; its obligations are "
+                         + ", ".join(hook.obligations))
+    select = hooks.all_properties(probe)
+    on = {n: n not in args.without and bool(probe.checked.params.get(n, True)) for n in hook.obligations}
+    opts = Options(max_states=args.max_states, time_limit=args.time_limit, backend=args.backend, keep_going=True)
+    out.print(Text(f"hook {hook.name} ({args.spec}): {hook.text}", style="bold"), soft_wrap=True)
+    out.print(Text(f"  runs at {hook.at}; binds {', '.join(hook.binds)}"), soft_wrap=True)
+    for n, text in hook.obligations.items():
+        out.print(Text(f"  obligation {n}{'' if on[n] else ' (off)'}: {text}"), soft_wrap=True)
+    out.print(Text(f"composed with {args.model}", style="bold"), soft_wrap=True)
+    reporter = _Progress(err)
+    try:
+        built, result = hooks.check_with(args.spec, args.model, params, on, select, opts, reporter)
+    except NoCompiler as e:
+        raise UsageError(f"--backend native: {e}") from None
+    finally:
+        reporter.close()
+    explain = explainer(built.ast.sources, built.checked.consts)
+    render_result(out, built.model.info, result, coverage=not args.no_coverage, main_path=args.spec, explain=explain)
+    ablation = None
+    if args.ablate:
+        full = hooks.summarise(built, result, frozenset(n for n, v in on.items() if v))
+        err.print(Text(f"ablating {len(hook.obligations)} obligations ..."), soft_wrap=True)
+        ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs)
+        render_ablation(out, hook, ablation)
+    params_shown = user_params(built)
+    if args.json:
+        doc = result_to_json(built.model.info, result, args.model, params_shown, explain)
+        doc["hook"] = {"name": hook.name, "spec": args.spec, "text": hook.text, "at": hook.at,
+                       "binds": list(hook.binds), "obligations": hook.obligations, "on": on}
+        if ablation is not None:
+            doc["ablation"] = ablation_json(ablation)
+        _write_json(args.json, doc)
+    if args.html:
+        extra = [ablation_html(hook, ablation)] if ablation is not None else []
+        page = render_html(built.model.info, result, args.model, params_shown, explain,
+                           annotator(built.ast.sources, built.checked.consts),
+                           title=f"hook {hook.name} with {args.model}", extra=extra)
+        _write_text(args.html, page)
+        out.print(Text(f"page written to {args.html}"), soft_wrap=True)
+    return result.exit_code
+
+
+def _sets(sets: Sequence[frozenset[str]], order: Sequence[str]) -> str:
+    return "; ".join("{" + ", ".join(n for n in order if n in s) + "}" for s in sets) if sets else "none"
+
+
+def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
+    names = list(hook.obligations)
+    out.print()
+    table = Table(title="Ablation: each obligation removed in turn", title_justify="left", show_edge=False)
+    for col in ("without", "then violated", "shortest", "why"):
+        table.add_column(col, justify="right" if col == "shortest" else "left")
+    for n in names:
+        o = ab.without[n]
+        more = ab.breaks_without(n)
+        if not more:
+            what = "nothing more than with every obligation" if not ab.full.keeps_all else "nothing: not needed"
+            table.add_row(Text(n), Text(what, style="yellow"), Text("-"), Text(""))
+            continue
+        first = min((p for p in more if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
+        table.add_row(Text(n), Text(", ".join(more), style="bold red"),
+                      Text(str(o.lengths[first]) if first else "-"), Text(o.why.get(first, "") if first else ""))
+    out.print(table)
+    if not ab.full.keeps_all:
+        first = min(ab.full.lengths, key=lambda p: (ab.full.lengths[p], p), default=None)
+        out.print(Text(f"With every obligation, {', '.join(ab.full.broken())} still fail"
+                       + (f" ({ab.full.lengths[first]} steps): {ab.full.why.get(first, '')}" if first else ".")
+                       + " The hook needs something it does not list.", style="bold red"), soft_wrap=True)
+    if not ab.exhaustive:
+        out.print(Text(f"{len(names)} obligations: more than {hooks.MAX_EXHAUSTIVE}, so the minimal sets were not "
+                       "searched"), soft_wrap=True)
+        return
+    out.print(Text(f"Minimal sets of obligations that keep every property: {_sets(ab.minimal, names)}",
+                   style="bold"), soft_wrap=True)
+    if ab.minimal:
+        spare = [n for n in names if n not in ab.needed()]
+        out.print(Text("Not needed: " + ", ".join(spare) if spare else "Every obligation is needed."),
+                  soft_wrap=True)
+
+
+def ablation_json(ab: hooks.Ablation) -> dict[str, Any]:
+    def outcome(o: hooks.Outcome) -> dict[str, Any]:
+        return {"on": sorted(o.on), "statuses": o.statuses, "lengths": o.lengths, "why": o.why,
+                "problem": o.problem, "states": o.states}
+    return {"full": outcome(ab.full), "without": {n: outcome(o) for n, o in ab.without.items()},
+            "breaks_without": {n: ab.breaks_without(n) for n in ab.without},
+            "minimal_sets": [sorted(s) for s in ab.minimal], "exhaustive": ab.exhaustive,
+            "needed": sorted(ab.needed())}
+
+
+def ablation_html(hook: hooks.Hook, ab: hooks.Ablation) -> str:
+    from html import escape
+    names = list(hook.obligations)
+    rows = []
+    for n in names:
+        o = ab.without[n]
+        more = ab.breaks_without(n)
+        first = min((p for p in more if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
+        broken = ", ".join(more) or ("nothing more than with every obligation" if not ab.full.keeps_all
+                                     else "nothing: not needed")
+        rows.append(f"<tr><td>{escape(n)}</td><td>{escape(hook.obligations[n])}</td>"
+                    f'<td class="{"violated" if more else "holds"}">{escape(broken)}</td>'
+                    f"<td>{o.lengths[first] if first else '-'}</td><td>{escape(o.why.get(first, '') if first else '')}</td></tr>")
+    minimal = _sets(ab.minimal, names) if ab.exhaustive else "not searched"
+    return ('<h2>Ablation: each obligation removed in turn</h2><table id="ablation"><tr><th>without</th>'
+            "<th>obligation</th><th>violated</th><th>shortest</th><th>why</th></tr>" + "".join(rows) + "</table>"
+            f'<p id="minimal">Minimal sets of obligations that keep every property: {escape(minimal)}</p>')
 
 
 def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -358,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args, out, err)
         if args.command == "regress":
             return cmd_regress(args, out, err)
+        if args.command == "hook":
+            return cmd_hook(args, out, err)
         return cmd_replay(args, out, err)
     except UsageError as e:
         err.print(Text(f"error: {e}"), soft_wrap=True)

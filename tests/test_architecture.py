@@ -25,6 +25,7 @@ ALLOWED = {
     "build": {"lang", "compile", "domain"},
     "domain": {"lang", "compile", "engines", "trace", "domain"},
     "regress": {"build", "engines", "lang"},
+    "hooks": {"build", "domain", "engines", "lang"},
 }
 
 
