@@ -326,13 +326,15 @@ def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
     for n in names:
         o = ab.without[n]
         more = ab.breaks_without(n)
-        if not more:
-            what = "nothing more than with every obligation" if not ab.full.keeps_all else "nothing: not needed"
-            table.add_row(Text(n), Text(what, style="yellow"), Text("-"), Text(""))
-            continue
-        first = min((p for p in more if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
-        table.add_row(Text(n), Text(", ".join(more), style="bold red"),
-                      Text(str(o.lengths[first]) if first else "-"), Text(o.why.get(first, "") if first else ""))
+        # the row's own shortest counterexample: of what it newly breaks, else of anything it breaks
+        first = min((p for p in (more or o.lengths) if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
+        if more:
+            what = Text(", ".join(more), style="bold red")
+        else:
+            what = Text("nothing more than with every obligation" if not ab.full.keeps_all else "nothing: not needed",
+                        style="yellow")
+        table.add_row(Text(n), what, Text(str(o.lengths[first]) if first else "-"),
+                      Text(o.why.get(first, "") if first else ""))
     out.print(table)
     if not ab.full.keeps_all:
         first = min(ab.full.lengths, key=lambda p: (ab.full.lengths[p], p), default=None)
@@ -368,7 +370,7 @@ def ablation_html(hook: hooks.Hook, ab: hooks.Ablation) -> str:
     for n in names:
         o = ab.without[n]
         more = ab.breaks_without(n)
-        first = min((p for p in more if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
+        first = min((p for p in (more or o.lengths) if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
         broken = ", ".join(more) or ("nothing more than with every obligation" if not ab.full.keeps_all
                                      else "nothing: not needed")
         rows.append(f"<tr><td>{escape(n)}</td><td>{escape(hook.obligations[n])}</td>"

@@ -66,6 +66,17 @@ def test_andrews_two_obligations_are_not_enough() -> None:
     assert ab.minimal == []  # no set of them keeps every property
 
 
+def test_andrews_obligations_called_and_waited_for_still_miss_the_request_in_flight() -> None:
+    called = str(ROOT / "specs" / "hooks" / "andrew_2014_called.qdl")
+    hook, full, select = run(called, ONE)
+    assert not full.keeps_all
+    # the shortest failure is a write after the final CLEAN: the in-flight request's DMA
+    shortest = min(full.lengths, key=lambda p: (full.lengths[p], p))
+    assert shortest == "quiescent_after_suspend" and "after the final CLEAN" in full.why[shortest]
+    ab = hooks.ablate(called, V2, ONE, hook, select, FAST, full, workers=1)
+    assert ab.minimal == []
+
+
 def test_the_command_prints_the_ablation_and_writes_it(tmp_path: Path, capsys) -> None:
     out = tmp_path / "h.json"
     code = main(["hook", ANDREW, "--model", V2, "--param", "NREQS=1", "--ablate", "--backend", "python",
