@@ -425,8 +425,8 @@ class XenExplainer:
         for p in pages:
             n = self.page_words(p) or len(h.vals[0]["mem"][p])
             name = f"page {p}" + (" (ring)" if p == self.const("RING") else "")
-            rows.append(Row(f"{name} source", tuple(words(v, "mem", p, n) for v in h.vals), "source"))
-            rows.append(Row(f"{name} target", tuple(words(v, "tgt", p, n) for v in h.vals), "target"))
+            rows.append(Row(f"{name} source", tuple(words(v, "mem", p, n) for v in h.vals), "source", name))
+            rows.append(Row(f"{name} target", tuple(words(v, "tgt", p, n) for v in h.vals), "target", name))
         marks = []
         final = self.final_clean(h)
         for m in tl.marks:
@@ -440,7 +440,12 @@ class XenExplainer:
                 kind = "send"
             if before["mem"] != after["mem"]:
                 marked = any(after["dirty"][p] and not before["dirty"][p] for p in pages)
-                kind = "late" if final is not None and k > final else "mark" if marked else "write"
+                if final is not None and k > final:
+                    kind = "late"
+                elif not before["logdirty"] and before["phase"] == h.enum("phase", "Setup"):
+                    kind = "early"  # before migration began: pass 0 sends every page anyway
+                else:
+                    kind = "mark" if marked else "write"
             marks.append(Mark(k, m.lane, m.label, kind))
         highlights = []
         prop = h.trace.property

@@ -40,11 +40,11 @@ svg text { font-family: ui-monospace, monospace; }
 .dot { display: inline-block; width: 10px; height: 10px; border-radius: 5px; margin-right: 4px; vertical-align: -1px; }
 """
 
-_MARK_FILL = {"step": "#8c959f", "send": "#0969da", "write": "#bc4c00", "mark": "#1a7f37", "late": "#cf222e",
-              "fails": "#1b1f24", "escape": "#cf222e", "torn": "#8250df"}
-_MARK_NAMES = [("step", "a step"), ("send", "the toolstack copies a word"),
-               ("mark", "a write Xen marks"), ("write", "a write Xen does not mark"),
-               ("late", "a write after the final CLEAN")]
+_MARK_FILL = {"step": "#8c959f", "early": "#c4b5a0", "send": "#0969da", "write": "#bc4c00", "mark": "#1a7f37",
+              "late": "#cf222e", "fails": "#1b1f24", "escape": "#cf222e", "torn": "#8250df"}
+_MARK_NAMES = [("step", "a step"), ("early", "a write before log-dirty is on"),
+               ("send", "the toolstack copies a word"), ("mark", "a write Xen marks"),
+               ("write", "a write Xen does not mark"), ("late", "a write after the final CLEAN")]
 _MOMENT_STROKE = {"clean": "#0969da", "final": "#cf222e", "suspend": "#1b1f24", "resume": "#1a7f37",
                   "destroy": "#57606a", "event": "#8c959f"}
 
@@ -53,9 +53,11 @@ def _svg(tl: Timeline, anchor: str) -> str:
     n = tl.steps
     left, top, lane_h, row_h = 230, 84, 26, 20
     width_step = max(16, min(34, 1200 // max(1, n + 1)))
-    # rows that never change say nothing; a highlighted one stays
-    wanted = {h.row for h in tl.highlights if h.row}
-    shown_rows = [r for r in tl.rows if len(set(r.values)) > 1 or r.label in wanted]
+    # a group of rows that never changes says nothing, unless a highlight points into it
+    rows_by_label = {r.label: r for r in tl.rows}
+    groups = {r.group or r.label for r in tl.rows if len(set(r.values)) > 1}
+    groups |= {rows_by_label[h.row].group or h.row for h in tl.highlights if h.row in rows_by_label}
+    shown_rows = [r for r in tl.rows if (r.group or r.label) in groups]
 
     def x(k: int) -> float:
         """The centre of step k's column (column 0 is the initial state)."""

@@ -24,7 +24,7 @@ class Mark:
     step: int
     lane: str
     label: str
-    kind: str = "step"   # step | write | send | mark | late | escape | torn | fails
+    kind: str = "step"   # step | early | write | send | mark | late | fails
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class Row:
     label: str
     values: tuple[str, ...]
     kind: str = "source"  # source | target | other
+    group: str = ""       # rows shown or left out together (a page's source and target)
 
 
 @dataclass(frozen=True)
