@@ -301,20 +301,16 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         doc["hook"] = {"name": hook.name, "spec": args.spec, "text": hook.text, "at": hook.at,
                        "binds": list(hook.binds), "obligations": hook.obligations, "on": on}
         if ablation is not None:
-            doc["ablation"] = ablation_json(ablation)
+            doc["ablation"] = hooks.ablation_json(ablation)
         _write_json(args.json, doc)
     if args.html:
-        extra = [ablation_html(hook, ablation)] if ablation is not None else []
+        extra = [hooks.ablation_html(hook, ablation)] if ablation is not None else []
         page = render_html(built.model.info, result, args.model, params_shown, explain,
                            annotator(built.ast.sources, built.checked.consts),
                            title=f"hook {hook.name} with {args.model}", extra=extra)
         _write_text(args.html, page)
         out.print(Text(f"page written to {args.html}"), soft_wrap=True)
     return result.exit_code
-
-
-def _sets(sets: Sequence[frozenset[str]], order: Sequence[str]) -> str:
-    return "; ".join("{" + ", ".join(n for n in order if n in s) + "}" for s in sets) if sets else "none"
 
 
 def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
@@ -345,41 +341,12 @@ def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
         out.print(Text(f"{len(names)} obligations: more than {hooks.MAX_EXHAUSTIVE}, so the minimal sets were not "
                        "searched"), soft_wrap=True)
         return
-    out.print(Text(f"Minimal sets of obligations that keep every property: {_sets(ab.minimal, names)}",
+    out.print(Text(f"Minimal sets of obligations that keep every property: {hooks.sets_text(ab.minimal, names)}",
                    style="bold"), soft_wrap=True)
     if ab.minimal:
         spare = [n for n in names if n not in ab.needed()]
         out.print(Text("Not needed: " + ", ".join(spare) if spare else "Every obligation is needed."),
                   soft_wrap=True)
-
-
-def ablation_json(ab: hooks.Ablation) -> dict[str, Any]:
-    def outcome(o: hooks.Outcome) -> dict[str, Any]:
-        return {"on": sorted(o.on), "statuses": o.statuses, "lengths": o.lengths, "why": o.why,
-                "problem": o.problem, "states": o.states}
-    return {"full": outcome(ab.full), "without": {n: outcome(o) for n, o in ab.without.items()},
-            "breaks_without": {n: ab.breaks_without(n) for n in ab.without},
-            "minimal_sets": [sorted(s) for s in ab.minimal], "exhaustive": ab.exhaustive,
-            "needed": sorted(ab.needed())}
-
-
-def ablation_html(hook: hooks.Hook, ab: hooks.Ablation) -> str:
-    from html import escape
-    names = list(hook.obligations)
-    rows = []
-    for n in names:
-        o = ab.without[n]
-        more = ab.breaks_without(n)
-        first = min((p for p in (more or o.lengths) if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
-        broken = ", ".join(more) or ("nothing more than with every obligation" if not ab.full.keeps_all
-                                     else "nothing: not needed")
-        rows.append(f"<tr><td>{escape(n)}</td><td>{escape(hook.obligations[n])}</td>"
-                    f'<td class="{"violated" if more else "holds"}">{escape(broken)}</td>'
-                    f"<td>{o.lengths[first] if first else '-'}</td><td>{escape(o.why.get(first, '') if first else '')}</td></tr>")
-    minimal = _sets(ab.minimal, names) if ab.exhaustive else "not searched"
-    return ('<h2>Ablation: each obligation removed in turn</h2><table id="ablation"><tr><th>without</th>'
-            "<th>obligation</th><th>violated</th><th>shortest</th><th>why</th></tr>" + "".join(rows) + "</table>"
-            f'<p id="minimal">Minimal sets of obligations that keep every property: {escape(minimal)}</p>')
 
 
 def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
