@@ -21,7 +21,7 @@ from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import StepError
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
-from quiesce_check.engines.common import Clock, Failure, at_end, check_state, expand, inspect
+from quiesce_check.engines.common import DEADLOCK_MESSAGE, Clock, Failure, at_end, check_state, expand, inspect
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
@@ -166,8 +166,7 @@ class NativeSearch:
             if idx >= 0:
                 found.append(self.check_final(idx, info.finals[k].name))
         if dead_first >= 0:
-            found.append(self.trace_to(dead_first, "deadlock", "deadlock",
-                                       "no step is enabled, and the state is not declared terminal"))
+            found.append(self.trace_to(dead_first, "deadlock", "deadlock", DEADLOCK_MESSAGE))
         if status == cgen.MODEL_ERROR and what == -1:
             state = self.state(where)
             bad, _ = inspect(model, state)
