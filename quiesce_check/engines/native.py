@@ -21,7 +21,15 @@ from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import StepError
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
-from quiesce_check.engines.common import DEADLOCK_MESSAGE, Clock, Failure, at_end, check_state, expand, inspect
+from quiesce_check.engines.common import (
+    DEADLOCK_MESSAGE,
+    Clock,
+    Failure,
+    at_end,
+    check_state,
+    expand,
+    inspect,
+)
 from quiesce_check.engines.result import (
     NullReporter,
     Options,
