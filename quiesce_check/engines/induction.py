@@ -1,0 +1,160 @@
+"""k-induction: proves properties for every reachable state without enumerating states.
+
+Takes a compiled model, `Options` (`depth`: the largest k, and the bound of the
+base case) and a `Reporter`; gives a `Result`. For k = 0, 1, ...: the base case
+is bounded model checking to length k (`engines.bmc`: its violations are real
+ones, replayed and reported as such); the step case asks a second solver for a
+loop-free path of k + 1 states, not necessarily reachable, whose first k states
+satisfy the claims and whose last breaks one. Claims are every safety property
+(invariants, the user's lemmas, final-state properties, no deadlock, no failing
+step, no model error) and, to settle vacuity and coverage, the negation of every
+goal and premise and of each action's enabledness. They are proved together,
+Houdini-style: a counterexample to induction drops the claims its last state
+breaks, and the rest are tried again, until the remaining set is inductive (a
+claim proved holds in every reachable state, and constrains both solvers from
+then on). A safety claim still unproved at the largest k is reported with its
+counterexample to induction: a short trace from a state not known to be
+reachable, labelled as such, not a violation (verdict incomplete).
+Imports `compile.*`, `engines.*`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import z3
+
+from quiesce_check.compile.layout import State
+from quiesce_check.compile.model import Model
+from quiesce_check.engines.bmc import Bmc
+from quiesce_check.engines.common import FATAL, Failure, at_end, expand, inspect
+from quiesce_check.engines.result import NullReporter, Options, Reporter, Result
+from quiesce_check.engines.symbolic import Claim, Run, Solving, Undecided
+
+_FAMILY = "u"
+# The simulation that settles reachable goals and actions before the solver starts
+_WALKS = 200
+_WALK_STEPS = 400
+_SIMULATION_SECONDS = 1.0
+
+
+def simulate(run: Run) -> None:
+    """Seeded random walks through the compiled model: every goal, premise and action they
+    meet is reachable, so the step case need not try to prove it unreachable."""
+    model = run.model
+    rng = random.Random(run.options.seed)
+    wanted = {c.key: c for c in run.pending(False)}
+    initial = list(model.initial_states())
+    start = time.perf_counter()
+    for _ in range(_WALKS):
+        if not wanted or time.perf_counter() - start > _SIMULATION_SECONDS or not initial:
+            break
+        state = rng.choice(initial)
+        path = [state]
+        for depth in range(_WALK_STEPS):
+            bad, goals = inspect(model, state)
+            if any(kind in FATAL for kind, _, _ in bad):
+                break
+            for g in goals:
+                meet(run, wanted, f"goal{g}", depth, path)
+            try:
+                succs = expand(model, state)
+            except Failure:
+                break
+            if not succs:
+                end_bad, end_goals = at_end(model, state, run.options.check_deadlock)
+                if not any(kind == "model-error" for kind, _, _ in end_bad):
+                    for g in end_goals:
+                        meet(run, wanted, f"end{g}", depth, path)
+                break
+            for ai, _, _ in succs:
+                meet(run, wanted, f"action{ai}", depth, path)
+            state = rng.choice(succs)[2]
+            path.append(state)
+
+
+def meet(run: Run, wanted: dict[str, Claim], key: str, depth: int, path: list[State]) -> None:
+    claim = wanted.pop(key, None)
+    if claim is not None:
+        run.record_hit(claim, depth, path[:depth + 1], simulated=True)
+
+
+class StepCase:
+    """Frames u0..uk, a loop-free path of arbitrary (in-range) states; claim c assumed in the
+    first k frames under the literal `assume[c]`."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.enc = run.enc
+        self.solving = Solving(run.ctx, run.clock, run.info)
+        self.assume = {c.key: z3.Bool(f"assume_{n}", run.ctx) for n, c in enumerate(run.claims)}
+        self.facts: list[z3.BoolRef] = []
+        self.k = 0
+        self.solving.add(self.enc.at(self.enc.ranges, 0, _FAMILY))
+
+    def extend(self) -> None:
+        e, k = self.enc, self.k
+        self.solving.add(*[z3.Implies(self.assume[c.key], z3.Not(e.at(c.bad, k, _FAMILY))) for c in self.run.claims])
+        self.solving.add(e.at(e.ranges, k + 1, _FAMILY), e.step(k, _FAMILY),
+                         *[e.distinct(j, k + 1, _FAMILY) for j in range(k + 1)],
+                         *[e.at(f, k + 1, _FAMILY) for f in self.facts])
+        self.k = k + 1
+
+    def fact(self, template: z3.BoolRef) -> None:
+        self.facts.append(template)
+        self.solving.add(*[self.enc.at(template, j, _FAMILY) for j in range(self.k + 1)])
+
+    def prove(self, candidates: list[Claim]) -> tuple[list[Claim], dict[str, z3.ModelRef]]:
+        """The largest subset of `candidates` that is k-inductive (Houdini), and for each
+        candidate dropped the model of the counterexample to induction that dropped it."""
+        left = list(candidates)
+        ctis: dict[str, z3.ModelRef] = {}
+        while left:
+            bad = {c.key: self.enc.at(c.bad, self.k, _FAMILY) for c in left}
+            model = self.solving.check(z3.Or(*bad.values()), *[self.assume[c.key] for c in left])
+            if model is None:
+                return left, ctis
+            dropped = [c for c in left if z3.is_true(model.eval(bad[c.key], model_completion=True))]
+            if not dropped:
+                raise AssertionError("a counterexample to induction that breaks no claim")
+            for c in dropped:
+                ctis[c.key] = model
+            left = [c for c in left if c not in dropped]
+        return [], ctis
+
+    def states(self, model: z3.ModelRef) -> list[State]:
+        return [self.enc.state(model, j, _FAMILY) for j in range(self.k + 1)]
+
+
+def induction(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
+    run = Run(model, options or Options(), reporter or NullReporter())
+    base = Bmc(run)
+    step = StepCase(run)
+    found = run.found
+    last_cti: tuple[Claim, list[State]] | None = None
+    simulate(run)
+    try:
+        for k in range(run.depth + 1):
+            run.progress(k)
+            if base.length(k):
+                break
+            while step.k < k:
+                step.extend()
+            candidates = run.pending()
+            proved, ctis = step.prove(candidates)
+            for c in proved:
+                run.proved(c, k)
+                base.unroll.fact(z3.Not(c.bad))
+                step.fact(z3.Not(c.bad))
+            failing = [c for c in run.pending(True) if c.key in ctis]
+            if failing:
+                last_cti = (failing[0], step.states(ctis[failing[0].key]))
+            if not run.pending():
+                break
+    except Undecided as e:
+        found.limit = str(e)
+    if last_cti is not None and run.pending(True) and not found.traces:
+        claim, states = last_cti
+        found.cti = run.trace(states, claim, from_initial=False)
+    return run.result("induction")
