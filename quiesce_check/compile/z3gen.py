@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import z3
+from z3.z3 import _to_expr_ref
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.layout import State
@@ -582,6 +583,8 @@ class Encoding:
     terminal_error: z3.BoolRef
     _frames: dict[str, list[list[z3.ExprRef]]] = field(default_factory=dict)
     _arith: _Arith | None = None
+    _pairs: dict[tuple[str, int, bool], tuple[int, Any, Any]] = field(default_factory=dict)
+    _made: dict[tuple[int, str, int], z3.ExprRef] = field(default_factory=dict)
 
     def frame(self, k: int, family: str = "s") -> list[z3.ExprRef]:
         """The state variables of frame k of a family of frames (made on first use).
@@ -594,19 +597,37 @@ class Encoding:
                            else self._arith.var(f"{family}{j}_{i}") for i, v in enumerate(self.cur)])
         return frames[k]
 
+    def _substitute(self, template: z3.ExprRef, k: int, family: str, with_next: bool) -> z3.ExprRef:
+        """`z3.substitute` through the C API with the frame's arrays made once: z3py's own
+        checks every pair's sorts in Python, which dominated the engines' time on wide models."""
+        key = (family, k, with_next)
+        if key not in self._pairs:
+            src = list(self.cur) + (list(self.nxt) if with_next else [])
+            dst = self.frame(k, family) + (self.frame(k + 1, family) if with_next else [])
+            n = len(src)
+            frm, to = (z3.Ast * n)(), (z3.Ast * n)()
+            for i, (a, b) in enumerate(zip(src, dst, strict=True)):
+                frm[i], to[i] = a.as_ast(), b.as_ast()
+            self._pairs[key] = (n, frm, to)
+        n, frm, to = self._pairs[key]
+        ast = z3.Z3_substitute(self.ctx.ref(), template.as_ast(), n, frm, to)
+        return _to_expr_ref(ast, self.ctx)
+
     def at(self, template: z3.ExprRef, k: int, family: str = "s") -> z3.ExprRef:
-        """A template over `cur` instantiated at frame k."""
+        """A template over `cur` instantiated at frame k (made once per template and frame)."""
         if not self.cur:
             return template
-        return z3.substitute(template, *zip(self.cur, self.frame(k, family), strict=True))
+        key = (template.get_id(), family, k)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = self._substitute(template, k, family, False)
+        return made
 
     def step(self, k: int, family: str = "s") -> z3.ExprRef:
         """The transition relation from frame k to frame k + 1."""
         if not self.cur:
             return self.trans
-        pairs = [*zip(self.cur, self.frame(k, family), strict=True),
-                 *zip(self.nxt, self.frame(k + 1, family), strict=True)]
-        return z3.substitute(self.trans, *pairs)
+        return self._substitute(self.trans, k, family, True)
 
     def state(self, model: z3.ModelRef, k: int, family: str = "s") -> State:
         """Frame k of a Z3 model as a state tuple (booleans as `bool`)."""
@@ -627,6 +648,17 @@ class Encoding:
             else:
                 terms.append(v == self._arith.lift(x))
         return z3.And(*terms) if terms else z3.BoolVal(True, self.ctx)
+
+    def slot_compare(self, slot: int, op: str, value: int) -> z3.BoolRef:
+        """A template: slot `op` value, for op in == != <= >=."""
+        assert self._arith is not None
+        v = self.cur[slot]
+        x: Any = bool(value) if z3.is_bool(v) else self._arith.lift(value)
+        if op == "==":
+            return v == x
+        if op == "!=":
+            return v != x
+        return v <= x if op == "<=" else v >= x
 
     def distinct(self, i: int, j: int, family: str = "s") -> z3.BoolRef:
         """Frames i and j are different states."""

@@ -7,7 +7,10 @@ order: a step from frame L - 1 that fails (an assertion, a runtime model error);
 a model error evaluating the properties in frame L; an invariant, a final-state
 property or a deadlock broken in frame L. So the first violation found is a
 shortest one, as with bfs (of several of one length, bfs reports the one it
-meets first, bmc the first in that order, then in declaration order). Each is
+meets first, bmc the first in that order, then in declaration order). Frame K
+is checked as bfs --max-depth K checks the states at depth K: its invariants
+and goals, not what needs its successors (deadlock, final-state properties,
+actions firing), so the two cover the same ground at the same bound. Each is
 rebuilt as an ordinary `Trace` by replaying it through the compiled model before
 it is reported. Goals and actions are met at their first depth (the witnesses
 are shortest too). When no loop-free path of length L leaves an initial state,
@@ -22,9 +25,10 @@ from __future__ import annotations
 
 import z3
 
+from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result
-from quiesce_check.engines.symbolic import Claim, Run, Solving, Undecided, Unrolling, sweep
+from quiesce_check.engines.symbolic import AT_END, Claim, Run, Solving, Undecided, Unrolling, sweep
 
 
 class Bmc:
@@ -52,18 +56,21 @@ class Bmc:
             if solving.check(None, self.unroll.simple) is None:
                 found.complete_at = n - 1
                 return True
-        errors = [c for c in run.pending(True) if c.kind == "error"]
+        # at the bound, states are checked but not expanded, as by bfs --max-depth
+        expanded = n < run.depth
+        errors = [c for c in run.pending(True) if c.kind in ("error", "end-error") and (expanded or c.kind == "error")]
         for claim, model in sweep(solving, enc, errors, n):
             self.violation(claim, model, n)
             return True
-        broken = sweep(solving, enc, [c for c in run.pending(True) if c.kind not in ("failure", "error")], n)
+        broken = sweep(solving, enc, [c for c in run.pending(True) if c.kind in ("invariant", "final", "deadlock")
+                                      and (expanded or c.kind not in AT_END)], n)
         order = {c.key: k for k, c in enumerate(run.claims)}
         for claim, model in sorted(broken, key=lambda cm: order[cm[0].key]):
             self.violation(claim, model, n)
             if not keep_going:
                 return True
-        # goals and end goals in frame n; actions that can fire from it, as step n + 1 <= K
-        wanted = [c for c in run.pending(False) if c.kind != "action" or n < run.depth]
+        # goals in frame n; where it is expanded, end goals and the actions that can fire from it
+        wanted = [c for c in run.pending(False) if expanded or c.kind not in ("action", "end-goal")]
         for claim, model in sweep(solving, enc, wanted, n):
             run.record_hit(claim, n, self.unroll.states(model, n))
         found.depth = n
@@ -81,3 +88,22 @@ def bmc(model: Model, options: Options | None = None, reporter: Reporter | None 
     except Undecided as e:
         run.found.limit = str(e)
     return run.result("bmc")
+
+
+def states_at_depth(model: Model, depth: int, encoding: str = "bv", limit: int = 100_000) -> set[State]:
+    """Every state at the end of a path of `depth` steps from an initial state, enumerated by
+    the solver with a blocking clause per state found (for differential tests)."""
+    run = Run(model, Options(encoding=encoding), NullReporter())
+    solving = Solving(run.ctx, run.clock, run.info)
+    unroll = Unrolling(run.enc, solving)
+    for _ in range(depth):
+        unroll.extend()
+    found: set[State] = set()
+    while len(found) < limit:
+        m = solving.check()
+        if m is None:
+            break
+        state = run.enc.state(m, depth)
+        found.add(state)
+        solving.add(z3.Not(run.enc.equals(depth, state)))
+    return found

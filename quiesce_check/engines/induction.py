@@ -37,22 +37,29 @@ _FAMILY = "u"
 _WALKS = 200
 _WALK_STEPS = 400
 _SIMULATION_SECONDS = 1.0
+_IDLE_WALKS = 20   # ... stops early after this many walks in a row that meet nothing new
 
 
-def simulate(run: Run) -> None:
+def simulate(run: Run) -> list[set[int]]:
     """Seeded random walks through the compiled model: every goal, premise and action they
-    meet is reachable, so the step case need not try to prove it unreachable."""
+    meet is reachable, so the step case need not try to prove it unreachable. Gives, per
+    slot, the values the states visited hold there."""
     model = run.model
     rng = random.Random(run.options.seed)
     wanted = {c.key: c for c in run.pending(False)}
     initial = list(model.initial_states())
+    seen: list[set[int]] = [set() for _ in model.info.layout.slots]
     start = time.perf_counter()
+    idle = 0
     for _ in range(_WALKS):
-        if not wanted or time.perf_counter() - start > _SIMULATION_SECONDS or not initial:
+        if time.perf_counter() - start > _SIMULATION_SECONDS or not initial or idle >= _IDLE_WALKS:
             break
         state = rng.choice(initial)
         path = [state]
+        before = (sum(len(v) for v in seen), len(wanted))
         for depth in range(_WALK_STEPS):
+            for values, v in zip(seen, state, strict=True):
+                values.add(int(v))
             bad, goals = inspect(model, state)
             if any(kind in FATAL for kind, _, _ in bad):
                 break
@@ -72,6 +79,40 @@ def simulate(run: Run) -> None:
                 meet(run, wanted, f"action{ai}", depth, path)
             state = rng.choice(succs)[2]
             path.append(state)
+        idle = idle + 1 if (sum(len(v) for v in seen), len(wanted)) == before else 0
+    return seen
+
+
+# a slot with at most this many values gets a candidate per value never seen there
+_FEW_VALUES = 32
+
+
+def guesses(run: Run, seen: list[set[int]]) -> list[Claim]:
+    """Invariants the simulation suggests, to strengthen the step case (they are proved or
+    dropped like every claim, so a wrong guess costs time, never soundness): a slot that
+    kept one value keeps it; a slot never holds a value it was never seen with (for small
+    ranges), or stays within the bounds it was seen in."""
+    enc = run.enc
+    out: list[Claim] = []
+
+    def add(slot: int, op: str, value: int) -> None:
+        out.append(Claim(f"auto{len(out)}", "auto", slot, z3.Not(enc.slot_compare(slot, op, value))))
+
+    for i, (info, values) in enumerate(zip(run.model.info.layout.slots, seen, strict=True)):
+        if not values:
+            continue
+        if len(values) == 1:
+            add(i, "==", next(iter(values)))
+        elif info.hi - info.lo < _FEW_VALUES:
+            for v in range(info.lo, info.hi + 1):
+                if v not in values:
+                    add(i, "!=", v)
+        else:
+            if min(values) > info.lo:
+                add(i, ">=", min(values))
+            if max(values) < info.hi:
+                add(i, "<=", max(values))
+    return out
 
 
 def meet(run: Run, wanted: dict[str, Claim], key: str, depth: int, path: list[State]) -> None:
@@ -129,11 +170,11 @@ class StepCase:
 
 def induction(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
     run = Run(model, options or Options(), reporter or NullReporter())
+    run.claims += guesses(run, simulate(run))
     base = Bmc(run)
     step = StepCase(run)
     found = run.found
     last_cti: tuple[Claim, list[State]] | None = None
-    simulate(run)
     try:
         for k in range(run.depth + 1):
             run.progress(k)

@@ -131,6 +131,7 @@ class Symbolic:
     proved_at: int | None = None   # the largest k with which k-induction proved a property
     complete_at: int | None = None  # no loop-free behaviour is longer: every reachable state was checked
     cti: Trace | None = None       # a counterexample to induction: starts in a state not known reachable
+    generated: int = 0             # invariants the induction guessed, proved and assumed
 
 
 @dataclass

@@ -44,7 +44,9 @@ from quiesce_check.engines.result import (
 # --depth when none is given
 DEFAULT_DEPTH = 20
 
-SAFETY = ("failure", "error", "invariant", "final", "deadlock")
+SAFETY = ("failure", "error", "end-error", "invariant", "final", "deadlock")
+# claims about states without successors: found where a search expands a state
+AT_END = ("end-error", "final", "deadlock", "end-goal")
 
 
 class SymbolicMismatch(Exception):
@@ -75,8 +77,11 @@ class Claim:
     """A condition on one state: `bad` is a template over the encoding's current frame.
 
     Safety claims (`failure`: some step from the state fails; `error`: evaluating
-    the properties in it is a model error; `invariant`, `final`, `deadlock`) are
-    broken where `bad` holds; the others (`goal`, `end-goal`, `action`) are hit there.
+    the invariants or goals in it is a model error; `end-error`: it has no
+    successor and evaluating the final-state properties or the terminal
+    predicates in it is; `invariant`, `final`, `deadlock`) are broken where `bad`
+    holds; the others (`goal`, `end-goal`, `action`, and `auto`: a candidate
+    invariant the engine guessed) are hit there.
     """
 
     key: str
@@ -96,7 +101,8 @@ def claims(enc: Encoding, check_deadlock: bool) -> list[Claim]:
     dead = z3.And(z3.Not(fails), z3.Not(e.enabled))
     end_error = z3.And(dead, z3.Or(e.final_error, e.terminal_error) if check_deadlock else e.final_error)
     out = [Claim("failure", "failure", -1, fails),
-           Claim("error", "error", -1, z3.Or(e.inv_error, e.goal_error, end_error))]
+           Claim("error", "error", -1, z3.Or(e.inv_error, e.goal_error)),
+           Claim("end-error", "end-error", -1, end_error)]
     out += [Claim(f"invariant{i}", "invariant", i, z3.And(z3.Not(e.inv_error), z3.Not(v)))
             for i, v in enumerate(e.invariants)]
     out += [Claim(f"final{i}", "final", i, z3.And(dead, z3.Not(e.final_error), z3.Not(v)))
@@ -269,7 +275,7 @@ def _shows(model: Model, state: State, claim: Claim, check_deadlock: bool) -> tu
         return None
     bad, goals = at_end(model, state, check_deadlock)
     for kind, prop, message in bad:
-        if (claim.kind == "error" and kind == "model-error") or (claim.kind == kind == "deadlock") or \
+        if (claim.kind == "end-error" and kind == "model-error") or (claim.kind == kind == "deadlock") or \
                 (claim.kind == kind == "final" and prop == info.finals[claim.index].name):
             return kind, prop, message, None
     if claim.kind == "end-goal" and claim.index in goals and not any(k == "model-error" for k, _, _ in bad):
@@ -398,7 +404,7 @@ def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
         rows.append(row("assertion", failed[0].property if failed else "every assert", "failure", bool(failed)))
     if check_deadlock:
         rows.append(row("deadlock", "no deadlock", "deadlock", "deadlock" in found.traces))
-    if not all(k in by_key and holds(k) for k in ("failure", "error")):
+    if not all(k in by_key and holds(k) for k in ("failure", "error", "end-error")):
         unresolved = True
     return rows, unresolved
 
@@ -420,6 +426,7 @@ def assemble(engine: str, model: Model, cs: Sequence[Claim], found: Findings, in
     info.complete_at = found.complete_at
     info.proved_at = found.proved_at
     info.cti = found.cti
+    info.generated = sum(1 for c in cs if c.kind == "auto" and c.key in found.proved)
     info.never = sorted(c.index for c in cs if c.kind == "action" and c.key not in found.hit
                         and (c.key in found.proved or found.complete_at is not None))
     stats = Stats(fired=[0] * len(mi.actions), new=[0] * len(mi.actions))
@@ -468,8 +475,10 @@ class Run:
 
     def record_hit(self, claim: Claim, depth: int, states: Sequence[State], simulated: bool = False) -> None:
         """A goal or an action met at `depth`: the first depth unless `simulated`; the witness is
-        checked by replay."""
+        checked by replay. (A candidate invariant met is simply dropped.)"""
         self.found.hit[claim.key] = depth
+        if claim.kind == "auto":
+            return
         trace = self.trace(states, claim)
         if simulated:
             self.found.simulated.add(claim.key)

@@ -69,7 +69,7 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
         doc["symbolic"] = {
             "encoding": sym.encoding, "depth": sym.depth, "queries": sym.queries,
             "solver_seconds": round(sym.solver_seconds, 6), "proved_at": sym.proved_at,
-            "complete_at": sym.complete_at,
+            "complete_at": sym.complete_at, "generated_invariants": sym.generated,
             "first_step": {a.label: sym.first_step[a.index] for a in info.actions if a.index < len(sym.first_step)},
             "simulated": [info.actions[i].label for i in sym.simulated],
             "never": [info.actions[i].label for i in sym.never],

@@ -66,7 +66,8 @@ def render_symbolic_stats(console: Console, result: Result) -> None:
         console.print(Text(f"complete: no loop-free behaviour is longer than {sym.complete_at} steps, so every "
                            "reachable state was checked"), soft_wrap=True)
     if sym.proved_at is not None:
-        console.print(Text(f"k-induction: the properties proved were proved with k <= {sym.proved_at}"),
+        guessed = f", with {sym.generated} invariants it guessed and proved" if sym.generated else ""
+        console.print(Text(f"k-induction: the properties proved were proved with k <= {sym.proved_at}{guessed}"),
                       soft_wrap=True)
     if result.limit:
         console.print(Text(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
@@ -157,8 +158,9 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
     if cti:
         console.print(Text(f"Counterexample to induction ({len(trace.steps)} steps from a state not known to be "
                            f"reachable): {trace.message}", style="bold yellow"), soft_wrap=True)
-        console.print(Text("Not a violation: no initial state may lead to its first state. Add a `lemma` that "
-                           "rules that state out, or raise --depth.", style="yellow"), soft_wrap=True)
+        console.print(Text("Not a violation: its first state may be unreachable. A `lemma` that rules such "
+                           "states out, or a larger --depth, may prove the property.", style="yellow"),
+                      soft_wrap=True)
     else:
         console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"),
                       soft_wrap=True)
@@ -177,7 +179,8 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
             ch = Text(", ".join(f"{c.name}: {c.before}{arrow}{c.after}" for c in row.changes))
         if row.failed:
             ch = Text(f"FAILS: {trace.message}", style="bold red")
-        table.add_row(Text(str(row.index)), Text(row.process), Text(row.text or row.action),
+        step = "a state not known to be reachable" if cti and row.index == 0 else row.text or row.action
+        table.add_row(Text(str(row.index)), Text(row.process), Text(step),
                       Text(row.choices), Text(where_text(row.where, main_path)), ch)
     console.print(table)
     lines = explain(info, trace) if explain is not None else []
