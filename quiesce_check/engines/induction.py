@@ -30,7 +30,7 @@ from quiesce_check.compile.model import Model
 from quiesce_check.engines.bmc import Bmc
 from quiesce_check.engines.common import FATAL, Failure, at_end, expand, inspect
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result
-from quiesce_check.engines.symbolic import Claim, Run, Solving, Undecided
+from quiesce_check.engines.symbolic import Claim, QueryTimeout, Run, Solving, Undecided
 
 _FAMILY = "u"
 # The simulation that settles reachable goals and actions before the solver starts
@@ -38,17 +38,18 @@ _WALKS = 200
 _WALK_STEPS = 400
 _SIMULATION_SECONDS = 1.0
 _IDLE_WALKS = 20   # ... stops early after this many walks in a row that meet nothing new
+_STEP_SECONDS = 2.0  # the least time a step-case query is allowed
 
 
-def simulate(run: Run) -> list[set[int]]:
+def simulate(run: Run) -> set[State]:
     """Seeded random walks through the compiled model: every goal, premise and action they
-    meet is reachable, so the step case need not try to prove it unreachable. Gives, per
-    slot, the values the states visited hold there."""
+    meet is reachable, so the step case need not try to prove it unreachable. Gives the
+    states visited (as many as `_VISITED`)."""
     model = run.model
     rng = random.Random(run.options.seed)
     wanted = {c.key: c for c in run.pending(False)}
     initial = list(model.initial_states())
-    seen: list[set[int]] = [set() for _ in model.info.layout.slots]
+    visited: set[State] = set()
     start = time.perf_counter()
     idle = 0
     for _ in range(_WALKS):
@@ -56,10 +57,10 @@ def simulate(run: Run) -> list[set[int]]:
             break
         state = rng.choice(initial)
         path = [state]
-        before = (sum(len(v) for v in seen), len(wanted))
+        before = (len(visited), len(wanted))
         for depth in range(_WALK_STEPS):
-            for values, v in zip(seen, state, strict=True):
-                values.add(int(v))
+            if len(visited) < _VISITED:
+                visited.add(state)
             bad, goals = inspect(model, state)
             if any(kind in FATAL for kind, _, _ in bad):
                 break
@@ -79,39 +80,70 @@ def simulate(run: Run) -> list[set[int]]:
                 meet(run, wanted, f"action{ai}", depth, path)
             state = rng.choice(succs)[2]
             path.append(state)
-        idle = idle + 1 if (sum(len(v) for v in seen), len(wanted)) == before else 0
-    return seen
+        idle = idle + 1 if (len(visited), len(wanted)) == before else 0
+    return visited
 
 
 # a slot with at most this many values gets a candidate per value never seen there
 _FEW_VALUES = 32
+# ... at a process position, at most this many
+_FEW_AT = 8
+# candidates from the states visited: at most this many states looked at, candidates made
+_VISITED = 20_000
+_MOST_GUESSES = 20_000
 
 
-def guesses(run: Run, seen: list[set[int]]) -> list[Claim]:
-    """Invariants the simulation suggests, to strengthen the step case (they are proved or
-    dropped like every claim, so a wrong guess costs time, never soundness): a slot that
-    kept one value keeps it; a slot never holds a value it was never seen with (for small
-    ranges), or stays within the bounds it was seen in."""
+def guesses(run: Run, visited: set[State]) -> list[Claim]:
+    """Invariants the simulation suggests, to strengthen the step case. They are proved or
+    dropped like every claim, so a wrong guess costs time, never soundness.
+
+    Per slot: a slot that kept one value keeps it; it never holds a value it was never
+    seen with (small ranges) or stays within the bounds it was seen in. Per position of
+    a process (a value of its program counter) and slot: there, the slot holds the one
+    value it was seen with, or never one it was not seen with (small ranges). Protocol
+    invariants are often of that second kind: where the toolstack stands, which phase it
+    is in; while a backend holds a request, which flags are set.
+    """
     enc = run.enc
+    slots = run.model.info.layout.slots
     out: list[Claim] = []
 
-    def add(slot: int, op: str, value: int) -> None:
-        out.append(Claim(f"auto{len(out)}", "auto", slot, z3.Not(enc.slot_compare(slot, op, value))))
+    def add(bad: z3.BoolRef, slot: int) -> None:
+        if len(out) < _MOST_GUESSES:
+            out.append(Claim(f"auto{len(out)}", "auto", slot, bad))
 
-    for i, (info, values) in enumerate(zip(run.model.info.layout.slots, seen, strict=True)):
-        if not values:
-            continue
+    seen: list[set[int]] = [set() for _ in slots]
+    pcs = sorted(run.model.info.layout.pc_slot.values())
+    at: dict[tuple[int, int], list[set[int]]] = {}
+    for state in visited:
+        for values, v in zip(seen, state, strict=True):
+            values.add(int(v))
+        for pc in pcs:
+            sets = at.setdefault((pc, int(state[pc])), [set() for _ in slots])
+            for values, v in zip(sets, state, strict=True):
+                values.add(int(v))
+    for i, (info, values) in enumerate(zip(slots, seen, strict=True)):
         if len(values) == 1:
-            add(i, "==", next(iter(values)))
+            add(z3.Not(enc.slot_compare(i, "==", next(iter(values)))), i)
         elif info.hi - info.lo < _FEW_VALUES:
             for v in range(info.lo, info.hi + 1):
                 if v not in values:
-                    add(i, "!=", v)
+                    add(z3.Not(enc.slot_compare(i, "!=", v)), i)
         else:
             if min(values) > info.lo:
-                add(i, ">=", min(values))
+                add(z3.Not(enc.slot_compare(i, ">=", min(values))), i)
             if max(values) < info.hi:
-                add(i, "<=", max(values))
+                add(z3.Not(enc.slot_compare(i, "<=", max(values))), i)
+    for (pc, where), sets in sorted(at.items()):
+        here = enc.slot_compare(pc, "==", where)
+        for i, (info, values) in enumerate(zip(slots, sets, strict=True)):
+            if i == pc or len(values) == len(seen[i]):
+                continue  # nothing the position adds to what holds everywhere
+            if len(values) == 1:
+                add(z3.And(here, z3.Not(enc.slot_compare(i, "==", next(iter(values))))), i)
+            elif info.hi - info.lo < _FEW_AT:
+                for v in sorted(seen[i] - values):
+                    add(z3.And(here, enc.slot_compare(i, "==", v)), i)
     return out
 
 
@@ -136,7 +168,8 @@ class StepCase:
 
     def extend(self) -> None:
         e, k = self.enc, self.k
-        self.solving.add(*[z3.Implies(self.assume[c.key], z3.Not(e.at(c.bad, k, _FAMILY))) for c in self.run.claims])
+        self.solving.add(*[z3.Implies(self.assume[c.key], z3.Not(e.at(c.bad, k, _FAMILY)))
+                           for c in self.run.claims if not self.run.found.settled(c)])
         self.solving.add(e.at(e.ranges, k + 1, _FAMILY), e.step(k, _FAMILY),
                          *[e.distinct(j, k + 1, _FAMILY) for j in range(k + 1)],
                          *[e.at(f, k + 1, _FAMILY) for f in self.facts])
@@ -148,12 +181,21 @@ class StepCase:
 
     def prove(self, candidates: list[Claim]) -> tuple[list[Claim], dict[str, z3.ModelRef]]:
         """The largest subset of `candidates` that is k-inductive (Houdini), and for each
-        candidate dropped the model of the counterexample to induction that dropped it."""
+        candidate dropped the model of the counterexample to induction that dropped it.
+
+        A query may take at least `_STEP_SECONDS`, else half the time the run has taken:
+        a step query that takes longer proves nothing at this k (no counterexample either),
+        so that one hard query at a large k cannot stall the base case, which may finish
+        the search sooner (a completeness proof, a violation)."""
         left = list(candidates)
         ctis: dict[str, z3.ModelRef] = {}
+        cap = max(_STEP_SECONDS, self.run.clock.elapsed() / 2)
         while left:
             bad = {c.key: self.enc.at(c.bad, self.k, _FAMILY) for c in left}
-            model = self.solving.check(z3.Or(*bad.values()), *[self.assume[c.key] for c in left])
+            try:
+                model = self.solving.check(z3.Or(*bad.values()), *[self.assume[c.key] for c in left], cap=cap)
+            except QueryTimeout:
+                return [], ctis
             if model is None:
                 return left, ctis
             dropped = [c for c in left if z3.is_true(model.eval(bad[c.key], model_completion=True))]
@@ -182,16 +224,21 @@ def induction(model: Model, options: Options | None = None, reporter: Reporter |
                 break
             while step.k < k:
                 step.extend()
-            candidates = run.pending()
+            # the guesses get one chance, at k = 1 (k = 0 when the bound is 0): proving
+            # thousands of them again at every k would cost more than they help
+            candidates = [c for c in run.pending() if c.kind != "auto" or k <= 1]
             proved, ctis = step.prove(candidates)
             for c in proved:
                 run.proved(c, k)
                 base.unroll.fact(z3.Not(c.bad))
                 step.fact(z3.Not(c.bad))
+            if k >= 1:
+                found.dropped.update(c.key for c in run.claims if c.kind == "auto" and c.key not in found.proved)
             failing = [c for c in run.pending(True) if c.key in ctis]
             if failing:
                 last_cti = (failing[0], step.states(ctis[failing[0].key]))
-            if not run.pending():
+            # actions that may fire are coverage, not verdict: they do not keep the search going
+            if not [c for c in run.pending() if c.kind not in ("action", "auto")]:
                 break
     except Undecided as e:
         found.limit = str(e)

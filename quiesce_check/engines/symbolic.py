@@ -57,6 +57,10 @@ class Undecided(Exception):
     """The solver gave no answer: the time limit, an interrupt, or its own limits."""
 
 
+class QueryTimeout(Exception):
+    """One query ran out of the time its caller allowed it (the run goes on)."""
+
+
 @runtime_checkable
 class SolverReporter(Protocol):
     def solving(self, depth: int, queries: int, elapsed: float) -> None: ...
@@ -137,13 +141,15 @@ class Solving:
     def add(self, *constraints: z3.BoolRef) -> None:
         self.solver.add(*constraints)
 
-    def check(self, query: z3.BoolRef | None = None, *assumptions: z3.BoolRef) -> z3.ModelRef | None:
-        """A model when `query` can hold (with the assertions and assumptions), else None."""
-        if self.clock.limit is not None:
-            left = self.clock.limit - self.clock.elapsed()
-            if left <= 0:
-                raise Undecided(f"--time-limit {self.clock.limit:g}s")
-            self.solver.set("timeout", max(1, int(left * 1000)))
+    def check(self, query: z3.BoolRef | None = None, *assumptions: z3.BoolRef,
+              cap: float | None = None) -> z3.ModelRef | None:
+        """A model when `query` can hold (with the assertions and assumptions), else None.
+        With `cap`, a query that takes longer raises `QueryTimeout`."""
+        allowed = [x for x in (cap, None if self.clock.limit is None else self.clock.limit - self.clock.elapsed())
+                   if x is not None]
+        if self.clock.limit is not None and self.clock.limit - self.clock.elapsed() <= 0:
+            raise Undecided(f"--time-limit {self.clock.limit:g}s")
+        self.solver.set("timeout", max(1, int(min(allowed) * 1000)) if allowed else 4294967295)
         if query is not None:
             self.solver.push()
             self.solver.add(query)
@@ -162,6 +168,8 @@ class Solving:
                 self.solver.pop()
         if answer == z3.unknown:
             reason = self.solver.reason_unknown()
+            if cap is not None and not self.clock.expired() and reason in ("timeout", "canceled"):
+                raise QueryTimeout(reason)
             if self.clock.expired() or reason in ("timeout", "canceled"):
                 raise Undecided(f"--time-limit {self.clock.limit:g}s" if self.clock.limit is not None
                                 else "interrupted")
@@ -311,6 +319,7 @@ class Findings:
     simulated: set[str] = field(default_factory=set)        # ... met by simulation: not a first depth
     witnesses: dict[str, Trace] = field(default_factory=dict)
     proved: dict[str, int] = field(default_factory=dict)    # holds in every reachable state: by k-induction
+    dropped: set[str] = field(default_factory=set)          # guessed invariants given up
     complete_at: int | None = None
     proved_at: int | None = None
     limit: str | None = None
@@ -318,7 +327,7 @@ class Findings:
 
     def settled(self, c: Claim) -> bool:
         return c.key in self.violated or c.key in self.hit or c.key in self.proved \
-            or self.complete_at is not None
+            or c.key in self.dropped or self.complete_at is not None
 
 
 _VERDICTS = {"invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
