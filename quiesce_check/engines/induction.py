@@ -30,7 +30,14 @@ from quiesce_check.compile.model import Model
 from quiesce_check.engines.bmc import Bmc
 from quiesce_check.engines.common import FATAL, Failure, at_end, expand, inspect
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result
-from quiesce_check.engines.symbolic import Claim, QueryTimeout, Run, Solving, Undecided
+from quiesce_check.engines.symbolic import (
+    Claim,
+    QueryTimeout,
+    Run,
+    Solving,
+    SymbolicMismatch,
+    Undecided,
+)
 
 _FAMILY = "u"
 # The simulation that settles reachable goals and actions before the solver starts
@@ -200,7 +207,7 @@ class StepCase:
                 return left, ctis
             dropped = [c for c in left if z3.is_true(model.eval(bad[c.key], model_completion=True))]
             if not dropped:
-                raise AssertionError("a counterexample to induction that breaks no claim")
+                raise SymbolicMismatch("the solver's counterexample to induction breaks no claim")
             for c in dropped:
                 ctis[c.key] = model
             left = [c for c in left if c not in dropped]

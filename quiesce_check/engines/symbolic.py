@@ -27,7 +27,6 @@ from quiesce_check.compile.model import Model
 from quiesce_check.compile.z3gen import Encoding, encode
 from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect
 from quiesce_check.engines.result import (
-    EXIT_CODES,
     Options,
     PropertyResult,
     Reporter,
@@ -344,6 +343,8 @@ def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
     info = model.info
     by_key = {c.key: c for c in cs}
     bound = f"within {_steps(found.depth)}"
+    stopped = bool(found.traces) and found.complete_at is None
+    undecided = "undecided: the search ended at a counterexample" if stopped else f"no violation {bound}"
     complete = found.complete_at is not None
     unresolved = False
 
@@ -389,7 +390,7 @@ def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
                 rows.append(PropertyResult(p.kind, p.name, Status.HOLDS, "; ".join(x for x in (how(key), said) if x)))
             else:
                 rows.append(PropertyResult(p.kind, p.name, Status.INCOMPLETE,
-                                           "; ".join(x for x in (f"no violation {bound}", said) if x)))
+                                           "; ".join(x for x in (undecided, said) if x)))
     for j, g in enumerate(info.reachables):
         if g.kind == "premise":
             continue
@@ -406,7 +407,7 @@ def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
             return PropertyResult(kind, name, Status.VIOLATED)
         if holds(key):
             return PropertyResult(kind, name, Status.HOLDS, how(key))
-        return PropertyResult(kind, name, Status.INCOMPLETE, f"no violation {bound}")
+        return PropertyResult(kind, name, Status.INCOMPLETE, undecided)
 
     if info.asserts:
         failed = [t for t in found.traces.values() if t.kind == "assertion"]
@@ -446,7 +447,6 @@ def assemble(engine: str, model: Model, cs: Sequence[Claim], found: Findings, in
         limit = f"--depth {found.depth}"
     complete = found.complete_at is not None and not any(t.kind in ("assertion", "model-error")
                                                          for t in found.traces.values())
-    assert verdict in EXIT_CODES
     return Result(engine=engine, verdict=verdict, properties=rows, stats=stats, trace=first,
                   traces=dict(found.traces), limit=limit if verdict is Verdict.INCOMPLETE else None,
                   complete=complete, witnesses=found.witnesses, backend="z3", symbolic=info)
