@@ -22,10 +22,10 @@ HERE = Path(__file__).parent / "models"
 CLI_MODELS = sorted(p for p in (ROOT / "tests" / "cli" / "models").glob("*.qdl") if p.name != "big.qdl")
 
 
-def agree_with_bfs(path: Path, depth: int) -> Verdict:
+def agree_with_bfs(path: Path, depth: int, time_limit: float | None = None) -> Verdict:
     built = build_file(str(path))
     r_bfs = bfs(built.model, Options(backend="python"))
-    r = induction(built.model, Options(depth=depth))
+    r = induction(built.model, Options(depth=depth, time_limit=time_limit))
     if r_bfs.trace is not None or r.trace is not None:
         assert r.verdict is r_bfs.verdict
         assert r.trace is not None and r_bfs.trace is not None
@@ -46,7 +46,7 @@ def test_induction_agrees_with_bfs(path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", model_files(), ids=lambda p: p.name)
 def test_induction_agrees_with_bfs_on_every_model(path: Path) -> None:
-    agree_with_bfs(path, depth=30)
+    agree_with_bfs(path, depth=30, time_limit=300)
 
 
 @pytest.mark.parametrize("name", ["peterson.qdl", "two_phase_commit.qdl"])
