@@ -29,8 +29,9 @@ from rich.text import Text
 
 from quiesce_check import hooks
 from quiesce_check.build import Built, build_file, read_model
+from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
 from quiesce_check.domain.explain import annotator, explainer
-from quiesce_check.engines import ENGINES, NoCompiler
+from quiesce_check.engines import ENGINES, SYMBOLIC, NoCompiler
 from quiesce_check.engines.result import (
     EXIT_CODES,
     EXIT_INTERNAL,
@@ -110,12 +111,18 @@ def make_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="explore every interleaving of a model and check its properties")
     c.add_argument("model", help="the .qdl model file")
     c.add_argument("--engine", choices=sorted(ENGINES), default="bfs",
-                   help="bfs (default; shortest counterexample), dfs, or random simulation")
+                   help="bfs (default; shortest counterexample), dfs, random simulation, bmc (bounded model "
+                        "checking with Z3; shortest counterexample) or induction (k-induction: proofs)")
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (repeatable)")
     c.add_argument("--max-states", type=_positive, help="stop after this many distinct states")
     c.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
     c.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this long")
+    c.add_argument("--depth", type=_positive, metavar="K",
+                   help="bmc: check every behaviour of at most K steps; induction: also the largest k "
+                        "(default 20)")
+    c.add_argument("--encoding", choices=list(ENCODINGS), default="bv",
+                   help="bmc, induction: integers as bit-vectors (bv, the default) or as Z3 integers (int)")
     c.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
                    help="bfs: run the search as generated C (native), in Python, or C when a "
                         "compiler is available (auto, the default)")
@@ -125,7 +132,7 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--property", action="append", metavar="NAME", dest="properties",
                    help="check only this invariant or final property (repeatable); others are ignored")
     c.add_argument("--continue", action="store_true", dest="keep_going",
-                   help="bfs: go on after a violation and report every property's shortest counterexample")
+                   help="bfs, bmc: go on after a violation and report every property's shortest counterexample")
     c.add_argument("--json", metavar="FILE", help="write the result as JSON")
     c.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
     c.add_argument("--html", metavar="FILE", help="write the result as a self-contained HTML page with a "
@@ -184,6 +191,14 @@ class _Progress:
         self.live.update(Text(f"exploring: {distinct:,} distinct states, {generated:,} generated, depth {depth}, "
                               f"{queued:,} queued, {elapsed:.1f} s, {rate:,.0f} states/s"))
 
+    def solving(self, depth: int, queries: int, elapsed: float) -> None:
+        if self.live is None:
+            if elapsed < self.after or not self.console.is_terminal:
+                return
+            self.live = Live(console=self.console, refresh_per_second=4, transient=True)
+            self.live.start()
+        self.live.update(Text(f"solving: depth {depth}, {queries:,} queries, {elapsed:.1f} s"))
+
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
@@ -225,18 +240,29 @@ def user_params(built: Built) -> dict[str, Value]:
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     params = parse_params(args.param)
-    if args.keep_going and args.engine != "bfs":
-        raise UsageError("--continue needs --engine bfs: only breadth-first search finds every property's "
+    if args.keep_going and args.engine not in ("bfs", "bmc"):
+        raise UsageError("--continue needs --engine bfs or bmc: they find every property's "
                          "shortest counterexample")
+    symbolic = args.engine in SYMBOLIC
+    if symbolic and (args.max_states is not None or args.max_depth is not None):
+        flag = "--max-states" if args.max_states is not None else "--max-depth"
+        raise UsageError(f"{flag} limits the explicit engines (bfs, dfs, random); "
+                         f"--engine {args.engine} takes --depth K")
+    if not symbolic and args.depth is not None:
+        raise UsageError(f"--depth is the bound of --engine bmc and induction; --engine {args.engine} "
+                         "takes --max-depth")
     built = _build(args.model, params, args.properties)
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
-                   backend=args.backend, keep_going=args.keep_going)
+                   backend=args.backend, keep_going=args.keep_going, depth=args.depth,
+                   encoding=args.encoding)
     reporter = _Progress(err)
     try:
         result = ENGINES[args.engine](built.model, opts, reporter)
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
+    except EncodingError as e:
+        raise UsageError(f"--engine {args.engine}: {e}; the explicit engines (bfs) take this model") from None
     finally:
         reporter.close()
     info = built.model.info
@@ -250,7 +276,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         _write_json(args.json, result_to_json(info, result, args.model, params_shown, explain))
     if args.itf:
         if result.trace is None:
-            err.print(Text(f"no counterexample: {args.itf} not written"), soft_wrap=True)
+            why = " (a counterexample to induction is no trace of the model: see --json)" \
+                if result.symbolic is not None and result.symbolic.cti is not None else ""
+            err.print(Text(f"no counterexample: {args.itf} not written{why}"), soft_wrap=True)
         else:
             _write_json(args.itf, to_itf(info, result.trace, args.model, params_shown))
             out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)

@@ -56,7 +56,7 @@ def check_state(model: Model, state: State) -> list[Violation]:
     out = []
     for k in ks:
         inv = model.info.invariants[k]
-        out.append(("invariant", inv.name, f"invariant `{inv.name}` ({inv.span}) does not hold"))
+        out.append(("invariant", inv.name, f"{inv.kind} `{inv.name}` ({inv.span}) does not hold"))
     return out
 
 

@@ -60,7 +60,9 @@ class Options:
     walks: int = 1000          # random simulation: how many walks
     walk_depth: int = 200      # random simulation: steps per walk
     backend: str = "auto"      # bfs: "native" (generated C), "python", or "auto" (C when a compiler works)
-    keep_going: bool = False   # bfs: after a violation, go on: the shortest counterexample of every property
+    keep_going: bool = False   # bfs, bmc: after a violation, go on: the shortest counterexample of every property
+    depth: int | None = None   # bmc, induction: the bound on steps (and on k); None for the engine's default
+    encoding: str = "bv"       # bmc, induction: integers as bit-vectors ("bv") or Z3 integers ("int")
 
 
 class Reporter(Protocol):
@@ -95,10 +97,10 @@ class Trace:
 
 @dataclass(frozen=True)
 class PropertyResult:
-    kind: str      # invariant | reachable | assertion | deadlock
+    kind: str      # invariant | lemma | final | reachable | assertion | deadlock
     name: str
     status: Status
-    detail: str = ""
+    detail: str = ""   # how the status was established (symbolic engines: depths, proofs, premises)
 
 
 @dataclass
@@ -116,6 +118,23 @@ class Stats:
 
 
 @dataclass
+class Symbolic:
+    """What the symbolic engines (bmc, induction) add to a result."""
+
+    encoding: str                  # "int" or "bv"
+    depth: int                     # every behaviour of at most this many steps was checked
+    first_step: list[int | None]   # per action: the first step at which it can fire, None if never seen
+    simulated: list[int] = field(default_factory=list)  # actions whose step is from a simulated run, not first
+    never: list[int] = field(default_factory=list)  # actions proved never to fire
+    queries: int = 0
+    solver_seconds: float = 0.0
+    proved_at: int | None = None   # the largest k with which k-induction proved a property
+    complete_at: int | None = None  # no loop-free behaviour is longer: every reachable state was checked
+    cti: Trace | None = None       # a counterexample to induction: starts in a state not known reachable
+    generated: int = 0             # invariants the induction guessed, proved and assumed
+
+
+@dataclass
 class Result:
     engine: str
     verdict: Verdict
@@ -129,8 +148,9 @@ class Result:
     complete: bool = False    # the whole reachable state space was explored
     witnesses: dict[str, Trace] = field(default_factory=dict)
     backend: str = "python"   # what ran the search: "python" or "native" (generated C)
-    store_bytes: int | None = None
-    note: str | None = None   # something the user should know about how the result was obtained  # memory of the visited-state store, where the engine knows it
+    store_bytes: int | None = None  # memory of the visited-state store, where the engine knows it
+    note: str | None = None   # something the user should know about how the result was obtained
+    symbolic: Symbolic | None = None  # bmc and induction: depths, solver statistics, proofs
 
     @property
     def exit_code(self) -> int:
@@ -184,7 +204,7 @@ def property_results(info: ModelInfo, out: Outcome, check_deadlock: bool) -> lis
             return Status.INCOMPLETE
         return Status.VACUOUS if name in has_premise and name not in premise_hit else Status.HOLDS
 
-    res = [PropertyResult("invariant", p.name, status(p.name)) for p in info.invariants]
+    res = [PropertyResult(p.kind, p.name, status(p.name)) for p in info.invariants]
     res += [PropertyResult("final", p.name, status(p.name)) for p in info.finals]
     for k, goal in enumerate(info.reachables):
         if goal.kind == "premise":

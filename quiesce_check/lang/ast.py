@@ -363,7 +363,7 @@ class ActionDecl:
 
 @dataclass(frozen=True, slots=True)
 class PropertyDecl:
-    kind: str  # "invariant" | "reachable" | "terminal" | "final"
+    kind: str  # "invariant" | "lemma" | "reachable" | "terminal" | "final"
     name: str
     expr: Expr
     span: Span = _span()

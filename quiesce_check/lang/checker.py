@@ -15,9 +15,10 @@ Passes:
                checked against the parameter types; recursion is refused)
   5. processes locals, statements, labels, control positions
   6. actions   parameters, guards, bodies
-  7. properties invariants, final-state properties, reachability goals,
-               terminal predicates; `check` selections; the premise of every
-               implication, for vacuity
+  7. properties invariants and lemmas, final-state properties, reachability
+               goals, terminal predicates; `check` selections; the premise of
+               every invariant and final property that is an implication, for
+               vacuity
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class CheckedModel:
     globals: list[VarInfo]
     processes: list[ProcInfo]
     actions: list[ActionInfo]
-    invariants: list[A.PropertyDecl]
+    invariants: list[A.PropertyDecl]   # the invariants and the lemmas (kind "lemma"), in order
     reachables: list[A.PropertyDecl]
     terminals: list[A.PropertyDecl]
     types: dict[int, Type]          # id(expr) -> type
@@ -1075,7 +1076,7 @@ class Checker:
             for n in d.names:
                 if n.name in props:
                     checked.add(n.name)
-                elif self.decl_kind.get(n.name) in ("invariant", "reachable", "terminal", "final"):
+                elif self.decl_kind.get(n.name) in ("invariant", "lemma", "reachable", "terminal", "final"):
                     pass  # declared, but its expression failed to check and was reported
                 elif n.name in self.decl_kind:
                     self.error("E036", f"`{n.name}` is a {self.decl_kind[n.name]}, not a property", n.span)
@@ -1096,7 +1097,9 @@ class Checker:
             else:
                 active = not d.optional or d.name in checked
             if active:
-                self.props[d.kind].append(d)
+                # a lemma is an invariant the symbolic engines may assume once proved: every
+                # engine checks it as one (a user's `--property` selection keeps it)
+                self.props["invariant" if d.kind == "lemma" else d.kind].append(d)
                 premise = self.premise(d.expr) if d.kind in ("invariant", "final") else None
                 if premise is not None:
                     self.premises[d.name] = premise
