@@ -9,7 +9,9 @@ a model that does not parse, type-check or lower. Imports `lang`, `compile`,
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,20 +76,29 @@ def read_model(path: str) -> str:
     return text
 
 
-def _use_file(use: A.UseDecl, from_path: str, root: Path) -> Path:
+def use_roots(*paths: str) -> tuple[Path, ...]:
+    """The directories a model's `use "..."` may read below: the current directory and the
+    directory of each file named on the command line."""
+    roots = [Path.cwd().resolve()]
+    for p in paths:
+        if p not in ("<input>", ""):
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
+                roots.append(Path(p).parent.resolve())
+    return tuple(dict.fromkeys(roots))
+
+
+def _use_file(use: A.UseDecl, from_path: str, roots: Sequence[Path]) -> Path:
     """The file a `use "..."` names, relative to the file that uses it.
 
     A model is untrusted input, and what it reads can reach the output (a diagnostic quotes
-    the offending line): so it may name only `.qdl` files, by a relative path, that lie in the
-    directory of the model given on the command line or below it, and are regular files."""
+    the offending line): so it may name only regular `.qdl` files that lie (links followed)
+    in the current directory or in the directory of a model named on the command line, or
+    below them."""
     def refuse(why: str, hint: str | None = None) -> ModelError:
         return ModelError([Diagnostic("E014", f"`use \"{use.target}\"`: {why}", use.span, hint)])
 
-    where = "the directory of the model being checked, or below it"
     name = Path(use.target)
-    if name.is_absolute() or not use.target:
-        raise refuse("a file named by `use` must be given by a relative path", f"put it in {where}")
-    if name.suffix != ".qdl":
+    if not use.target or name.suffix != ".qdl":
         raise refuse("a file named by `use` must be a QDL model (`.qdl`)")
     base = Path(from_path).parent if from_path not in ("<input>", "") else Path(".")
     target = base / name
@@ -95,20 +106,20 @@ def _use_file(use: A.UseDecl, from_path: str, root: Path) -> Path:
         resolved = target.resolve()
     except (OSError, RuntimeError, ValueError) as e:
         raise refuse(f"cannot resolve the path: {e}") from None
-    if not resolved.is_relative_to(root):
-        raise refuse(f"the file lies outside {root}", f"`use` may name only files in {where}")
+    if not any(resolved.is_relative_to(r) for r in roots):
+        raise refuse(f"{resolved} lies outside " + " and ".join(str(r) for r in roots),
+                     "`use` may name only files in the current directory or in the directory of the model "
+                     "being checked, or below them")
     if resolved.exists() and not resolved.is_file():
         raise refuse("not a regular file")
     return target
 
 
-def load_use(use: A.UseDecl, from_path: str, root: Path | None = None) -> Loaded:
+def load_use(use: A.UseDecl, from_path: str, roots: Sequence[Path] | None = None) -> Loaded:
     """What a `use` names: a built-in vocabulary, or a file relative to the file that uses it
-    (within `root`, by default the directory of `from_path`)."""
+    (within `roots`, by default those of `from_path`: see `use_roots`)."""
     if use.is_file:
-        if root is None:
-            root = (Path(from_path).parent if from_path not in ("<input>", "") else Path(".")).resolve()
-        target = _use_file(use, from_path, root)
+        target = _use_file(use, from_path, roots if roots is not None else use_roots(from_path))
         try:
             text = read_model(str(target))
         except ModelError as e:
@@ -124,10 +135,11 @@ def load_use(use: A.UseDecl, from_path: str, root: Path | None = None) -> Loaded
 
 
 def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None,
-               select: list[str] | None = None) -> Built:
-    """`select`, when given, names the only invariants and final properties to check."""
-    root = (Path(path).parent if path not in ("<input>", "") else Path(".")).resolve()
-    expanded = expand(parse(text, path), lambda use, from_path: load_use(use, from_path, root))
+               select: list[str] | None = None, roots: Sequence[Path] | None = None) -> Built:
+    """`select`, when given, names the only invariants and final properties to check; `roots`
+    the directories a `use "..."` may read below (by default `use_roots(path)`)."""
+    allowed = tuple(roots) if roots is not None else use_roots(path)
+    expanded = expand(parse(text, path), lambda use, from_path: load_use(use, from_path, allowed))
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
     program = lower(checked, build_layout(checked))

@@ -1,4 +1,5 @@
-"""The command line: `quiesce-check check MODEL`, `resume DIR`, `replay TRACE MODEL`.
+"""The command line: `quiesce-check check MODEL`, `resume DIR`, `hook SPEC --model MODEL`,
+`regress MANIFEST`, `replay TRACE MODEL`.
 
 Takes argv; gives an exit code (the README's table). The last stage: it calls
 every earlier one and is the only place that prints. No Python traceback ever
@@ -23,13 +24,16 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.live import Live
+from rich.table import Table
 from rich.text import Text
 
+from quiesce_check import hooks
 from quiesce_check.build import Built, build_file, read_model
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.size import estimate
-from quiesce_check.domain.explain import explainer
-from quiesce_check.engines import ENGINES, NoCompiler, breadth_first
+from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
+from quiesce_check.domain.explain import annotator, explainer
+from quiesce_check.engines import ENGINES, SYMBOLIC, NoCompiler, breadth_first
 from quiesce_check.engines.checkpoint import (
     CHECKPOINT_FILE,
     Checkpoint,
@@ -49,13 +53,16 @@ from quiesce_check.engines.result import (
 )
 from quiesce_check.lang.errors import ModelError, render
 from quiesce_check.lang.types import TEnum, Value
+from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta
+from quiesce_check.trace.html import render_html
 from quiesce_check.trace.itf import TraceFormatError, to_itf
 from quiesce_check.trace.jsonout import result_to_json, space_to_json
 from quiesce_check.trace.replay import replay
 from quiesce_check.trace.terminal import render_result, render_trace
 
 EXIT_REPLAY_MISMATCH = 22
+EXIT_REGRESSION = 1
 
 # The most diagnostics printed for one model: the first ones, on one screen.
 _SHOWN_DIAGNOSTICS = 8
@@ -129,14 +136,21 @@ def make_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="explore every interleaving of a model and check its properties")
     c.add_argument("model", help="the .qdl model file")
     c.add_argument("--engine", choices=sorted(ENGINES), default="bfs",
-                   help="bfs (default; shortest counterexample), dfs, or random simulation")
+                   help="bfs (default; shortest counterexample), dfs, random simulation, bmc (bounded model "
+                        "checking with Z3; shortest counterexample) or induction (k-induction: proofs)")
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (repeatable)")
     c.add_argument("--max-states", type=_positive, help="stop after this many distinct states")
     c.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
     c.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this long")
     c.add_argument("--memory-limit", type=_megabytes, metavar="MB",
-                   help="stop before the search's tables take more than this (default: most of the free memory)")
+                   help="explicit engines: stop before the search's tables take more than this (default: "
+                        "most of the free memory)")
+    c.add_argument("--depth", type=_positive, metavar="K",
+                   help="bmc: check every behaviour of at most K steps; induction: also the largest k "
+                        "(default 20)")
+    c.add_argument("--encoding", choices=list(ENCODINGS), default="bv",
+                   help="bmc, induction: integers as bit-vectors (bv, the default) or as Z3 integers (int)")
     c.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
                    help="bfs: run the search as generated C (native), in Python, or C when a "
                         "compiler is available (auto, the default)")
@@ -146,7 +160,7 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--property", action="append", metavar="NAME", dest="properties",
                    help="check only this invariant or final property (repeatable); others are ignored")
     c.add_argument("--continue", action="store_true", dest="keep_going",
-                   help="bfs: go on after a violation and report every property's shortest counterexample")
+                   help="bfs, bmc: go on after a violation and report every property's shortest counterexample")
     _output_options(c)
     c.add_argument("--checkpoint", metavar="DIR",
                    help="bfs: save the search in DIR periodically and when it stops (resume it with `resume DIR`)")
@@ -165,6 +179,31 @@ def make_parser() -> argparse.ArgumentParser:
                    help="seconds between checkpoints, saved in DIR again (default 300)")
     _output_options(u)
 
+    h = sub.add_parser("hook", help="check a quiesce hook spec composed with a model; --ablate weighs its obligations")
+    h.add_argument("spec", help="the hook spec (.qdl, with a `hook` declaration and its `obligation`s)")
+    h.add_argument("--model", required=True, help="the protocol model the hook is composed with")
+    h.add_argument("--ablate", action="store_true",
+                   help="check with each obligation removed in turn, and find the minimal sets that keep "
+                        "every property")
+    h.add_argument("--without", action="append", default=[], metavar="OBLIGATION",
+                   help="switch an obligation off (repeatable)")
+    h.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
+    h.add_argument("--backend", choices=["auto", "native", "python"], default="auto")
+    h.add_argument("--max-states", type=_positive, help="per search")
+    h.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per search")
+    h.add_argument("--jobs", type=_positive, help="searches to run at once when ablating (default: the cores, up to 4)")
+    h.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
+    h.add_argument("--json", metavar="FILE", help="write the result and the ablation as JSON")
+    h.add_argument("--html", metavar="FILE", help="write the result and the ablation as an HTML page")
+
+    g = sub.add_parser("regress", help="check every model of a manifest against its expected verdicts")
+    g.add_argument("manifest", help="the TOML manifest (specs/regress.toml)")
+    g.add_argument("--junit", metavar="FILE", help="write the results as JUnit XML")
+    g.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    g.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
+                   help="run the searches as generated C (native), in Python, or C when a compiler works")
+    g.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per run")
+
     r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step")
     r.add_argument("trace", help="the ITF JSON trace (as written by check --itf)")
     r.add_argument("model", help="the .qdl model file")
@@ -176,6 +215,8 @@ def make_parser() -> argparse.ArgumentParser:
 def _output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
     p.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
+    p.add_argument("--html", metavar="FILE", help="write the result as a self-contained HTML page with a "
+                                                  "timeline of each counterexample")
     p.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
 
 
@@ -198,6 +239,14 @@ class _Progress:
         self.live.update(Text(f"exploring: {distinct:,} distinct states, {generated:,} generated, depth {depth}, "
                               f"{queued:,} queued, {elapsed:.1f} s, {rate:,.0f} states/s"))
 
+    def solving(self, depth: int, queries: int, elapsed: float) -> None:
+        if self.live is None:
+            if elapsed < self.after or not self.console.is_terminal:
+                return
+            self.live = Live(console=self.console, refresh_per_second=4, transient=True)
+            self.live.start()
+        self.live.update(Text(f"solving: depth {depth}, {queries:,} queries, {elapsed:.1f} s"))
+
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
@@ -208,6 +257,13 @@ def _write_json(path: str, doc: Any) -> None:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=2)
             f.write("\n")
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
@@ -266,9 +322,10 @@ def _space_note(built: Built, opts: Options) -> str | None:
 
 
 def _search(built: Built, opts: Options, engine: str, err: Console, resume: Checkpoint | None = None) -> Result:
-    note = _space_note(built, opts)
-    if note:
-        err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+    if engine not in SYMBOLIC:
+        note = _space_note(built, opts)
+        if note:
+            err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
     reporter = _Progress(err)
     try:
         if resume is not None:
@@ -276,6 +333,8 @@ def _search(built: Built, opts: Options, engine: str, err: Console, resume: Chec
         return ENGINES[engine](built.model, opts, reporter)
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
+    except EncodingError as e:
+        raise UsageError(f"--engine {engine}: {e}; the explicit engines (bfs) take this model") from None
     except CheckpointError as e:
         raise UsageError(str(e)) from None
     finally:
@@ -286,14 +345,14 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
             err: Console) -> int:
     info = built.model.info
     space = estimate(built.program)
-    if result.limit and space.bound > result.stats.distinct:
+    if result.limit and result.symbolic is None and space.bound > result.stats.distinct:
         bound = f"the types allow up to {space.bound_text()} states (the product of every variable's range)"
         result.note = "; ".join(x for x in (result.note, bound) if x)
     params_shown = user_params(built)
     shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
     out.print(Text(f"{model_path}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})"
                    + (", resumed" if result.resumed else ""), style="bold"), soft_wrap=True)
-    explain = explainer(built.ast.sources)
+    explain = explainer(built.ast.sources, built.checked.consts)
     render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain)
     if result.checkpoint and not result.complete and result.exit_code == EXIT_CODES[Verdict.INCOMPLETE]:
         directory = str(Path(result.checkpoint).parent)
@@ -305,18 +364,34 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
         _write_json(args.json, doc)
     if args.itf:
         if result.trace is None:
-            err.print(Text(f"no counterexample: {args.itf} not written"), soft_wrap=True)
+            why = " (a counterexample to induction is no trace of the model: see --json)" \
+                if result.symbolic is not None and result.symbolic.cti is not None else ""
+            err.print(Text(f"no counterexample: {args.itf} not written{why}"), soft_wrap=True)
         else:
             _write_json(args.itf, to_itf(info, result.trace, model_path, params_shown))
             out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
+    if args.html:
+        page = render_html(info, result, model_path, params_shown, explain,
+                           annotator(built.ast.sources, built.checked.consts))
+        _write_text(args.html, page)
+        out.print(Text(f"page written to {args.html}"), soft_wrap=True)
     return result.exit_code
 
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     params = parse_params(args.param)
-    if args.keep_going and args.engine != "bfs":
-        raise UsageError("--continue needs --engine bfs: only breadth-first search finds every property's "
+    if args.keep_going and args.engine not in ("bfs", "bmc"):
+        raise UsageError("--continue needs --engine bfs or bmc: they find every property's "
                          "shortest counterexample")
+    symbolic = args.engine in SYMBOLIC
+    if symbolic and (args.max_states is not None or args.max_depth is not None or args.memory_limit is not None):
+        flag = "--max-states" if args.max_states is not None else \
+            "--max-depth" if args.max_depth is not None else "--memory-limit"
+        raise UsageError(f"{flag} limits the explicit engines (bfs, dfs, random); "
+                         f"--engine {args.engine} takes --depth K")
+    if not symbolic and args.depth is not None:
+        raise UsageError(f"--depth is the bound of --engine bmc and induction; --engine {args.engine} "
+                         "takes --max-depth")
     if args.checkpoint is not None and args.engine != "bfs":
         raise UsageError("--checkpoint needs --engine bfs: only a breadth-first search can be saved and resumed")
     built = _build(args.model, params, args.properties)
@@ -327,8 +402,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         plan = CheckpointPlan(_checkpoint_dir(args.checkpoint), args.checkpoint_every, meta)
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
-                   backend=args.backend, keep_going=args.keep_going, memory_limit=args.memory_limit,
-                   checkpoint=plan)
+                   backend=args.backend, keep_going=args.keep_going, depth=args.depth,
+                   encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan)
     result = _search(built, opts, args.engine, err)
     return _report(args, args.model, built, result, out, err)
 
@@ -357,6 +432,132 @@ def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
                    memory_limit=args.memory_limit, checkpoint=plan)
     result = _search(built, opts, "bfs", err, resume=saved)
     return _report(args, model_path, built, result, out, err)
+
+
+def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
+    params = parse_params(args.param)
+    for path in (args.spec, args.model):
+        read_model(path)  # an unreadable file is a usage error (exit 151), said before anything else
+    probe = hooks.build_composed(args.spec, args.model, params)
+    hook = hooks.hook_of(probe)
+    unknown = [n for n in args.without if n not in hook.obligations]
+    if unknown:
+        raise UsageError(f"--without {unknown[0]}: hook {hook.name} has no such obligation; its obligations are "
+                         + ", ".join(hook.obligations))
+    select = hooks.all_properties(probe)
+    on = {n: n not in args.without and bool(probe.checked.params.get(n, True)) for n in hook.obligations}
+    opts = Options(max_states=args.max_states, time_limit=args.time_limit, backend=args.backend, keep_going=True)
+    out.print(Text(f"hook {hook.name} ({args.spec}): {hook.text}", style="bold"), soft_wrap=True)
+    out.print(Text(f"  runs at {hook.at}; binds {', '.join(hook.binds)}"), soft_wrap=True)
+    for n, text in hook.obligations.items():
+        out.print(Text(f"  obligation {n}{'' if on[n] else ' (off)'}: {text}"), soft_wrap=True)
+    out.print(Text(f"composed with {args.model}", style="bold"), soft_wrap=True)
+    reporter = _Progress(err)
+    try:
+        built, result = hooks.check_with(args.spec, args.model, params, on, select, opts, reporter)
+    except NoCompiler as e:
+        raise UsageError(f"--backend native: {e}") from None
+    finally:
+        reporter.close()
+    explain = explainer(built.ast.sources, built.checked.consts)
+    render_result(out, built.model.info, result, coverage=not args.no_coverage, main_path=args.spec, explain=explain)
+    ablation = None
+    if args.ablate:
+        full = hooks.summarise(built, result, frozenset(n for n, v in on.items() if v))
+        err.print(Text(f"ablating {len(hook.obligations)} obligations ..."), soft_wrap=True)
+        ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs)
+        render_ablation(out, hook, ablation)
+    params_shown = user_params(built)
+    if args.json:
+        doc = result_to_json(built.model.info, result, args.model, params_shown, explain)
+        doc["hook"] = {"name": hook.name, "spec": args.spec, "text": hook.text, "at": hook.at,
+                       "binds": list(hook.binds), "obligations": hook.obligations, "on": on}
+        if ablation is not None:
+            doc["ablation"] = hooks.ablation_json(ablation)
+        _write_json(args.json, doc)
+    if args.html:
+        extra = [hooks.ablation_html(hook, ablation)] if ablation is not None else []
+        page = render_html(built.model.info, result, args.model, params_shown, explain,
+                           annotator(built.ast.sources, built.checked.consts),
+                           title=f"hook {hook.name} with {args.model}", extra=extra)
+        _write_text(args.html, page)
+        out.print(Text(f"page written to {args.html}"), soft_wrap=True)
+    return result.exit_code
+
+
+def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
+    names = list(hook.obligations)
+    out.print()
+    table = Table(title="Ablation: each obligation removed in turn", title_justify="left", show_edge=False)
+    for col in ("without", "then violated", "shortest", "why"):
+        table.add_column(col, justify="right" if col == "shortest" else "left")
+    for n in names:
+        o = ab.without[n]
+        more = ab.breaks_without(n)
+        # the row's own shortest counterexample: of what it newly breaks, else of anything it breaks
+        first = min((p for p in (more or o.lengths) if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
+        if more:
+            what = Text(", ".join(more), style="bold red")
+        else:
+            what = Text("nothing more than with every obligation" if not ab.full.keeps_all else "nothing: not needed",
+                        style="yellow")
+        table.add_row(Text(n), what, Text(str(o.lengths[first]) if first else "-"),
+                      Text(o.why.get(first, "") if first else ""))
+    out.print(table)
+    if not ab.full.keeps_all:
+        first = min(ab.full.lengths, key=lambda p: (ab.full.lengths[p], p), default=None)
+        out.print(Text(f"With every obligation, {', '.join(ab.full.broken())} still fail"
+                       + (f" ({ab.full.lengths[first]} steps): {ab.full.why.get(first, '')}" if first else ".")
+                       + " The hook needs something it does not list.", style="bold red"), soft_wrap=True)
+    if not ab.exhaustive:
+        out.print(Text(f"{len(names)} obligations: more than {hooks.MAX_EXHAUSTIVE}, so the minimal sets were not "
+                       "searched"), soft_wrap=True)
+        return
+    out.print(Text(f"Minimal sets of obligations that keep every property: {hooks.sets_text(ab.minimal, names)}",
+                   style="bold"), soft_wrap=True)
+    if ab.minimal:
+        spare = [n for n in names if n not in ab.needed()]
+        out.print(Text("Not needed: " + ", ".join(spare) if spare else "Every obligation is needed."),
+                  soft_wrap=True)
+
+
+def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        runs = load_manifest(args.manifest)
+    except ManifestError as e:
+        raise UsageError(str(e)) from None
+    opts = Options(time_limit=args.time_limit, backend=args.backend, keep_going=True)
+
+    def progress(o: RunOutcome) -> None:
+        mark = "ok" if o.ok else "DIFFERS"
+        err.print(Text(f"{mark:>7}  {o.run.name}  ({o.seconds:.2f} s)", style="green" if o.ok else "bold red"),
+                  soft_wrap=True)
+
+    outcomes = regress(runs, opts, progress)
+    table = Table(title=f"{args.manifest}: {len(runs)} runs", title_justify="left", show_edge=False)
+    for col in ("run", "property", "expected", "got", "states", "time"):
+        table.add_column(col, justify="right" if col in ("states", "time") else "left")
+    for o in outcomes:
+        states = f"{o.states:,}" if o.states is not None else "-"
+        if o.error is not None:
+            table.add_row(Text(o.run.name), Text("(run)"), Text("completes"), Text(o.error, style="bold red"),
+                          Text(states), Text(f"{o.seconds:.2f} s"))
+        for k, r in enumerate(o.rows):
+            got = Text(r.got + (f": {r.detail}" if r.detail else ""), style="" if r.ok else "bold red")
+            table.add_row(Text(o.run.name if k == 0 else ""), Text(r.prop), Text(r.expected), got,
+                          Text(states if k == 0 else ""), Text(f"{o.seconds:.2f} s" if k == 0 else ""))
+    out.print(table)
+    bad = [o for o in outcomes if not o.ok]
+    if args.junit:
+        _write_text(args.junit, junit(outcomes))
+    if args.json:
+        _write_json(args.json, to_json(outcomes))
+    if bad:
+        out.print(Text(f"{len(bad)} of {len(outcomes)} runs differ from the manifest (exit {EXIT_REGRESSION})",
+                       style="bold red"), soft_wrap=True)
+        return EXIT_REGRESSION
+    out.print(Text(f"all {len(outcomes)} runs as expected (exit 0)", style="bold green"), soft_wrap=True)
+    return 0
 
 
 def _short_param(name: str, value: Value) -> str:
@@ -400,7 +601,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     except TraceFormatError as e:
         raise UsageError(f"{args.trace}: {e}") from None
     if rep.trace is not None and rep.trace.kind != "goal":
-        render_trace(out, built.model.info, rep.trace, main_path=args.model, explain=explainer(built.ast.sources))
+        render_trace(out, built.model.info, rep.trace, main_path=args.model, explain=explainer(built.ast.sources, built.checked.consts))
     if not rep.ok:
         err.print(Text(f"{args.trace}: does not replay: {rep.message}", style="bold red"), soft_wrap=True)
         return EXIT_REPLAY_MISMATCH
@@ -435,6 +636,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args, out, err)
         if args.command == "resume":
             return cmd_resume(args, out, err)
+        if args.command == "regress":
+            return cmd_regress(args, out, err)
+        if args.command == "hook":
+            return cmd_hook(args, out, err)
         return cmd_replay(args, out, err)
     except UsageError as e:
         err.print(Text(f"error: {e}"), soft_wrap=True)

@@ -32,7 +32,7 @@ from pathlib import Path
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.lower import Program
 from quiesce_check.compile.packing import Packing, pack_layout
-from quiesce_check.compile.pygen import bounds, flatten_chain
+from quiesce_check.compile.pygen import assigns, bounds, flatten_chain, straight
 
 # Sources longer than this are compiled with -O1; a compiler that takes longer than
 # _COMPILE_SECONDS is given up on (the search then runs in Python).
@@ -475,33 +475,17 @@ class _CGen:
 
     def block(self, stmts: Sequence[I.Stmt], depth: int, cur: str, ai: int, bail: str,
               chosen: dict[int, tuple[int, int]]) -> None:
+        """Code for `stmts`, then the successor: in line while a statement has one
+        outcome, in continuation style (the rest repeated per outcome) when it has several."""
+        while stmts and straight(stmts[:1]):
+            cur, chosen = self.straight(stmts[0], depth, cur, ai, bail, chosen)
+            stmts = stmts[1:]
         if not stmts:
             self.emit(depth, "produced++;")
             self.emit(depth, f"if (emit(c, {cur}, {ai})) return produced;")
             return
         s, rest = stmts[0], list(stmts[1:])
-        slots = self.ranges
-        if isinstance(s, I.Guard):
-            v = self.fresh("g")
-            self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
-            self.fail_on_err(depth, ai)
-            self.emit(depth, f"if (!{v}) {bail}")
-            self.block(rest, depth, cur, ai, bail, chosen)
-        elif isinstance(s, I.Assert):
-            self.assertion(s, depth, cur, ai)
-            self.block(rest, depth, cur, ai, bail, chosen)
-        elif isinstance(s, I.Assign):
-            cur = self.assign(s, depth, cur, ai, chosen)
-            self.block(rest, depth, cur, ai, bail, chosen)
-        elif isinstance(s, I.If) and rest and I.straight(s.then) and I.straight(s.orelse):
-            # one path through the `if`, then on with the rest (see pygen): written once
-            if cur == "cur":
-                t = self.fresh("t")
-                self.emit(depth, f"val {t}[NSLOTS]; memcpy({t}, cur, sizeof {t});")
-                cur = t
-            self.straight([s], depth, cur, ai, chosen)
-            self.block(rest, depth, cur, ai, bail, chosen)
-        elif isinstance(s, I.If):
+        if isinstance(s, I.If):
             v = self.fresh("g")
             self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
             self.fail_on_err(depth, ai)
@@ -515,11 +499,6 @@ class _CGen:
                 self.emit(depth, "do {")
                 self.branch(list(branch) + rest, depth + 1, cur, ai, "break;", chosen)
                 self.emit(depth, "} while (0);")
-        elif isinstance(s, I.Let):
-            self.emit(depth, f"val c{s.var} = {self.expr(s.value, cur)};")
-            self.fail_on_err(depth, ai)
-            known = bounds(s.value, slots, chosen)
-            self.block(rest, depth, cur, ai, bail, {**chosen, s.var: known} if known is not None else chosen)
         elif isinstance(s, I.Pick):
             vals = ", ".join(str(int(v)) for v in s.values)
             arr, k = self.fresh("pv"), self.fresh("k")
@@ -538,58 +517,74 @@ class _CGen:
         else:
             raise AssertionError(s)
 
-    def assertion(self, s: I.Assert, depth: int, cur: str, ai: int) -> None:
-        v = self.fresh("g")
-        self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
-        self.fail_on_err(depth, ai)
-        self.emit(depth, f"if (!{v}) {{ c->status = ASSERTION_; c->where = parent; c->what = {ai}; "
-                         "return produced; }")
-
-    def assign(self, s: I.Assign, depth: int, cur: str, ai: int, chosen: dict[int, tuple[int, int]]) -> str:
-        """Code for one simultaneous assignment; gives the (writable) state it wrote."""
+    def straight(self, s: I.Stmt, depth: int, cur: str, ai: int, bail: str,
+                 chosen: dict[int, tuple[int, int]]) -> tuple[str, dict[int, tuple[int, int]]]:
+        """Code for one statement with one outcome; gives the state array after it and
+        the bounds of the values bound so far."""
         slots = self.ranges
-        values, targets = [], []
-        for (tslots, index), value in zip(s.targets, s.values, strict=True):
-            v = self.fresh("v")
-            self.emit(depth, f"val {v} = {self.expr(value, cur)};")
-            target = str(tslots[0]) if index is None else self.fresh("i")
-            if index is not None:
-                self.emit(depth, f"val {target} = {self.slot_of(tslots, index, cur)};")
+        if isinstance(s, I.Guard):
+            v = self.fresh("g")
+            self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
             self.fail_on_err(depth, ai)
-            lo, hi = slots[tslots[0]]
-            known = bounds(value, slots, chosen)
-            if known is None or known[0] < lo or known[1] > hi:
-                self.emit(depth, f"if ({v} < {lo} || {v} > {hi}) {{ c->status = MODEL_ERROR_; "
-                                 f"c->where = parent; c->what = {ai}; return produced; }}")
-            values.append(v)
-            targets.append(target)
-        if cur == "cur":
-            t = self.fresh("t")
-            self.emit(depth, f"val {t}[NSLOTS]; memcpy({t}, cur, sizeof {t});")
-            cur = t
-        for target, v in zip(targets, values, strict=True):
-            self.emit(depth, f"{cur}[{target}] = {v};")
-        return cur
-
-    def straight(self, stmts: Sequence[I.Stmt], depth: int, cur: str, ai: int,
-                 chosen: dict[int, tuple[int, int]]) -> None:
-        """Code for `I.straight` statements on the writable state `cur`, with nothing after them."""
-        for s in stmts:
-            if isinstance(s, I.Assign):
-                self.assign(s, depth, cur, ai, chosen)
-            elif isinstance(s, I.Assert):
-                self.assertion(s, depth, cur, ai)
-            elif isinstance(s, I.If):
-                v = self.fresh("g")
-                self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
+            self.emit(depth, f"if (!{v}) {bail}")
+        elif isinstance(s, I.Assert):
+            v = self.fresh("g")
+            self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
+            self.fail_on_err(depth, ai)
+            self.emit(depth, f"if (!{v}) {{ c->status = ASSERTION_; c->where = parent; c->what = {ai}; "
+                             "return produced; }")
+        elif isinstance(s, I.Let):
+            self.emit(depth, f"val c{s.var} = {self.expr(s.value, cur)};")
+            self.fail_on_err(depth, ai)
+            known = bounds(s.value, slots, chosen)
+            if known is not None:
+                chosen = {**chosen, s.var: known}
+        elif isinstance(s, I.Assign):
+            values, targets = [], []
+            for (tslots, index), value in zip(s.targets, s.values, strict=True):
+                v = self.fresh("v")
+                self.emit(depth, f"val {v} = {self.expr(value, cur)};")
+                target = str(tslots[0]) if index is None else self.fresh("i")
+                if index is not None:
+                    self.emit(depth, f"val {target} = {self.slot_of(tslots, index, cur)};")
                 self.fail_on_err(depth, ai)
-                self.emit(depth, f"if ({v}) {{")
-                self.straight(s.then, depth + 1, cur, ai, chosen)
-                self.emit(depth, "} else {")
-                self.straight(s.orelse, depth + 1, cur, ai, chosen)
-                self.emit(depth, "}")
-            else:
-                raise AssertionError(s)
+                lo, hi = slots[tslots[0]]
+                known = bounds(value, slots, chosen)
+                if known is None or known[0] < lo or known[1] > hi:
+                    self.emit(depth, f"if ({v} < {lo} || {v} > {hi}) {{ c->status = MODEL_ERROR_; "
+                                     f"c->where = parent; c->what = {ai}; return produced; }}")
+                values.append(v)
+                targets.append(target)
+            cur = self.private(depth, cur)
+            for target, v in zip(targets, values, strict=True):
+                self.emit(depth, f"{cur}[{target}] = {v};")
+        elif isinstance(s, I.If):
+            # both arms write into one private copy, made before the `if` if either arm writes
+            if assigns(s.then) or assigns(s.orelse):
+                cur = self.private(depth, cur)
+            v = self.fresh("g")
+            self.emit(depth, f"val {v} = {self.expr(s.cond, cur)};")
+            self.fail_on_err(depth, ai)
+            self.emit(depth, f"if ({v}) {{")
+            arm_chosen = chosen
+            for x in s.then:
+                _, arm_chosen = self.straight(x, depth + 1, cur, ai, bail, arm_chosen)
+            self.emit(depth, "} else {")
+            arm_chosen = chosen
+            for x in s.orelse:
+                _, arm_chosen = self.straight(x, depth + 1, cur, ai, bail, arm_chosen)
+            self.emit(depth, "}")
+        else:
+            raise AssertionError(s)
+        return cur, chosen
+
+    def private(self, depth: int, cur: str) -> str:
+        """A state array this step may write: `cur` is the expanded state itself."""
+        if cur != "cur":
+            return cur
+        t = self.fresh("t")
+        self.emit(depth, f"val {t}[NSLOTS]; memcpy({t}, cur, sizeof {t});")
+        return t
 
     def branch(self, stmts: list[I.Stmt], depth: int, cur: str, ai: int, bail: str,
                chosen: dict[int, tuple[int, int]]) -> None:

@@ -175,11 +175,3 @@ class AssertInfo:
     id: int
     text: str
     span: Span
-
-
-def straight(stmts: tuple[Stmt, ...] | list[Stmt]) -> bool:
-    """Statements that always run to their end on one path: stores, assertions and `if`s of
-    them (no guard, choice or `let`). Code generators run such an `if` and go on after it,
-    rather than repeating what follows in each branch."""
-    return all(isinstance(s, Assign | Assert) or (isinstance(s, If) and straight(s.then) and straight(s.orelse))
-               for s in stmts)

@@ -7,7 +7,7 @@ each process's program counter so that only the actions at the current
 positions are tried, and one function each for invariants, goals and terminal
 states. The generated text holds only internal names and numbers: every string
 that comes from the model (names in messages) stays in tables passed in as
-data, so no model text can reach the code. Imports `compile.*`.
+data, so no model text can reach the code. Imports `compile.*`, `lang.errors`.
 """
 
 from __future__ import annotations
@@ -105,6 +105,18 @@ def bounds(e: I.Expr, slots: Sequence[tuple[int, int]], chosen: dict[int, tuple[
     return None
 
 
+def straight(stmts: Sequence[I.Stmt]) -> bool:
+    """Whether running `stmts` has one outcome: no `either` or `with` anywhere in them."""
+    return all(not isinstance(s, I.Choice | I.Pick) and (not isinstance(s, I.If) or (
+        straight(s.then) and straight(s.orelse))) for s in stmts)
+
+
+def assigns(stmts: Sequence[I.Stmt]) -> bool:
+    """Whether `stmts` (an `if`'s arm with one outcome) store anything."""
+    return any(isinstance(s, I.Assign) or (isinstance(s, I.If) and (assigns(s.then) or assigns(s.orelse)))
+               for s in stmts)
+
+
 @dataclass
 class _Gen:
     program: Program
@@ -113,7 +125,6 @@ class _Gen:
     messages: list[str] = field(default_factory=list)
     counter: int = 0
     ranges: list[tuple[int, int]] = field(init=False)  # each slot's (lo, hi), computed once
-
     # (first generated line, source span) of each action and property, in order
     origins: list[tuple[int, Span]] = field(default_factory=list)
 
@@ -212,33 +223,21 @@ class _Gen:
     # statements -----------------------------------------------------------
     def block(self, stmts: Sequence[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
               in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:
-        """Code for `stmts` followed by emitting the successor (continuation style)."""
+        """Code for `stmts` followed by emitting the successor.
+
+        Statements with one outcome run in line; one with several (`either`,
+        `with`, or an `if` with such a statement inside) is written in
+        continuation style, repeating the rest of the block in each outcome.
+        """
+        while stmts and straight(stmts[:1]):
+            cur, writable, chosen = self.straight(stmts[0], depth, cur, writable, ai, ch, in_loop, chosen)
+            stmts = stmts[1:]
         if not stmts:
             state = f"tuple({cur})" if writable else cur
             self.emit(depth, f"out.append(({ai}, {ch}, {state}))")
             return
         s, rest = stmts[0], list(stmts[1:])
-        bail = "continue" if in_loop else "return"
-        slots = self.ranges
-        if isinstance(s, I.Guard):
-            self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: {bail}")
-            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
-        elif isinstance(s, I.Assert):
-            self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: _R.fail({ai}, {ch}, {s.id})")
-            self.block(rest, depth, cur, writable, ai, ch, in_loop, chosen)
-        elif isinstance(s, I.Assign):
-            cur = self.assign(s, depth, cur, writable, ai, ch, chosen)
-            self.block(rest, depth, cur, True, ai, ch, in_loop, chosen)
-        elif isinstance(s, I.If) and rest and I.straight(s.then) and I.straight(s.orelse):
-            # one path through the `if`, then on with the rest: written once, not once per branch
-            # (sequential `if`s would otherwise double the code each time)
-            if not writable:
-                t = self.fresh("t")
-                self.emit(depth, f"{t} = list({cur})")
-                cur = t
-            self.straight([s], depth, cur, ai, ch, chosen)
-            self.block(rest, depth, cur, True, ai, ch, in_loop, chosen)
-        elif isinstance(s, I.If):
+        if isinstance(s, I.If):
             self.emit(depth, f"if {self.expr(s.cond, cur, ai, ch)}:")
             self.branch(list(s.then) + rest, depth + 1, cur, writable, ai, ch, in_loop, chosen)
             self.emit(depth, "else:")
@@ -251,11 +250,6 @@ class _Gen:
             for j, branch in enumerate(s.branches):
                 self.emit(depth + 1, f"{'if' if j == 0 else 'elif'} {b} == {j}:")
                 self.branch(list(branch) + rest, depth + 2, cur, writable, ai, ch2, True, chosen)
-        elif isinstance(s, I.Let):
-            self.emit(depth, f"c{s.var} = {self.expr(s.value, cur, ai, ch)}")
-            known = bounds(s.value, slots, chosen)
-            self.block(rest, depth, cur, writable, ai, ch, in_loop,
-                       {**chosen, s.var: known} if known is not None else chosen)
         elif isinstance(s, I.Pick):
             ch2 = self.fresh("ch")
             vals = ", ".join(repr(v) if isinstance(v, bool) else str(v) for v in s.values)
@@ -269,51 +263,63 @@ class _Gen:
         else:
             raise AssertionError(s)
 
-    def assign(self, s: I.Assign, depth: int, cur: str, writable: bool, ai: int, ch: str,
-               chosen: dict[int, tuple[int, int]]) -> str:
-        """Code for one simultaneous assignment; gives the (now writable) state it wrote."""
+    def straight(self, s: I.Stmt, depth: int, cur: str, writable: bool, ai: int, ch: str, in_loop: bool,
+                 chosen: dict[int, tuple[int, int]]) -> tuple[str, bool, dict[int, tuple[int, int]]]:
+        """Code for one statement with one outcome; gives the state variable after it,
+        whether it is a private list, and the bounds of the values bound so far."""
+        bail = "continue" if in_loop else "return"
         slots = self.ranges
-        values, indexes = [], []
-        for (tslots, index), value in zip(s.targets, s.values, strict=True):
-            v = self.fresh("v")
-            self.emit(depth, f"{v} = {self.expr(value, cur, ai, ch)}")
-            lo, hi = slots[tslots[0]]
-            known = bounds(value, slots, chosen)
-            if known is None or known[0] < lo or known[1] > hi:
-                wid = self.msg(s.what)
-                self.emit(depth, f"if not {lo} <= {v} <= {hi}: _R.rng({v}, {lo}, {hi}, {wid}, {ai}, {ch})")
-            values.append(v)
-            if index is None:
-                indexes.append(str(tslots[0]))
-            else:
-                iv = self.fresh("i")
-                self.emit(depth, f"{iv} = {self.slot_of(tslots, index, cur, ai, ch)}")
-                indexes.append(iv)
-        if not writable:
-            t = self.fresh("t")
-            self.emit(depth, f"{t} = list({cur})")
-            cur = t
-        for idx, v in zip(indexes, values, strict=True):
-            self.emit(depth, f"{cur}[{idx}] = {v}")
-        return cur
+        if isinstance(s, I.Guard):
+            self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: {bail}")
+        elif isinstance(s, I.Assert):
+            self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: _R.fail({ai}, {ch}, {s.id})")
+        elif isinstance(s, I.Let):
+            self.emit(depth, f"c{s.var} = {self.expr(s.value, cur, ai, ch)}")
+            known = bounds(s.value, slots, chosen)
+            if known is not None:
+                chosen = {**chosen, s.var: known}
+        elif isinstance(s, I.Assign):
+            values, indexes = [], []
+            for (tslots, index), value in zip(s.targets, s.values, strict=True):
+                v = self.fresh("v")
+                self.emit(depth, f"{v} = {self.expr(value, cur, ai, ch)}")
+                lo, hi = slots[tslots[0]]
+                known = bounds(value, slots, chosen)
+                if known is None or known[0] < lo or known[1] > hi:
+                    wid = self.msg(s.what)
+                    self.emit(depth, f"if not {lo} <= {v} <= {hi}: _R.rng({v}, {lo}, {hi}, {wid}, {ai}, {ch})")
+                values.append(v)
+                if index is None:
+                    indexes.append(str(tslots[0]))
+                else:
+                    iv = self.fresh("i")
+                    self.emit(depth, f"{iv} = {self.slot_of(tslots, index, cur, ai, ch)}")
+                    indexes.append(iv)
+            if not writable:
+                t = self.fresh("t")
+                self.emit(depth, f"{t} = list({cur})")
+                cur, writable = t, True
+            for idx, v in zip(indexes, values, strict=True):
+                self.emit(depth, f"{cur}[{idx}] = {v}")
+        elif isinstance(s, I.If):
+            # both arms write into one private copy, made before the `if` if either arm writes
+            if not writable and (assigns(s.then) or assigns(s.orelse)):
+                t = self.fresh("t")
+                self.emit(depth, f"{t} = list({cur})")
+                cur, writable = t, True
+            self.emit(depth, f"if {self.expr(s.cond, cur, ai, ch)}:")
+            self.arm(s.then, depth + 1, cur, writable, ai, ch, in_loop, chosen)
+            self.emit(depth, "else:")
+            self.arm(s.orelse, depth + 1, cur, writable, ai, ch, in_loop, chosen)
+        else:
+            raise AssertionError(s)
+        return cur, writable, chosen
 
-    def straight(self, stmts: Sequence[I.Stmt], depth: int, cur: str, ai: int, ch: str,
-                 chosen: dict[int, tuple[int, int]]) -> None:
-        """Code for `I.straight` statements on the writable state `cur`, with nothing after them."""
-        if not stmts:
-            self.emit(depth, "pass")
+    def arm(self, stmts: Sequence[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
+            in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:
+        self.emit(depth, "pass")
         for s in stmts:
-            if isinstance(s, I.Assign):
-                self.assign(s, depth, cur, True, ai, ch, chosen)
-            elif isinstance(s, I.Assert):
-                self.emit(depth, f"if not {self.expr(s.cond, cur, ai, ch)}: _R.fail({ai}, {ch}, {s.id})")
-            elif isinstance(s, I.If):
-                self.emit(depth, f"if {self.expr(s.cond, cur, ai, ch)}:")
-                self.straight(s.then, depth + 1, cur, ai, ch, chosen)
-                self.emit(depth, "else:")
-                self.straight(s.orelse, depth + 1, cur, ai, ch, chosen)
-            else:
-                raise AssertionError(s)
+            _, _, chosen = self.straight(s, depth, cur, writable, ai, ch, in_loop, chosen)
 
     def branch(self, stmts: list[I.Stmt], depth: int, cur: str, writable: bool, ai: int, ch: str,
                in_loop: bool, chosen: dict[int, tuple[int, int]]) -> None:

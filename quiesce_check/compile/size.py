@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.lower import Program
-from quiesce_check.compile.pygen import flatten_chain
+from quiesce_check.compile.pygen import flatten_chain, straight
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 
 # More actions (process positions times instances, plus plain actions) than this and the
@@ -26,8 +26,8 @@ MAX_ACTIONS = 1 << 13
 # `with`s and parameters choose among, times its `either` branches): past it, a single
 # expansion would take minutes and gigabytes before any limit could stop it.
 MAX_FANOUT = 1 << 20
-# The generated code repeats what follows a branching statement (an `either`, or an `if` that
-# waits or chooses) in each branch: a model whose steps would need more generated statements
+# The generated code repeats what follows a branching statement (an `either` or a `with`, or an
+# `if` with one inside) in each branch: a model whose steps would need more generated statements
 # than this, all steps together, is refused rather than compiled for minutes.
 MAX_CODE = 1 << 13
 # No value computed while checking a model may need more bits than this: arithmetic on such
@@ -182,7 +182,7 @@ def _code(body: Sequence[I.Stmt]) -> tuple[int, int]:
     """(statements the generators write for `body` itself, copies of what follows it), saturating."""
     own, leaves = 0, 1
     for s in body:
-        if isinstance(s, I.If) and I.straight(s.then) and I.straight(s.orelse):
+        if isinstance(s, I.If) and straight([s]):
             o, n = 1 + _code(s.then)[0] + _code(s.orelse)[0], 1
         elif isinstance(s, I.If):
             (o1, n1), (o2, n2) = _code(s.then), _code(s.orelse)
@@ -232,7 +232,7 @@ def check_size(program: Program) -> None:
     if code_size(program) > MAX_CODE:
         largest = max(program.actions, key=lambda a: sum(_code(a.body)))
         diags.append(Diagnostic("E024", f"the model's steps would need more than {MAX_CODE:,} statements of "
-                                "generated code: what follows an `either` (or an `if` that waits or chooses) "
+                                "generated code: what follows an `either` (or an `if` with a choice inside) "
                                 "is repeated for each branch", largest.span,
                                 "end the step after the choice, or make fewer choices one after another"))
     for a in program.actions:

@@ -1,23 +1,37 @@
 """Which vocabulary explains a counterexample in its domain's words.
 
-Takes the source files a model was built from; gives the explainer of the
-vocabulary it uses (a function from a trace to sentences), or None. Imports
-`domain.*`, `trace.terminal` (the `Explain` type).
+Takes the source files a model was built from and its constants; gives the
+explainer of the vocabulary it uses (a function from a trace to sentences), or
+None; likewise its annotator of timelines. Imports `domain.*`, `lang.types`,
+`trace.terminal` and `trace.timeline` (the types).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from quiesce_check.domain import vocabulary_path
+from quiesce_check.domain.xen import XenExplainer
+from quiesce_check.lang.types import Type, Value
 from quiesce_check.trace.terminal import Explain
+from quiesce_check.trace.timeline import Annotate
 
 
-def explainer(paths: Iterable[str]) -> Explain | None:
-    """The explainer of the vocabulary among `paths`, if the model uses one that has one."""
+def _xen(paths: Iterable[str], consts: Mapping[str, tuple[Value, Type]]) -> XenExplainer | None:
     xen = vocabulary_path("xen")
     if xen is not None and any(Path(p) == xen for p in paths):
-        from quiesce_check.domain.xen import explain
-        return explain
+        return XenExplainer(consts)
     return None
+
+
+def explainer(paths: Iterable[str], consts: Mapping[str, tuple[Value, Type]]) -> Explain | None:
+    """The explainer of the vocabulary among `paths`, if the model uses one that has one."""
+    x = _xen(paths, consts)
+    return x.explain if x is not None else None
+
+
+def annotator(paths: Iterable[str], consts: Mapping[str, tuple[Value, Type]]) -> Annotate | None:
+    """What the vocabulary among `paths` adds to a counterexample's timeline, if it has something."""
+    x = _xen(paths, consts)
+    return x.annotate if x is not None else None

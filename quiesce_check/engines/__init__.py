@@ -10,8 +10,10 @@ from collections.abc import Callable
 from quiesce_check.compile.model import Model
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
+from quiesce_check.engines.bmc import bmc
 from quiesce_check.engines.checkpoint import Checkpoint
 from quiesce_check.engines.dfs import dfs
+from quiesce_check.engines.induction import induction
 from quiesce_check.engines.native import native_bfs
 from quiesce_check.engines.random_walk import random_walks
 from quiesce_check.engines.result import Options, Reporter, Result
@@ -41,4 +43,7 @@ def breadth_first(model: Model, options: Options, reporter: Reporter, resume: Ch
     return result
 
 
-ENGINES: dict[str, Engine] = {"bfs": breadth_first, "dfs": dfs, "random": random_walks}
+ENGINES: dict[str, Engine] = {"bfs": breadth_first, "dfs": dfs, "random": random_walks, "bmc": bmc,
+                              "induction": induction}
+# the engines that solve rather than enumerate: they take --depth, not --max-states or --max-depth
+SYMBOLIC = ("bmc", "induction")

@@ -31,6 +31,7 @@ from quiesce_check.engines.checkpoint import (
     write_checkpoint,
 )
 from quiesce_check.engines.common import (
+    DEADLOCK_MESSAGE,
     FATAL,
     Clock,
     Failure,
@@ -60,9 +61,6 @@ from quiesce_check.engines.result import (
 _PROGRESS_EVERY = 2048
 # ... or after this many successors, when states have many: limits and Ctrl-C are seen promptly
 _CHECK_GENERATED = 1 << 16
-
-# The message of a deadlock, as every engine words it.
-DEADLOCK_MESSAGE = "no step is enabled, and the state is not declared terminal"
 
 
 class BfsSearch:

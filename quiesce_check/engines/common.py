@@ -44,6 +44,8 @@ Violation = tuple[str, str, str]
 # kinds after which the search cannot go on: the step or the property has no defined result
 FATAL = ("assertion", "model-error")
 
+DEADLOCK_MESSAGE = "no step is enabled, and the state is not declared terminal"
+
 
 def check_state(model: Model, state: State) -> list[Violation]:
     """The invariants `state` violates (or the model error evaluating them raised)."""
@@ -54,7 +56,7 @@ def check_state(model: Model, state: State) -> list[Violation]:
     out = []
     for k in ks:
         inv = model.info.invariants[k]
-        out.append(("invariant", inv.name, f"invariant `{inv.name}` ({inv.span}) does not hold"))
+        out.append(("invariant", inv.name, f"{inv.kind} `{inv.name}` ({inv.span}) does not hold"))
     return out
 
 
@@ -100,7 +102,7 @@ def at_end(model: Model, state: State, check_deadlock: bool) -> tuple[list[Viola
         if isinstance(term, tuple):
             out.append(term)
         elif not term:
-            out.append(("deadlock", "deadlock", "no step is enabled, and the state is not declared terminal"))
+            out.append(("deadlock", "deadlock", DEADLOCK_MESSAGE))
     return out, goals
 
 

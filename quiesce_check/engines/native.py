@@ -22,9 +22,17 @@ from quiesce_check.compile import cgen
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import StepError
 from quiesce_check.compile.pygen import CompiledModel
-from quiesce_check.engines.bfs import DEADLOCK_MESSAGE, bfs
+from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.checkpoint import Checkpoint, CheckpointError, Snapshot, write_checkpoint
-from quiesce_check.engines.common import Clock, Failure, at_end, check_state, expand, inspect
+from quiesce_check.engines.common import (
+    DEADLOCK_MESSAGE,
+    Clock,
+    Failure,
+    at_end,
+    check_state,
+    expand,
+    inspect,
+)
 from quiesce_check.engines.interrupt import Interrupts
 from quiesce_check.engines.memory import MB, budget, limit_text
 from quiesce_check.engines.result import (

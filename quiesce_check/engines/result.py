@@ -61,7 +61,9 @@ class Options:
     walks: int = 1000          # random simulation: how many walks
     walk_depth: int = 200      # random simulation: steps per walk
     backend: str = "auto"      # bfs: "native" (generated C), "python", or "auto" (C when a compiler works)
-    keep_going: bool = False   # bfs: after a violation, go on: the shortest counterexample of every property
+    keep_going: bool = False   # bfs, bmc: after a violation, go on: the shortest counterexample of every property
+    depth: int | None = None   # bmc, induction: the bound on steps (and on k); None for the engine's default
+    encoding: str = "bv"       # bmc, induction: integers as bit-vectors ("bv") or Z3 integers ("int")
     memory_limit: int | None = None  # bytes the search may take; None: most of what the machine has free
     checkpoint: CheckpointPlan | None = None  # bfs: save the search there, periodically and when it ends
 
@@ -98,10 +100,10 @@ class Trace:
 
 @dataclass(frozen=True)
 class PropertyResult:
-    kind: str      # invariant | reachable | assertion | deadlock
+    kind: str      # invariant | lemma | final | reachable | assertion | deadlock
     name: str
     status: Status
-    detail: str = ""
+    detail: str = ""   # how the status was established (symbolic engines: depths, proofs, premises)
 
 
 @dataclass
@@ -116,6 +118,23 @@ class Stats:
     @property
     def rate(self) -> float:
         return self.distinct / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class Symbolic:
+    """What the symbolic engines (bmc, induction) add to a result."""
+
+    encoding: str                  # "int" or "bv"
+    depth: int                     # every behaviour of at most this many steps was checked
+    first_step: list[int | None]   # per action: the first step at which it can fire, None if never seen
+    simulated: list[int] = field(default_factory=list)  # actions whose step is from a simulated run, not first
+    never: list[int] = field(default_factory=list)  # actions proved never to fire
+    queries: int = 0
+    solver_seconds: float = 0.0
+    proved_at: int | None = None   # the largest k with which k-induction proved a property
+    complete_at: int | None = None  # no loop-free behaviour is longer: every reachable state was checked
+    cti: Trace | None = None       # a counterexample to induction: starts in a state not known reachable
+    generated: int = 0             # invariants the induction guessed, proved and assumed
 
 
 @dataclass
@@ -136,6 +155,7 @@ class Result:
     note: str | None = None   # something the user should know about how the result was obtained
     checkpoint: str | None = None  # where the search was saved last (bfs with Options.checkpoint)
     resumed: bool = False     # the search went on from a checkpoint
+    symbolic: Symbolic | None = None  # bmc and induction: depths, solver statistics, proofs
 
     @property
     def exit_code(self) -> int:
@@ -189,7 +209,7 @@ def property_results(info: ModelInfo, out: Outcome, check_deadlock: bool) -> lis
             return Status.INCOMPLETE
         return Status.VACUOUS if name in has_premise and name not in premise_hit else Status.HOLDS
 
-    res = [PropertyResult("invariant", p.name, status(p.name)) for p in info.invariants]
+    res = [PropertyResult(p.kind, p.name, status(p.name)) for p in info.invariants]
     res += [PropertyResult("final", p.name, status(p.name)) for p in info.finals]
     for k, goal in enumerate(info.reachables):
         if goal.kind == "premise":

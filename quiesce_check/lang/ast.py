@@ -363,7 +363,7 @@ class ActionDecl:
 
 @dataclass(frozen=True, slots=True)
 class PropertyDecl:
-    kind: str  # "invariant" | "reachable" | "terminal" | "final"
+    kind: str  # "invariant" | "lemma" | "reachable" | "terminal" | "final"
     name: str
     expr: Expr
     span: Span = _span()
@@ -417,9 +417,31 @@ class CheckDecl:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class ObligationDecl:
+    """`obligation stop: "blkback takes no new request";`: a boolean parameter, true by default,
+    that a hook's code consults; ablation sets it false."""
+
+    name: str
+    text: str
+    span: Span = _span()
+    value: Expr | None = None  # set by a `use` argument (`use "hook.qdl"(stop = false)`); true if None
+
+
+@dataclass(frozen=True, slots=True)
+class HookDecl:
+    """`hook h: "..." at after_suspend binds Blkback, Toolstack;`: what a hook spec says of itself."""
+
+    name: str
+    text: str
+    at: Name
+    binds: tuple[Name, ...]
+    span: Span = _span()
+
+
 Decl = (
     ParamDecl | ConstDecl | TypeDecl | VarDecl | ProcessDecl | ActionDecl | PropertyDecl | DefDecl
-    | ProcDecl | UseDecl | CheckDecl
+    | ProcDecl | UseDecl | CheckDecl | ObligationDecl | HookDecl
 )
 
 

@@ -15,9 +15,10 @@ Passes:
                checked against the parameter types; recursion is refused)
   5. processes locals, statements, labels, control positions
   6. actions   parameters, guards, bodies
-  7. properties invariants, final-state properties, reachability goals,
-               terminal predicates; `check` selections; the premise of every
-               implication, for vacuity
+  7. properties invariants and lemmas, final-state properties, reachability
+               goals, terminal predicates; `check` selections; the premise of
+               every invariant and final property that is an implication, for
+               vacuity
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ class CheckedModel:
     globals: list[VarInfo]
     processes: list[ProcInfo]
     actions: list[ActionInfo]
-    invariants: list[A.PropertyDecl]
+    invariants: list[A.PropertyDecl]   # the invariants and the lemmas (kind "lemma"), in order
     reachables: list[A.PropertyDecl]
     terminals: list[A.PropertyDecl]
     types: dict[int, Type]          # id(expr) -> type
@@ -164,6 +165,8 @@ class CheckedModel:
     # `forall x: p => q`): a property whose premise never holds is vacuous
     premises: dict[str, A.Expr] = field(default_factory=dict)
     param_types: dict[str, Type] = field(default_factory=dict)
+    obligations: dict[str, str] = field(default_factory=dict)  # a hook's obligations: name -> text
+    hook: A.HookDecl | None = None
 
     def type_of(self, e: A.Expr) -> Type:
         return self.types[id(e)]
@@ -205,6 +208,8 @@ class Checker:
         self.in_constant = 0
         self.param_types: dict[str, Type] = {}
         self.premises = {}
+        self.obligations: dict[str, str] = {}   # name -> what it requires, in declaration order
+        self.hook: A.HookDecl | None = None
         self.diags: list[Diagnostic] = []
         self.declared: dict[str, Span] = {}
         self.decl_kind: dict[str, str] = {}
@@ -264,11 +269,19 @@ class Checker:
                 kind = "def" if isinstance(d, A.DefDecl) else "proc"
                 if self.declare(d.name, d.span, kind):
                     self.routines[d.name] = RoutineInfo(d.name, d)
+            elif isinstance(d, A.ObligationDecl):
+                self.declare(d.name, d.span, "param")
+            elif isinstance(d, A.HookDecl):
+                if self.hook is not None:
+                    self.error("E010", "a second hook in one model", d.span,
+                               related=(("the first", self.hook.span),))
+                elif self.declare(d.name, d.span, "hook"):
+                    self.hook = d
             elif isinstance(d, A.UseDecl):
                 self.error("E014", f"`use {d.target}` was not resolved", d.span,
                            "check the model with the quiesce-check command, which reads what `use` names")
         for name in self.overrides:
-            params = [d.name for d in self.model.decls if isinstance(d, A.ParamDecl)]
+            params = [d.name for d in self.model.decls if isinstance(d, A.ParamDecl | A.ObligationDecl)]
             if name not in params:
                 self.error("E040", f"--param {name}: the model declares no parameter `{name}`", None,
                            nearest(name, params) or (
@@ -475,6 +488,8 @@ class Checker:
                 self.params[d.name] = v
                 self.param_types[d.name] = t if isinstance(t, TEnum) else BOOL if isinstance(t, TBool) else INT
                 self.consts[d.name] = (v, self.param_types[d.name])
+            elif isinstance(d, A.ObligationDecl):
+                self.obligation(d)
             elif isinstance(d, A.ConstDecl):
                 r = self.eval_constant(d.value, f"constant `{d.name}`")
                 if r is not None:
@@ -483,6 +498,29 @@ class Checker:
                 named = self.resolve_type(d.type)
                 if named is not None:
                     self.type_names[d.name] = named
+
+    def obligation(self, d: A.ObligationDecl) -> None:
+        """An obligation is a boolean parameter: true, or what a `use` argument or --param says."""
+        on: Value = True
+        if d.value is not None:
+            r = self.eval_constant(d.value, f"obligation `{d.name}`")
+            if r is None:
+                return
+            if not isinstance(r[1], TBool):
+                self.error("E020", f"obligation `{d.name}` is true or false, not {r[1]}", d.value.span)
+                return
+            on = r[0]
+        if d.name in self.overrides:
+            given = _param_value(BOOL, self.overrides[d.name])
+            if given is None:
+                self.error("E040", f"--param {d.name}={_show(self.overrides[d.name])}: `{d.name}` is an "
+                           "obligation: true or false", d.span)
+                return
+            on = given
+        self.params[d.name] = on
+        self.param_types[d.name] = BOOL
+        self.consts[d.name] = (on, BOOL)
+        self.obligations[d.name] = d.text
 
     # pass 3: variables ----------------------------------------------------
     def var_info(self, d: A.VarDecl, owner: ProcInfo | None, scope: _Scope) -> VarInfo | None:
@@ -1057,7 +1095,7 @@ class Checker:
             for n in d.names:
                 if n.name in props:
                     checked.add(n.name)
-                elif self.decl_kind.get(n.name) in ("invariant", "reachable", "terminal", "final"):
+                elif self.decl_kind.get(n.name) in ("invariant", "lemma", "reachable", "terminal", "final"):
                     pass  # declared, but its expression failed to check and was reported
                 elif n.name in self.decl_kind:
                     self.error("E036", f"`{n.name}` is a {self.decl_kind[n.name]}, not a property", n.span)
@@ -1078,10 +1116,29 @@ class Checker:
             else:
                 active = not d.optional or d.name in checked
             if active:
-                self.props[d.kind].append(d)
+                # a lemma is an invariant the symbolic engines may assume once proved: every
+                # engine checks it as one (a user's `--property` selection keeps it)
+                self.props["invariant" if d.kind == "lemma" else d.kind].append(d)
                 premise = self.premise(d.expr) if d.kind in ("invariant", "final") else None
                 if premise is not None:
                     self.premises[d.name] = premise
+
+    def pass_hook(self) -> None:
+        """A hook runs at a boolean def and binds processes of the model it is composed with."""
+        d = self.hook
+        if d is None:
+            return
+        info = self.routines.get(d.at.name)
+        if info is None or not isinstance(info.decl, A.DefDecl) or info.params:
+            self.error("E011", f"hook `{d.name}` runs at `{d.at.name}`, which is no def without parameters",
+                       d.at.span, nearest(d.at.name, [r.name for r in self.routines.values()
+                                                      if isinstance(r.decl, A.DefDecl) and not r.decl.params]))
+        elif info.state == "done" and not isinstance(info.result, TBool):
+            self.error("E020", f"hook `{d.name}` runs at `{d.at.name}`, which is not true or false", d.at.span)
+        for b in d.binds:
+            if b.name not in self.procs:
+                self.error("E011", f"hook `{d.name}` binds `{b.name}`, and the model has no such process", b.span,
+                           nearest(b.name, self.procs))
 
     def premise(self, e: A.Expr) -> A.Expr | None:
         """What must hold for an implication to say anything: `p` of `p => q`, `exists x: p`
@@ -1106,6 +1163,7 @@ class Checker:
         self.pass_actions()
         self.pass_routines()
         self.pass_properties()
+        self.pass_hook()
         if not self.diags and not self.procs and not self.actions:
             self.error("E041", "the model has no process and no action: nothing can happen",
                        Span(self.model.path, 1, 1, 1, 2), "declare a `process` or an `action`")
@@ -1117,7 +1175,8 @@ class Checker:
             actions=self.actions, invariants=self.props["invariant"],
             reachables=self.props["reachable"], terminals=self.props["terminal"],
             types=self.types, refs=self.refs, proc_fields=self.proc_fields, domains=self.domains,
-            finals=self.props["final"], calls=self.calls, premises=self.premises, param_types=self.param_types)
+            finals=self.props["final"], calls=self.calls, premises=self.premises, param_types=self.param_types,
+            obligations=self.obligations, hook=self.hook)
 
 
 def check(model: A.Model, overrides: dict[str, Value] | None = None, origins: dict[int, str] | None = None,

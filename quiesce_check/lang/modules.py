@@ -99,7 +99,7 @@ class _Expander:
     def set_arguments(self, use: A.UseDecl, start: int) -> None:
         """Write each `NAME = value` of a `use` into the parameter or constant it names."""
         settable = {d.name: k for k, (d, _) in enumerate(self.out[start:], start)
-                    if isinstance(d, A.ParamDecl | A.ConstDecl)}
+                    if isinstance(d, A.ParamDecl | A.ConstDecl | A.ObligationDecl)}
         seen: dict[str, Span] = {}
         for arg in use.args:
             if arg.name in seen:
@@ -113,7 +113,9 @@ class _Expander:
                                "it can set " + ", ".join(sorted(settable)) if settable else None))
                 continue
             d, origin = self.out[k]
-            if isinstance(d, A.ParamDecl):
+            if isinstance(d, A.ObligationDecl):
+                self.out[k] = (replace(d, value=arg.value), origin)
+            elif isinstance(d, A.ParamDecl):
                 self.out[k] = (A.ParamDecl(d.name, arg.value, d.span), origin)
             else:
                 assert isinstance(d, A.ConstDecl)

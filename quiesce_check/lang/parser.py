@@ -171,6 +171,13 @@ class Build(Transformer[Token, A.Model]):
     def use_arg(self, meta: Any, name: Token, value: A.Expr) -> A.UseArg:
         return A.UseArg(str(name), value, self._s(meta))
 
+    def obligation_decl(self, meta: Any, name: Token, text: Token) -> A.ObligationDecl:
+        return A.ObligationDecl(str(name), str(text)[1:-1], self._s(meta))
+
+    def hook_decl(self, meta: Any, name: Token, text: Token, at: Token, *binds: Token) -> A.HookDecl:
+        return A.HookDecl(str(name), str(text)[1:-1], A.Name(str(at), _tok_span(self.path, at)),
+                          tuple(A.Name(str(b), _tok_span(self.path, b)) for b in binds), self._s(meta))
+
     def check_decl(self, meta: Any, *names: Token) -> A.CheckDecl:
         return A.CheckDecl(tuple(A.Name(str(n), _tok_span(self.path, n)) for n in names), self._s(meta))
 

@@ -94,7 +94,7 @@ class ReferenceModel:
             cm.premises[d.name] for d in cm.invariants if d.name in cm.premises]
         self.end_goals: list[A.Expr] = [cm.premises[d.name] for d in cm.finals if d.name in cm.premises]
         self.info = ModelInfo(layout, self.action_table,
-                              [I.Property("invariant", d.name, dummy, d.span) for d in cm.invariants],
+                              [I.Property(d.kind, d.name, dummy, d.span) for d in cm.invariants],
                               [I.Property("reachable", d.name, dummy, d.span) for d in cm.reachables]
                               + [I.Property("premise", d.name, dummy, d.span) for d in cm.invariants
                                  if d.name in cm.premises],

@@ -1,8 +1,9 @@
 """A result as one JSON document (`--json FILE`), for CI glue and other tools.
 
 Takes a `Result`, the model's `ModelInfo` and the run's settings; gives a
-plain dict with stable key order. Times are under `stats.seconds` and
-`stats.states_per_second` only, so two runs differ nowhere else. Imports
+plain dict with stable key order. Times are under `stats.seconds`,
+`stats.states_per_second` and `symbolic.solver_seconds` only, so two runs
+differ nowhere else. Imports
 `compile.*`, `engines.result`, `trace.steps`.
 """
 
@@ -59,7 +60,8 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
         "resumed": result.resumed,
         "note": result.note,
         "seed": result.seed,
-        "properties": [{"kind": p.kind, "name": p.name, "status": p.status.value} for p in result.properties],
+        "properties": [{"kind": p.kind, "name": p.name, "status": p.status.value,
+                        **({"detail": p.detail} if p.detail else {})} for p in result.properties],
         "stats": {
             "generated": result.stats.generated,
             "distinct": result.stats.distinct,
@@ -78,4 +80,15 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
     if result.trace is not None:
         doc["trace"] = trace_to_json(info, result.trace, explain)
     doc["traces"] = {name: trace_to_json(info, t, explain) for name, t in sorted(result.traces.items())}
+    sym = result.symbolic
+    if sym is not None:
+        doc["symbolic"] = {
+            "encoding": sym.encoding, "depth": sym.depth, "queries": sym.queries,
+            "solver_seconds": round(sym.solver_seconds, 6), "proved_at": sym.proved_at,
+            "complete_at": sym.complete_at, "generated_invariants": sym.generated,
+            "first_step": {a.label: sym.first_step[a.index] for a in info.actions if a.index < len(sym.first_step)},
+            "simulated": [info.actions[i].label for i in sym.simulated],
+            "never": [info.actions[i].label for i in sym.never],
+            "cti": trace_to_json(info, sym.cti) if sym.cti is not None else None,
+        }
     return doc

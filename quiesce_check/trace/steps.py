@@ -60,14 +60,18 @@ def changes(info: ModelInfo, before: State, after: State) -> tuple[Change, ...]:
     return tuple(out)
 
 
-def initial_values(info: ModelInfo, state: State) -> tuple[Change, ...]:
+def initial_values(info: ModelInfo, state: State, only: set[int] | None = None) -> tuple[Change, ...]:
     lay = info.layout
     return tuple(Change(lay.slots[i].name, "", format_slot(lay, i, v))
-                 for i, v in enumerate(state) if not lay.slots[i].name.endswith(".pc"))
+                 for i, v in enumerate(state)
+                 if not lay.slots[i].name.endswith(".pc") and (only is None or i in only))
 
 
 def rows(info: ModelInfo, trace: Trace) -> list[TraceRow]:
-    out = [TraceRow(0, "", "initial state", "", "", "", initial_values(info, trace.states[0]))]
+    """The steps of a trace; the initial state shows the variables the trace changes
+    (all of them when it changes none)."""
+    moving = {i for s in trace.states[1:] for i, (a, b) in enumerate(zip(trace.states[0], s, strict=True)) if a != b}
+    out = [TraceRow(0, "", "initial state", "", "", "", initial_values(info, trace.states[0], moving or None))]
     for k, step in enumerate(trace.steps):
         a = info.actions[step.action] if 0 <= step.action < len(info.actions) else None
         failed = k + 1 >= len(trace.states)

@@ -39,14 +39,18 @@ def render_properties(console: Console, result: Result) -> None:
     table.add_column("kind")
     table.add_column("property")
     table.add_column("result")
+    details = any(p.detail for p in result.properties)
+    if details:
+        table.add_column("how")
     for p in result.properties:
         shown = p.status.value
         trace = result.traces.get(p.name) if p.status is Status.VIOLATED else None
-        if trace is not None and trace.kind == p.kind:
+        if trace is not None and (trace.kind == p.kind or (p.kind == "lemma" and trace.kind == "invariant")):
             shown += f" ({len(trace.steps)} steps)"
-        elif p.status is Status.VACUOUS:
+        elif p.status is Status.VACUOUS and not p.detail:
             shown += " (its premise never held)"
-        table.add_row(Text(p.kind), Text(p.name), Text(shown, style=_STATUS_STYLE[p.status]))
+        cells = [Text(p.kind), Text(p.name), Text(shown, style=_STATUS_STYLE[p.status])]
+        table.add_row(*cells, *([Text(p.detail)] if details else []))
     console.print(table)
 
 
@@ -60,7 +64,31 @@ def covered_text(info: ModelInfo, result: Result) -> str:
     return text + f"{len(never)} of {len(info.actions)} steps never fired ({shown})"
 
 
+def render_symbolic_stats(console: Console, result: Result) -> None:
+    sym = result.symbolic
+    assert sym is not None
+    encoding = "bit-vectors" if sym.encoding == "bv" else "integers"
+    steps = "1 step" if sym.depth == 1 else f"{sym.depth} steps"
+    console.print(Text(
+        f"every behaviour of at most {steps} checked; {sym.queries:,} solver queries, "
+        f"{sym.solver_seconds:.2f} s in Z3 ({encoding}), {result.stats.elapsed:.2f} s in all"), soft_wrap=True)
+    if sym.complete_at is not None:
+        console.print(Text(f"complete: no loop-free behaviour is longer than {sym.complete_at} steps, so every "
+                           "reachable state was checked"), soft_wrap=True)
+    if sym.proved_at is not None:
+        guessed = f", with {sym.generated} invariants it guessed and proved" if sym.generated else ""
+        console.print(Text(f"k-induction: the properties proved were proved with k <= {sym.proved_at}{guessed}"),
+                      soft_wrap=True)
+    if result.limit:
+        console.print(Text(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
+    if result.note:
+        console.print(Text(f"note: {result.note}", style="yellow"), soft_wrap=True)
+
+
 def render_stats(console: Console, result: Result, info: ModelInfo | None = None) -> None:
+    if result.symbolic is not None:
+        render_symbolic_stats(console, result)
+        return
     s = result.stats
     console.print(Text(
         f"{s.generated:,} states generated, {s.distinct:,} distinct, "
@@ -77,7 +105,38 @@ def render_stats(console: Console, result: Result, info: ModelInfo | None = None
         console.print(Text(f"note: {result.note}", style="yellow"), soft_wrap=True)
 
 
+def render_symbolic_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None) -> None:
+    sym = result.symbolic
+    assert sym is not None
+    table = Table(title="Coverage", title_justify="left", show_edge=False)
+    table.add_column("process")
+    table.add_column("action")
+    table.add_column("at")
+    table.add_column("first fires", justify="right")
+    never = set(sym.never)
+    unseen = 0
+    for a in info.actions:
+        first = sym.first_step[a.index] if a.index < len(sym.first_step) else None
+        if first is not None:
+            shown, style = f"step {first}" + (" (simulated)" if a.index in sym.simulated else ""), ""
+        elif a.index in never:
+            shown, style = "never (proved)", "yellow"
+        else:
+            shown, style = f"not within {sym.depth} steps", "yellow"
+            unseen += 1
+        table.add_row(Text(a.process or "-"), Text(a.text), Text(where_text(f"{a.span.path}:{a.span.line}", main_path)),
+                      Text(shown), style=style)
+    console.print(table)
+    if never:
+        console.print(f"[yellow]{len(never)} action(s) can never fire[/]")
+    if unseen:
+        console.print(f"[yellow]{unseen} action(s) did not fire within {sym.depth} steps[/]")
+
+
 def render_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None = None) -> None:
+    if result.symbolic is not None:
+        render_symbolic_coverage(console, info, result, main_path)
+        return
     table = Table(title="Coverage", title_justify="left", show_edge=False)
     table.add_column("process")
     table.add_column("action")
@@ -106,10 +165,17 @@ def where_text(where: str, main_path: str | None) -> str:
 
 
 def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str | None = None,
-                 explain: Explain | None = None) -> None:
+                 explain: Explain | None = None, cti: bool = False) -> None:
     console.print()
-    console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"),
-                  soft_wrap=True)
+    if cti:
+        console.print(Text(f"Counterexample to induction ({len(trace.steps)} steps from a state not known to be "
+                           f"reachable): {trace.message}", style="bold yellow"), soft_wrap=True)
+        console.print(Text("Not a violation: its first state may be unreachable. A `lemma` that rules such "
+                           "states out, or a larger --depth, may prove the property.", style="yellow"),
+                      soft_wrap=True)
+    else:
+        console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"),
+                      soft_wrap=True)
     arrow = "\u2192" if console.encoding.lower().replace("-", "").startswith("utf") else "->"
     table = Table(show_edge=False, show_lines=False)
     table.add_column("#", justify="right")
@@ -125,7 +191,8 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
             ch = Text(", ".join(f"{c.name}: {c.before}{arrow}{c.after}" for c in row.changes))
         if row.failed:
             ch = Text(f"FAILS: {trace.message}", style="bold red")
-        table.add_row(Text(str(row.index)), Text(row.process), Text(row.text or row.action),
+        step = "a state not known to be reachable" if cti and row.index == 0 else row.text or row.action
+        table.add_row(Text(str(row.index)), Text(row.process), Text(step),
                       Text(row.choices), Text(where_text(row.where, main_path)), ch)
     console.print(table)
     lines = explain(info, trace) if explain is not None else []
@@ -145,6 +212,8 @@ def render_result(console: Console, info: ModelInfo, result: Result, coverage: b
     shown += sorted((t for t in result.traces.values() if t is not result.trace), key=lambda t: len(t.steps))
     for trace in shown:
         render_trace(console, info, trace, main_path, explain)
+    if result.symbolic is not None and result.symbolic.cti is not None:
+        render_trace(console, info, result.symbolic.cti, main_path, None, cti=True)
     console.print()
     console.print(Text(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
                        style=_VERDICT_STYLE[result.verdict]), soft_wrap=True)

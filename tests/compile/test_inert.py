@@ -145,16 +145,18 @@ def test_a_use_path_is_only_a_file_name(tmp_path, name):
 
 
 @pytest.mark.parametrize(("name", "why"), [
-    ("/etc/passwd", "relative path"),
+    ("/etc/passwd", "`.qdl`"),
+    ("{outside}", "lies outside"),
     ("../outside.qdl", "lies outside"),
     ("sub/../../outside.qdl", "lies outside"),
     ("link.qdl", "lies outside"),
     ("notes.txt", "`.qdl`"),
-    ("", "relative path"),
+    ("", "`.qdl`"),
     ("sub", "`.qdl`"),
     ("fifo.qdl", "not a regular file"),
 ])
 def test_a_use_path_cannot_reach_outside_the_model_directory(tmp_path, name, why):
+    # the current directory and the model's own (and below) are all a model may read
     root = tmp_path / "project"
     (root / "sub").mkdir(parents=True)
     (tmp_path / "outside.qdl").write_text(LIB)
@@ -162,7 +164,8 @@ def test_a_use_path_cannot_reach_outside_the_model_directory(tmp_path, name, why
     (root / "link.qdl").symlink_to(tmp_path / "outside.qdl")
     os.mkfifo(root / "fifo.qdl")
     model = root / "m.qdl"
-    model.write_text(USER.format(name))
+    model.write_text(USER.format(name.format(outside=tmp_path / "outside.qdl")))
+    assert not tmp_path.resolve().is_relative_to(Path.cwd().resolve())  # so only the model's directory counts
     with pytest.raises(ModelError) as e:
         build_file(str(model))
     (d,) = e.value.diagnostics

@@ -1,4 +1,8 @@
-"""Every `qdl` block in docs/ and README.md is a model that builds and checks as described."""
+"""Every `qdl` block in docs/ and README.md is a model that builds and checks as described.
+
+A block holds unless its first line says otherwise: `// expect: violated`
+(or another verdict). Blocks are checked with --continue, so a block that
+expects a violation has every property's verdict decided."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import pytest
 
 from quiesce_check.build import build_text
 from quiesce_check.engines.bfs import bfs
-from quiesce_check.engines.result import Verdict
+from quiesce_check.engines.result import Options, Verdict
 from tests.conftest import ROOT
 
 BLOCK = re.compile(r"```qdl\n(.*?)```", re.S)
@@ -22,10 +26,15 @@ def blocks() -> list[tuple[str, int, str]]:
     return out
 
 
+EXPECT = re.compile(r"\A// expect: ([a-z ]+)\n")
+
+
 @pytest.mark.parametrize(("doc", "k", "text"), blocks(), ids=lambda v: str(v)[:20])
-def test_documented_model_builds_and_holds(doc: str, k: int, text: str) -> None:
-    result = bfs(build_text(text, f"{doc}#{k}").model)
-    assert result.verdict is Verdict.HOLDS, (doc, k, result.verdict)
+def test_documented_model_builds_and_checks_as_it_says(doc: str, k: int, text: str) -> None:
+    m = EXPECT.match(text)
+    want = Verdict(m.group(1)) if m else Verdict.HOLDS
+    result = bfs(build_text(text, f"{doc}#{k}").model, Options(keep_going=True))
+    assert result.verdict is want, (doc, k, result.verdict)
 
 
 def test_the_while_example_has_the_documented_states() -> None:

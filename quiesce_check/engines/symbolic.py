@@ -1,0 +1,502 @@
+"""What the symbolic engines (bmc, induction) share: claims, the solver, traces, results.
+
+Takes a compiled model (its `Program`, encoded by `compile.z3gen`) and `Options`;
+gives `Claim`s (each property, each kind of failure, each goal and each action,
+as the condition under which one state breaks or hits it, decided as the
+explicit engines decide it), `Solving` (one Z3 solver under the time limit, with
+statistics, and `unknown` raised as `Undecided`, never taken for an answer),
+`Unrolling` (frames from the initial states and the transition relation between
+them), `counterexample` (a path the solver found, rebuilt as an ordinary `Trace`
+by replaying it through the compiled model: a path that does not replay is a
+`SymbolicMismatch`, an internal error, never a verdict), and `assemble` (the
+`Result`). Imports `compile.*`, `engines.common`, `engines.result`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import z3
+
+from quiesce_check.compile.layout import State
+from quiesce_check.compile.lower import Program
+from quiesce_check.compile.model import Model
+from quiesce_check.compile.z3gen import Encoding, encode
+from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect
+from quiesce_check.engines.result import (
+    Options,
+    PropertyResult,
+    Reporter,
+    Result,
+    Stats,
+    Status,
+    Step,
+    Symbolic,
+    Trace,
+    Verdict,
+    first_reported,
+)
+
+# --depth when none is given
+DEFAULT_DEPTH = 20
+
+SAFETY = ("failure", "error", "end-error", "invariant", "final", "deadlock")
+# claims about states without successors: found where a search expands a state
+AT_END = ("end-error", "final", "deadlock", "end-goal")
+
+
+class SymbolicMismatch(Exception):
+    """The solver's path does not replay on the compiled model: a bug, never a verdict."""
+
+
+class Undecided(Exception):
+    """The solver gave no answer: the time limit, an interrupt, or its own limits."""
+
+
+class QueryTimeout(Exception):
+    """One query ran out of the time its caller allowed it (the run goes on)."""
+
+
+@runtime_checkable
+class SolverReporter(Protocol):
+    def solving(self, depth: int, queries: int, elapsed: float) -> None: ...
+
+
+def program_of(model: Model) -> Program:
+    program = getattr(model, "program", None)
+    if not isinstance(program, Program):
+        raise TypeError("the symbolic engines need a compiled model (with its program)")
+    return program
+
+
+# ------------------------------------------------------------------ claims
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A condition on one state: `bad` is a template over the encoding's current frame.
+
+    Safety claims (`failure`: some step from the state fails; `error`: evaluating
+    the invariants or goals in it is a model error; `end-error`: it has no
+    successor and evaluating the final-state properties or the terminal
+    predicates in it is; `invariant`, `final`, `deadlock`) are broken where `bad`
+    holds; the others (`goal`, `end-goal`, `action`, and `auto`: a candidate
+    invariant the engine guessed) are hit there.
+    """
+
+    key: str
+    kind: str
+    index: int        # into the invariants, finals, goals, end goals or actions
+    bad: z3.BoolRef
+
+    @property
+    def safety(self) -> bool:
+        return self.kind in SAFETY
+
+
+def claims(enc: Encoding, check_deadlock: bool) -> list[Claim]:
+    """Every claim, safety claims first in the order a result reports violations of one length."""
+    e = enc
+    fails = z3.Or(e.step_error, e.step_failed)
+    dead = z3.And(z3.Not(fails), z3.Not(e.enabled))
+    end_error = z3.And(dead, z3.Or(e.final_error, e.terminal_error) if check_deadlock else e.final_error)
+    out = [Claim("failure", "failure", -1, fails),
+           Claim("error", "error", -1, z3.Or(e.inv_error, e.goal_error)),
+           Claim("end-error", "end-error", -1, end_error)]
+    out += [Claim(f"invariant{i}", "invariant", i, z3.And(z3.Not(e.inv_error), z3.Not(v)))
+            for i, v in enumerate(e.invariants)]
+    out += [Claim(f"final{i}", "final", i, z3.And(dead, z3.Not(e.final_error), z3.Not(v)))
+            for i, v in enumerate(e.finals)]
+    if check_deadlock:
+        out.append(Claim("deadlock", "deadlock", -1,
+                         z3.And(dead, z3.Not(e.final_error), z3.Not(e.terminal_error), z3.Not(e.terminal))))
+    out += [Claim(f"goal{j}", "goal", j, z3.And(z3.Not(e.inv_error), z3.Not(e.goal_error), v))
+            for j, v in enumerate(e.goals)]
+    out += [Claim(f"end{j}", "end-goal", j, z3.And(dead, z3.Not(e.final_error), v))
+            for j, v in enumerate(e.end_goals)]
+    out += [Claim(f"action{a.index}", "action", a.index, a.enabled) for a in e.actions]
+    return out
+
+
+# ------------------------------------------------------------------ the solver
+
+
+# The Z3 solver each integer encoding runs best on: both bit-blast to SAT (incrementally);
+# Z3's default solver, the SMT core, was 10 to 100 times slower on every repository model.
+SOLVER_LOGIC = {"int": "QF_FD", "bv": "QF_BV"}
+
+
+class Solving:
+    """One Z3 solver: queries under the time limit, counted and timed."""
+
+    def __init__(self, ctx: z3.Context, clock: Clock, info: Symbolic) -> None:
+        self.solver = z3.SolverFor(SOLVER_LOGIC[info.encoding], ctx=ctx)
+        self.clock = clock
+        self.info = info
+
+    def add(self, *constraints: z3.BoolRef) -> None:
+        self.solver.add(*constraints)
+
+    def check(self, query: z3.BoolRef | None = None, *assumptions: z3.BoolRef,
+              cap: float | None = None) -> z3.ModelRef | None:
+        """A model when `query` can hold (with the assertions and assumptions), else None.
+        With `cap`, a query that takes longer raises `QueryTimeout`."""
+        allowed = [x for x in (cap, None if self.clock.limit is None else self.clock.limit - self.clock.elapsed())
+                   if x is not None]
+        if self.clock.limit is not None and self.clock.limit - self.clock.elapsed() <= 0:
+            raise Undecided(f"--time-limit {self.clock.limit:g}s")
+        self.solver.set("timeout", max(1, int(min(allowed) * 1000)) if allowed else 4294967295)
+        if query is not None:
+            self.solver.push()
+            self.solver.add(query)
+        start = time.perf_counter()
+        try:
+            answer = self.solver.check(*assumptions)
+            model = self.solver.model() if answer == z3.sat else None
+        except KeyboardInterrupt:
+            raise Undecided("interrupted") from None
+        except z3.Z3Exception as e:  # a cancelled check
+            raise Undecided(f"the solver stopped: {e}") from None
+        finally:
+            self.info.queries += 1
+            self.info.solver_seconds += time.perf_counter() - start
+            if query is not None:
+                self.solver.pop()
+        if answer == z3.unknown:
+            reason = self.solver.reason_unknown()
+            if cap is not None and not self.clock.expired() and reason in ("timeout", "canceled"):
+                raise QueryTimeout(reason)
+            if self.clock.expired() or reason in ("timeout", "canceled"):
+                raise Undecided(f"--time-limit {self.clock.limit:g}s" if self.clock.limit is not None
+                                else "interrupted")
+            raise Undecided(f"the solver could not decide a query ({reason})")
+        return model
+
+
+class Unrolling:
+    """Frames 0..last of the `s` family: frame 0 initial, each next one a step further.
+
+    Facts (templates proved to hold in every reachable state) constrain every
+    frame; `simple` is the assumption that the frames are pairwise distinct.
+    """
+
+    def __init__(self, enc: Encoding, solving: Solving) -> None:
+        self.enc = enc
+        self.solving = solving
+        self.simple = z3.Bool("simple_path", enc.ctx)
+        self.facts: list[z3.BoolRef] = []
+        self.last = 0
+        solving.add(enc.at(enc.ranges, 0), enc.at(enc.init, 0))
+
+    def extend(self) -> None:
+        k = self.last + 1
+        e = self.enc
+        self.solving.add(e.at(e.ranges, k), e.step(k - 1), *[e.at(f, k) for f in self.facts])
+        self.solving.add(*[z3.Implies(self.simple, e.distinct(j, k)) for j in range(k)])
+        self.last = k
+
+    def fact(self, template: z3.BoolRef) -> None:
+        self.facts.append(template)
+        self.solving.add(*[self.enc.at(template, k) for k in range(self.last + 1)])
+
+    def states(self, model: z3.ModelRef, last: int) -> list[State]:
+        return [self.enc.state(model, k) for k in range(last + 1)]
+
+
+def sweep(solving: Solving, enc: Encoding, pending: Sequence[Claim], k: int, family: str = "s",
+          assumptions: Sequence[z3.BoolRef] = ()) -> list[tuple[Claim, z3.ModelRef]]:
+    """Every claim of `pending` whose `bad` can hold at frame k, each with a model showing it."""
+    left = list(pending)
+    found: list[tuple[Claim, z3.ModelRef]] = []
+    while left:
+        terms = {c.key: enc.at(c.bad, k, family) for c in left}
+        model = solving.check(z3.Or(*terms.values()), *assumptions)
+        if model is None:
+            break
+        hit = [c for c in left if z3.is_true(model.eval(terms[c.key], model_completion=True))]
+        if not hit:
+            raise SymbolicMismatch("the solver's model satisfies none of the claims it was asked about")
+        found += [(c, model) for c in hit]
+        left = [c for c in left if c not in hit]
+    return found
+
+
+# ------------------------------------------------------------------ traces
+
+
+def replay_steps(model: Model, states: Sequence[State], from_initial: bool = True) -> list[Step]:
+    """The steps of the compiled model that lead through `states`, or `SymbolicMismatch`."""
+    if from_initial and states[0] not in set(model.initial_states()):
+        raise SymbolicMismatch(f"the solver's initial state {states[0]} is not an initial state")
+    steps = []
+    for k in range(len(states) - 1):
+        try:
+            succs = expand(model, states[k])
+        except Failure as f:
+            raise SymbolicMismatch(f"step {k + 1}: the solver's path goes on after a failing step "
+                                   f"({f.message})") from None
+        match = next(((ai, ch) for ai, ch, t in succs if t == states[k + 1]), None)
+        if match is None:
+            raise SymbolicMismatch(f"step {k + 1}: no step of the compiled model leads from {states[k]} "
+                                   f"to {states[k + 1]}")
+        steps.append(Step(*match))
+    return steps
+
+
+def _shows(model: Model, state: State, claim: Claim, check_deadlock: bool) -> tuple[str, str, str, Step | None] | None:
+    """What the compiled model says `state` shows for `claim`: (kind, property, message, failing
+    step), or None when it does not show it."""
+    info = model.info
+    if claim.kind == "failure":
+        try:
+            expand(model, state)
+        except Failure as f:
+            return f.kind, f.prop, f.message, f.step
+        return None
+    if claim.kind in ("error", "invariant", "goal"):
+        bad, goals = inspect(model, state)
+        for kind, prop, message in bad:
+            if (claim.kind == "error" and kind == "model-error") or \
+                    (claim.kind == "invariant" and kind == "invariant" and prop == info.invariants[claim.index].name):
+                return kind, prop, message, None
+        if claim.kind == "goal":
+            errors = any(kind == "model-error" for kind, _, _ in bad)
+            return ("goal", info.reachables[claim.index].name, "", None) \
+                if claim.index in goals and not errors else None
+        if claim.kind == "invariant":
+            return None
+    if claim.kind == "action":
+        try:
+            succs = expand(model, state)
+        except Failure:
+            return None
+        return ("goal", info.actions[claim.index].label, "", None) if any(a == claim.index for a, _, _ in succs) \
+            else None
+    try:
+        if expand(model, state):
+            return None
+    except Failure:
+        return None
+    bad, goals = at_end(model, state, check_deadlock)
+    for kind, prop, message in bad:
+        if (claim.kind == "end-error" and kind == "model-error") or (claim.kind == kind == "deadlock") or \
+                (claim.kind == kind == "final" and prop == info.finals[claim.index].name):
+            return kind, prop, message, None
+    if claim.kind == "end-goal" and claim.index in goals and not any(k == "model-error" for k, _, _ in bad):
+        return "goal", info.end_goals[claim.index].name, "", None
+    return None
+
+
+def counterexample(model: Model, states: Sequence[State], claim: Claim, check_deadlock: bool,
+                   from_initial: bool = True) -> Trace:
+    """The solver's path as a `Trace`, each step and the ending checked on the compiled model."""
+    steps = replay_steps(model, states, from_initial)
+    shown = _shows(model, states[-1], claim, check_deadlock)
+    if shown is None:
+        raise SymbolicMismatch(f"the compiled model does not show the solver's {claim.kind} "
+                               f"({claim.key}) in state {states[-1]}")
+    kind, prop, message, extra = shown
+    if extra is not None:
+        steps.append(extra)
+    return Trace(tuple(states), tuple(steps), kind, prop, message)
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass
+class Findings:
+    """What a symbolic run established, by claim key."""
+
+    depth: int = 0                                         # every behaviour this long was checked
+    traces: dict[str, Trace] = field(default_factory=dict)  # by property name, as the explicit engines
+    violated: set[str] = field(default_factory=set)
+    hit: dict[str, int] = field(default_factory=dict)       # goal, end goal, action -> depth met
+    simulated: set[str] = field(default_factory=set)        # ... met by simulation: not a first depth
+    witnesses: dict[str, Trace] = field(default_factory=dict)
+    proved: dict[str, int] = field(default_factory=dict)    # holds in every reachable state: by k-induction
+    dropped: set[str] = field(default_factory=set)          # guessed invariants given up
+    complete_at: int | None = None
+    proved_at: int | None = None
+    limit: str | None = None
+    cti: Trace | None = None
+
+    def settled(self, c: Claim) -> bool:
+        return c.key in self.violated or c.key in self.hit or c.key in self.proved \
+            or c.key in self.dropped or self.complete_at is not None
+
+
+_VERDICTS = {"invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
+             "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR}
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
+def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
+                  check_deadlock: bool) -> tuple[list[PropertyResult], bool]:
+    """Each property's status and how it was established; and whether anything is unresolved."""
+    info = model.info
+    by_key = {c.key: c for c in cs}
+    bound = f"within {_steps(found.depth)}"
+    stopped = bool(found.traces) and found.complete_at is None
+    undecided = "undecided: the search ended at a counterexample" if stopped else f"no violation {bound}"
+    complete = found.complete_at is not None
+    unresolved = False
+
+    def holds(key: str) -> bool:
+        return complete or key in found.proved
+
+    def how(key: str) -> str:
+        if key in found.proved:
+            return f"proved by {found.proved[key]}-induction"
+        return f"every reachable state checked (none is more than {_steps(found.complete_at or 0)} away)"
+
+    def met(key: str) -> str:
+        n = found.hit[key]
+        return f"in a simulated run, after {_steps(n)}" if key in found.simulated else f"after {_steps(n)}"
+
+    def premise(goal: Claim | None) -> tuple[str, str]:
+        """(reached | unreachable | unknown, what to say)."""
+        if goal is None:
+            return "none", ""
+        if goal.key in found.hit:
+            return "reached", f"its premise holds {met(goal.key)}"
+        if holds(goal.key):
+            return "unreachable", "its premise never holds"
+        return "unknown", f"its premise was not reached {bound} and not proved unreachable"
+
+    rows: list[PropertyResult] = []
+    premise_of = {info.reachables[c.index].name: c for c in cs
+                  if c.kind == "goal" and info.reachables[c.index].kind == "premise"}
+    end_premise_of = {info.end_goals[c.index].name: c for c in cs if c.kind == "end-goal"}
+    for kind, props, table in (("invariant", info.invariants, premise_of), ("final", info.finals, end_premise_of)):
+        for i, p in enumerate(props):
+            key = f"{kind}{i}"
+            trace = found.traces.get(p.name)
+            if trace is not None and trace.kind in ("invariant", "final"):
+                rows.append(PropertyResult(p.kind, p.name, Status.VIOLATED, f"after {_steps(len(trace.steps))}"))
+                continue
+            state, said = premise(table.get(p.name) if p.kind != "lemma" else None)
+            if holds(key):
+                if state == "unreachable":
+                    rows.append(PropertyResult(p.kind, p.name, Status.VACUOUS, f"{how(key)}; {said}"))
+                    continue
+                unresolved |= state == "unknown"
+                rows.append(PropertyResult(p.kind, p.name, Status.HOLDS, "; ".join(x for x in (how(key), said) if x)))
+            else:
+                rows.append(PropertyResult(p.kind, p.name, Status.INCOMPLETE,
+                                           "; ".join(x for x in (undecided, said) if x)))
+    for j, g in enumerate(info.reachables):
+        if g.kind == "premise":
+            continue
+        key = f"goal{j}"
+        if key in found.hit:
+            rows.append(PropertyResult("reachable", g.name, Status.REACHED, met(key)))
+        elif holds(key):
+            rows.append(PropertyResult("reachable", g.name, Status.UNREACHED, how(key)))
+        else:
+            rows.append(PropertyResult("reachable", g.name, Status.INCOMPLETE, f"not reached {bound}"))
+
+    def row(kind: str, name: str, key: str, violated: bool) -> PropertyResult:
+        if violated:
+            return PropertyResult(kind, name, Status.VIOLATED)
+        if holds(key):
+            return PropertyResult(kind, name, Status.HOLDS, how(key))
+        return PropertyResult(kind, name, Status.INCOMPLETE, undecided)
+
+    if info.asserts:
+        failed = [t for t in found.traces.values() if t.kind == "assertion"]
+        rows.append(row("assertion", failed[0].property if failed else "every assert", "failure", bool(failed)))
+    if check_deadlock:
+        rows.append(row("deadlock", "no deadlock", "deadlock", "deadlock" in found.traces))
+    if not all(k in by_key and holds(k) for k in ("failure", "error", "end-error")):
+        unresolved = True
+    return rows, unresolved
+
+
+def assemble(engine: str, model: Model, cs: Sequence[Claim], found: Findings, info: Symbolic,
+             options: Options, clock: Clock) -> Result:
+    mi = model.info
+    rows, unresolved = property_rows(model, cs, found, options.check_deadlock)
+    first = first_reported(mi, found.traces)
+    if first is not None:
+        verdict = _VERDICTS[first.kind]
+    elif unresolved or any(r.status is Status.INCOMPLETE for r in rows):
+        verdict = Verdict.INCOMPLETE
+    elif any(r.status in (Status.VACUOUS, Status.UNREACHED) for r in rows):
+        verdict = Verdict.VACUOUS
+    else:
+        verdict = Verdict.HOLDS
+    info.depth = found.depth
+    info.complete_at = found.complete_at
+    info.proved_at = found.proved_at
+    info.cti = found.cti
+    info.generated = sum(1 for c in cs if c.kind == "auto" and c.key in found.proved)
+    info.never = sorted(c.index for c in cs if c.kind == "action" and c.key not in found.hit
+                        and (c.key in found.proved or found.complete_at is not None))
+    stats = Stats(fired=[0] * len(mi.actions), new=[0] * len(mi.actions))
+    stats.depth = found.depth
+    stats.elapsed = clock.elapsed()
+    limit = found.limit
+    if verdict is Verdict.INCOMPLETE and limit is None:
+        limit = f"--depth {found.depth}"
+    complete = found.complete_at is not None and not any(t.kind in ("assertion", "model-error")
+                                                         for t in found.traces.values())
+    return Result(engine=engine, verdict=verdict, properties=rows, stats=stats, trace=first,
+                  traces=dict(found.traces), limit=limit if verdict is Verdict.INCOMPLETE else None,
+                  complete=complete, witnesses=found.witnesses, backend="z3", symbolic=info)
+
+
+class Run:
+    """One symbolic run's common state: the model, its encoding and claims, the solver's clock."""
+
+    def __init__(self, model: Model, options: Options, reporter: Reporter) -> None:
+        self.model = model
+        self.options = options
+        self.reporter = reporter
+        self.clock = Clock(options.time_limit)
+        self.ctx = z3.Context()
+        self.enc = encode(program_of(model), self.ctx, options.encoding)
+        self.claims = claims(self.enc, options.check_deadlock)
+        self.depth = DEFAULT_DEPTH if options.depth is None else options.depth
+        self.info = Symbolic(encoding=self.enc.arith, depth=0, first_step=[None] * len(model.info.actions))
+        self.found = Findings()
+
+    def progress(self, depth: int) -> None:
+        if isinstance(self.reporter, SolverReporter):
+            self.reporter.solving(depth, self.info.queries, self.clock.elapsed())
+
+    def proved(self, claim: Claim, k: int) -> None:
+        self.found.proved[claim.key] = k
+        if claim.safety:
+            self.found.proved_at = max(k, self.found.proved_at or 0)
+
+    def pending(self, safety: bool | None = None) -> list[Claim]:
+        return [c for c in self.claims if not self.found.settled(c) and (safety is None or c.safety == safety)]
+
+    def trace(self, states: Sequence[State], claim: Claim, from_initial: bool = True) -> Trace:
+        return counterexample(self.model, states, claim, self.options.check_deadlock, from_initial)
+
+    def record_hit(self, claim: Claim, depth: int, states: Sequence[State], simulated: bool = False) -> None:
+        """A goal or an action met at `depth`: the first depth unless `simulated`; the witness is
+        checked by replay. (A candidate invariant met is simply dropped.)"""
+        self.found.hit[claim.key] = depth
+        if claim.kind == "auto":
+            return
+        trace = self.trace(states, claim)
+        if simulated:
+            self.found.simulated.add(claim.key)
+        if claim.kind == "action":
+            self.info.first_step[claim.index] = depth + 1
+            if simulated:
+                self.info.simulated.append(claim.index)
+        elif claim.kind == "goal" and self.model.info.reachables[claim.index].kind != "premise":
+            self.found.witnesses[trace.property] = trace
+
+    def result(self, engine: str) -> Result:
+        return assemble(engine, self.model, self.claims, self.found, self.info, self.options, self.clock)

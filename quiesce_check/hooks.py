@@ -1,0 +1,214 @@
+"""`quiesce-check hook SPEC --model MODEL`: a quiesce hook composed with a protocol model.
+
+Takes a hook spec (a QDL file with a `hook` declaration and `obligation`s)
+and a model; gives the composed model's result for every invariant and
+final-state property it declares, and with `ablate`, what each obligation is
+worth: the model checked with each obligation switched off in turn (which
+properties break, the shortest counterexample, why), and the minimal sets of
+obligations that keep every property, searched exhaustively for up to
+`MAX_EXHAUSTIVE` obligations. Ablation runs are independent searches, run
+in parallel processes. Imports `build`, `domain`, `engines`, `lang`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from quiesce_check.build import Built, build_text, use_roots
+from quiesce_check.domain.explain import explainer
+from quiesce_check.engines import breadth_first
+from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
+from quiesce_check.lang import ast as A
+from quiesce_check.lang.errors import Diagnostic, ModelError
+from quiesce_check.lang.types import Value
+
+# Up to this many obligations, every subset is checked for the minimal sets.
+MAX_EXHAUSTIVE = 8
+
+
+@dataclass(frozen=True)
+class Hook:
+    name: str
+    text: str
+    at: str
+    binds: tuple[str, ...]
+    obligations: dict[str, str]  # name -> what it requires, in declaration order
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One composed run, as plain data (it crosses process boundaries)."""
+
+    on: frozenset[str]                     # the obligations switched on
+    statuses: dict[str, str]               # property -> holds | violated | vacuous | incomplete
+    lengths: dict[str, int]                # violated property -> shortest counterexample's steps
+    why: dict[str, str]                    # violated property -> the explanation's first sentence
+    problem: str | None = None             # a deadlock, failed assertion or model error, if any
+    states: int = 0
+
+    @property
+    def keeps_all(self) -> bool:
+        return self.problem is None and all(s == "holds" for s in self.statuses.values())
+
+    def broken(self) -> list[str]:
+        """A deadlock or a failed step first; then the properties violated; then those left vacuous."""
+        first = [self.problem] if self.problem else []
+        return first + [p for p, s in self.statuses.items() if s == "violated"] + [
+            f"{p} ({s})" for p, s in self.statuses.items() if s not in ("holds", "violated")]
+
+
+@dataclass
+class Ablation:
+    full: Outcome
+    without: dict[str, Outcome] = field(default_factory=dict)  # obligation -> the run without it
+    minimal: list[frozenset[str]] = field(default_factory=list)
+    exhaustive: bool = True
+
+    def needed(self) -> set[str]:
+        return set().union(*self.minimal) if self.minimal else set()
+
+    def breaks_without(self, name: str) -> list[str]:
+        """What fails without obligation `name` and not with every obligation."""
+        before = set(self.full.broken())
+        return [p for p in self.without[name].broken() if p not in before]
+
+
+def composed_text(spec: str, model: str) -> str:
+    """A model that uses `model`, then `spec` (both by absolute path)."""
+    for path in (spec, model):
+        if '"' in path or "\n" in path:
+            raise ModelError([Diagnostic("E014", f"{path!r}: a path with a quote or a line break cannot be used",
+                                         None)])
+    return f'use "{Path(model).resolve()}";\nuse "{Path(spec).resolve()}";\n'
+
+
+def hook_of(built: Built) -> Hook:
+    cm = built.checked
+    if cm.hook is None:
+        raise ModelError([Diagnostic("E014", "the spec declares no `hook` (write `hook name: \"...\" at point binds "
+                                     "Actor;`)", None)])
+    return Hook(cm.hook.name, cm.hook.text, cm.hook.at.name, tuple(b.name for b in cm.hook.binds),
+                dict(cm.obligations))
+
+
+def all_properties(built: Built) -> list[str]:
+    """Every invariant and final-state property the composed model declares, optional or not."""
+    return [d.name for d in built.ast.decls if isinstance(d, A.PropertyDecl) and d.kind in ("invariant", "final")]
+
+
+def build_composed(spec: str, model: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
+    return build_text(composed_text(spec, model), str(Path.cwd() / "<hook>"), params, select,
+                      use_roots(spec, model))
+
+
+def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:
+    explain = explainer(built.ast.sources, built.checked.consts)
+    statuses, lengths, why = {}, {}, {}
+    for p in result.properties:
+        if p.kind not in ("invariant", "final"):
+            continue
+        statuses[p.name] = p.status.value
+        t = result.traces.get(p.name)
+        if p.status is Status.VIOLATED and t is not None:
+            lengths[p.name] = len(t.steps)
+            lines = explain(built.model.info, t) if explain is not None else []
+            why[p.name] = lines[0].rstrip(";:,") + "." if lines else t.message
+    problem = None
+    for t in result.traces.values():
+        if t.kind in ("deadlock", "assertion", "model-error"):
+            problem = t.kind
+            lengths[t.kind] = len(t.steps)
+            why[t.kind] = t.message
+            break
+    if problem is None and not result.complete:
+        problem = f"incomplete: {result.limit or 'the search did not finish'}"
+    return Outcome(on, statuses, lengths, why, problem, result.stats.distinct)
+
+
+def check_with(spec: str, model: str, params: dict[str, Value], obligations: dict[str, bool],
+               select: list[str], options: Options, reporter: Reporter | None = None) -> tuple[Built, Result]:
+    built = build_composed(spec, model, {**params, **obligations}, select)
+    return built, breadth_first(built.model, options, reporter or NullReporter())
+
+
+def _run(args: tuple[str, str, dict[str, Value], tuple[str, ...], frozenset[str], list[str], Options]) -> Outcome:
+    spec, model, params, names, on, select, options = args
+    built, result = check_with(spec, model, params, {n: n in on for n in names}, select, options)
+    return summarise(built, result, on)
+
+
+def ablate(spec: str, model: str, params: dict[str, Value], hook: Hook, select: list[str], options: Options,
+           full: Outcome, workers: int | None = None,
+           progress: Callable[[Outcome], None] | None = None) -> Ablation:
+    """Each obligation off in turn; then the minimal sets of obligations that keep every property."""
+    names = tuple(hook.obligations)
+    everything = frozenset(names)
+    done: dict[frozenset[str], Outcome] = {everything: full}
+    jobs = workers or max(1, min(4, os.cpu_count() or 1))
+
+    def run_all(sets: Sequence[frozenset[str]]) -> None:
+        todo = [s for s in sets if s not in done]
+        args = [(spec, model, params, names, s, select, options) for s in todo]
+        if jobs > 1 and len(args) > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                outcomes = list(pool.map(_run, args))
+        else:
+            outcomes = [_run(a) for a in args]
+        for o in outcomes:
+            done[o.on] = o
+            if progress is not None:
+                progress(o)
+
+    run_all([everything - {n} for n in names])
+    out = Ablation(full, {n: done[everything - {n}] for n in names})
+    if len(names) > MAX_EXHAUSTIVE:
+        out.exhaustive = False
+        return out
+    for size in range(len(names) + 1):
+        # a superset of a minimal set is not minimal: only the others need a search
+        candidates = [frozenset(c) for c in itertools.combinations(names, size)
+                      if not any(m <= frozenset(c) for m in out.minimal)]
+        run_all(candidates)
+        out.minimal += [c for c in candidates if done[c].keeps_all]
+    return out
+
+
+def sets_text(sets: Sequence[frozenset[str]], order: Sequence[str]) -> str:
+    """`{a, b}; {c}` in the obligations' order, or `none`."""
+    return "; ".join("{" + ", ".join(n for n in order if n in s) + "}" for s in sets) if sets else "none"
+
+
+def ablation_json(ab: Ablation) -> dict[str, Any]:
+    def outcome(o: Outcome) -> dict[str, Any]:
+        return {"on": sorted(o.on), "statuses": o.statuses, "lengths": o.lengths, "why": o.why,
+                "problem": o.problem, "states": o.states}
+    return {"full": outcome(ab.full), "without": {n: outcome(o) for n, o in ab.without.items()},
+            "breaks_without": {n: ab.breaks_without(n) for n in ab.without},
+            "minimal_sets": [sorted(s) for s in ab.minimal], "exhaustive": ab.exhaustive,
+            "needed": sorted(ab.needed())}
+
+
+def ablation_html(hook: Hook, ab: Ablation) -> str:
+    """The ablation as an HTML section (every string escaped)."""
+    names = list(hook.obligations)
+    rows = []
+    for n in names:
+        o = ab.without[n]
+        more = ab.breaks_without(n)
+        first = min((p for p in (more or o.lengths) if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
+        broken = ", ".join(more) or ("nothing more than with every obligation" if not ab.full.keeps_all
+                                     else "nothing: not needed")
+        rows.append(f"<tr><td>{escape(n)}</td><td>{escape(hook.obligations[n])}</td>"
+                    f'<td class="{"violated" if more else "holds"}">{escape(broken)}</td>'
+                    f"<td>{o.lengths[first] if first else '-'}</td><td>{escape(o.why.get(first, '') if first else '')}</td></tr>")
+    minimal = sets_text(ab.minimal, names) if ab.exhaustive else "not searched"
+    return ('<h2>Ablation: each obligation removed in turn</h2><table id="ablation"><tr><th>without</th>'
+            "<th>obligation</th><th>violated</th><th>shortest</th><th>why</th></tr>" + "".join(rows) + "</table>"
+            f'<p id="minimal">Minimal sets of obligations that keep every property: {escape(minimal)}</p>')

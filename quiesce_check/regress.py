@@ -1,0 +1,256 @@
+"""`quiesce-check regress MANIFEST`: every model of a manifest against its expected verdicts.
+
+Takes a TOML manifest (`specs/regress.toml`): runs, each naming a model (a
+path relative to the manifest), its parameters, and the expected verdict of
+each property (`holds`, `violated`, `vacuous`; `assertions` and `deadlock`
+stand for the model's `assert`s and for deadlock freedom), with, where known, the
+shortest counterexample's length and the complete search's distinct-state
+count. Gives one row per (run, property) with what was expected and what was
+found, and the deviations: a property that stops failing is as much a
+regression as one that starts. Each run is one breadth-first search that goes
+on past violations (`--continue`), so every property gets its verdict and
+shortest counterexample from the same exploration. Imports `build`,
+`engines.*`, `lang.errors`.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from quiesce_check.build import build_file
+from quiesce_check.engines import breadth_first
+from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
+from quiesce_check.lang.errors import ModelError
+
+VERDICTS = ("holds", "violated", "vacuous")
+_RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note"}
+_EXPECT_KEYS = {"verdict", "length"}
+
+
+class ManifestError(Exception):
+    """The manifest cannot be read, or says something this runner does not understand."""
+
+
+@dataclass(frozen=True)
+class Expect:
+    prop: str
+    verdict: str
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    model: Path
+    params: dict[str, Any]
+    expects: tuple[Expect, ...]
+    states: int | None = None
+    scenario: str = ""
+    note: str = ""
+
+
+@dataclass
+class Row:
+    run: str
+    prop: str
+    expected: str
+    got: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class RunOutcome:
+    run: Run
+    rows: list[Row] = field(default_factory=list)
+    states: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(r.ok for r in self.rows)
+
+
+def _scalar_params(where: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{where}: `params` must be a table, e.g. params = {{ PAGES = 3 }}")
+    for k, v in raw.items():
+        if not isinstance(v, bool | int | str):
+            raise ManifestError(f"{where}: parameter `{k}` must be an integer, a boolean or an enum member's name")
+    return dict(raw)
+
+
+def load_manifest(path: str) -> list[Run]:
+    """The runs of a manifest, checked: ManifestError says what is wrong and where."""
+    p = Path(path)
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ManifestError(f"cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise ManifestError(f"{path} is not UTF-8 text (byte {e.start})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ManifestError(f"{path}: not TOML: {e}") from None
+    unknown = set(doc) - {"run"}
+    if unknown:
+        raise ManifestError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
+                            "a manifest is a list of [[run]] tables")
+    raw_runs = doc.get("run")
+    if not isinstance(raw_runs, list) or not raw_runs:
+        raise ManifestError(f"{path}: no runs; write one [[run]] table per model and parameter set")
+    runs = []
+    names: set[str] = set()
+    for k, raw in enumerate(raw_runs, 1):
+        where = f"{path}: run {k}"
+        if not isinstance(raw, dict):
+            raise ManifestError(f"{where}: a run is a table")
+        bad = set(raw) - _RUN_KEYS
+        if bad:
+            raise ManifestError(f"{where}: unknown key(s) {', '.join(sorted(bad))}; "
+                                f"a run has {', '.join(sorted(_RUN_KEYS))}")
+        name = raw.get("name")
+        model = raw.get("model")
+        if not isinstance(name, str) or not name:
+            raise ManifestError(f"{where}: `name` must be a non-empty string")
+        where = f"{path}: run {k} ({name})"
+        if name in names:
+            raise ManifestError(f"{where}: another run has this name")
+        names.add(name)
+        if not isinstance(model, str) or not model:
+            raise ManifestError(f"{where}: `model` must be the model's path, relative to the manifest")
+        expect = raw.get("expect")
+        if not isinstance(expect, dict) or not expect:
+            raise ManifestError(f"{where}: `expect` must name at least one property, e.g. "
+                                'expect = { image_consistent = "holds" }')
+        expects = []
+        for prop, want in expect.items():
+            if isinstance(want, str):
+                want = {"verdict": want}
+            if not isinstance(want, dict) or set(want) - _EXPECT_KEYS or "verdict" not in want:
+                raise ManifestError(f"{where}: expect.{prop} must be a verdict or a table "
+                                    '{ verdict = "violated", length = N }')
+            if want["verdict"] not in VERDICTS:
+                raise ManifestError(f"{where}: expect.{prop}: `{want['verdict']}` is not one of "
+                                    + ", ".join(VERDICTS))
+            length = want.get("length")
+            if length is not None and (not isinstance(length, int) or isinstance(length, bool) or length < 0):
+                raise ManifestError(f"{where}: expect.{prop}.length must be a whole number")
+            if length is not None and want["verdict"] != "violated":
+                raise ManifestError(f"{where}: expect.{prop}: only a violated property has a counterexample length")
+            expects.append(Expect(prop, want["verdict"], length))
+        states = raw.get("states")
+        if states is not None and (not isinstance(states, int) or isinstance(states, bool) or states < 0):
+            raise ManifestError(f"{where}: `states` must be a whole number")
+        runs.append(Run(name, (p.parent / model), _scalar_params(where, raw.get("params", {})),
+                        tuple(expects), states, str(raw.get("scenario", "")), str(raw.get("note", ""))))
+    return runs
+
+
+# outcomes that are not properties of the model but may be expected of it
+SPECIAL = ("assertions", "deadlock")
+
+
+def _verdict_of(result: Result, prop: str) -> tuple[str, int | None]:
+    if prop in SPECIAL:
+        kind = "assertion" if prop == "assertions" else "deadlock"
+        trace = next((t for t in result.traces.values() if t.kind == kind), None)
+        if trace is not None:
+            return "violated", len(trace.steps)
+        return ("holds" if result.complete else "incomplete"), None
+    for p in result.properties:
+        if p.name == prop and p.kind in ("invariant", "final"):
+            if p.status is Status.VIOLATED:
+                trace = result.traces.get(prop)
+                return "violated", len(trace.steps) if trace is not None else None
+            return p.status.value, None
+    return "not checked", None
+
+
+def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> RunOutcome:
+    """One run: build the model with the run's parameters, search once, compare."""
+    out = RunOutcome(run)
+    start = time.perf_counter()
+    try:
+        built = build_file(str(run.model), run.params, [x.prop for x in run.expects if x.prop not in SPECIAL])
+    except ModelError as exc:
+        out.error = "; ".join(f"{d.span}: {d.message}" if d.span else d.message for d in exc.diagnostics[:3])
+        return out
+    result = breadth_first(built.model, options, reporter or NullReporter())
+    out.seconds = time.perf_counter() - start
+    out.states = result.stats.distinct if result.complete else None
+    expected = {x.prop for x in run.expects}
+    fatal = [t for t in result.traces.values() if t.kind == "model-error"
+             or (t.kind == "assertion" and "assertions" not in expected)
+             or (t.kind == "deadlock" and "deadlock" not in expected)]
+    if fatal:
+        out.error = f"{fatal[0].kind}: {fatal[0].message}"
+    elif not result.complete and not any(t.kind == "assertion" for t in result.traces.values()):
+        out.error = f"the search did not complete ({result.limit or result.verdict.value})"
+    for e in run.expects:
+        got, length = _verdict_of(result, e.prop)
+        ok = got == e.verdict and (e.length is None or length == e.length)
+        shown = got + (f" ({length} steps)" if length is not None else "")
+        wanted = e.verdict + (f" ({e.length} steps)" if e.length is not None else "")
+        detail = ""
+        if got == e.verdict and e.length is not None and length != e.length:
+            detail = f"shortest counterexample now {length} steps, the manifest says {e.length}"
+        elif got != e.verdict and out.error is None:
+            detail = ("now holds: a known-bad model stopped failing" if e.verdict == "violated"
+                      else f"now {got}")
+        out.rows.append(Row(run.name, e.prop, wanted, shown, ok, detail))
+    if run.states is not None and out.states is not None and out.states != run.states:
+        out.rows.append(Row(run.name, "(distinct states)", str(run.states), str(out.states), False,
+                            "the state count changed"))
+    return out
+
+
+def regress(runs: Sequence[Run], options: Options,
+            on_run: Callable[[RunOutcome], None] | None = None) -> list[RunOutcome]:
+    outcomes = []
+    for run in runs:
+        outcome = check_run(run, options)
+        outcomes.append(outcome)
+        if on_run is not None:
+            on_run(outcome)
+    return outcomes
+
+
+def junit(outcomes: Sequence[RunOutcome]) -> str:
+    """The outcomes as JUnit XML: a test case per run and property, a failure per deviation."""
+    cases = [(o, r) for o in outcomes for r in o.rows]
+    errors = [o for o in outcomes if o.error is not None]
+    suite = ET.Element("testsuite", name="quiesce-check regress", tests=str(len(cases) + len(errors)),
+                       failures=str(sum(not r.ok for _, r in cases)), errors=str(len(errors)),
+                       time=f"{sum(o.seconds for o in outcomes):.3f}")
+    for o in outcomes:
+        if o.error is not None:
+            case = ET.SubElement(suite, "testcase", classname=o.run.name, name="(run)", time=f"{o.seconds:.3f}")
+            ET.SubElement(case, "error", message=o.error).text = o.error
+        for r in o.rows:
+            case = ET.SubElement(suite, "testcase", classname=o.run.name, name=r.prop, time=f"{o.seconds:.3f}")
+            if not r.ok:
+                msg = f"expected {r.expected}, got {r.got}" + (f": {r.detail}" if r.detail else "")
+                ET.SubElement(case, "failure", message=msg).text = msg
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def to_json(outcomes: Sequence[RunOutcome]) -> dict[str, Any]:
+    return {
+        "ok": all(o.ok for o in outcomes),
+        "runs": [{
+            "name": o.run.name, "model": str(o.run.model), "params": o.run.params, "scenario": o.run.scenario,
+            "ok": o.ok, "error": o.error, "states": o.states, "expected_states": o.run.states,
+            "seconds": round(o.seconds, 3),
+            "properties": [{"property": r.prop, "expected": r.expected, "got": r.got, "ok": r.ok,
+                            "detail": r.detail} for r in o.rows],
+        } for o in outcomes],
+    }
+
+

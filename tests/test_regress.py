@@ -1,0 +1,130 @@
+"""`quiesce-check regress`: the project's manifest passes; every kind of deviation is caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from quiesce_check.build import build_file
+from quiesce_check.cli import main
+from quiesce_check.engines.result import Options
+from quiesce_check.reference.interp import ReferenceModel
+from quiesce_check.regress import ManifestError, load_manifest, regress
+from tests.compile.test_differential import compare
+from tests.conftest import ROOT
+
+MANIFEST = ROOT / "specs" / "regress.toml"
+S5 = (ROOT / "models" / "s5_persistent_ring_write_after_last_send.qdl").as_posix()
+S1 = (ROOT / "models" / "s1_guest_only_writes.qdl").as_posix()
+
+
+def test_the_manifest_matches_the_catalogue() -> None:
+    outcomes = regress(load_manifest(str(MANIFEST)), Options(keep_going=True))
+    bad = [(o.run.name, o.error, [(r.prop, r.expected, r.got) for r in o.rows if not r.ok])
+           for o in outcomes if not o.ok]
+    assert not bad, bad
+    # every model in models/ is in it
+    assert {o.run.model.resolve() for o in outcomes} == {p.resolve() for p in (ROOT / "models").glob("*.qdl")}
+
+
+def manifest(tmp_path: Path, body: str) -> str:
+    p = tmp_path / "m.toml"
+    p.write_text(body)
+    return str(p)
+
+
+def test_every_kind_of_deviation_is_reported(tmp_path: Path) -> None:
+    path = manifest(tmp_path, f'''
+[[run]]
+name = "bad stops failing"
+model = "{S1}"
+expect = {{ image_consistent = "violated" }}
+
+[[run]]
+name = "good starts failing"
+model = "{S5}"
+expect = {{ image_consistent = "holds" }}
+
+[[run]]
+name = "longer counterexample"
+model = "{S5}"
+expect = {{ image_consistent = {{ verdict = "violated", length = 3 }} }}
+
+[[run]]
+name = "state count"
+model = "{S1}"
+states = 7
+expect = {{ no_torn_page = "holds" }}
+
+[[run]]
+name = "as expected"
+model = "{S1}"
+expect = {{ no_torn_page = "holds" }}
+''')
+    outcomes = regress(load_manifest(path), Options(keep_going=True))
+    assert [o.ok for o in outcomes] == [False, False, False, False, True]
+    details = [r.detail for o in outcomes for r in o.rows if not r.ok]
+    assert "known-bad model stopped failing" in details[0]
+    assert details[1] == "now violated"
+    assert "manifest says 3" in details[2]
+    assert details[3] == "the state count changed"
+
+
+def test_the_command_exits_1_on_a_deviation_and_writes_junit(tmp_path: Path, capsys) -> None:
+    path = manifest(tmp_path, f'''
+[[run]]
+name = "fails"
+model = "{S5}"
+expect = {{ image_consistent = "holds" }}
+
+[[run]]
+name = "passes"
+model = "{S5}"
+expect = {{ image_consistent = "violated" }}
+''')
+    xml = tmp_path / "junit.xml"
+    assert main(["regress", path, "--junit", str(xml), "--json", str(tmp_path / "r.json")]) == 1
+    suite = ET.parse(xml).getroot()
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    failing = [c for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert [c.get("classname") for c in failing] == ["fails"]
+    assert "1 of 2 runs differ" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    ("", "no runs"),
+    ("[[run]]\nname = 'x'\n", "`model`"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\n", "`expect`"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nexpect = { p = 'fine' }\n", "not one of"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nexpect = { p = { verdict = 'holds', length = 3 } }\n",
+     "only a violated property"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nexpectt = {}\n", "unknown key"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nparams = { A = [1] }\nexpect = { p = 'holds' }\n", "parameter `A`"),
+    ("[[run]\n", "not TOML"),
+])
+def test_a_bad_manifest_is_refused_with_its_reason(tmp_path: Path, body: str, fragment: str) -> None:
+    with pytest.raises(ManifestError, match=None) as e:
+        load_manifest(manifest(tmp_path, body))
+    assert fragment in str(e.value)
+    assert main(["regress", manifest(tmp_path, body)]) == 151
+
+
+def test_a_model_that_does_not_build_is_a_deviation(tmp_path: Path) -> None:
+    (tmp_path / "broken.qdl").write_text("var x: 0..1 = 5;\n")
+    path = manifest(tmp_path, '[[run]]\nname = "b"\nmodel = "broken.qdl"\nexpect = { p = "holds" }\n')
+    (o,) = regress(load_manifest(path), Options(keep_going=True))
+    assert not o.ok and o.error is not None and "outside" in o.error
+
+
+@pytest.mark.slow
+def test_pinned_counts_agree_with_the_reference_interpreter() -> None:
+    # the manifest's state counts come from the C search; the reference interpreter, which
+    # shares only the parser and the checker with it, must find the same state graph
+    for run in load_manifest(str(MANIFEST)):
+        if run.states is None:
+            continue
+        built = build_file(str(run.model), run.params)
+        ReferenceModel(built.checked, built.program.layout)  # builds
+        assert compare(built, limit=10**9) == run.states, run.name

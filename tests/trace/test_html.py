@@ -1,0 +1,100 @@
+"""--html: one self-contained page with the verdicts, a timeline and the trace of a counterexample."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+from quiesce_check.cli import main
+from tests.conftest import ROOT
+
+
+class _Page(HTMLParser):
+    """Every element with its attributes, and the text inside each element kind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.stack: list[str] = []
+        self.text: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self.elements.append((tag, a))
+        if tag not in ("circle", "rect", "line", "meta"):
+            self.stack.append(f"{tag}.{a.get('class', '')}")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack and not self.stack.pop().startswith(tag + "."):
+            pass
+
+    def handle_data(self, data: str) -> None:
+        for where in self.stack:
+            self.text.setdefault(where, []).append(data)
+
+    def with_class(self, tag: str, cls: str) -> list[dict[str, str]]:
+        return [a for t, a in self.elements if t == tag and cls in a.get("class", "").split()]
+
+
+def page_of(tmp_path: Path, *argv: str) -> tuple[int, str, _Page]:
+    out = tmp_path / "page.html"
+    code = main(["check", *argv, "--no-coverage", "--html", str(out)])
+    text = out.read_text()
+    p = _Page()
+    p.feed(text)
+    return code, text, p
+
+
+def test_the_page_of_the_persistent_ring_failure_shows_the_escaping_write(tmp_path: Path) -> None:
+    code, text, page = page_of(tmp_path, str(ROOT / "models" / "s5_persistent_ring_write_after_last_send.qdl"))
+    assert code == 12
+    # self-contained: no script, nothing fetched
+    assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+    assert [a["id"] for t, a in page.elements if t == "table" and a.get("id")] == ["verdicts"]
+    assert "violated (16 steps)" in " ".join(page.text.get("td.violated", []))
+    # the timeline: a lane per actor, the passes, the bitmap reads, suspend, pages over time
+    (svg,) = page.with_class("svg", "timeline")
+    lanes = page.text.get("g.lane", [])
+    assert lanes == ["Blkfront", "Toolstack", "Blkback"]
+    assert {"CLEAN", "final CLEAN", "suspend", "target resumes", "source destroyed"} <= set(page.text["g.moment clean"]
+        + page.text["g.moment final"] + page.text["g.moment suspend"] + page.text["g.moment resume"]
+        + page.text["g.moment destroy"])
+    assert "pass 0" in page.text["g.span pass"]
+    assert page.text["g.row source"][0] == "page 0 (ring) source" and page.text["g.row target"][0] == "page 0 (ring) target"
+    # the escaping write is circled, at the step the explanation names, and its table row is marked
+    (hl,) = page.with_class("g", "escape")
+    titles = page.text["g.highlight escape"]
+    assert titles[0].startswith("step 12: Word 1 of page 0 (the ring's rsp_prod) was written by Blkback")
+    assert len(page.with_class("tr", "hl")) == 1
+    assert "Why" not in text and "was written by Blkback through grant mapping 0 at step 12" in " ".join(page.text["p.why"])
+    # a mark per step, the step's statement in its tooltip
+    assert len(page.with_class("circle", "mark")) == 16
+
+
+def test_a_torn_send_is_drawn_as_a_span_with_both_writes(tmp_path: Path) -> None:
+    _, _, page = page_of(tmp_path, str(ROOT / "models" / "s6_torn_send_during_backend_write.qdl"),
+                         "--property", "no_torn_page")
+    assert page.text["g.span torn"] == ["torn send of page 0"]
+    assert len(page.with_class("g", "torn")) >= 2  # the span, and the writes that tore it
+
+
+def test_without_a_vocabulary_the_page_still_has_lanes_and_steps(tmp_path: Path) -> None:
+    code, _, page = page_of(tmp_path, str(ROOT / "models" / "precopy_backend.qdl"), "--param", "PERSISTENT=true")
+    assert code == 14
+    lanes = page.text["g.lane"]
+    assert {"Backend", "Migration"} <= set(lanes) <= {"Guest", "Frontend", "Backend", "Migration"}
+    assert len(lanes) == len(set(lanes))
+    assert len(page.with_class("circle", "fails")) == 1  # the final step, whose assertion fails
+    assert not page.with_class("g", "moment") and not page.with_class("g", "row")  # no vocabulary, no domain parts
+
+
+def test_model_text_is_escaped(tmp_path: Path) -> None:
+    model = tmp_path / "m.qdl"
+    # a block's opening comment is part of its step's text in the trace table
+    model.write_text("var x: 0..2 = 0;\nprocess P {\n    atomic {   // <script>alert(1)</script>\n        x := 1;\n"
+                     "    }\n    x := 2;\n}\ninvariant small: x < 2;\n")
+    _, text, _ = page_of(tmp_path, str(model))
+    assert "<script>" not in text and "&lt;script&gt;" in text
