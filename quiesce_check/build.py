@@ -9,9 +9,7 @@ a model that does not parse, type-check or lower. Imports `lang`, `compile`,
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,50 +74,32 @@ def read_model(path: str) -> str:
     return text
 
 
-def use_roots(*paths: str) -> tuple[Path, ...]:
-    """The directories a model's `use "..."` may read below: the current directory and the
-    directory of each file named on the command line."""
-    roots = [Path.cwd().resolve()]
-    for p in paths:
-        if p not in ("<input>", ""):
-            with contextlib.suppress(OSError, RuntimeError, ValueError):
-                roots.append(Path(p).parent.resolve())
-    return tuple(dict.fromkeys(roots))
-
-
-def _use_file(use: A.UseDecl, from_path: str, roots: Sequence[Path]) -> Path:
+def _use_file(use: A.UseDecl, from_path: str) -> Path:
     """The file a `use "..."` names, relative to the file that uses it.
 
-    A model is untrusted input, and what it reads can reach the output (a diagnostic quotes
-    the offending line): so it may name only regular `.qdl` files that lie (links followed)
-    in the current directory or in the directory of a model named on the command line, or
-    below them."""
-    def refuse(why: str, hint: str | None = None) -> ModelError:
-        return ModelError([Diagnostic("E014", f"`use \"{use.target}\"`: {why}", use.span, hint)])
+    A model is untrusted input. It is read with the user's own permissions, so it can name
+    nothing the user could not read anyway; and what it reads can reach the output (a
+    diagnostic quotes the offending line), so it may name only regular `.qdl` files: no
+    device, pipe or directory, and no file of another kind."""
+    def refuse(why: str) -> ModelError:
+        return ModelError([Diagnostic("E014", f"`use \"{use.target}\"`: {why}", use.span)])
 
-    name = Path(use.target)
-    if not use.target or name.suffix != ".qdl":
+    if not use.target or Path(use.target).suffix != ".qdl":
         raise refuse("a file named by `use` must be a QDL model (`.qdl`)")
     base = Path(from_path).parent if from_path not in ("<input>", "") else Path(".")
-    target = base / name
+    target = base / use.target
     try:
-        resolved = target.resolve()
+        if target.exists() and not target.resolve().is_file():
+            raise refuse("not a regular file")
     except (OSError, RuntimeError, ValueError) as e:
         raise refuse(f"cannot resolve the path: {e}") from None
-    if not any(resolved.is_relative_to(r) for r in roots):
-        raise refuse(f"{resolved} lies outside " + " and ".join(str(r) for r in roots),
-                     "`use` may name only files in the current directory or in the directory of the model "
-                     "being checked, or below them")
-    if resolved.exists() and not resolved.is_file():
-        raise refuse("not a regular file")
     return target
 
 
-def load_use(use: A.UseDecl, from_path: str, roots: Sequence[Path] | None = None) -> Loaded:
-    """What a `use` names: a built-in vocabulary, or a file relative to the file that uses it
-    (within `roots`, by default those of `from_path`: see `use_roots`)."""
+def load_use(use: A.UseDecl, from_path: str) -> Loaded:
+    """What a `use` names: a built-in vocabulary, or a file relative to the file that uses it."""
     if use.is_file:
-        target = _use_file(use, from_path, roots if roots is not None else use_roots(from_path))
+        target = _use_file(use, from_path)
         try:
             text = read_model(str(target))
         except ModelError as e:
@@ -135,11 +115,9 @@ def load_use(use: A.UseDecl, from_path: str, roots: Sequence[Path] | None = None
 
 
 def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None,
-               select: list[str] | None = None, roots: Sequence[Path] | None = None) -> Built:
-    """`select`, when given, names the only invariants and final properties to check; `roots`
-    the directories a `use "..."` may read below (by default `use_roots(path)`)."""
-    allowed = tuple(roots) if roots is not None else use_roots(path)
-    expanded = expand(parse(text, path), lambda use, from_path: load_use(use, from_path, allowed))
+               select: list[str] | None = None) -> Built:
+    """`select`, when given, names the only invariants and final properties to check."""
+    expanded = expand(parse(text, path), load_use)
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
     program = lower(checked, build_layout(checked))

@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from quiesce_check.build import Built, build_text, use_roots
+from quiesce_check.build import Built, build_text
 from quiesce_check.domain.explain import explainer
 from quiesce_check.engines import breadth_first
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
@@ -104,8 +104,7 @@ def all_properties(built: Built) -> list[str]:
 
 
 def build_composed(spec: str, model: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
-    return build_text(composed_text(spec, model), str(Path.cwd() / "<hook>"), params, select,
-                      use_roots(spec, model))
+    return build_text(composed_text(spec, model), str(Path.cwd() / "<hook>"), params, select)
 
 
 def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:

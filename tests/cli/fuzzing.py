@@ -34,7 +34,9 @@ SCREEN_LINES = 60
 
 _TOKEN = re.compile(r'//[^\n]*|/\*.*?\*/|"[^"\n]*"|[A-Za-z_][A-Za-z_0-9]*|[0-9]+|:=|\.\.|==|!=|<=|>=|=>|\S', re.S)
 
-SOURCES: dict[str, str] = {p.name: p.read_text() for p in model_files()}
+# Every QDL file of the repository: the models, the files they use, the hook specs, the examples.
+_FILES = sorted({*model_files(), *ROOT.glob("models/**/*.qdl"), *ROOT.glob("specs/**/*.qdl")})
+SOURCES: dict[str, str] = {p.relative_to(ROOT).as_posix(): p.read_text() for p in _FILES}
 
 _KEYWORDS = ("var", "param", "const", "type", "process", "action", "invariant", "reachable", "terminal",
              "final", "when", "if", "else", "while", "for", "with", "where", "either", "or", "atomic",
@@ -228,6 +230,17 @@ def random_text() -> st.SearchStrategy[str]:
     return st.one_of(qdl_soup, st.text(max_size=400))
 
 
+def project(directory: Path) -> Path:
+    """A copy of the repository's QDL files under `directory` (once): a mutated model written
+    into its `models/` finds the files it uses (`lib/blk.qdl`, `../specs/hooks/...`)."""
+    for rel, text in SOURCES.items():
+        target = directory / rel
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+    return directory / "models"
+
+
 def write_model(directory: Path, text: str | bytes, name: str = "fuzz.qdl") -> Path:
     path = directory / name
     if isinstance(text, bytes):
@@ -238,4 +251,4 @@ def write_model(directory: Path, text: str | bytes, name: str = "fuzz.qdl") -> P
 
 
 __all__ = ["Hang", "README_CODES", "Run", "SOURCES", "assert_polite", "declarations", "mutated_model",
-           "random_text", "run_cli", "tokens", "write_model"]
+           "project", "random_text", "run_cli", "tokens", "write_model"]

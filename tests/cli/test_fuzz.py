@@ -26,6 +26,7 @@ from tests.cli.fuzzing import (
     SOURCES,
     assert_polite,
     mutated_model,
+    project,
     random_text,
     run_cli,
     write_model,
@@ -33,7 +34,7 @@ from tests.cli.fuzzing import (
 from tests.conftest import ROOT
 
 EXAMPLES = int(os.environ.get("QC_FUZZ") or os.environ.get("QC_EXAMPLES") or "0") or None
-FUZZ = settings(deadline=None, max_examples=EXAMPLES or 60, derandomize=EXAMPLES is None,
+FUZZ = settings(deadline=None, max_examples=EXAMPLES or 100, derandomize=EXAMPLES is None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                        HealthCheck.data_too_large])
 LIMITS = ["--max-states", "200", "--time-limit", "2", "--no-coverage"]
@@ -54,17 +55,17 @@ def test_the_table_is_the_contract() -> None:
 @given(mutated_model(), st.sampled_from(["bfs", "dfs", "random"]))
 def test_mutated_models(scratch: Path, case: tuple[str, str], engine: str) -> None:
     _, text = case
-    path = write_model(scratch, text)
+    path = write_model(project(scratch), text)
     r = run_cli(["check", path, "--engine", engine, "--backend", "python", "--walks", "20", *LIMITS])
     assert_polite(r, str(path), text)
 
 
-@settings(FUZZ, max_examples=(EXAMPLES or 60) // 6)
+@settings(FUZZ, max_examples=(EXAMPLES or 100) // 6)
 @given(mutated_model())
 def test_mutated_models_in_c(scratch: Path, case: tuple[str, str]) -> None:
     # the compiled search: generated C for what survives the checker
     _, text = case
-    path = write_model(scratch, text)
+    path = write_model(project(scratch), text)
     r = run_cli(["check", path, "--backend", "auto", *LIMITS])
     assert_polite(r, str(path), text)
 
@@ -80,7 +81,7 @@ def test_random_text(scratch: Path, text: str) -> None:
     assert_polite(run_cli(["check", path, *LIMITS]), str(path), text)
 
 
-@settings(FUZZ, max_examples=(EXAMPLES or 60) // 2)
+@settings(FUZZ, max_examples=(EXAMPLES or 100) // 2)
 @given(st.binary(max_size=600))
 @example(b"\xff\xfe\x00v\x00a\x00r")
 @example(b"var x: bool = false;\n\x00")
@@ -97,7 +98,7 @@ _PARAM_VALUES = st.one_of(
 
 @FUZZ
 @given(st.sampled_from(sorted(SOURCES)),
-       st.lists(st.tuples(st.sampled_from(["NPAGES", "NREQ", "K", "MAXV", "PERSISTENT", "N", "X", "",
+       st.lists(st.tuples(st.sampled_from(["NPAGES", "NREQ", "K", "MAXV", "PERSISTENT", "N", "X", "", "NREQS", "PAGES",
                                            "1A", "a b", "NPAGES ", "é"]), _PARAM_VALUES), max_size=3),
        st.sampled_from(["=", "==", ":", ""]))
 def test_params(name: str, params: list[tuple[str, str]], sep: str) -> None:
@@ -205,10 +206,7 @@ def test_truncated_traces(trace_doc: tuple[Path, dict], scratch: Path, data: st.
 
 
 def _model_path(name: str) -> Path:
-    for p in (ROOT / "models" / name, ROOT / "examples" / name):
-        if p.exists():
-            return p
-    raise KeyError(name)
+    return ROOT / name
 
 
 # --------------------------------------------- files that are not model files
