@@ -70,6 +70,17 @@ def test_mutated_models_in_c(scratch: Path, case: tuple[str, str]) -> None:
     assert_polite(r, str(path), text)
 
 
+@settings(FUZZ, max_examples=(EXAMPLES or 100) // 12)
+@given(mutated_model(), st.sampled_from(["bmc", "induction"]), st.sampled_from(["bv", "int"]))
+def test_mutated_models_symbolic(scratch: Path, case: tuple[str, str], engine: str, encoding: str) -> None:
+    # the Z3 engines, with a small bound
+    _, text = case
+    path = write_model(project(scratch), text)
+    r = run_cli(["check", path, "--engine", engine, "--encoding", encoding, "--depth", "4", "--time-limit", "1",
+                 "--no-coverage"])
+    assert_polite(r, str(path), text)
+
+
 @FUZZ
 @given(random_text())
 @example("")
