@@ -79,6 +79,10 @@ typedef struct {
     uint64_t max_depth;    /* UINT64_MAX: no limit */
     int check_deadlock;
     int keep_going;        /* go on past violations, keeping the first of each property */
+    /* finishing: a violation one step below this level was found (noted in pend_*); the rest of
+       the level is checked for ends only, which are a step shorter */
+    int finishing, pend_status;
+    int64_t pend_where, pend_what;
     /* the successors of the state being expanded, committed only once its
        expansion completes: a step that fails leaves no partial expansion behind */
     uint64_t *succ; int32_t *succ_action; uint64_t nsucc, succ_cap;
@@ -245,19 +249,41 @@ int qc_add_initial(ctx_t *c, const val *v) {
     return 0;
 }
 
+/* a violation the rest of the level may beat: it is noted, and the level finished */
+static int deferred(ctx_t *c) {
+    if (c->status != INVARIANT_ && c->status != ASSERTION_ && c->status != MODEL_ERROR_) return 0;
+    c->finishing = 1; c->pend_status = c->status; c->pend_where = c->where; c->pend_what = c->what;
+    c->status = 0;
+    return 1;
+}
+
 int qc_run(ctx_t *c, uint64_t budget) {
     val cur[NSLOTS];
     if (c->status) return c->status;
     while (budget--) {
+        if (c->finishing && c->head == c->level_end) {
+            c->status = c->pend_status; c->where = c->pend_where; c->what = c->pend_what;
+            return c->status;
+        }
         if (c->head == c->n) { c->status = DONE_; return c->status; }
         if (c->head == c->level_end) { c->depth++; c->level_end = c->n; }
-        if (c->depth >= c->max_depth) { c->status = MAX_DEPTH_; return c->status; }
+        if (!c->finishing && c->depth >= c->max_depth) { c->status = MAX_DEPTH_; return c->status; }
         uint64_t idx = c->head;
         unpack(c->states + idx * NWORDS, cur);
         c->nsucc = 0;
         int64_t produced = expand(c, cur, (uint32_t)idx);
-        if (c->status) return c->status;
-        if (commit(c, (uint32_t)idx)) return c->status;
+        if (c->finishing) {
+            if (c->status == OVERFLOW_ || c->status == NO_MEMORY_) return c->status;
+            if (c->status) c->status = 0;   /* a step fails there: it is no end */
+            else if (produced == 0 && check_end(c, cur, (int64_t)idx)) return c->status;  /* shorter: it wins */
+            c->head++;
+            continue;
+        }
+        if (c->status || commit(c, (uint32_t)idx)) {
+            if (!deferred(c)) return c->status;
+            c->head++;
+            continue;
+        }
         if (produced == 0 && check_end(c, cur, (int64_t)idx)) return c->status;
         c->head++;
     }

@@ -87,6 +87,18 @@ class BfsSearch:
                 return True
         return False
 
+    def end_of_level(self, head: int) -> bool:
+        """Whether state `head`, at the level being finished, is an end that stops the search."""
+        state = self.states[head]
+        try:
+            if expand(self.model, state):
+                return False
+        except Failure:
+            return False  # a step fails there: it is no end
+        bad, goals = at_end(self.model, state, self.options.check_deadlock)
+        self.end_hit.update(goals)
+        return self.record(head, bad)
+
     def add(self, state: State, parent: int, step: Step | None) -> bool:
         """A new state; True when the search must stop."""
         index = len(self.states)
@@ -117,12 +129,18 @@ class BfsSearch:
         depth = 0
         head = 0
         seen = self.seen
+        # A violation found while expanding this level is one step deeper than the level; an end
+        # (a deadlock, a final property) found at one of the level's states not yet expanded is a
+        # step shorter: once the first is found, the rest of the level is checked for ends only.
+        finishing = False
         try:
             while not stop and head < len(self.states):
                 if head == depth_end:
+                    if finishing:
+                        break
                     depth += 1
                     depth_end = len(self.states)
-                if opts.max_depth is not None and depth >= opts.max_depth:
+                if not finishing and opts.max_depth is not None and depth >= opts.max_depth:
                     limit = f"--max-depth {opts.max_depth}"
                     break
                 if head % _PROGRESS_EVERY == 0 and head:
@@ -133,16 +151,23 @@ class BfsSearch:
                         limit = f"--time-limit {opts.time_limit:g}s"
                         break
                 state = self.states[head]
+                if finishing:
+                    if self.end_of_level(head):
+                        break
+                    head += 1
+                    continue
                 try:
                     succs = expand(model, state)
                 except Failure as f:
                     self.record(head, [(f.kind, f.prop, f.message)], f.step)
-                    break
+                    finishing = True
+                    head += 1
+                    continue
                 if not succs:
                     bad, goals = at_end(model, state, opts.check_deadlock)
                     self.end_hit.update(goals)
                     if self.record(head, bad):
-                        break
+                        break  # an end at this level: nothing shorter is left to find
                 for ai, ch, t in succs:
                     stats.generated += 1
                     stats.fired[ai] += 1
@@ -153,7 +178,7 @@ class BfsSearch:
                         break
                     stats.new[ai] += 1
                     if self.add(t, head, Step(ai, ch)):
-                        stop = True
+                        finishing = True
                         break
                 if limit:
                     break
@@ -162,12 +187,14 @@ class BfsSearch:
             limit = "interrupted"
         explored = limit is None and head >= len(self.states) and not any(
             t.kind in FATAL for t in self.traces.values()) and (opts.keep_going or self.first is None)
+        self.first = first_reported(model.info, self.traces)
         stats.distinct = len(self.states)
         stats.depth = depth if self.first is None or explored else len(self.first.steps)
         stats.elapsed = clock.elapsed()
         witnesses = {model.info.reachables[g].name: self.trace(i, "goal", model.info.reachables[g].name, "")
                      for g, i in self.hit.items() if model.info.reachables[g].kind != "premise"}
-        self.first = first_reported(model.info, self.traces)
+        if not opts.keep_going and self.first is not None:
+            self.traces = {self.first.property: self.first}  # a search that stops reports its shortest
         out = Outcome(self.traces, self.first, explored, set(self.hit), self.end_hit)
         return Result(
             engine="bfs", verdict=final_verdict(model.info, out, opts.check_deadlock),

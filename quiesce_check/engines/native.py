@@ -198,6 +198,8 @@ class NativeSearch:
             limit = "memory: the search tables could not grow"
         traces = {t.property: t for t in found}
         first = first_reported(info, traces)
+        if not opts.keep_going and first is not None:
+            traces = {first.property: first}  # a search that stops reports its shortest
         n = len(info.actions) + 1
         fired = (ctypes.c_uint64 * n)()
         fresh = (ctypes.c_uint64 * n)()
