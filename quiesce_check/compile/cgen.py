@@ -93,8 +93,16 @@ typedef struct {
     int keep_going;        /* go on past violations, keeping the first of each property */
     uint64_t mem_limit;    /* bytes the tables may take; 0: no limit */
     /* the expansion under way: states from `mark` on are its new ones, and the first
-       `committed` buffered successors have been counted (see qc_rollback) */
+       `committed` buffered successors have been counted (see qc_point) */
     uint64_t mark, committed;
+    /* finishing: a violation one step below this level was found (noted in pend_*); the rest of
+       the level is checked for ends only, which are a step shorter */
+    int finishing, pend_status;
+    int64_t pend_where, pend_what;
+    /* where a saved search stands while the level is finished: before the expansion that met
+       the violation (its state, the states before it, the counters before it) */
+    uint64_t rb_n, rb_head, rb_generated;
+    uint64_t rb_fired[NACT1], rb_fresh[NACT1];
     /* the successors of the state being expanded, committed only once its
        expansion completes: a step that fails leaves no partial expansion behind */
     uint64_t *succ; int32_t *succ_action; uint64_t nsucc, succ_cap;
@@ -293,6 +301,19 @@ int qc_add_initial(ctx_t *c, const val *v) {
     return 0;
 }
 
+/* a violation the rest of the level may beat: it is noted, and the level finished */
+static void undo_expansion(const ctx_t *c, uint64_t *generated, uint64_t *fired, uint64_t *fresh);
+
+static int deferred(ctx_t *c) {
+    if (c->status != INVARIANT_ && c->status != ASSERTION_ && c->status != MODEL_ERROR_) return 0;
+    c->finishing = 1; c->pend_status = c->status; c->pend_where = c->where; c->pend_what = c->what;
+    c->rb_n = c->mark; c->rb_head = c->head; c->rb_generated = c->generated;
+    memcpy(c->rb_fired, c->fired, sizeof c->fired); memcpy(c->rb_fresh, c->fresh, sizeof c->fresh);
+    undo_expansion(c, &c->rb_generated, c->rb_fired, c->rb_fresh);
+    c->status = 0;
+    return 1;
+}
+
 int qc_run(ctx_t *c, uint64_t budget) {
     val cur[NSLOTS];
     if (c->status) return c->status;
@@ -300,16 +321,30 @@ int qc_run(ctx_t *c, uint64_t budget) {
        first, so that time limits and Ctrl-C are seen promptly however many successors a state has */
     uint64_t until = c->generated + (1ULL << 22);
     while (budget-- && c->generated < until) {
+        if (c->finishing && c->head == c->level_end) {
+            c->status = c->pend_status; c->where = c->pend_where; c->what = c->pend_what;
+            return c->status;
+        }
         if (c->head == c->n) { c->status = DONE_; return c->status; }
         if (c->head == c->level_end) { c->depth++; c->level_end = c->n; }
-        if (c->depth >= c->max_depth) { c->status = MAX_DEPTH_; return c->status; }
+        if (!c->finishing && c->depth >= c->max_depth) { c->status = MAX_DEPTH_; return c->status; }
         uint64_t idx = c->head;
         unpack(c->states + idx * NWORDS, cur);
         c->nsucc = 0;
         c->mark = c->n; c->committed = 0;
         int64_t produced = expand(c, cur, (uint32_t)idx);
-        if (c->status) return c->status;
-        if (commit(c, (uint32_t)idx)) return c->status;
+        if (c->finishing) {
+            if (c->status == OVERFLOW_ || c->status == NO_MEMORY_ || c->status == MEMORY_LIMIT_) return c->status;
+            if (c->status) c->status = 0;   /* a step fails there: it is no end */
+            else if (produced == 0 && check_end(c, cur, (int64_t)idx)) return c->status;  /* shorter: it wins */
+            c->head++;
+            continue;
+        }
+        if (c->status || commit(c, (uint32_t)idx)) {
+            if (!deferred(c)) return c->status;
+            c->head++;
+            continue;
+        }
         if (produced == 0 && check_end(c, cur, (int64_t)idx)) return c->status;
         c->head++;
     }
@@ -332,35 +367,53 @@ void qc_firsts(ctx_t *c, int64_t *inv, int64_t *fin, int64_t *endg, int64_t *dea
 void qc_state(ctx_t *c, uint64_t idx, val *out) { unpack(c->states + idx * NWORDS, out); }
 uint32_t qc_parent(ctx_t *c, uint64_t idx) { return c->parent[idx]; }
 
-/* Saving and resuming. A search is saved as it stands between two expansions: the states
-   (packed words) and parents of the first n states, the queue (head, level_end, depth) and
-   every counter and first-violation record. qc_rollback brings a search that stopped inside
-   an expansion back to where that expansion began, for saving only: the table is left as
-   it was, and the context must not run again. */
-void qc_rollback(ctx_t *c) {
-    if (c->status == RUNNING_ || c->status == DONE_ || c->status == MAX_DEPTH_) return;
+/* Saving and resuming. A search is saved as it stood between two expansions: the states
+   (packed words) and parents of its first n states, the queue (head, level_end, depth) and
+   every counter and first-violation record. One that stopped inside an expansion, or that is
+   finishing a level after a violation, is saved as it was before that expansion began:
+   resumed, it does that expansion again and comes to the same end. */
+
+/* take the part of the current expansion already counted off the given counters */
+static void undo_expansion(const ctx_t *c, uint64_t *generated, uint64_t *fired, uint64_t *fresh) {
     uint64_t p = c->mark;
     for (uint64_t i = 0; i < c->committed; i++) {
         const uint64_t *w = c->succ + i * NWORDS;
         int action = c->succ_action[i];
-        c->generated--;
-        c->fired[action]--;
+        (*generated)--;
+        fired[action]--;
         /* new states were stored in the order of their first occurrence */
-        if (p < c->n && memcmp(c->states + p * NWORDS, w, NWORDS * sizeof *w) == 0) { c->fresh[action]--; p++; }
+        if (p < c->n && memcmp(c->states + p * NWORDS, w, NWORDS * sizeof *w) == 0) { fresh[action]--; p++; }
     }
-    if (c->mark == 0) c->generated = 0;  /* stopped among the initial states: they are added again */
-    c->n = c->mark;
-    c->committed = 0;
-    for (int k = 0; k < NINV1; k++) if (c->inv_first[k] >= (int64_t)c->n) c->inv_first[k] = -1;
-    for (int k = 0; k < NGOAL1; k++) if (c->goal[k] >= (int64_t)c->n) c->goal[k] = -1;
-    /* records made by the expansion of head itself (a state without successors) */
-    for (int k = 0; k < NFIN1; k++) if (c->fin_first[k] >= (int64_t)c->head) c->fin_first[k] = -1;
-    for (int k = 0; k < NEND1; k++) if (c->end_goal[k] >= (int64_t)c->head) c->end_goal[k] = -1;
-    if (c->deadlock_first >= (int64_t)c->head) c->deadlock_first = -1;
-    if (c->head > c->n) c->head = c->n;
 }
-void qc_cursor(ctx_t *c, uint64_t *out) {
-    out[0] = c->n; out[1] = c->head; out[2] = c->level_end; out[3] = c->depth; out[4] = c->generated;
+
+/* the point a checkpoint saves; the context itself is left as it is */
+void qc_point(ctx_t *c, uint64_t *cursor, uint64_t *fired, uint64_t *fresh, int64_t *goal, int64_t *endg,
+              int64_t *inv, int64_t *fin, int64_t *deadlock) {
+    uint64_t n = c->n, head = c->head, generated = c->generated;
+    memcpy(fired, c->fired, sizeof c->fired); memcpy(fresh, c->fresh, sizeof c->fresh);
+    if (c->finishing) {
+        n = c->rb_n; head = c->rb_head; generated = c->rb_generated;
+        memcpy(fired, c->rb_fired, sizeof c->rb_fired); memcpy(fresh, c->rb_fresh, sizeof c->rb_fresh);
+    } else if (c->status != RUNNING_ && c->status != DONE_ && c->status != MAX_DEPTH_) {
+        n = c->mark;
+        undo_expansion(c, &generated, fired, fresh);
+    }
+    if (n == 0) generated = 0;  /* stopped among the initial states: they are added again */
+    for (int k = 0; k < NINV1; k++) inv[k] = c->inv_first[k] >= (int64_t)n ? -1 : c->inv_first[k];
+    for (int k = 0; k < NGOAL1; k++) goal[k] = c->goal[k] >= (int64_t)n ? -1 : c->goal[k];
+    /* records made by expanding head or later (states without successors) */
+    for (int k = 0; k < NFIN1; k++) fin[k] = c->fin_first[k] >= (int64_t)head ? -1 : c->fin_first[k];
+    for (int k = 0; k < NEND1; k++) endg[k] = c->end_goal[k] >= (int64_t)head ? -1 : c->end_goal[k];
+    *deadlock = c->deadlock_first >= (int64_t)head ? -1 : c->deadlock_first;
+    if (head > n) head = n;
+    cursor[0] = n; cursor[1] = head; cursor[2] = c->level_end < head ? head : c->level_end;
+    cursor[3] = c->depth; cursor[4] = generated;
+}
+/* while finishing a level: the violation met first (status, state, what); 0 when not finishing */
+int qc_pending(ctx_t *c, int64_t *out) {
+    if (!c->finishing) return 0;
+    out[0] = c->pend_status; out[1] = c->pend_where; out[2] = c->pend_what;
+    return 1;
 }
 uint64_t *qc_states(ctx_t *c) { return c->states; }
 uint32_t *qc_parents(ctx_t *c) { return c->parent; }
@@ -780,8 +833,8 @@ class NativeLib:
         L.qc_parent.restype = ctypes.c_uint32
         L.qc_parent.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
         u64p, i64p = ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_int64)
-        L.qc_rollback.argtypes = [ctypes.c_void_p]
-        L.qc_cursor.argtypes = [ctypes.c_void_p, u64p]
+        L.qc_point.argtypes = [ctypes.c_void_p, u64p, u64p, u64p, i64p, i64p, i64p, i64p, i64p]
+        L.qc_pending.argtypes = [ctypes.c_void_p, i64p]
         L.qc_states.restype = ctypes.c_void_p
         L.qc_states.argtypes = [ctypes.c_void_p]
         L.qc_parents.restype = ctypes.c_void_p

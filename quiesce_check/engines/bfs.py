@@ -269,6 +269,19 @@ class BfsSearch:
         with Interrupts() as interrupts:
             return self.search(interrupts)
 
+    def end_of_level(self, head: int) -> bool:
+        """Whether state `head`, at the level being finished, is an end that stops the search."""
+        state = self.states[head]
+        try:
+            if expand(self.model, state):
+                return False
+        except Failure:
+            return False  # a step fails there: it is no end
+        bad, goals = at_end(self.model, state, self.options.check_deadlock)
+        for goal in goals:
+            self.end_hit.setdefault(goal, head)
+        return self.record(head, bad, at_expansion=True)
+
     def search(self, interrupts: Interrupts) -> Result:
         clock = Clock(self.options.time_limit)
         self.clock = clock
@@ -293,6 +306,11 @@ class BfsSearch:
             self.depth_end = len(self.states)  # states before this index are at depth <= current
         seen = self.seen
         next_check = stats.generated + _CHECK_GENERATED
+        # A violation found while expanding this level is one step deeper than the level; an end
+        # (a deadlock, a final property) found at one of the level's states not yet expanded is a
+        # step shorter: once the first is found, the rest of the level is checked for ends only.
+        # Meanwhile a checkpoint saves the search as it was before the expansion that found it.
+        finishing = False
         try:
             while not stop and self.head < len(self.states):
                 head = self.head
@@ -300,9 +318,11 @@ class BfsSearch:
                     limit = "interrupted"
                     break
                 if head == self.depth_end:
+                    if finishing:
+                        break
                     self.depth += 1
                     self.depth_end = len(self.states)
-                if opts.max_depth is not None and self.depth >= opts.max_depth:
+                if not finishing and opts.max_depth is not None and self.depth >= opts.max_depth:
                     limit = f"--max-depth {opts.max_depth}"
                     break
                 if (head % _PROGRESS_EVERY == 0 and head) or stats.generated >= next_check:
@@ -321,19 +341,26 @@ class BfsSearch:
                         self.save()
                         last_save = clock.elapsed()
                 state = self.states[head]
+                if finishing:
+                    if self.end_of_level(head):
+                        break
+                    self.head = head + 1
+                    continue
                 mark = len(self.states)
                 self.pending = (head, mark, [], 0)
                 try:
                     succs = expand(model, state)
                 except Failure as f:
                     self.record(head, [(f.kind, f.prop, f.message)], f.step, at_expansion=True)
-                    break
+                    finishing = True
+                    self.head = head + 1
+                    continue
                 if not succs:
                     bad, goals = at_end(model, state, opts.check_deadlock)
                     for goal in goals:
                         self.end_hit.setdefault(goal, head)
                     if self.record(head, bad, at_expansion=True):
-                        break
+                        break  # an end at this level: nothing shorter is left to find
                 counted = 0
                 for ai, ch, t in succs:
                     counted += 1
@@ -346,20 +373,21 @@ class BfsSearch:
                         break
                     stats.new[ai] += 1
                     if self.add(t, head, Step(ai, ch)):
-                        stop = True
+                        finishing = True
                         break
-                if limit or stop:
+                if limit or finishing:
                     self.pending = (head, mark, succs, counted)
+                if limit:
                     break
-                self.pending = None
+                if not finishing:
+                    self.pending = None
                 self.head = head + 1
         except KeyboardInterrupt:
             limit = "interrupted"
             consistent = False  # a second Ctrl-C, anywhere: the last periodic checkpoint stands
-        if not (limit or stop) and self.head >= len(self.states):
-            self.pending = None
         explored = limit is None and self.head >= len(self.states) and not any(
             t.kind in FATAL for t in self.traces.values()) and (opts.keep_going or self.first is None)
+        self.first = first_reported(model.info, self.traces)
         stats.distinct = len(self.states)
         stats.depth = self.depth if self.first is None or explored else len(self.first.steps)
         stats.elapsed = self.elapsed_before + clock.elapsed()
@@ -367,12 +395,14 @@ class BfsSearch:
             self.save()
         witnesses = {model.info.reachables[g].name: self.trace(i, "goal", model.info.reachables[g].name, "")
                      for g, i in sorted(self.hit.items()) if model.info.reachables[g].kind != "premise"}
-        self.first = first_reported(model.info, self.traces)
-        out = Outcome(self.traces, self.first, explored, set(self.hit), set(self.end_hit))
+        traces = self.traces
+        if not opts.keep_going and self.first is not None:
+            traces = {self.first.property: self.first}  # a search that stops reports its shortest
+        out = Outcome(traces, self.first, explored, set(self.hit), set(self.end_hit))
         return Result(
             engine="bfs", verdict=final_verdict(model.info, out, opts.check_deadlock),
             properties=property_results(model.info, out, opts.check_deadlock),
-            stats=stats, trace=self.first, traces=self.traces, limit=limit, complete=explored,
+            stats=stats, trace=self.first, traces=traces, limit=limit, complete=explored,
             witnesses=witnesses, checkpoint=self.saved,
             note=f"the checkpoint was not written: {self.save_error}" if self.save_error else None)
 

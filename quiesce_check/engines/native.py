@@ -168,23 +168,27 @@ class NativeSearch:
 
     # saving and resuming ----------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """The search as it stands between two expansions (after `qc_rollback` if it stopped in one)."""
+        """The search as it stood between two expansions (`qc_point`: before the expansion it
+        stopped in, or the one that met the violation of a level being finished)."""
         info, lib = self.model.info, self.lib.lib
-        cursor = (ctypes.c_uint64 * 5)()
-        lib.qc_cursor(self.ctx, cursor)
-        n, head, level_end, depth, generated = list(cursor)
         nact = len(info.actions) + 1
+        cursor = (ctypes.c_uint64 * 5)()
         fired, fresh = (ctypes.c_uint64 * nact)(), (ctypes.c_uint64 * nact)()
         goals = (ctypes.c_int64 * (len(info.reachables) + 1))()
-        lib.qc_coverage(self.ctx, fired, fresh, goals)
-        inv, fin, endg, dead = self.firsts()
+        endg = (ctypes.c_int64 * (len(info.end_goals) + 1))()
+        inv = (ctypes.c_int64 * (len(info.invariants) + 1))()
+        fin = (ctypes.c_int64 * (len(info.finals) + 1))()
+        dead = ctypes.c_int64()
+        lib.qc_point(self.ctx, cursor, fired, fresh, goals, endg, inv, fin, ctypes.byref(dead))
+        n, head, level_end, depth, generated = list(cursor)
         words = self.lib.packing.words
         states = memoryview((ctypes.c_char * (n * words * 8)).from_address(lib.qc_states(self.ctx))) if n else b""
         parents = memoryview((ctypes.c_char * (n * 4)).from_address(lib.qc_parents(self.ctx))) if n else b""
         return Snapshot(words=words, count=n, head=head, level_end=level_end, depth=depth, generated=generated,
                         fired=list(fired)[:nact - 1], fresh=list(fresh)[:nact - 1],
-                        goal_first=list(goals)[:len(info.reachables)], end_goal_first=endg, inv_first=inv,
-                        fin_first=fin, deadlock_first=dead,
+                        goal_first=list(goals)[:len(info.reachables)],
+                        end_goal_first=list(endg)[:len(info.end_goals)], inv_first=list(inv)[:len(info.invariants)],
+                        fin_first=list(fin)[:len(info.finals)], deadlock_first=dead.value,
                         elapsed=self.elapsed_before + (self.clock.elapsed() if self.clock else 0.0),
                         states=states, parents=parents)
 
@@ -279,6 +283,11 @@ class NativeSearch:
         except KeyboardInterrupt:
             limit = "interrupted"  # between two slices: the search is whole
         generated, distinct, depth, head, where, what, _, table_bytes = self.stats()
+        if status == cgen.RUNNING:
+            # stopped while finishing a level after a violation: that violation was found first
+            pending = (ctypes.c_int64 * 3)()
+            if lib.qc_pending(self.ctx, pending):
+                status, where, what = pending[0], pending[1], pending[2]
         if what >= 1 << 63:
             what -= 1 << 64  # -1: a property, not a step, failed
         if status == cgen.OVERFLOW:
@@ -321,6 +330,8 @@ class NativeSearch:
             limit = "the compiled search holds at most 4,294,967,294 states"
         traces = {t.property: t for t in found}
         first = first_reported(info, traces)
+        if not opts.keep_going and first is not None:
+            traces = {first.property: first}  # a search that stops reports its shortest
         n = len(info.actions) + 1
         fired = (ctypes.c_uint64 * n)()
         fresh = (ctypes.c_uint64 * n)()
@@ -336,7 +347,6 @@ class NativeSearch:
                      for k in sorted(hit) if info.reachables[k].kind != "premise"}
         out = Outcome(traces, first, explored, hit, {k for k, idx in enumerate(end_first) if idx >= 0})
         if plan is not None:
-            lib.qc_rollback(self.ctx)
             self.save()
         return Result(
             engine="bfs", backend="native", verdict=final_verdict(info, out, opts.check_deadlock),

@@ -337,3 +337,32 @@ def test_a_directory_with_a_checkpoint_is_not_overwritten(capsys, saved):
     code, _, err = run(capsys, "check", PRECOPY, "--checkpoint", saved)
     assert code == 151 and "holds a checkpoint already" in err and f"resume {saved}" in err
     assert (saved / CHECKPOINT_FILE).read_bytes() == before
+
+
+FINISHING = """
+// the first state expanded fails an assertion (one step); the last state of the same level has no
+// step at all (a deadlock, no step): the search finishes the level after the assertion, and the
+// deadlock, shorter, is the answer
+var a: 0..499 = any;
+var b: 0..499 = any;
+action step when not (a == 499 and b == 499) { assert a + b != 0; a := (a + 1) % 500; }
+"""
+
+
+@pytest.mark.parametrize("first", [pytest.param("native", marks=native), "python"])
+@pytest.mark.parametrize("then", [pytest.param("native", marks=native), "python"])
+def test_a_search_stopped_while_finishing_a_level_resumes(capsys, tmp_path, first, then):
+    m = tmp_path / "finishing.qdl"
+    m.write_text(FINISHING)
+    code, _, _ = run(capsys, "check", m, "--backend", first, "--json", tmp_path / "full.json")
+    full = json.loads((tmp_path / "full.json").read_text())
+    assert code == 11 and full["trace"]["length"] == 0
+    d = tmp_path / "ck"
+    code, out, _ = run(capsys, "check", m, "--backend", first, "--time-limit", "0.000001", "--checkpoint", d)
+    # the limit struck while the level was being finished: the assertion, found first, is the answer
+    assert code == 14 and "stopped: --time-limit" in out
+    saved = Checkpoint(d).snapshot
+    assert saved.head == 0 and saved.count == 250_000  # before the expansion that met the assertion
+    code, _, _ = run(capsys, "resume", d, "--backend", then, "--json", tmp_path / "r.json")
+    assert code == 11
+    assert comparable(json.loads((tmp_path / "r.json").read_text())) == comparable(full)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from quiesce_check.build import build_file, build_text
-from quiesce_check.engines import ENGINES, SYMBOLIC
+from quiesce_check.engines import ENGINES, SYMBOLIC, breadth_first
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.dfs import dfs
 from quiesce_check.engines.random_walk import random_walks
-from quiesce_check.engines.result import Options, Status, Verdict
-from tests.conftest import bfs_levels
+from quiesce_check.engines.result import NullReporter, Options, Status, Verdict
+from tests.conftest import bfs_levels, build
 
 PRECOPY = "models/precopy_backend.qdl"
 
@@ -170,3 +170,17 @@ def test_numbers_beyond_64_bits_are_exact(text: str) -> None:
     r = ENGINES["bfs"](build_text(text, "b.qdl").model, Options(), None)
     assert r.verdict is Verdict.VIOLATED
     assert r.backend == "python" and r.note is not None and "64 bits" in r.note
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+@pytest.mark.parametrize("end", ["", "final ends_at_one: s == 1;\n"])
+def test_an_end_one_step_shorter_than_a_violation_found_first_is_reported(backend: str, end: str) -> None:
+    # BFS expands the state reached by `a` before the one reached by `b`, and meets the invariant's
+    # violation (2 steps) before it expands the end `b` leads to (1 step: a deadlock, or a state
+    # where the final property fails): the rest of the level is checked, and the end is reported
+    text = ("var s: 0..3 = 0;\naction a when s == 0 { s := 1; }\naction b when s == 0 { s := 2; }\n"
+            "action c when s == 1 { s := 3; }\ninvariant not_three: s != 3;\n" + end)
+    r = breadth_first(build(text).model, Options(backend=backend), NullReporter())
+    assert r.trace is not None and len(r.trace.steps) == 1
+    assert r.trace.kind == ("final" if end else "deadlock")
+    assert list(r.traces) == [r.trace.property]
