@@ -272,7 +272,9 @@ def _shows(model: Model, state: State, claim: Claim, check_deadlock: bool) -> tu
         try:
             succs = expand(model, state)
         except Failure:
-            return None
+            # another step fails here, and that failure ends the search (it is found at the next
+            # depth): the compiled model expands no further, so it cannot refute the solver
+            return "goal", info.actions[claim.index].label, "", None
         return ("goal", info.actions[claim.index].label, "", None) if any(a == claim.index for a, _, _ in succs) \
             else None
     try:

@@ -172,3 +172,12 @@ def test_choices_one_after_another_are_bounded(tmp_path):
     code, text = check(tmp_path, "var y: 0..40 = 0;\nprocess P { atomic { "
                        + "either { y := y + 1; } or { skip; } " * 20 + "} }\n", bound=30)
     assert code == 150 and located(text, "E024", 2) and "generated code" in text
+
+
+@pytest.mark.parametrize("engine", ["bfs", "bmc", "induction"])
+def test_a_step_that_fails_in_the_initial_state(tmp_path, engine):
+    # FIXED (found by fuzzing bmc): the solver saw another action fire in the initial state, where a
+    # step fails; the compiled model, which stops at the failure, could not confirm it: exit 153
+    code, text = check(tmp_path, "var big: 0..5 = 0;\nvar small: 0..3 = 0;\naction fill { small := 3; }\n"
+                                 "action spill { small := -1; }\ninvariant i: big != 4;\n", "--engine", engine)
+    assert code == 75, text
