@@ -483,8 +483,8 @@ class Checker:
                     if ov is None:
                         self.error("E040", f"--param {d.name}={_show(self.overrides[d.name])}: `{d.name}` is "
                                    + _param_kind(t), d.span)
-                        continue
-                    v = ov
+                    else:  # the default stands in for a refused value: no errors that follow from it
+                        v = ov
                 self.params[d.name] = v
                 self.param_types[d.name] = t if isinstance(t, TEnum) else BOOL if isinstance(t, TBool) else INT
                 self.consts[d.name] = (v, self.param_types[d.name])
@@ -515,8 +515,8 @@ class Checker:
             if given is None:
                 self.error("E040", f"--param {d.name}={_show(self.overrides[d.name])}: `{d.name}` is an "
                            "obligation: true or false", d.span)
-                return
-            on = given
+            else:
+                on = given
         self.params[d.name] = on
         self.param_types[d.name] = BOOL
         self.consts[d.name] = (on, BOOL)

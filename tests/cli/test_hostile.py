@@ -181,3 +181,14 @@ def test_a_step_that_fails_in_the_initial_state(tmp_path, engine):
     code, text = check(tmp_path, "var big: 0..5 = 0;\nvar small: 0..3 = 0;\naction fill { small := 3; }\n"
                                  "action spill { small := -1; }\ninvariant i: big != 4;\n", "--engine", engine)
     assert code == 75, text
+
+
+@pytest.mark.parametrize("param", ["PAGES=x", "RECOVERY=Foo", "drain=3"])
+def test_an_ill_typed_parameter_gives_one_error(param):
+    # FIXED: `--param PAGES=x` on a model of the Xen vocabulary was followed by a dozen errors
+    # inside the vocabulary (the parameter was left undefined rather than at its default)
+    r = run_cli(["check", ROOT / "models" / "s15_quiesce_handshake.qdl", "--param", param])
+    assert_polite(r)
+    assert r.code == 151
+    assert r.err.count("error[") == 1, r.err
+    assert f"--param {param}" in r.err
