@@ -33,6 +33,7 @@ from quiesce_check.compile import ir as I
 from quiesce_check.compile.lower import Program
 from quiesce_check.compile.packing import Packing, pack_layout
 from quiesce_check.compile.pygen import assigns, bounds, flatten_chain, straight
+from quiesce_check.compile.symmetry import Symmetry
 
 # Sources longer than this are compiled with -O1; a compiler that takes longer than
 # _COMPILE_SECONDS is given up on (the search then runs in Python).
@@ -190,6 +191,31 @@ static int64_t insert(ctx_t *c, const uint64_t *w, uint32_t parent) {
 }
 """
 
+# The least image of a state under every permutation (slot order, as Python compares tuples);
+# an image is abandoned at its first slot greater than the least so far.
+_CANON = r"""
+static void canon(val *v) {
+    val best[NSLOTS], cand[NSLOTS];
+    memcpy(best, v, sizeof best);
+    for (int p = 1; p < NPERM; p++) {
+        int less = 0;
+        for (int j = 0; j < NSLOTS; j++) {
+            val x = v[PSRC[p][j]];
+            int t = SYMT[j];
+            if (t >= 0) x = PVAL[p][t][x - SYMLO[t]];
+            cand[j] = x;
+            if (!less) {
+                if (x > best[j]) goto next;
+                if (x < best[j]) less = 1;
+            }
+        }
+        if (less) memcpy(best, cand, sizeof best);
+    next:;
+    }
+    memcpy(v, best, sizeof best);
+}
+"""
+
 _DRIVER = r"""
 static int check_new(ctx_t *c, const val *v, int64_t idx) {
     unsigned char bad[NINV1];
@@ -244,6 +270,12 @@ static int emit(ctx_t *c, const val *t, int action) {
         if (!a) { c->status = NO_MEMORY_; return 1; }
         c->succ_action = a; c->succ_cap = ncap;
     }
+#ifdef QC_SYMMETRY
+    val least[NSLOTS];
+    memcpy(least, t, sizeof least);
+    canon(least);
+    t = least;
+#endif
     pack(t, c->succ + c->nsucc * NWORDS);
     c->succ_action[c->nsucc++] = action;
     return 0;
@@ -465,6 +497,7 @@ int qc_import(ctx_t *c, uint64_t n, const uint64_t *cursor, const uint64_t *fire
 class _CGen:
     program: Program
     packing: Packing
+    symmetry: Symmetry | None = None
     lines: list[str] = field(default_factory=list)
     tables: list[tuple[int, ...]] = field(default_factory=list)
     counter: int = 0
@@ -772,7 +805,31 @@ class _CGen:
         self.emit(0, "}")
         props = list(self.lines)
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
-        return "\n".join(out + tables + props + expand) + "\n" + _DRIVER
+        return "\n".join(out + tables + self.canon() + props + expand) + "\n" + _DRIVER
+
+    def canon(self) -> list[str]:
+        """`canon(v)`: the least image of state `v` under every permutation of the symmetric
+        types' values (as `Symmetry.canon` computes it), for every successor before it is stored."""
+        sym = self.symmetry
+        if sym is None or len(sym) < 2:
+            return []
+        width = max(len(t.values) for t in sym.types)
+        out = ["#define QC_SYMMETRY 1", f"#define NPERM {len(sym)}", f"#define NSYMT {len(sym.types)}",
+               f"#define SYMW {width}"]
+        out.append("static const uint32_t PSRC[NPERM][NSLOTS] = {"
+                   + ", ".join("{" + ", ".join(map(str, p.src)) + "}" for p in sym.perms) + "};")
+        out.append("static const int32_t SYMT[NSLOTS] = {" + ", ".join(map(str, sym.slot_type)) + "};")
+        out.append("static const val SYMLO[NSYMT] = {" + ", ".join(str(t.values[0]) for t in sym.types) + "};")
+        rows = []
+        for p in sym.perms:
+            per_type = []
+            for t, img in zip(sym.types, p.images, strict=True):
+                images = [t.values[j] for j in img] + [0] * (width - len(img))
+                per_type.append("{" + ", ".join(map(str, images)) + "}")
+            rows.append("{" + ", ".join(per_type) + "}")
+        out.append("static const val PVAL[NPERM][NSYMT][SYMW] = {" + ", ".join(rows) + "};")
+        out.append(_CANON)
+        return out
 
 
 # Constants, ranges and initial values must stay well inside int64 in C.
@@ -807,9 +864,9 @@ def fits_int64(program: Program) -> bool:
     return True
 
 
-def generate_c(program: Program) -> tuple[str, Packing]:
+def generate_c(program: Program, symmetry: Symmetry | None = None) -> tuple[str, Packing]:
     packing = pack_layout(program.layout)
-    return _CGen(program, packing).generate(), packing
+    return _CGen(program, packing, symmetry).generate(), packing
 
 
 class NativeLib:
@@ -856,12 +913,13 @@ def compiler() -> str | None:
     return None
 
 
-def load_native(program: Program) -> NativeLib | None:
-    """Compile (or reuse) the model's search library; None if no C compiler is usable."""
+def load_native(program: Program, symmetry: Symmetry | None = None) -> NativeLib | None:
+    """Compile (or reuse) the model's search library, storing each state's canonical form under
+    `symmetry` when it is given; None if no C compiler is usable."""
     cc = compiler()
     if cc is None:
         return None
-    source, packing = generate_c(program)
+    source, packing = generate_c(program, symmetry)
     # -O2 pays for itself on ordinary models; on very large sources (quantifiers over thousands
     # of values unroll into long expressions) it costs the compiler minutes, -O1 seconds
     opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1"

@@ -21,6 +21,7 @@ import math
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from quiesce_check.compile.layout import Layout, State, pc_text, unflatten
 from quiesce_check.lang import ast as A
@@ -62,8 +63,7 @@ class Symmetry:
         for p in perms[1:]:
             getter: Callable[[State], tuple[object, ...]]
             if len(p.src) == 1:
-                only = p.src[0]
-                getter = lambda s, only=only: (s[only],)  # noqa: E731 - one slot: itemgetter gives no tuple
+                getter = _one_slot(p.src[0])  # itemgetter of one index gives no tuple
             else:
                 getter = operator.itemgetter(*p.src)
             self._fast.append((getter, p.values))
@@ -80,7 +80,7 @@ class Symmetry:
     def canon(self, state: State) -> State:
         best = state
         for getter, values in self._fast:
-            image = getter(state)
+            image: tuple[Any, ...] = getter(state)
             if values:
                 moved = list(image)
                 for j, m in values:
@@ -113,6 +113,12 @@ class Symmetry:
             if pairs:
                 parts.append(f"{t.name}: " + ", ".join(pairs))
         return "; ".join(parts) or "identity"
+
+
+def _one_slot(index: int) -> Callable[[State], tuple[object, ...]]:
+    def get(state: State) -> tuple[object, ...]:
+        return (state[index],)
+    return get
 
 
 def _leaves(t: Type, path: tuple[object, ...]) -> Iterator[tuple[tuple[object, ...], Type]]:
@@ -159,7 +165,7 @@ def _image(key: _Key, maps: Mapping[str, dict[int, int]]) -> _Key:
     out: list[object] = []
     for part in key:
         if isinstance(part, tuple) and len(part) == 2 and isinstance(part[0], str) and part[0] in maps:
-            out.append((part[0], maps[part[0]][part[1]]))  # type: ignore[index]
+            out.append((part[0], maps[part[0]][part[1]]))
         else:
             out.append(part)
     return tuple(out)

@@ -673,9 +673,9 @@ class Checker:
                 if not (a and b):
                     return None
                 ordering = e.op in ("<", "<=", ">", ">=")
-                for x in (a, b):
-                    if sym_of(x) is not None:
-                        self.sym_misuse(e.span, "an ordering comparison" if ordering else "arithmetic", x)
+                for operand in (a, b):
+                    if sym_of(operand) is not None:
+                        self.sym_misuse(e.span, "an ordering comparison" if ordering else "arithmetic", operand)
                         return None
                 return BOOL if ordering else INT
             a2 = self.expr_type(e.left, scope)
@@ -1056,9 +1056,8 @@ class Checker:
             elif not compatible(pt, at):
                 self.error("E020", f"`{info.name}`'s parameter `{pname}` is {pt}, not {at}", a.span)
                 ok = False
-            elif sym_clash(pt, at) is not None:
-                self.sym_misuse(a.span, f"an argument for `{info.name}`'s parameter `{pname}`",
-                                *sym_clash(pt, at))  # type: ignore[misc]
+            elif (clash := sym_clash(pt, at)) is not None:
+                self.sym_misuse(a.span, f"an argument for `{info.name}`'s parameter `{pname}`", *clash)
                 ok = False
         return ok
 
