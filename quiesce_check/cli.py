@@ -28,10 +28,10 @@ from rich.table import Table
 from rich.text import Text
 
 from quiesce_check import hooks
-from quiesce_check.build import Built, build_file, read_model
+from quiesce_check.build import Built, build_file, read_model, symmetry_of
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.size import estimate
-from quiesce_check.compile.symmetry import Symmetry, build_symmetry
+from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
 from quiesce_check.domain.explain import annotator, explainer
 from quiesce_check.engines import ENGINES, SYMBOLIC, NoCompiler, breadth_first
@@ -336,7 +336,7 @@ def _symmetry(built: Built, wanted: bool | None, engine: str) -> Symmetry | None
         raise UsageError(f"--symmetry needs --engine bfs; --engine {engine} explores (or solves for) every state")
     if wanted is False or engine != "bfs":
         return None
-    return build_symmetry(built.program.layout, declared)
+    return symmetry_of(built)
 
 
 def breach_error(e: SymmetryBreach) -> ModelError:
