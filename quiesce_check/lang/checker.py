@@ -928,6 +928,9 @@ class Checker:
                 r = self.resolve_domain(s.domain, scope)
             if r is None or not self.bind_ok(s.var, s.span, scope):
                 return
+            if not atomic and sym_of(r[0]) is not None:
+                self.sym_misuse(s.span, "a `for` loop of steps (its positions take the values in order)", r[0])
+                return
             self.check_block(s.body, self.bind(scope, s.var, r[0]), atomic)
         elif isinstance(s, A.Either):
             for b in s.branches:

@@ -8,6 +8,7 @@ by walking the types, and a state's orbit is the set of all its images."""
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -304,15 +305,17 @@ def test_command_line_switches(tmp_path: Path, capsys) -> None:
     assert main(["check", str(big), "--no-symmetry"]) == 0
 
 
-def test_a_search_with_symmetry_resumes_from_its_checkpoint(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize(("first", "then"), [("native", "native"), ("python", "native"), ("native", "python")])
+def test_a_search_with_symmetry_resumes_from_its_checkpoint(tmp_path: Path, first: str, then: str) -> None:
     args = [str(PRECOPY), "--param", "PERSISTENT=true", "--continue", "--no-coverage"]
     assert main(["check", *args, "--json", str(tmp_path / "whole.json")]) == 12
-    assert main(["check", *args, "--max-states", "300", "--checkpoint", str(tmp_path / "cp")]) == 20
-    assert main(["resume", str(tmp_path / "cp"), "--json", str(tmp_path / "resumed.json")]) == 12
-    import json
+    assert main(["check", *args, "--backend", first, "--max-states", "300", "--checkpoint", str(tmp_path / "cp")]) == 20
+    assert main(["resume", str(tmp_path / "cp"), "--backend", then, "--json", str(tmp_path / "resumed.json")]) == 12
     whole, resumed = (json.loads((tmp_path / f).read_text()) for f in ("whole.json", "resumed.json"))
     assert resumed["stats"]["distinct"] == whole["stats"]["distinct"] == 1250
     assert resumed["properties"] == whole["properties"]
+    assert resumed["symmetry"] == whole["symmetry"] is not None
+    assert resumed["traces"]["image_consistent"]["length"] == 12
 
 
 # ------------------------------------------------------------------ random models

@@ -34,8 +34,9 @@ def test_a_symmetric_range_is_a_type_of_its_own() -> None:
     "def same(p: T, q: T) = p == q;\naction go(p in T) when not same(p, x) { x := p; }",
     "invariant e: (count p in T: a[p] > 0) <= 3;\naction go { skip; }",
     "action go(p in T) { let q = if a[p] > 0 then p else x; x := q; }",
+    "process P { atomic { for p in T { a[p] := 1; } } }",
     "var y: array[T] of T = [p in T: p];\naction go(p in T) { y[p] := x; }",
-], ids=range(8))
+], ids=range(9))
 def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     check(parse(BASE + body + "\n", "m.qdl"))
 
@@ -57,8 +58,9 @@ def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     ("action go(p in T) { x := if n > 0 then p else 1; }", ("E027", 6, 26)),  # branches
     ("symmetric type U = enum { A, B };", ("E027", 6, 20)),                  # not a range
     ("symmetric type U = bool;", ("E027", 6, 20)),
+    ("process P { for p in T { a[p] := 1; } }", ("E027", 6, 13)),            # steps in the type's order
     ("symmetric type U = 0..1;\nvar u: U = any;\naction go(p in T) when p == u { skip; }", ("E027", 8, 24)),
-], ids=range(17))
+], ids=range(18))
 def test_uses_that_single_a_value_out_are_e027(body: str, expected: tuple[str, int, int]) -> None:
     assert expected in errors(BASE + body + "\n")
 
