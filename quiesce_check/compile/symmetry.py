@@ -6,11 +6,13 @@ one permutation per type, identity first) as a map on state slots, so that
 `apply` moves what an array indexed by a permuted value holds, and what a
 process instance indexed by one holds, to the permuted position, and
 replaces every slot value of a symmetric type by its image. `canon` is the
-state's canonical representative: the least (lexicographically, slot by
-slot) of its images under every permutation, so two states have the same
-canonical form exactly when one is a permutation of the other. That is
-exhaustive, n! images for a type of n values: `MAX_PERMUTATIONS` bounds the
-product over all symmetric types (6 values, or 3 and 3, ...). Imports
+state's canonical representative: of the images under the permutations that
+sort each type's values by a signature the permutations carry along (see
+`Symmetry`), the least (lexicographically, slot by slot), so two states have
+the same canonical form exactly when one is a permutation of the other. When
+the signatures tell the values apart that is one image; when they are all
+equal it is every one, n! for a type of n values, and `MAX_PERMUTATIONS`
+bounds the product over all symmetric types (7 values, or 4 and 3, ...). Imports
 `compile.layout`, `lang.ast`, `lang.errors`, `lang.types`.
 """
 
@@ -28,8 +30,9 @@ from quiesce_check.lang import ast as A
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 from quiesce_check.lang.types import TArray, TInt, TRecord, Type, format_value, scalar_values
 
-# Canonicalising a state tries every permutation: at most this many (6! = 720).
-MAX_PERMUTATIONS = 720
+# The most permutations a canonical form may have to try (7! = 5040): for a state whose values
+# all have equal signatures, every one is tried.
+MAX_PERMUTATIONS = 5040
 
 # A slot's identity, independent of where the layout put it: who owns it and the path to it.
 _Key = tuple[object, ...]
@@ -51,16 +54,64 @@ class Permutation:
     values: tuple[tuple[int, dict[int, int]], ...]  # ... with these slots' values mapped
 
 
-class Symmetry:
-    """The permutations of a model's symmetric types, acting on its states."""
+_MASK = (1 << 64) - 1
 
-    def __init__(self, types: tuple[SymType, ...], perms: tuple[Permutation, ...], slot_type: tuple[int, ...]
-                 ) -> None:
+
+def mix64(x: int) -> int:
+    """The 64-bit finaliser the C search hashes with (`mix` in `cgen`)."""
+    x ^= x >> 33
+    x = (x * 0xFF51AFD7ED558CCD) & _MASK
+    x ^= x >> 33
+    x = (x * 0xC4CEB9FE1A85EC53) & _MASK
+    return x ^ (x >> 33)
+
+
+def term(cls: int, code: int) -> int:
+    """One slot's contribution to a value's signature."""
+    return mix64((((cls + 1) << 32) ^ (code & 0xFFFFFFFF)) & _MASK)
+
+
+# How a related slot's value enters a signature: as it is (minus the slot's lowest value);
+# as "this value" or "another" (a slot of the same symmetric type); or not at all (another
+# symmetric type's value, which the permutations of that type move).
+RAW, SELF_OR_OTHER, IGNORED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Signatures:
+    """What a value's signature is made of, for one symmetric type: for each value, the slots
+    whose place names it (an array element it indexes, a slot of the process instance it
+    indexes), each with its class (where it is, relative to the value) and how its content
+    counts; and the slots that hold values of the type, each with its class."""
+
+    related: tuple[tuple[tuple[int, int, int], ...], ...]  # per value: (slot, class, RAW | SELF_OR_OTHER | IGNORED)
+    holders: tuple[tuple[int, int], ...]                  # (slot, class)
+
+
+class Symmetry:
+    """The permutations of a model's symmetric types, acting on its states.
+
+    `canon` does not try every permutation. Each value gets a signature, a sum of hashes
+    over the slots related to it, that a permutation carries along with the value; only
+    the permutations that put each type's values in ascending order of signature (in any
+    order among equal ones) are tried, and the least of their images is taken. A state
+    and any permutation of it have the same set of such images, so the least one is the
+    same: a canonical form, found by trying one permutation when the signatures differ
+    and every one (n!) only when they are all equal."""
+
+    def __init__(self, types: tuple[SymType, ...], perms: tuple[Permutation, ...], slot_type: tuple[int, ...],
+                 slot_lo: tuple[int, ...], signatures: tuple[Signatures, ...]) -> None:
         self.types = types
         self.perms = perms
         self.slot_type = slot_type  # per slot: the symmetric type of its value, or -1
+        self.slot_lo = slot_lo
+        self.signatures = signatures
+        # a permutation's index from its images: mixed radix over the types, each the
+        # lexicographic rank of its permutation (the order itertools.permutations gives)
+        self.radix = tuple(math.prod(math.factorial(len(t.values)) for t in types[k + 1:])
+                           for k in range(len(types)))
         self._fast: list[tuple[Callable[[State], tuple[object, ...]], tuple[tuple[int, dict[int, int]], ...]]] = []
-        for p in perms[1:]:
+        for p in perms:
             getter: Callable[[State], tuple[object, ...]]
             if len(p.src) == 1:
                 getter = _one_slot(p.src[0])  # itemgetter of one index gives no tuple
@@ -77,18 +128,54 @@ class Symmetry:
             out[j] = m[out[j]]
         return tuple(out)
 
+    def image(self, index: int, state: State) -> State:
+        getter, values = self._fast[index]
+        image: tuple[Any, ...] = getter(state)
+        if values:
+            moved = list(image)
+            for j, m in values:
+                moved[j] = m[moved[j]]
+            image = tuple(moved)
+        return image
+
+    def signature(self, k: int, i: int, state: State) -> int:
+        """The signature of value `i` (by position) of symmetric type `k` in `state`."""
+        sig = 0
+        lo = self.slot_lo
+        v = self.types[k].values[i]
+        for j, cls, how in self.signatures[k].related[i]:
+            x = int(state[j])
+            code = x - lo[j] if how == RAW else (0 if x == v else 1) if how == SELF_OR_OTHER else 0
+            sig += term(cls, code)
+        for j, cls in self.signatures[k].holders:
+            if state[j] == v:
+                sig += term(cls, 2)
+        return sig & _MASK
+
+    def candidates(self, state: State) -> list[int]:
+        """The indices of the permutations that order every type's values by signature."""
+        per_type: list[list[int]] = []
+        for k, t in enumerate(self.types):
+            n = len(t.values)
+            sigs = [self.signature(k, i, state) for i in range(n)]
+            order = sorted(range(n), key=lambda i: sigs[i])
+            groups: list[list[int]] = []
+            for i in order:
+                if groups and sigs[groups[-1][0]] == sigs[i]:
+                    groups[-1].append(i)
+                else:
+                    groups.append([i])
+            ranks = []
+            for arrangement in itertools.product(*(itertools.permutations(g) for g in groups)):
+                img = [0] * n
+                for pos, i in enumerate(x for g in arrangement for x in g):
+                    img[i] = pos
+                ranks.append(_rank(img) * self.radix[k])
+            per_type.append(ranks)
+        return [sum(c) for c in itertools.product(*per_type)]
+
     def canon(self, state: State) -> State:
-        best = state
-        for getter, values in self._fast:
-            image: tuple[Any, ...] = getter(state)
-            if values:
-                moved = list(image)
-                for j, m in values:
-                    moved[j] = m[moved[j]]
-                image = tuple(moved)
-            if image < best:
-                best = image
-        return best
+        return min(self.image(index, state) for index in self.candidates(state))
 
     def generators(self) -> tuple[Permutation, ...]:
         """Swaps of two neighbouring values of one type: together they generate every permutation."""
@@ -113,6 +200,49 @@ class Symmetry:
             if pairs:
                 parts.append(f"{t.name}: " + ", ".join(pairs))
         return "; ".join(parts) or "identity"
+
+
+def _rank(img: list[int]) -> int:
+    """The position of a permutation in lexicographic order (its Lehmer code)."""
+    n = len(img)
+    rank = 0
+    for i in range(n):
+        smaller = sum(1 for j in range(i + 1, n) if img[j] < img[i])
+        rank += smaller * math.factorial(n - 1 - i)
+    return rank
+
+
+def _signatures(keys: list[tuple[_Key, Type]], types: tuple[SymType, ...], slot_type: tuple[int, ...]
+                ) -> tuple[Signatures, ...]:
+    names = {t.name for t in types}
+    classes: dict[tuple[object, ...], int] = {}
+
+    def cls(key: tuple[object, ...]) -> int:
+        return classes.setdefault(key, len(classes))
+
+    def starred(key: _Key, name: str, v: object) -> tuple[object, ...]:
+        out: list[object] = []
+        for part in key:
+            if isinstance(part, tuple) and len(part) == 2 and part[0] in names:
+                out.append("self" if part == (name, v) else (part[0], "*"))
+            else:
+                out.append(part)
+        return tuple(out)
+
+    result = []
+    for k, t in enumerate(types):
+        related = []
+        for v in t.values:
+            mine = []
+            for j, (key, _) in enumerate(keys):
+                if (t.name, v) in key:
+                    how = RAW if slot_type[j] < 0 else SELF_OR_OTHER if slot_type[j] == k else IGNORED
+                    mine.append((j, cls((t.name, "related", how, *starred(key, t.name, v))), how))
+            related.append(tuple(mine))
+        holders = tuple((j, cls((t.name, "holds", *starred(key, t.name, None)))) for j, (key, _) in enumerate(keys)
+                        if slot_type[j] == k)
+        result.append(Signatures(tuple(related), holders))
+    return tuple(result)
 
 
 def _one_slot(index: int) -> Callable[[State], tuple[object, ...]]:
@@ -198,7 +328,8 @@ def build_symmetry(layout: Layout, declared: Mapping[str, tuple[TInt, A.TypeDecl
             src[where[_image(k, maps)]] = i
         values = tuple((j, maps[types[slot_type[j]].name]) for j in range(len(keys)) if slot_type[j] >= 0)
         perms.append(Permutation(tuple(images), tuple(src), values))
-    return Symmetry(types, tuple(perms), slot_type)
+    slot_lo = tuple(s.lo for s in layout.slots)
+    return Symmetry(types, tuple(perms), slot_type, slot_lo, _signatures(keys, types, slot_type))
 
 
 def show_state(layout: Layout, state: State) -> str:

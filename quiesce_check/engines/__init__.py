@@ -42,7 +42,7 @@ def breadth_first(model: Model, options: Options, reporter: Reporter, resume: Ch
     result = _breadth_first(model, options, reporter, resume)
     if sym is not None:
         result = concretise_result(model, sym, result)
-        names = ", ".join(f"{t.name} ({len(t.values)} values)" for t in sym.types)
+        names = ", ".join(f"{t.name} ({len(t.values)} value{'s' if len(t.values) != 1 else ''})" for t in sym.types)
         result.symmetry = (f"{names}: one state per orbit of {len(sym):,} permutations; the declaration held on "
                            f"{pairs:,} sampled states and permutations")
     return result

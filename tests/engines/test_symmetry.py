@@ -298,7 +298,7 @@ def test_command_line_switches(tmp_path: Path, capsys) -> None:
     plain.write_text("var x: 0..1 = 0;\naction a when x == 0 { x := 1; }\nterminal t: x == 1;\n")
     assert main(["check", str(plain), "--symmetry"]) == 151
     big = tmp_path / "big.qdl"
-    big.write_text("symmetric type T = 0..6;\nvar b: array[T] of bool = [p in T: false];\n"
+    big.write_text("symmetric type T = 0..7;\nvar b: array[T] of bool = [p in T: false];\n"
                    "action a(p in T) { b[p] := true; }\n")
     assert main(["check", str(big)]) == 150
     assert "error[E024]" in capsys.readouterr().err
