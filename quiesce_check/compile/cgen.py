@@ -894,8 +894,13 @@ class _CGen:
         table("int32_t", "SYMN", [len(t.values) for t in sym.types])
         table("uint64_t", "RADIX", sym.radix)
         table("val", "SLOT_LO", sym.slot_lo)
-        offsets, slots, classes, hows = [], [], [], []
-        hold_offsets, hold_slots, hold_classes = [], [], []
+        offsets: list[int] = []
+        slots: list[int] = []
+        classes: list[int] = []
+        hows: list[int] = []
+        hold_offsets: list[int] = []
+        hold_slots: list[int] = []
+        hold_classes: list[int] = []
         for sig in sym.signatures:
             for i in range(width + 1):
                 offsets.append(len(slots))
