@@ -6,7 +6,8 @@ per action, dispatched on program counters, as the Python backend does),
 invariants, goals and terminal states over unpacked slot values, states
 packed into 64-bit words (`packing.Packing`) kept in one array in discovery
 order, a parent index per state, and an open-addressing table of state
-indices. `load_native` compiles it (`cc -O2 -shared`, -O1 for very large
+indices. Given a `symmetry.Symmetry`, every successor is replaced by its
+canonical form (the one `Symmetry.canon` computes) before it is stored. `load_native` compiles it (`cc -O2 -shared`, -O1 for very large
 sources; cached by the source's hash) and loads it with ctypes; it returns
 None when no compiler works, and the caller falls back to the Python engine.
 
