@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -339,6 +340,11 @@ def models(draw: st.DrawFn) -> str:
                                                                   unique=True)))
         body = " ".join(draw(st.lists(st.sampled_from(UPDATES), min_size=1, max_size=2, unique=True)))
         lines.append(f"action act{k}(p in T) when {guard} {{ {body} }}")
+    if draw(st.booleans()):
+        # instances indexed by the type: the permutations move their positions too
+        guard = re.sub(r"\bp\b", "i", draw(st.sampled_from(GUARDS)))
+        body = re.sub(r"\bp\b", "i", draw(st.sampled_from(UPDATES)))
+        lines.append(f"process W[i in T] {{ while true {{ atomic {{ await {guard}; {body} }} done: skip; }} }}")
     lines.append(f"invariant inv: {draw(st.sampled_from(PROPS))};")
     return "\n".join(lines) + "\n"
 
