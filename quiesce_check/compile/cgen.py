@@ -226,6 +226,7 @@ static void canon(val *v) {
     static uint32_t cand[NSYMT][MAXCAND];
     int ncand[NSYMT];
     for (int k = 0; k < NSYMT; k++) {
+        if (INERT[k]) { cand[k][0] = 0; ncand[k] = 1; continue; }
         int n = SYMN[k], order[SYMW], gstart[SYMW], glen[SYMW], ng = 0, img[SYMW];
         uint64_t sig[SYMW];
         for (int i = 0; i < n; i++) {
@@ -893,6 +894,7 @@ class _CGen:
         table("int32_t", "SYMT", sym.slot_type)
         table("val", "SYMLO", [t.values[0] for t in sym.types])
         table("int32_t", "SYMN", [len(t.values) for t in sym.types])
+        table("int32_t", "INERT", [int(x) for x in sym.inert])
         table("uint64_t", "RADIX", sym.radix)
         table("val", "SLOT_LO", sym.slot_lo)
         offsets: list[int] = []

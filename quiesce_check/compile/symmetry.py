@@ -106,6 +106,9 @@ class Symmetry:
         self.slot_type = slot_type  # per slot: the symmetric type of its value, or -1
         self.slot_lo = slot_lo
         self.signatures = signatures
+        # a type whose values no slot holds or is indexed by: its permutations leave every state
+        # as it is, and only the identity need be tried
+        self.inert = tuple(not sig.holders and not any(sig.related) for sig in signatures)
         # a permutation's index from its images: mixed radix over the types, each the
         # lexicographic rank of its permutation (the order itertools.permutations gives)
         self.radix = tuple(math.prod(math.factorial(len(t.values)) for t in types[k + 1:])
@@ -156,6 +159,9 @@ class Symmetry:
         """The indices of the permutations that order every type's values by signature."""
         per_type: list[list[int]] = []
         for k, t in enumerate(self.types):
+            if self.inert[k]:
+                per_type.append([0])
+                continue
             n = len(t.values)
             sigs = [self.signature(k, i, state) for i in range(n)]
             order = sorted(range(n), key=lambda i: sigs[i])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from quiesce_check.build import build_file, symmetry_of
+from quiesce_check.build import build_file, build_text, symmetry_of
 from tests.conftest import ROOT
 
 
@@ -40,3 +40,16 @@ def test_the_permutations_move_arrays_values_and_process_instances() -> None:
     moved = dict(zip(names, (names[i] for i in swap_backends.src), strict=True))
     assert moved["Backends[0].pc"] == "Backends[1].pc" and moved["mapped[0][1]"] == "mapped[1][1]"
     assert moved["busy[1]"] == "busy[0]" and moved["sent[1]"] == "sent[1]"
+
+
+def test_a_type_nothing_holds_costs_one_permutation() -> None:
+    text = """
+symmetric type Tok = 0..6;
+var n: 0..3 = 0;
+action tick(t in Tok) when n < 3 { n := n + 1; }
+terminal full: n == 3;
+"""
+    built = build_text(text, "t.qdl")
+    sym = symmetry_of(built)
+    assert sym is not None and len(sym) == 5040 and sym.inert == (True,)
+    assert sym.candidates(built.model.initial_states()[0]) == [0]
