@@ -203,10 +203,10 @@ def concretise(model: Model, symmetry: Symmetry, trace: Trace) -> Trace:
     for k, target in enumerate(trace.states[1:]):
         recorded = trace.steps[k]
         try:
-            succs = model.successors(state)
-        except Exception as e:  # noqa: BLE001 - a step failing here failed in no representative
+            succs = expand(model, state)
+        except Failure as f:  # a step failing here failed in no representative the search expanded
             raise SymmetryBreach(symmetry.types, f"a step fails in state {show_state(model.info.layout, state)} "
-                                 f"and in none of its permutations the search met ({e})") from None
+                                 f"({f.message}), and none in the permutation of it the search met") from None
         fits = [(ai, ch, t) for ai, ch, t in succs if canon(t) == target]
         if not fits:
             raise SymmetryBreach(symmetry.types, f"state {show_state(model.info.layout, state)} has no successor "
