@@ -32,6 +32,7 @@ MODEL = ROOT / "models" / "precopy_symmetric.qdl"
 RUNS: list[tuple[str, dict[str, str]]] = [
     ("4-pages-3-backends", {"NPAGES": "4", "NBACKENDS": "3", "WRITES": "2"}),
     ("5-pages-2-backends", {"NPAGES": "5", "NBACKENDS": "2", "WRITES": "2"}),
+    ("5-pages-3-backends", {"NPAGES": "5", "NBACKENDS": "3", "WRITES": "2"}),
     ("4-pages-3-backends-persistent", {"NPAGES": "4", "NBACKENDS": "3", "WRITES": "2", "PERSISTENT": "true"}),
 ]
 
