@@ -17,6 +17,7 @@ from quiesce_check.compile.layout import build_layout
 from quiesce_check.compile.lower import Program, lower
 from quiesce_check.compile.pygen import CompiledModel, compile_program
 from quiesce_check.compile.size import check_size
+from quiesce_check.compile.symmetry import Symmetry, build_symmetry
 from quiesce_check.domain import VOCABULARIES, vocabulary_path
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import CheckedModel, check
@@ -127,3 +128,9 @@ def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None
 
 def build_file(path: str, params: dict[str, Value] | None = None, select: list[str] | None = None) -> Built:
     return build_text(read_model(path), path, params, select)
+
+
+def symmetry_of(built: Built) -> Symmetry | None:
+    """The permutations of the model's `symmetric type`s, or None when it declares none; raises
+    `ModelError` (E024) when there are too many to canonicalise by."""
+    return build_symmetry(built.program.layout, built.checked.symmetric)

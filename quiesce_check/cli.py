@@ -28,9 +28,10 @@ from rich.table import Table
 from rich.text import Text
 
 from quiesce_check import hooks
-from quiesce_check.build import Built, build_file, read_model
+from quiesce_check.build import Built, build_file, read_model, symmetry_of
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.size import estimate
+from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
 from quiesce_check.domain.explain import annotator, explainer
 from quiesce_check.engines import ENGINES, SYMBOLIC, NoCompiler, breadth_first
@@ -51,7 +52,8 @@ from quiesce_check.engines.result import (
     Result,
     Verdict,
 )
-from quiesce_check.lang.errors import ModelError, render
+from quiesce_check.engines.symmetry import SymmetryBreach
+from quiesce_check.lang.errors import Diagnostic, ModelError, render
 from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta
@@ -162,6 +164,9 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--continue", action="store_true", dest="keep_going",
                    help="bfs, bmc: go on after a violation and report every property's shortest counterexample")
     _output_options(c)
+    c.add_argument("--symmetry", action=argparse.BooleanOptionalAction, default=None,
+                   help="bfs: keep one state per orbit of the model's `symmetric type`s (the default when the "
+                        "model declares one); --no-symmetry explores every state")
     c.add_argument("--checkpoint", metavar="DIR",
                    help="bfs: save the search in DIR periodically and when it stops (resume it with `resume DIR`)")
     c.add_argument("--checkpoint-every", type=_seconds, default=300.0, metavar="SECONDS",
@@ -321,6 +326,31 @@ def _space_note(built: Built, opts: Options) -> str | None:
             f"{max(1, space.initial * per_state // MB):,} MB, more than {where}: the search cannot hold them")
 
 
+def _symmetry(built: Built, wanted: bool | None, engine: str) -> Symmetry | None:
+    """The reduction a search uses: the model's symmetric types, unless switched off; only bfs
+    reduces (an explicit --symmetry with another engine is refused)."""
+    declared = built.checked.symmetric
+    if wanted and not declared:
+        raise UsageError("--symmetry: the model declares no `symmetric type`")
+    if wanted and engine != "bfs":
+        raise UsageError(f"--symmetry needs --engine bfs; --engine {engine} explores (or solves for) every state")
+    if wanted is False or engine != "bfs":
+        return None
+    return symmetry_of(built)
+
+
+def breach_error(e: SymmetryBreach) -> ModelError:
+    """A model that does not respect its symmetric declaration: E028 at the declaration."""
+    types = e.types
+    names = ", ".join(f"`symmetric type {t.name}`" for t in types) or "its symmetric declarations"
+    span = types[0].span if types else None
+    return ModelError([Diagnostic(
+        "E028", f"the model does not respect {names}: {e.message}", span,
+        "the values of a symmetric type must be treated alike: look for a `for` loop over the type whose effect "
+        "depends on the order, an initial value or a property that singles a value out; or check with "
+        "--no-symmetry")])
+
+
 def _search(built: Built, opts: Options, engine: str, err: Console, resume: Checkpoint | None = None) -> Result:
     if engine not in SYMBOLIC:
         note = _space_note(built, opts)
@@ -337,6 +367,8 @@ def _search(built: Built, opts: Options, engine: str, err: Console, resume: Chec
         raise UsageError(f"--engine {engine}: {e}; the explicit engines (bfs) take this model") from None
     except CheckpointError as e:
         raise UsageError(str(e)) from None
+    except SymmetryBreach as e:
+        raise breach_error(e) from None
     finally:
         reporter.close()
 
@@ -395,16 +427,20 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.checkpoint is not None and args.engine != "bfs":
         raise UsageError("--checkpoint needs --engine bfs: only a breadth-first search can be saved and resumed")
     built = _build(args.model, params, args.properties)
+    symmetry = _symmetry(built, args.symmetry, args.engine)
     plan = None
     if args.checkpoint is not None:
         meta = checkpoint_meta(args.model, built, user_params(built), args.properties, not args.no_deadlock,
-                               args.keep_going)
+                               args.keep_going, symmetry is not None)
         plan = CheckpointPlan(_checkpoint_dir(args.checkpoint), args.checkpoint_every, meta)
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
                    backend=args.backend, keep_going=args.keep_going, depth=args.depth,
-                   encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan)
+                   encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry)
     result = _search(built, opts, args.engine, err)
+    if built.checked.symmetric and symmetry is None and args.symmetry is None:
+        why = f"--engine {args.engine} does not reduce by symmetry"
+        result.note = "; ".join(x for x in (result.note, f"{why}: every state was explored") if x)
     return _report(args, args.model, built, result, out, err)
 
 
@@ -427,9 +463,10 @@ def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
     except CheckpointError as e:
         raise UsageError(f"{args.directory}: {e}") from None
     plan = CheckpointPlan(Path(args.directory), args.checkpoint_every, spec.meta)
+    symmetry = _symmetry(built, spec.symmetry, "bfs") if spec.symmetry else None
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=spec.check_deadlock, backend=args.backend, keep_going=spec.keep_going,
-                   memory_limit=args.memory_limit, checkpoint=plan)
+                   memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry)
     result = _search(built, opts, "bfs", err, resume=saved)
     return _report(args, model_path, built, result, out, err)
 

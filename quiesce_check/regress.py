@@ -18,18 +18,19 @@ from __future__ import annotations
 import time
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from quiesce_check.build import build_file
+from quiesce_check.build import build_file, symmetry_of
 from quiesce_check.engines import breadth_first
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
+from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.errors import ModelError
 
 VERDICTS = ("holds", "violated", "vacuous")
-_RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note"}
+_RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", "symmetry"}
 _EXPECT_KEYS = {"verdict", "length"}
 
 
@@ -53,6 +54,7 @@ class Run:
     states: int | None = None
     scenario: str = ""
     note: str = ""
+    symmetry: bool = True  # reduce by the model's symmetric types, if it declares any
 
 
 @dataclass
@@ -148,8 +150,11 @@ def load_manifest(path: str) -> list[Run]:
         states = raw.get("states")
         if states is not None and (not isinstance(states, int) or isinstance(states, bool) or states < 0):
             raise ManifestError(f"{where}: `states` must be a whole number")
+        symmetry = raw.get("symmetry", True)
+        if not isinstance(symmetry, bool):
+            raise ManifestError(f"{where}: `symmetry` must be true or false")
         runs.append(Run(name, (p.parent / model), _scalar_params(where, raw.get("params", {})),
-                        tuple(expects), states, str(raw.get("scenario", "")), str(raw.get("note", ""))))
+                        tuple(expects), states, str(raw.get("scenario", "")), str(raw.get("note", "")), symmetry))
     return runs
 
 
@@ -179,10 +184,15 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
     start = time.perf_counter()
     try:
         built = build_file(str(run.model), run.params, [x.prop for x in run.expects if x.prop not in SPECIAL])
+        options = replace(options, symmetry=symmetry_of(built) if run.symmetry else None)
     except ModelError as exc:
         out.error = "; ".join(f"{d.span}: {d.message}" if d.span else d.message for d in exc.diagnostics[:3])
         return out
-    result = breadth_first(built.model, options, reporter or NullReporter())
+    try:
+        result = breadth_first(built.model, options, reporter or NullReporter())
+    except SymmetryBreach as exc:
+        out.error = f"the model does not respect its symmetric types: {exc.message}"
+        return out
     out.seconds = time.perf_counter() - start
     out.states = result.stats.distinct if result.complete else None
     expected = {x.prop for x in run.expects}

@@ -48,7 +48,7 @@ def program_digest(built: Built) -> str:
 
 
 def checkpoint_meta(model_path: str, built: Built, params: dict[str, Value], properties: list[str] | None,
-                    check_deadlock: bool, keep_going: bool) -> dict[str, Any]:
+                    check_deadlock: bool, keep_going: bool, symmetry: bool = False) -> dict[str, Any]:
     return {
         "model": str(Path(model_path).resolve()),
         "sources_sha256": sources_digest(built),
@@ -57,6 +57,7 @@ def checkpoint_meta(model_path: str, built: Built, params: dict[str, Value], pro
         "properties": properties,
         "check_deadlock": check_deadlock,
         "keep_going": keep_going,
+        "symmetry": symmetry,
         "engine": "bfs",
         "quiesce_check": _version(),
     }
@@ -72,6 +73,7 @@ class ResumeSpec:
     check_deadlock: bool
     keep_going: bool
     meta: dict[str, Any]
+    symmetry: bool = False  # the search kept one canonical state per orbit of the symmetric types
 
 
 def read_meta(meta: dict[str, Any], where: str) -> ResumeSpec:
@@ -98,7 +100,10 @@ def read_meta(meta: dict[str, Any], where: str) -> ResumeSpec:
             raise bad(f"it records no `{key}`")
     if meta.get("engine") != "bfs":
         raise bad("it is not of a breadth-first search")
-    return ResumeSpec(model, dict(params), props, bool(flags[0]), bool(flags[1]), meta)
+    symmetry = meta.get("symmetry", False)
+    if not isinstance(symmetry, bool):
+        raise bad("its symmetry setting is not true or false")
+    return ResumeSpec(model, dict(params), props, bool(flags[0]), bool(flags[1]), meta, symmetry)
 
 
 def check_same_model(spec: ResumeSpec, built: Built, model_path: str) -> None:

@@ -6,7 +6,8 @@ per action, dispatched on program counters, as the Python backend does),
 invariants, goals and terminal states over unpacked slot values, states
 packed into 64-bit words (`packing.Packing`) kept in one array in discovery
 order, a parent index per state, and an open-addressing table of state
-indices. `load_native` compiles it (`cc -O2 -shared`, -O1 for very large
+indices. Given a `symmetry.Symmetry`, every successor is replaced by its
+canonical form (the one `Symmetry.canon` computes) before it is stored. `load_native` compiles it (`cc -O2 -shared`, -O1 for very large
 sources; cached by the source's hash) and loads it with ctypes; it returns
 None when no compiler works, and the caller falls back to the Python engine.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import math
 import os
 import shutil
 import subprocess
@@ -33,6 +35,7 @@ from quiesce_check.compile import ir as I
 from quiesce_check.compile.lower import Program
 from quiesce_check.compile.packing import Packing, pack_layout
 from quiesce_check.compile.pygen import assigns, bounds, flatten_chain, straight
+from quiesce_check.compile.symmetry import Symmetry
 
 # Sources longer than this are compiled with -O1; a compiler that takes longer than
 # _COMPILE_SECONDS is given up on (the search then runs in Python).
@@ -190,6 +193,98 @@ static int64_t insert(ctx_t *c, const uint64_t *w, uint32_t parent) {
 }
 """
 
+# The canonical form `Symmetry.canon` computes: each value's signature (a sum of hashes over
+# its related slots), the permutations that sort each type's values by signature (every order
+# among equal ones, enumerated group by group), and the least of their images (slot order, as
+# Python compares tuples; an image is abandoned at its first slot greater than the least).
+_CANON = r"""
+static inline uint64_t sig_term(uint64_t cls, uint64_t code) {
+    return mix(((cls + 1) << 32) ^ (code & 0xffffffffULL));
+}
+static int next_perm(int *a, int n) {   /* the next arrangement in order; 0 (and sorted) after the last */
+    int i = n - 2, t;
+    while (i >= 0 && a[i] >= a[i + 1]) i--;
+    if (i >= 0) {
+        int j = n - 1;
+        while (a[j] <= a[i]) j--;
+        t = a[i]; a[i] = a[j]; a[j] = t;
+    }
+    for (int l = i + 1, r = n - 1; l < r; l++, r--) { t = a[l]; a[l] = a[r]; a[r] = t; }
+    return i >= 0;
+}
+static uint64_t lehmer(const int *img, int n) {
+    static const uint64_t F[] = {1, 1, 2, 6, 24, 120, 720, 5040, 40320};
+    uint64_t r = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t smaller = 0;
+        for (int j = i + 1; j < n; j++) smaller += img[j] < img[i];
+        r += smaller * F[n - 1 - i];
+    }
+    return r;
+}
+static void canon(val *v) {
+    static uint32_t cand[NSYMT][MAXCAND];
+    int ncand[NSYMT];
+    for (int k = 0; k < NSYMT; k++) {
+        if (INERT[k]) { cand[k][0] = 0; ncand[k] = 1; continue; }
+        int n = SYMN[k], order[SYMW], gstart[SYMW], glen[SYMW], ng = 0, img[SYMW];
+        uint64_t sig[SYMW];
+        for (int i = 0; i < n; i++) {
+            uint64_t s = 0;
+            val me = SYMLO[k] + i;
+            for (int r = REL_OFF[k * (SYMW + 1) + i]; r < REL_OFF[k * (SYMW + 1) + i + 1]; r++) {
+                val x = v[REL_SLOT[r]];
+                uint64_t code = REL_HOW[r] == 0 ? (uint64_t)(x - SLOT_LO[REL_SLOT[r]])
+                              : REL_HOW[r] == 1 ? (uint64_t)(x != me) : 0;
+                s += sig_term(REL_CLS[r], code);
+            }
+            for (int h = HOLD_OFF[k]; h < HOLD_OFF[k + 1]; h++)
+                if (v[HOLD_SLOT[h]] == me) s += sig_term(HOLD_CLS[h], 2);
+            sig[i] = s;
+            int p = i;   /* insertion sort by signature; equal ones stay in ascending order */
+            while (p > 0 && sig[order[p - 1]] > s) { order[p] = order[p - 1]; p--; }
+            order[p] = i;
+        }
+        for (int p = 0; p < n; p++) {
+            if (ng && sig[order[p]] == sig[order[gstart[ng - 1]]]) glen[ng - 1]++;
+            else { gstart[ng] = p; glen[ng] = 1; ng++; }
+        }
+        ncand[k] = 0;
+        for (;;) {
+            for (int p = 0; p < n; p++) img[order[p]] = p;
+            cand[k][ncand[k]++] = (uint32_t)lehmer(img, n);
+            int g = ng - 1;
+            while (g >= 0 && !next_perm(order + gstart[g], glen[g])) g--;
+            if (g < 0) break;
+        }
+    }
+    val best[NSLOTS], cur[NSLOTS];
+    int have = 0, at[NSYMT];
+    memset(at, 0, sizeof at);
+    for (;;) {
+        uint64_t p = 0;
+        for (int k = 0; k < NSYMT; k++) p += (uint64_t)cand[k][at[k]] * RADIX[k];
+        int less = !have;
+        for (int j = 0; j < NSLOTS; j++) {
+            val x = v[PSRC[p][j]];
+            int t = SYMT[j];
+            if (t >= 0) x = PVAL[p][t][x - SYMLO[t]];
+            cur[j] = x;
+            if (!less) {
+                if (x > best[j]) goto next;
+                if (x < best[j]) less = 1;
+            }
+        }
+        if (less) { memcpy(best, cur, sizeof best); have = 1; }
+    next:;
+        int k = NSYMT - 1;
+        while (k >= 0 && ++at[k] == ncand[k]) { at[k] = 0; k--; }
+        if (k < 0) break;
+    }
+    memcpy(v, best, sizeof best);
+}
+"""
+
 _DRIVER = r"""
 static int check_new(ctx_t *c, const val *v, int64_t idx) {
     unsigned char bad[NINV1];
@@ -244,6 +339,12 @@ static int emit(ctx_t *c, const val *t, int action) {
         if (!a) { c->status = NO_MEMORY_; return 1; }
         c->succ_action = a; c->succ_cap = ncap;
     }
+#ifdef QC_SYMMETRY
+    val least[NSLOTS];
+    memcpy(least, t, sizeof least);
+    canon(least);
+    t = least;
+#endif
     pack(t, c->succ + c->nsucc * NWORDS);
     c->succ_action[c->nsucc++] = action;
     return 0;
@@ -465,6 +566,7 @@ int qc_import(ctx_t *c, uint64_t n, const uint64_t *cursor, const uint64_t *fire
 class _CGen:
     program: Program
     packing: Packing
+    symmetry: Symmetry | None = None
     lines: list[str] = field(default_factory=list)
     tables: list[tuple[int, ...]] = field(default_factory=list)
     counter: int = 0
@@ -772,7 +874,66 @@ class _CGen:
         self.emit(0, "}")
         props = list(self.lines)
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
-        return "\n".join(out + tables + props + expand) + "\n" + _DRIVER
+        return "\n".join(out + tables + self.canon() + props + expand) + "\n" + _DRIVER
+
+    def canon(self) -> list[str]:
+        """`canon(v)`: the canonical form of state `v` under the permutations of the symmetric
+        types' values (as `Symmetry.canon` computes it), for every successor before it is stored."""
+        sym = self.symmetry
+        if sym is None or len(sym) < 2:
+            return []
+        width = max(len(t.values) for t in sym.types)
+        out = ["#define QC_SYMMETRY 1", f"#define NPERM {len(sym)}", f"#define NSYMT {len(sym.types)}",
+               f"#define SYMW {width}", f"#define MAXCAND {math.factorial(width)}"]
+
+        def table(ctype: str, name: str, values: Sequence[int]) -> None:
+            out.append(f"static const {ctype} {name}[] = {{{', '.join(map(str, values)) or '0'}}};")
+
+        out.append("static const uint32_t PSRC[NPERM][NSLOTS] = {"
+                   + ", ".join("{" + ", ".join(map(str, p.src)) + "}" for p in sym.perms) + "};")
+        table("int32_t", "SYMT", sym.slot_type)
+        table("val", "SYMLO", [t.values[0] for t in sym.types])
+        table("int32_t", "SYMN", [len(t.values) for t in sym.types])
+        table("int32_t", "INERT", [int(x) for x in sym.inert])
+        table("uint64_t", "RADIX", sym.radix)
+        table("val", "SLOT_LO", sym.slot_lo)
+        offsets: list[int] = []
+        slots: list[int] = []
+        classes: list[int] = []
+        hows: list[int] = []
+        hold_offsets: list[int] = []
+        hold_slots: list[int] = []
+        hold_classes: list[int] = []
+        for sig in sym.signatures:
+            for i in range(width + 1):
+                offsets.append(len(slots))
+                if i < len(sig.related):
+                    for j, cls, how in sig.related[i]:
+                        slots.append(j)
+                        classes.append(cls)
+                        hows.append(how)
+            hold_offsets.append(len(hold_slots))
+            for j, cls in sig.holders:
+                hold_slots.append(j)
+                hold_classes.append(cls)
+        hold_offsets.append(len(hold_slots))
+        table("int32_t", "REL_OFF", offsets)
+        table("uint32_t", "REL_SLOT", slots)
+        table("uint32_t", "REL_CLS", classes)
+        table("uint8_t", "REL_HOW", hows)
+        table("int32_t", "HOLD_OFF", hold_offsets)
+        table("uint32_t", "HOLD_SLOT", hold_slots)
+        table("uint32_t", "HOLD_CLS", hold_classes)
+        rows = []
+        for p in sym.perms:
+            per_type = []
+            for t, img in zip(sym.types, p.images, strict=True):
+                images = [t.values[j] for j in img] + [0] * (width - len(img))
+                per_type.append("{" + ", ".join(map(str, images)) + "}")
+            rows.append("{" + ", ".join(per_type) + "}")
+        out.append("static const val PVAL[NPERM][NSYMT][SYMW] = {" + ", ".join(rows) + "};")
+        out.append(_CANON)
+        return out
 
 
 # Constants, ranges and initial values must stay well inside int64 in C.
@@ -807,9 +968,9 @@ def fits_int64(program: Program) -> bool:
     return True
 
 
-def generate_c(program: Program) -> tuple[str, Packing]:
+def generate_c(program: Program, symmetry: Symmetry | None = None) -> tuple[str, Packing]:
     packing = pack_layout(program.layout)
-    return _CGen(program, packing).generate(), packing
+    return _CGen(program, packing, symmetry).generate(), packing
 
 
 class NativeLib:
@@ -856,12 +1017,13 @@ def compiler() -> str | None:
     return None
 
 
-def load_native(program: Program) -> NativeLib | None:
-    """Compile (or reuse) the model's search library; None if no C compiler is usable."""
+def load_native(program: Program, symmetry: Symmetry | None = None) -> NativeLib | None:
+    """Compile (or reuse) the model's search library, storing each state's canonical form under
+    `symmetry` when it is given; None if no C compiler is usable."""
     cc = compiler()
     if cc is None:
         return None
-    source, packing = generate_c(program)
+    source, packing = generate_c(program, symmetry)
     # -O2 pays for itself on ordinary models; on very large sources (quantifiers over thousands
     # of values unroll into long expressions) it costs the compiler minutes, -O1 seconds
     opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1"

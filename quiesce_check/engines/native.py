@@ -20,7 +20,7 @@ from typing import Any
 
 from quiesce_check.compile import cgen
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import StepError
+from quiesce_check.compile.model import Model, StepError
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.checkpoint import Checkpoint, CheckpointError, Snapshot, write_checkpoint
@@ -48,6 +48,7 @@ from quiesce_check.engines.result import (
     first_reported,
     property_results,
 )
+from quiesce_check.engines.symmetry import Reduced
 
 _SLICE = 1 << 15
 
@@ -68,7 +69,7 @@ _IMPORT_ERRORS = {
 
 
 class NativeSearch:
-    def __init__(self, model: CompiledModel, lib: cgen.NativeLib, options: Options, reporter: Reporter) -> None:
+    def __init__(self, model: Model, lib: cgen.NativeLib, options: Options, reporter: Reporter) -> None:
         self.model = model
         self.lib = lib
         self.options = options
@@ -356,7 +357,7 @@ class NativeSearch:
             note=f"the checkpoint was not written: {self.save_error}" if self.save_error else None)
 
 
-def python_bfs(model: CompiledModel, options: Options, reporter: Reporter, resume: Checkpoint | None,
+def python_bfs(model: Model, options: Options, reporter: Reporter, resume: Checkpoint | None,
                note: str | None = None) -> Result:
     """The Python search, from the start or from a checkpoint (read whole into Python)."""
     result = bfs(model, options, reporter, resume.read_arrays() if resume is not None else None)
@@ -369,24 +370,27 @@ def python_bfs(model: CompiledModel, options: Options, reporter: Reporter, resum
 def native_bfs(model: CompiledModel, options: Options | None = None, reporter: Reporter | None = None,
                resume: Checkpoint | None = None) -> Result | None:
     """Breadth-first search in C (from the start, or from `resume`), or None when no C compiler
-    is available."""
+    is available. With `Options.symmetry` the C search stores canonical states, and the traces
+    it gives are through them (`engines.symmetry.concretise` makes them real)."""
     opts = options or Options()
     rep = reporter or NullReporter()
+    searched: Model = model if opts.symmetry is None else Reduced(model, opts.symmetry)
     if not cgen.fits_int64(model.program):
         if cgen.compiler() is None:
             return None
-        return python_bfs(model, opts, rep, resume, "the model holds numbers beyond 64 bits; the search ran in Python")
-    lib = cgen.load_native(model.program)
+        return python_bfs(searched, opts, rep, resume,
+                          "the model holds numbers beyond 64 bits; the search ran in Python")
+    lib = cgen.load_native(model.program, opts.symmetry)
     if lib is None:
         return None
-    search = NativeSearch(model, lib, opts, rep)
+    search = NativeSearch(searched, lib, opts, rep)
     try:
         if resume is not None:
             search.restore(resume.snapshot, resume.read_arrays)
         return search.run()
     except NativeOverflow:
         search.close()
-        return python_bfs(model, opts, rep, resume,
+        return python_bfs(searched, opts, rep, resume,
                           "64-bit arithmetic overflowed in the compiled search; the search ran in Python")
     finally:
         search.close()

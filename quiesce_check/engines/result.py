@@ -14,6 +14,7 @@ from typing import Protocol
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Choices, ModelInfo
+from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.engines.checkpoint import CheckpointPlan
 
 
@@ -66,6 +67,7 @@ class Options:
     encoding: str = "bv"       # bmc, induction: integers as bit-vectors ("bv") or Z3 integers ("int")
     memory_limit: int | None = None  # bytes the search may take; None: most of what the machine has free
     checkpoint: CheckpointPlan | None = None  # bfs: save the search there, periodically and when it ends
+    symmetry: Symmetry | None = None  # bfs: keep one canonical state per orbit of these permutations
 
 
 class Reporter(Protocol):
@@ -156,6 +158,7 @@ class Result:
     checkpoint: str | None = None  # where the search was saved last (bfs with Options.checkpoint)
     resumed: bool = False     # the search went on from a checkpoint
     symbolic: Symbolic | None = None  # bmc and induction: depths, solver statistics, proofs
+    symmetry: str | None = None  # the reduction the search used: distinct states count orbits
 
     @property
     def exit_code(self) -> int:

@@ -315,6 +315,7 @@ class TypeDecl:
     name: str
     type: TypeExpr
     span: Span = _span()
+    symmetric: bool = False  # `symmetric type T = lo..hi;`: no value of T is singled out
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,8 @@ from quiesce_check.lang.types import (
     is_finite_scalar,
     scalar_values,
     size,
+    sym_clash,
+    sym_of,
 )
 
 # A type with more values than this cannot be a domain or a `for` range.
@@ -167,6 +169,8 @@ class CheckedModel:
     param_types: dict[str, Type] = field(default_factory=dict)
     obligations: dict[str, str] = field(default_factory=dict)  # a hook's obligations: name -> text
     hook: A.HookDecl | None = None
+    # the `symmetric type` declarations, by name: the type and the declaration
+    symmetric: dict[str, tuple[TInt, A.TypeDecl]] = field(default_factory=dict)
 
     def type_of(self, e: A.Expr) -> Type:
         return self.types[id(e)]
@@ -210,6 +214,7 @@ class Checker:
         self.premises = {}
         self.obligations: dict[str, str] = {}   # name -> what it requires, in declaration order
         self.hook: A.HookDecl | None = None
+        self.symmetric: dict[str, tuple[TInt, A.TypeDecl]] = {}
         self.diags: list[Diagnostic] = []
         self.declared: dict[str, Span] = {}
         self.decl_kind: dict[str, str] = {}
@@ -496,8 +501,33 @@ class Checker:
                     self.consts[d.name] = r
             elif isinstance(d, A.TypeDecl):
                 named = self.resolve_type(d.type)
+                if named is not None and d.symmetric:
+                    named = self.symmetric_type(d, named)
                 if named is not None:
                     self.type_names[d.name] = named
+
+    def symmetric_type(self, d: A.TypeDecl, t: Type) -> Type | None:
+        """`symmetric type T = lo..hi;`: a range of its own whose values are interchangeable."""
+        if not isinstance(d.type, A.RangeType) or not isinstance(t, TInt):
+            self.error("E027", f"only a range `lo..hi` can be symmetric, not {t}", d.type.span,
+                       "declare the interchangeable values as a range, e.g. `symmetric type T = 0..N - 1;`")
+            return None
+        sym = TInt(t.lo, t.hi, d.name)
+        self.symmetric[d.name] = (sym, d)
+        return sym
+
+    def sym_misuse(self, span: Span, what: str, a: Type, b: Type | None = None) -> None:
+        """E027: a symmetric type's value used where it would single one value out."""
+        name = sym_of(a) or (sym_of(b) if b is not None else None)
+        decl = self.symmetric.get(name or "")
+        related = (("declared symmetric", decl[1].span),) if decl else ()
+        if b is None:
+            message = f"{what} on a value of the symmetric type {a}"
+        else:
+            message = f"{what}: {a} and {b} (a symmetric type mixes only with itself)"
+        self.error("E027", message, span, "values of a symmetric type may only be compared with `==` and "
+                   "`!=`, index arrays indexed by their type, and come from quantifiers, `with`, parameters "
+                   "and process indices", related)
 
     def obligation(self, d: A.ObligationDecl) -> None:
         """An obligation is a boolean parameter: true, or what a `use` argument or --param says."""
@@ -538,6 +568,10 @@ class Checker:
             if not compatible(t, vt):
                 self.error("E021", f"`{d.name}` is {t} but its initial value is {vt}", d.init.span)
                 return info
+            clash = sym_clash(t, vt)
+            if clash is not None:
+                self.sym_misuse(d.init.span, "an initial value that singles out a value", *clash)
+                return info
             if not _fits(t, v):
                 self.error("E021", f"initial value {_show(v)} is outside {t}", d.init.span)
                 return info
@@ -549,6 +583,10 @@ class Checker:
             et, values = r2
             if not compatible(t, et) or not all(_fits(t, v) for v in values):
                 self.error("E021", f"initial values of `{d.name}` must be of type {t}", d.init_domain.span)
+                return info
+            clash = sym_clash(t, et)
+            if clash is not None:
+                self.sym_misuse(d.init_domain.span, "initial values that single out values", *clash)
                 return info
             info.init_values = tuple(_normalise(t, v) for v in values)
         elif d.init_domain is not None:
@@ -619,8 +657,11 @@ class Checker:
         if isinstance(e, A.Name):
             return self.name_type(e, scope)
         if isinstance(e, A.Unary):
-            return self._expect(e.operand, scope, "bool" if e.op == "not" else "int") and (
-                BOOL if e.op == "not" else INT)
+            ut = self._expect(e.operand, scope, "bool" if e.op == "not" else "int")
+            if ut is not None and sym_of(ut) is not None:
+                self.sym_misuse(e.span, "arithmetic", ut)
+                return None
+            return ut and (BOOL if e.op == "not" else INT)
         if isinstance(e, A.Binary):
             if e.op in ("and", "or", "=>"):
                 a = self._expect(e.left, scope, "bool")
@@ -631,13 +672,22 @@ class Checker:
                 b = self._expect(e.right, scope, "int")
                 if not (a and b):
                     return None
-                return BOOL if e.op in ("<", "<=", ">", ">=") else INT
+                ordering = e.op in ("<", "<=", ">", ">=")
+                for operand in (a, b):
+                    if sym_of(operand) is not None:
+                        self.sym_misuse(e.span, "an ordering comparison" if ordering else "arithmetic", operand)
+                        return None
+                return BOOL if ordering else INT
             a2 = self.expr_type(e.left, scope)
             b2 = self.expr_type(e.right, scope)
             if a2 is None or b2 is None:
                 return None
             if isinstance(a2, TProc) or isinstance(b2, TProc) or not comparable(a2, b2):
                 self.error("E020", f"cannot compare {a2} with {b2}", e.span)
+                return None
+            clash = sym_clash(a2, b2)
+            if clash is not None:
+                self.sym_misuse(e.span, "a comparison that singles out a value", *clash)
                 return None
             return BOOL
         if isinstance(e, A.IfExpr):
@@ -646,8 +696,12 @@ class Checker:
             b3 = self.expr_type(e.orelse, scope)
             if c is None or a3 is None or b3 is None:
                 return None
+            clash = sym_clash(a3, b3)
+            if clash is not None:
+                self.sym_misuse(e.span, "branches that mix types", *clash)
+                return None
             if isinstance(a3, TInt) and isinstance(b3, TInt):
-                return INT
+                return a3 if a3.sym is not None else INT
             if not comparable(a3, b3):
                 self.error("E020", f"the branches have different types: {a3} and {b3}", e.span)
                 return None
@@ -686,7 +740,12 @@ class Checker:
                 if not comparable(first, t):
                     self.error("E020", f"array elements of different types: {first} and {t}", x.span)
                     return None
-            return TArray(TInt(0, len(e.items) - 1), INT if isinstance(first, TInt) else first)
+                clash = sym_clash(first, t)
+                if clash is not None:
+                    self.sym_misuse(x.span, "array elements that mix types", *clash)
+                    return None
+            plain = isinstance(first, TInt) and first.sym is None
+            return TArray(TInt(0, len(e.items) - 1), INT if plain else first)
         if isinstance(e, A.RecordLit):
             fields: list[tuple[str, Type]] = []
             for name, x in e.fields:
@@ -714,6 +773,9 @@ class Checker:
                 if not compatible(proc.index_type, it):
                     self.error("E020", f"process `{bt.name}` is indexed by {proc.index_type}, not {it}", e.index.span)
                     return None
+                if sym_of(proc.index_type) != sym_of(it):
+                    self.sym_misuse(e.index.span, "a process index", proc.index_type, it)
+                    return None
                 return TProc(bt.name, False)
             if not isinstance(bt, TArray):
                 self.error("E020", f"cannot index a value of type {bt}", e.span)
@@ -723,6 +785,9 @@ class Checker:
                 return None
             if not compatible(bt.index, it):
                 self.error("E020", f"the index must be {bt.index}, found {it}", e.index.span)
+                return None
+            if sym_of(bt.index) != sym_of(it):
+                self.sym_misuse(e.index.span, "an index", bt.index, it)
                 return None
             return bt.elem
         if isinstance(e, A.Field):
@@ -863,6 +928,9 @@ class Checker:
                 r = self.resolve_domain(s.domain, scope)
             if r is None or not self.bind_ok(s.var, s.span, scope):
                 return
+            if not atomic and sym_of(r[0]) is not None:
+                self.sym_misuse(s.span, "a `for` loop of steps (its positions take the values in order)", r[0])
+                return
             self.check_block(s.body, self.bind(scope, s.var, r[0]), atomic)
         elif isinstance(s, A.Either):
             for b in s.branches:
@@ -918,6 +986,10 @@ class Checker:
             return
         if not compatible(tt, vt):
             self.error("E021", f"cannot assign a value of type {vt} to a target of type {tt}", s.value.span)
+            return
+        clash = sym_clash(tt, vt)
+        if clash is not None:
+            self.sym_misuse(s.value.span, "an assignment that singles out a value", *clash)
 
     # pass 4: defs and procs -----------------------------------------------
     def routine(self, name: str, span: Span, want: str) -> RoutineInfo | None:
@@ -986,6 +1058,9 @@ class Checker:
                 ok = False
             elif not compatible(pt, at):
                 self.error("E020", f"`{info.name}`'s parameter `{pname}` is {pt}, not {at}", a.span)
+                ok = False
+            elif (clash := sym_clash(pt, at)) is not None:
+                self.sym_misuse(a.span, f"an argument for `{info.name}`'s parameter `{pname}`", *clash)
                 ok = False
         return ok
 
@@ -1176,7 +1251,7 @@ class Checker:
             reachables=self.props["reachable"], terminals=self.props["terminal"],
             types=self.types, refs=self.refs, proc_fields=self.proc_fields, domains=self.domains,
             finals=self.props["final"], calls=self.calls, premises=self.premises, param_types=self.param_types,
-            obligations=self.obligations, hook=self.hook)
+            obligations=self.obligations, hook=self.hook, symmetric=self.symmetric)
 
 
 def check(model: A.Model, overrides: dict[str, Value] | None = None, origins: dict[int, str] | None = None,

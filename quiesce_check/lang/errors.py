@@ -48,6 +48,10 @@ CODES: dict[str, str] = {
             "(too wide a state, too many steps or successors, numbers too long)",
     "E025": "an array literal has the wrong number of elements",
     "E026": "a record literal has missing or unknown fields",
+    "E027": "a symmetric type misused: declared on something other than a range, or its values used in "
+            "arithmetic, ordering or beside other values (which would single one value out)",
+    "E028": "a model that does not respect its `symmetric` declaration (found by sampling states and "
+            "permutations before the search)",
     "E030": "a statement that may not stand here (a loop inside `atomic`, `await` in an action, ...)",
     "E031": "a value chosen by `with` used after the step that chose it",
     "E032": "a label is unknown or declared twice in a process",

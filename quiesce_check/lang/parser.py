@@ -84,8 +84,13 @@ class Build(Transformer[Token, A.Model]):
     def const_decl(self, meta: Any, name: Token, value: A.Expr) -> A.ConstDecl:
         return A.ConstDecl(str(name), value, self._s(meta))
 
-    def type_decl(self, meta: Any, name: Token, typ: A.TypeExpr) -> A.TypeDecl:
-        return A.TypeDecl(str(name), typ, self._s(meta))
+    def type_decl(self, meta: Any, *items: Any) -> A.TypeDecl:
+        symmetric = len(items) == 3
+        name, typ = items[-2], items[-1]
+        return A.TypeDecl(str(name), typ, self._s(meta), symmetric)
+
+    def symmetric_mod(self, meta: Any, tok: Token) -> str:
+        return str(tok)
 
     def var_decl(self, meta: Any, *items: Any) -> A.VarDecl:
         rest = list(items)

@@ -22,12 +22,19 @@ class TBool:
 
 @dataclass(frozen=True, slots=True)
 class TInt:
-    """An integer range lo..hi; `lo is None` for the unbounded type of arithmetic."""
+    """An integer range lo..hi; `lo is None` for the unbounded type of arithmetic.
+
+    `sym` names the `symmetric type` the range was declared as: its values are
+    interchangeable, so they may be compared for equality, used as indices of
+    arrays indexed by the same type and bound by quantifiers, and nothing else."""
 
     lo: int | None = None
     hi: int | None = None
+    sym: str | None = None
 
     def __str__(self) -> str:
+        if self.sym is not None:
+            return self.sym
         return "int" if self.lo is None else f"{self.lo}..{self.hi}"
 
 
@@ -195,3 +202,36 @@ def same_scalar(a: Type, b: Type) -> bool:
 
 def comparable(a: Type, b: Type) -> bool:
     return compatible(a, b) or compatible(b, a)
+
+
+def sym_of(t: Type) -> str | None:
+    """The symmetric type whose values `t` holds, if it is one."""
+    return t.sym if isinstance(t, TInt) else None
+
+
+def sym_clash(target: Type, value: Type) -> tuple[Type, Type] | None:
+    """Where a value of type `value` stored in (or compared with) `target` would mix a
+    symmetric type with something else: the two scalar or index types that differ, else None."""
+    if isinstance(target, TInt) and isinstance(value, TInt):
+        return None if target.sym == value.sym else (target, value)
+    if isinstance(target, TArray) and isinstance(value, TArray):
+        if sym_of(target.index) != sym_of(value.index):
+            return target.index, value.index
+        return sym_clash(target.elem, value.elem)
+    if isinstance(target, TRecord) and isinstance(value, TRecord):
+        for (_, a), (_, b) in zip(target.fields, value.fields, strict=False):
+            clash = sym_clash(a, b)
+            if clash is not None:
+                return clash
+    return None
+
+
+def has_sym(t: Type) -> bool:
+    """Whether a value of `t` holds or is indexed by values of a symmetric type."""
+    if isinstance(t, TInt):
+        return t.sym is not None
+    if isinstance(t, TArray):
+        return has_sym(t.index) or has_sym(t.elem)
+    if isinstance(t, TRecord):
+        return any(has_sym(ft) for _, ft in t.fields)
+    return False

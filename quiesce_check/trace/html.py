@@ -171,7 +171,9 @@ def render_html(info: ModelInfo, result: Result, model_path: str, params: dict[s
            f"<h1>{escape(title or model_path)}</h1>",
            f'<p class="sub">{escape(model_path)}' + (f" with {escape(shown)}" if shown else "")
            + f" &middot; engine {escape(result.engine)} ({escape(result.backend)}) &middot; "
-           f"{result.stats.distinct:,} distinct states, depth {result.stats.depth}</p>",
+           f"{result.stats.distinct:,} distinct states"
+           + (" (one per orbit of the symmetric types)" if result.symmetry else "")
+           + f", depth {result.stats.depth}</p>",
            f'<p><span class="verdict {verdict_cls}" id="verdict">{escape(result.verdict.value)} '
            f"(exit {result.exit_code})</span></p>",
            '<table id="verdicts"><tr><th>kind</th><th>property</th><th>result</th></tr>']

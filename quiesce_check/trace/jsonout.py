@@ -59,6 +59,7 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
         "checkpoint": result.checkpoint,
         "resumed": result.resumed,
         "note": result.note,
+        "symmetry": result.symmetry,
         "seed": result.seed,
         "properties": [{"kind": p.kind, "name": p.name, "status": p.status.value,
                         **({"detail": p.detail} if p.detail else {})} for p in result.properties],

@@ -97,6 +97,8 @@ def render_stats(console: Console, result: Result, info: ModelInfo | None = None
     if result.store_bytes and s.distinct:
         console.print(Text(f"visited states: {result.store_bytes / s.distinct:.1f} bytes each, kept whole "
                            "(exact: no hash compaction, no collisions)"), soft_wrap=True)
+    if result.symmetry:
+        console.print(Text(f"symmetry: {result.symmetry}"), soft_wrap=True)
     if result.limit:
         console.print(Text(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
         if info is not None:

@@ -1,0 +1,368 @@
+"""Symmetry reduction: one state per orbit, the full search's verdicts and shortest lengths,
+real traces, and a model that breaks its declaration refused.
+
+Orbits are counted independently of `compile.symmetry`: the reference interpreter's
+whole state set is decoded into named values, every permutation is applied to them
+by walking the types, and a state's orbit is the set of all its images."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quiesce_check.build import Built, build_file, build_text, symmetry_of
+from quiesce_check.cli import main
+from quiesce_check.compile.layout import State, unflatten
+from quiesce_check.engines import breadth_first
+from quiesce_check.engines.common import Failure, expand
+from quiesce_check.engines.result import NullReporter, Options, Result, Trace
+from quiesce_check.engines.symmetry import SymmetryBreach
+from quiesce_check.lang.types import TArray, TInt, TRecord, Type, scalar_values
+from quiesce_check.reference.interp import ReferenceModel
+from quiesce_check.trace.itf import to_itf
+from quiesce_check.trace.replay import replay
+from tests.conftest import ROOT
+
+PRECOPY = ROOT / "models" / "precopy_symmetric.qdl"
+
+MUTEX = """
+symmetric type Client = 0..2;
+var locked: bool = false;
+var holder: Client = any;
+var waiting: array[Client] of bool = [c in Client: false];
+process Clients[c in Client] {
+    while true {
+        waiting[c] := true;
+        atomic { await not locked; locked := true; holder := c; waiting[c] := false; }
+        cs: skip;
+        locked := false;
+    }
+}
+invariant mutex: forall c in Client: forall d in Client: Clients[c]@cs and Clients[d]@cs => c == d;
+invariant owner: forall c in Client: Clients[c]@cs => locked and holder == c;
+"""
+
+# two symmetric types, records, nested arrays, a process local of the type
+TWO_TYPES = """
+symmetric type Req = 0..2;
+symmetric type Dev = 0..1;
+var owner: array[Req] of record { taken: bool, by: array[Dev] of bool } =
+    [r in Req: {taken: false, by: [e in Dev: false]}];
+var load: array[Dev] of 0..2 = [d in Dev: 0];
+var served: array[Dev] of array[Req] of bool = [d in Dev: [r in Req: false]];
+process Devs[d in Dev] {
+    var last: Req = any;
+    while true {
+        with r in Req where not owner[r].taken and load[d] < 2 {
+            owner[r] := {taken: true, by: [e in Dev: e == d]};
+            load[d] := load[d] + 1;
+            last := r;
+        }
+        atomic {
+            await owner[last].taken and owner[last].by[d];
+            served[d][last] := true;
+            owner[last] := {taken: false, by: [e in Dev: false]};
+            load[d] := load[d] - 1;
+        }
+    }
+}
+invariant bounded: forall d in Dev: (count r in Req: served[d][r]) < 3;
+"""
+
+
+# ------------------------------------------------------- an independent orbit count
+
+
+def _permute(t: Type, v: object, maps: dict[str, dict[int, int]]) -> object:
+    if isinstance(t, TArray):
+        assert isinstance(v, tuple)
+        items = [_permute(t.elem, x, maps) for x in v]
+        if isinstance(t.index, TInt) and t.index.sym is not None:
+            values = list(scalar_values(t.index))
+            out: list[object] = [None] * len(items)
+            for k, value in enumerate(values):
+                out[values.index(maps[t.index.sym][value])] = items[k]
+            return tuple(out)
+        return tuple(items)
+    if isinstance(t, TRecord):
+        assert isinstance(v, tuple)
+        return tuple(_permute(ft, x, maps) for (_, ft), x in zip(t.fields, v, strict=True))
+    if isinstance(t, TInt) and t.sym is not None:
+        return maps[t.sym][v]  # type: ignore[index]
+    return v
+
+
+def orbit_count(built: Built, states: set[State]) -> int:
+    """How many orbits `states` fall into under every permutation of the symmetric types."""
+    cm, layout = built.checked, built.program.layout
+    types = {name: list(scalar_values(t)) for name, (t, _) in cm.symmetric.items()}
+    per_type = [[{v: img[k] for k, v in enumerate(vals)} for img in itertools.permutations(vals)]
+                for vals in types.values()]
+    all_maps = [dict(zip(types, choice, strict=True)) for choice in itertools.product(*per_type)]
+
+    def named(state: State) -> dict[tuple[object, ...], tuple[Type, object]]:
+        out: dict[tuple[object, ...], tuple[Type, object]] = {}
+        for var in cm.globals:
+            p = layout.place(var)
+            out[("global", var.name)] = (var.type, unflatten(var.type, state[p.base:p.base + p.count]))
+        for proc in cm.processes:
+            for inst in proc.instances:
+                out[("pc", proc.name, inst)] = (TInt(0, 0), state[layout.pc_slot[(proc.name, inst)]])
+                for var in proc.locals.values():
+                    p = layout.place(var, inst)
+                    out[("local", proc.name, inst, var.name)] = (var.type, unflatten(var.type,
+                                                                                       state[p.base:p.base + p.count]))
+        return out
+
+    def image(values: dict[tuple[object, ...], tuple[Type, object]], maps: dict[str, dict[int, int]]
+              ) -> frozenset[object]:
+        out = []
+        for key, (t, v) in values.items():
+            if key[0] != "global":
+                proc = next(p for p in cm.processes if p.name == key[1])
+                it = proc.index_type
+                if isinstance(it, TInt) and it.sym is not None:
+                    key = (key[0], key[1], maps[it.sym][key[2]], *key[3:])  # type: ignore[index]
+            out.append((key, _permute(t, v, maps)))
+        return frozenset(out)
+
+    orbits = set()
+    for s in states:
+        values = named(s)
+        orbits.add(frozenset(image(values, maps) for maps in all_maps))
+    return len(orbits)
+
+
+def reference_states(built: Built) -> set[State]:
+    ref = ReferenceModel(built.checked, built.program.layout)
+    seen = set(ref.initial_states())
+    todo = list(seen)
+    while todo:
+        s = todo.pop()
+        try:
+            succs = expand(ref, s)
+        except Failure:
+            continue
+        for _, _, t in succs:
+            if t not in seen:
+                seen.add(t)
+                todo.append(t)
+    return seen
+
+
+def search(built: Built, symmetry: bool, backend: str = "python", keep_going: bool = True) -> Result:
+    opts = Options(keep_going=keep_going, backend=backend, symmetry=symmetry_of(built) if symmetry else None)
+    return breadth_first(built.model, opts, NullReporter())
+
+
+def assert_real(built: Built, trace: Trace) -> None:
+    """A trace of the model itself: an initial state, then each step's recorded successor."""
+    model = built.model
+    assert trace.states[0] in model.initial_states()
+    for k, (a, b) in enumerate(zip(trace.states, trace.states[1:], strict=False)):
+        step = trace.steps[k]
+        assert (step.action, step.choices, b) in model.successors(a)
+    if len(trace.steps) == len(trace.states):
+        with pytest.raises(Failure) as e:
+            expand(model, trace.states[-1])
+        assert e.value.step == trace.steps[-1]
+
+
+# ---------------------------------------------------------------------- the tests
+
+
+CASES = [
+    ("mutex", lambda: build_text(MUTEX, "mutex.qdl"), 12),
+    ("two types", lambda: build_text(TWO_TYPES, "two.qdl"), 128),
+    ("precopy 2x2", lambda: build_file(str(PRECOPY), {"NPAGES": 2}), 1199),
+    ("precopy persistent 2x2", lambda: build_file(str(PRECOPY), {"NPAGES": 2, "PERSISTENT": True}), 775),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "pinned"), CASES, ids=[c[0] for c in CASES])
+def test_distinct_states_under_symmetry_are_the_orbits_of_the_reference_states(name: str, make, pinned: int
+                                                                              ) -> None:
+    built = make()
+    orbits = orbit_count(built, reference_states(built))
+    assert orbits == pinned
+    for backend in ("python", "native"):
+        assert search(built, True, backend).stats.distinct == orbits
+
+
+@pytest.mark.parametrize("params", [{}, {"PERSISTENT": True}, {"KEEP_PROCESSING": True}],
+                         ids=["holds", "persistent", "keep-processing"])
+def test_the_precopy_model_has_the_full_searchs_verdicts_and_shortest_lengths(params: dict) -> None:
+    built = build_file(str(PRECOPY), params)
+    full = search(built, False, "native")
+    for backend in ("python", "native"):
+        reduced = search(built, True, backend)
+        assert reduced.verdict == full.verdict
+        assert [(p.name, p.status) for p in reduced.properties] == [(p.name, p.status) for p in full.properties]
+        assert {k: len(t.steps) for k, t in reduced.traces.items()} == {k: len(t.steps) for k, t in full.traces.items()}
+        assert reduced.stats.distinct == {(): 1869, ("PERSISTENT",): 1250, ("KEEP_PROCESSING",): 2275}[tuple(params)]
+        for t in [*reduced.traces.values(), *reduced.witnesses.values()]:
+            assert_real(built, t)
+    assert full.stats.distinct == {(): 14952, ("PERSISTENT",): 11266, ("KEEP_PROCESSING",): 17942}[tuple(params)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", [{}, {"PERSISTENT": True}, {"KEEP_PROCESSING": True}],
+                         ids=["holds", "persistent", "keep-processing"])
+def test_the_precopy_models_pinned_counts_are_its_orbits(params: dict) -> None:
+    built = build_file(str(PRECOPY), params)
+    states = reference_states(built)
+    assert len(states) == {(): 14952, ("PERSISTENT",): 11266, ("KEEP_PROCESSING",): 17942}[tuple(params)]
+    assert orbit_count(built, states) == {(): 1869, ("PERSISTENT",): 1250, ("KEEP_PROCESSING",): 2275}[tuple(params)]
+
+
+def test_a_counterexample_under_symmetry_replays() -> None:
+    built = build_file(str(PRECOPY), {"PERSISTENT": True})
+    result = search(built, True, "native", keep_going=False)
+    assert result.trace is not None and len(result.trace.steps) == 12
+    rep = replay(built.model, to_itf(built.model.info, result.trace, str(PRECOPY), {"PERSISTENT": True}))
+    assert rep.ok and rep.reproduced
+
+
+def test_failing_steps_and_deadlocks_are_found_at_the_same_depth() -> None:
+    text = """
+symmetric type P = 0..2;
+var level: array[P] of 0..2 = [p in P: 0];
+var stuck: bool = false;
+action up(p in P) when not stuck { level[p] := level[p] + 1; }
+action jam(p in P) when level[p] == 2 and (count q in P: level[q] > 0) == 2 { stuck := true; }
+invariant fine: true;
+"""
+    built = build_text(text, "t.qdl")
+    for keep_going in (False, True):
+        full = search(built, False, keep_going=keep_going)
+        for backend in ("python", "native"):
+            reduced = search(built, True, backend, keep_going)
+            assert reduced.verdict == full.verdict
+            assert {k: len(t.steps) for k, t in reduced.traces.items()} == \
+                {k: len(t.steps) for k, t in full.traces.items()}
+            for t in reduced.traces.values():
+                assert_real(built, t)
+
+
+BROKEN = """
+symmetric type Pid = 0..2;
+var owner: Pid = any;
+var held: array[Pid] of bool = [p in Pid: false];
+action take(p in Pid) when not held[p] { held[p] := true; }
+action elect { for p in Pid { if held[p] { owner := p; } } }
+invariant fine: true;
+"""
+
+
+@pytest.mark.parametrize("text", [
+    BROKEN,
+    # the first held value wins
+    BROKEN.replace("action elect { for p in Pid { if held[p] { owner := p; } } }",
+                   "var picked: bool = false;\naction elect when not picked {\n"
+                   "    for p in Pid { if held[p] and not picked { owner := p; picked := true; } }\n}"),
+], ids=["last", "first"])
+def test_a_model_that_breaks_its_declaration_is_refused(text: str) -> None:
+    built = build_text(text, "t.qdl")
+    with pytest.raises(SymmetryBreach) as e:
+        search(built, True)
+    assert [t.name for t in e.value.types] == ["Pid"]
+    assert search(built, False).complete
+
+
+def test_the_command_line_refuses_a_broken_declaration_with_e028(tmp_path: Path, capsys) -> None:
+    model = tmp_path / "broken.qdl"
+    model.write_text(BROKEN)
+    assert main(["check", str(model)]) == 150
+    err = capsys.readouterr().err
+    assert f"{model}:2:1: error[E028]" in err and "Pid: " in err and "owner = " in err
+    assert main(["check", str(model), "--no-symmetry"]) == 0
+
+
+def test_command_line_switches(tmp_path: Path, capsys) -> None:
+    model = tmp_path / "mutex.qdl"
+    model.write_text(MUTEX)
+    assert main(["check", str(model), "--json", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert "symmetry: Client (3 values)" in out and "12 distinct" in out
+    assert main(["check", str(model), "--no-symmetry"]) == 0
+    assert "48 distinct" in capsys.readouterr().out
+    assert main(["check", str(model), "--engine", "dfs", "--symmetry"]) == 151
+    assert main(["check", str(model), "--engine", "dfs"]) == 0
+    assert "does not reduce by symmetry" in capsys.readouterr().out
+    plain = tmp_path / "plain.qdl"
+    plain.write_text("var x: 0..1 = 0;\naction a when x == 0 { x := 1; }\nterminal t: x == 1;\n")
+    assert main(["check", str(plain), "--symmetry"]) == 151
+    big = tmp_path / "big.qdl"
+    big.write_text("symmetric type T = 0..7;\nvar b: array[T] of bool = [p in T: false];\n"
+                   "action a(p in T) { b[p] := true; }\n")
+    assert main(["check", str(big)]) == 150
+    assert "error[E024]" in capsys.readouterr().err
+    assert main(["check", str(big), "--no-symmetry"]) == 0
+
+
+@pytest.mark.parametrize(("first", "then"), [("native", "native"), ("python", "native"), ("native", "python")])
+def test_a_search_with_symmetry_resumes_from_its_checkpoint(tmp_path: Path, first: str, then: str) -> None:
+    args = [str(PRECOPY), "--param", "PERSISTENT=true", "--continue", "--no-coverage"]
+    assert main(["check", *args, "--json", str(tmp_path / "whole.json")]) == 12
+    assert main(["check", *args, "--backend", first, "--max-states", "300", "--checkpoint", str(tmp_path / "cp")]) == 20
+    assert main(["resume", str(tmp_path / "cp"), "--backend", then, "--json", str(tmp_path / "resumed.json")]) == 12
+    whole, resumed = (json.loads((tmp_path / f).read_text()) for f in ("whole.json", "resumed.json"))
+    assert resumed["stats"]["distinct"] == whole["stats"]["distinct"] == 1250
+    assert resumed["properties"] == whole["properties"]
+    assert resumed["symmetry"] == whole["symmetry"] is not None
+    assert resumed["traces"]["image_consistent"]["length"] == 12
+
+
+# ------------------------------------------------------------------ random models
+
+GUARDS = ["a[p] < 2", "b[p]", "not b[p]", "x == p", "x != p", "flag", "a[x] == 1",
+          "exists q in T: b[q] and q != p", "(count q in T: b[q]) < 2"]
+UPDATES = ["a[p] := (a[p] + 1) % 3;", "b[p] := not b[p];", "x := p;", "flag := not flag;", "a[x] := 0;",
+           "with q in T where q != p { b[q] := true; }", "either { b[p] := true; } or { a[p] := 1; }"]
+PROPS = ["forall p in T: a[p] < 2 or b[p]", "(count p in T: b[p]) <= 1", "flag => exists p in T: b[p]",
+         "a[x] != 2", "forall p in T: b[p] => a[p] == 0"]
+
+
+@st.composite
+def models(draw: st.DrawFn) -> str:
+    n = draw(st.integers(2, 3))
+    lines = [f"symmetric type T = 0..{n - 1};", "var a: array[T] of 0..2 = [p in T: 0];",
+             f"var b: array[T] of bool = [p in T: {draw(st.sampled_from(['false', 'true']))}];",
+             "var x: T = any;", "var flag: bool = false;"]
+    for k in range(draw(st.integers(1, 3))):
+        guard = " and ".join(f"({g})" for g in draw(st.lists(st.sampled_from(GUARDS), min_size=1, max_size=2,
+                                                                  unique=True)))
+        body = " ".join(draw(st.lists(st.sampled_from(UPDATES), min_size=1, max_size=2, unique=True)))
+        lines.append(f"action act{k}(p in T) when {guard} {{ {body} }}")
+    if draw(st.booleans()):
+        # instances indexed by the type: the permutations move their positions too
+        guard = re.sub(r"\bp\b", "i", draw(st.sampled_from(GUARDS)))
+        body = re.sub(r"\bp\b", "i", draw(st.sampled_from(UPDATES)))
+        lines.append(f"process W[i in T] {{ while true {{ atomic {{ await {guard}; {body} }} done: skip; }} }}")
+    lines.append(f"invariant inv: {draw(st.sampled_from(PROPS))};")
+    return "\n".join(lines) + "\n"
+
+
+# a fixed, small sample in CI (derandomized); QC_EXAMPLES=300 samples afresh, more widely
+_EXAMPLES = int(os.environ.get("QC_EXAMPLES") or "0") or None
+
+
+@settings(max_examples=_EXAMPLES or 20, deadline=None, derandomize=_EXAMPLES is None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(models())
+def test_random_symmetric_models_reduce_to_their_orbits(text: str) -> None:
+    built = build_text(text, "random.qdl")
+    full = search(built, False)
+    reduced = search(built, True)
+    assert reduced.stats.distinct == orbit_count(built, reference_states(built))
+    assert reduced.verdict == full.verdict
+    assert {k: len(t.steps) for k, t in reduced.traces.items()} == {k: len(t.steps) for k, t in full.traces.items()}
+    for t in reduced.traces.values():
+        assert_real(built, t)

@@ -1,0 +1,75 @@
+"""`symmetric type`: what may be done with its values, and E027 where a use would single one out."""
+
+from __future__ import annotations
+
+import pytest
+
+from quiesce_check.lang.checker import check
+from quiesce_check.lang.parser import parse
+from quiesce_check.lang.types import TArray, TInt
+from tests.lang.test_checker import errors
+
+BASE = """symmetric type T = 0..2;
+var x: T = any;
+var a: array[T] of 0..3 = [p in T: 0];
+var plain: array[0..2] of bool = [k in 0..2: false];
+var n: 0..3 = 0;
+"""
+
+
+def test_a_symmetric_range_is_a_type_of_its_own() -> None:
+    cm = check(parse(BASE + "action go(p in T) when x != p { x := p; a[p] := a[p] + 1; }\n", "m.qdl"))
+    t = cm.type_names["T"]
+    assert t == TInt(0, 2, "T") and str(t) == "T"
+    assert cm.symmetric["T"][0] == t
+    assert cm.globals[1].type == TArray(t, TInt(0, 3))
+    assert [v.init_values for v in cm.globals[:1]] == [(0, 1, 2)]
+
+
+@pytest.mark.parametrize("body", [
+    "action go(p in T) when x == p { a[p] := 0; }",
+    "action go(p: T) { x := p; }",
+    "action go { with p in T where a[p] > 0 { x := p; } }",
+    "process P[i in T] { while true { x := i; } }",
+    "def same(p: T, q: T) = p == q;\naction go(p in T) when not same(p, x) { x := p; }",
+    "invariant e: (count p in T: a[p] > 0) <= 3;\naction go { skip; }",
+    "action go(p in T) { let q = if a[p] > 0 then p else x; x := q; }",
+    "process P { atomic { for p in T { a[p] := 1; } } }",
+    "var y: array[T] of T = [p in T: p];\naction go(p in T) { y[p] := x; }",
+], ids=range(9))
+def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
+    check(parse(BASE + body + "\n", "m.qdl"))
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("action go(p in T) { a[p] := p + 1; }", ("E027", 6, 29)),               # arithmetic
+    ("action go(p in T) { a[p] := -p; }", ("E027", 6, 29)),                  # negation
+    ("action go(p in T) when p < x { skip; }", ("E027", 6, 24)),             # order
+    ("action go when x == 0 { skip; }", ("E027", 6, 16)),                    # a literal of the type
+    ("action go { a[1] := 0; }", ("E027", 6, 15)),                           # a literal index
+    ("action go { x := 2; }", ("E027", 6, 18)),                              # a literal value
+    ("action go(p in T) { n := p; }", ("E027", 6, 26)),                      # into a plain integer
+    ("action go(p in T) { plain[p] := true; }", ("E027", 6, 27)),            # indexing a plain array
+    ("action go(p in 0..2) { a[p] := 0; }", ("E027", 6, 26)),                # a plain range for T
+    ("var y: T = 0;", ("E027", 6, 12)),                                      # an initial value
+    ("var y: T in {0, 1};", ("E027", 6, 13)),                                # initial values
+    ("var b: array[T] of bool = [false, true, false];", ("E027", 6, 27)),    # a positional literal
+    ("def f(k: 0..2) = k;\naction go(p in T) when f(p) == 1 { skip; }", ("E027", 7, 26)),  # argument
+    ("action go(p in T) { x := if n > 0 then p else 1; }", ("E027", 6, 26)),  # branches
+    ("symmetric type U = enum { A, B };", ("E027", 6, 20)),                  # not a range
+    ("symmetric type U = bool;", ("E027", 6, 20)),
+    ("process P { for p in T { a[p] := 1; } }", ("E027", 6, 13)),            # steps in the type's order
+    ("symmetric type U = 0..1;\nvar u: U = any;\naction go(p in T) when p == u { skip; }", ("E027", 8, 24)),
+], ids=range(18))
+def test_uses_that_single_a_value_out_are_e027(body: str, expected: tuple[str, int, int]) -> None:
+    assert expected in errors(BASE + body + "\n")
+
+
+def test_process_indices_of_a_symmetric_type_take_its_values_only() -> None:
+    text = BASE + "process P[i in T] { s: skip; }\ninvariant one: not P[0]@s;\n"
+    assert ("E027", 7, 22) in errors(text)
+    check(parse(BASE + "process P[i in T] { s: skip; }\ninvariant all: forall p in T: P[p]@s or true;\n", "m.qdl"))
+
+
+def test_symmetric_is_a_reserved_word() -> None:
+    assert ("E013", 1, 1) in errors("var symmetric: bool = false;\naction a { skip; }\n")
