@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sys
 import time
 import traceback
@@ -53,10 +52,11 @@ from quiesce_check.engines.result import (
     Verdict,
 )
 from quiesce_check.engines.symmetry import SymmetryBreach
+from quiesce_check.lang.checker import MAX_CONST_BITS
 from quiesce_check.lang.errors import Diagnostic, ModelError, render
 from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
-from quiesce_check.session import check_same_model, checkpoint_meta, read_meta
+from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
 from quiesce_check.trace.html import render_html
 from quiesce_check.trace.itf import TraceFormatError, to_itf
 from quiesce_check.trace.jsonout import result_to_json, space_to_json
@@ -617,10 +617,11 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     if isinstance(meta, dict) and isinstance(meta.get("params"), dict):
         recorded = {k: v for k, v in meta["params"].items()
                     if isinstance(k, str) and (isinstance(v, int | bool) or (isinstance(v, str) and v.isidentifier()))}
-    for k, v in recorded.items():  # a file's parameters meet the same limits as --param
-        if not k.isidentifier() or (isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**9):
+    for k, v in recorded.items():
+        if not recorded_param(k, v):
             raise UsageError(f"{args.trace}: the recorded parameter {_short_param(k, v)} is not a valid "
-                             "parameter (a name, and an integer at most 10^9 in magnitude or a boolean)")
+                             "parameter (a name, and a boolean, an enum member or an integer of at most "
+                             f"{MAX_CONST_BITS} bits)")
     overrides = parse_params(args.param)
     params = {**recorded, **overrides}
     try:
@@ -717,12 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def run() -> None:
-    # a closed pipe (`quiesce-check check m.qdl | head`) ends the process quietly, as other tools do
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    sys.exit(main())
-
-
 if __name__ == "__main__":
+    from quiesce_check.command import run
+
     run()

@@ -20,6 +20,7 @@ from typing import Any
 from quiesce_check.build import Built
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.checkpoint import CheckpointError
+from quiesce_check.lang.checker import MAX_CONST_BITS
 from quiesce_check.lang.types import Value
 
 
@@ -76,6 +77,15 @@ class ResumeSpec:
     symmetry: bool = False  # the search kept one canonical state per orbit of the symmetric types
 
 
+def recorded_param(name: object, value: object) -> bool:
+    """Whether a parameter a trace or checkpoint file records is one a model could have: a name,
+    with a boolean, an enum member's name or an integer no longer than a model's constants (a
+    default may exceed what --param accepts)."""
+    return isinstance(name, str) and name.isidentifier() and (
+        isinstance(value, bool) or (isinstance(value, int) and abs(value).bit_length() <= MAX_CONST_BITS)
+        or (isinstance(value, str) and value.isidentifier()))
+
+
 def read_meta(meta: dict[str, Any], where: str) -> ResumeSpec:
     def bad(what: str) -> CheckpointError:
         return CheckpointError(f"{where} is damaged: {what}")
@@ -84,10 +94,7 @@ def read_meta(meta: dict[str, Any], where: str) -> ResumeSpec:
     if not isinstance(model, str) or not model or "\x00" in model:
         raise bad("it names no model file")
     params = meta.get("params")
-    if not isinstance(params, dict) or not all(
-            isinstance(k, str) and k.isidentifier() and (
-                isinstance(v, bool) or (isinstance(v, int) and abs(v) <= 10**9) or (isinstance(v, str) and v.isidentifier()))
-            for k, v in params.items()):
+    if not isinstance(params, dict) or not all(recorded_param(k, v) for k, v in params.items()):
         raise bad("its parameters are not names with values")
     props = meta.get("properties")
     if props is not None and not (isinstance(props, list) and all(isinstance(p, str) for p in props)):

@@ -507,7 +507,9 @@ void qc_point(ctx_t *c, uint64_t *cursor, uint64_t *fired, uint64_t *fresh, int6
     for (int k = 0; k < NEND1; k++) endg[k] = c->end_goal[k] >= (int64_t)head ? -1 : c->end_goal[k];
     *deadlock = c->deadlock_first >= (int64_t)head ? -1 : c->deadlock_first;
     if (head > n) head = n;
-    cursor[0] = n; cursor[1] = head; cursor[2] = c->level_end < head ? head : c->level_end;
+    /* the level's end lies between the head and the states kept (among the initial states, 0) */
+    uint64_t level_end = c->level_end > n ? n : c->level_end;
+    cursor[0] = n; cursor[1] = head; cursor[2] = level_end < head ? head : level_end;
     cursor[3] = c->depth; cursor[4] = generated;
 }
 /* while finishing a level: the violation met first (status, state, what); 0 when not finishing */

@@ -298,6 +298,10 @@ class BfsSearch:
                     continue
                 stats.generated += 1
                 self.pending = (0, 0, [], 0)
+                if opts.max_states is not None and len(self.states) >= opts.max_states:
+                    limit = f"--max-states {opts.max_states}"
+                    stop = True
+                    break
                 if self.add(s, -1, None):
                     stop = True
                     break

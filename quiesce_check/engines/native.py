@@ -211,8 +211,9 @@ class NativeSearch:
                          len(info.invariants), len(info.finals))
         n = snap.count
         if not lib.qc_reserve(self.ctx, n):
-            raise CheckpointError(f"the saved search holds {n:,} states: more than the memory limit "
-                                  f"({(self.memory or 0) // MB:,} MB) allows")
+            room = f"the memory limit ({self.memory // MB:,} MB)" if self.memory else "this machine's memory"
+            raise CheckpointError(f"the saved search holds {n:,} states: more than {room} allows; "
+                                  "resume it with a larger --memory-limit, or where there is more memory")
         if n:
             def into(states_bytes: int, parents_bytes: int) -> list[Any]:
                 return [(ctypes.c_char * states_bytes).from_address(lib.qc_states(self.ctx)),
@@ -284,8 +285,10 @@ class NativeSearch:
         except KeyboardInterrupt:
             limit = "interrupted"  # between two slices: the search is whole
         generated, distinct, depth, head, where, what, _, table_bytes = self.stats()
-        if status == cgen.RUNNING:
-            # stopped while finishing a level after a violation: that violation was found first
+        if status in (cgen.RUNNING, cgen.MAX_STATES, cgen.MAX_DEPTH, cgen.NO_MEMORY, cgen.MEMORY_LIMIT,
+                      cgen.TOO_MANY):
+            # stopped by a limit while finishing a level after a violation: that violation was found
+            # first, and is reported (an end one step shorter may have been left unseen)
             pending = (ctypes.c_int64 * 3)()
             if lib.qc_pending(self.ctx, pending):
                 status, where, what = pending[0], pending[1], pending[2]
@@ -390,6 +393,8 @@ def native_bfs(model: CompiledModel, options: Options | None = None, reporter: R
         return search.run()
     except NativeOverflow:
         search.close()
+        if resume is not None:  # the C search may have saved itself since: go on from its last save
+            resume = Checkpoint(resume.directory)
         return python_bfs(searched, opts, rep, resume,
                           "64-bit arithmetic overflowed in the compiled search; the search ran in Python")
     finally:

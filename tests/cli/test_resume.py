@@ -366,3 +366,78 @@ def test_a_search_stopped_while_finishing_a_level_resumes(capsys, tmp_path, firs
     code, _, _ = run(capsys, "resume", d, "--backend", then, "--json", tmp_path / "r.json")
     assert code == 11
     assert comparable(json.loads((tmp_path / "r.json").read_text())) == comparable(full)
+
+
+# ------------------------------------------------------------- stopped among the initial states
+
+ANY_INITIAL = "var a: 0..9 = any;\naction step { skip; }\ninvariant not_five: a != 5;\n"
+
+
+@pytest.mark.parametrize("first", [pytest.param("native", marks=native), "python"])
+@pytest.mark.parametrize("then", [pytest.param("native", marks=native), "python"])
+@pytest.mark.parametrize("how", [["--max-states", "3"], ["--no-deadlock"]])
+def test_a_search_stopped_among_its_initial_states_resumes(capsys, tmp_path, first, then, how):
+    # FIXED: the C search saved a level end beyond the states it kept ("the header's queue does not
+    # fit its states"), and the Python search added every initial state past --max-states
+    m = tmp_path / "initial.qdl"
+    m.write_text(ANY_INITIAL)
+    settings = how if how == ["--no-deadlock"] else []
+    code, _, _ = run(capsys, "check", m, "--backend", first, *settings, "--json", tmp_path / "full.json")
+    assert code == 12
+    d = tmp_path / "ck"
+    code, out, _ = run(capsys, "check", m, "--backend", first, *how, "--checkpoint", d)
+    if how[0] == "--max-states":
+        assert code == 20 and "3 distinct" in out
+        assert Checkpoint(d).snapshot.count == 0  # the initial states are added again on resume
+    else:
+        assert code == 12  # a violation in an initial state that is not the first
+    code, _, _ = run(capsys, "resume", d, "--backend", then, "--json", tmp_path / "r.json")
+    assert code == 12
+    assert comparable(json.loads((tmp_path / "r.json").read_text())) == \
+        comparable(json.loads((tmp_path / "full.json").read_text()))
+
+
+def test_a_default_parameter_beyond_what_param_accepts_resumes(capsys, tmp_path):
+    # FIXED: a checkpoint recording `param BIG = 10000000000` was refused as damaged, and so was a
+    # trace: recorded parameters were held to --param's bound of 10^9
+    m = tmp_path / "big.qdl"
+    m.write_text("param BIG = 10000000000;\nvar x: 0..3 = 0;\naction inc when x < 3 { x := x + 1; }\n"
+                 "invariant small: x < 3 or BIG < 5;\n")
+    d = tmp_path / "ck"
+    assert run(capsys, "check", m, "--max-states", "2", "--checkpoint", d)[0] == 20
+    assert run(capsys, "resume", d, "--itf", tmp_path / "t.json")[0] == 12
+    code, out, _ = run(capsys, "replay", tmp_path / "t.json", m)
+    assert code == 12 and "all 3 steps replay" in out
+
+
+@native
+def test_an_overflow_on_resume_goes_on_in_python_from_the_latest_save(capsys, tmp_path):
+    # FIXED: the Python search re-read a checkpoint the C search had rewritten since it was opened,
+    # and refused it as damaged ("its contents do not match their checksum")
+    m = tmp_path / "overflow.qdl"
+    m.write_text("var x: 0..1000000 = 0;\nvar y: 0..1 = 0;\naction inc when x < 1000000 { x := x + 1; }\n"
+                 "action flip { y := 1 - y; }\ninvariant big: x * x * x * x >= 0;\n")
+    d = tmp_path / "ck"
+    assert run(capsys, "check", m, "--max-states", "100", "--checkpoint", d)[0] == 20
+    code, out, err = run(capsys, "resume", d, "--checkpoint-every", "0.0001")
+    assert code == 0, out + err
+    assert "2,000,002 distinct" in out and "ran in Python" in out + err
+
+
+MEMORY_FINISHING = """
+var p: 0..2 in {0, 2};
+var v: 0..200000 = 0;
+action a when p == 0 { assert false; }
+action b(w in 0..999, u in 0..199) when p == 2 { v := w * 200 + u; p := 1; }
+action c when p == 1 { skip; }
+"""
+
+
+@pytest.mark.parametrize("backend", [pytest.param("native", marks=native), "python"])
+def test_a_violation_found_before_the_memory_limit_is_the_answer(capsys, tmp_path, backend):
+    # FIXED: the C search stopped by the memory limit while finishing the level reported
+    # `incomplete` and lost the assertion it had found first
+    m = tmp_path / "finishing.qdl"
+    m.write_text(MEMORY_FINISHING)
+    code, out, _ = run(capsys, "check", m, "--backend", backend, "--memory-limit", "2")
+    assert code == 14 and "Counterexample (1 steps): assertion" in out
