@@ -20,6 +20,7 @@ Imports `compile.*`.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import math
@@ -37,10 +38,19 @@ from quiesce_check.compile.packing import Packing, pack_layout
 from quiesce_check.compile.pygen import assigns, bounds, flatten_chain, straight
 from quiesce_check.compile.symmetry import Symmetry
 
-# Sources longer than this are compiled with -O1; a compiler that takes longer than
-# _COMPILE_SECONDS is given up on (the search then runs in Python).
+# Sources longer than _O2_SOURCE_BYTES are compiled with -O1, longer than _O1_SOURCE_BYTES with
+# -O0 (a quantifier nest unrolled into 16,384 terms, 1.2 MB of C: -O0 2.3 s, -O1 over 100 s); a
+# compiler that takes longer than _COMPILE_SECONDS is given up on, and the search runs in Python.
 _O2_SOURCE_BYTES = 256 * 1024
+_O1_SOURCE_BYTES = 768 * 1024
 _COMPILE_SECONDS = 120
+
+# why the last `load_native` that gave None did so
+_last_failure = "no working C compiler (cc, gcc or clang; or set CC)"
+
+
+def last_failure() -> str:
+    return _last_failure
 
 # States with more slots than this are packed and unpacked by a loop, not unrolled code.
 _UNROLL_SLOTS = 64
@@ -1022,17 +1032,23 @@ def compiler() -> str | None:
 def load_native(program: Program, symmetry: Symmetry | None = None) -> NativeLib | None:
     """Compile (or reuse) the model's search library, storing each state's canonical form under
     `symmetry` when it is given; None if no C compiler is usable."""
+    global _last_failure
     cc = compiler()
     if cc is None:
+        _last_failure = "no working C compiler (cc, gcc or clang; or set CC)"
         return None
     source, packing = generate_c(program, symmetry)
     # -O2 pays for itself on ordinary models; on very large sources (quantifiers over thousands
-    # of values unroll into long expressions) it costs the compiler minutes, -O1 seconds
-    opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1"
+    # of values unroll into long expressions) it costs the compiler minutes, -O1 or -O0 seconds
+    opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1" if len(source) <= _O1_SOURCE_BYTES else "-O0"
     digest = hashlib.sha256((cc + "\0" + opt + "\0" + source).encode()).hexdigest()[:24]
     cache = _cache_dir()
     target = cache / f"qc_{digest}.so"
+    gave_up = cache / f"qc_{digest}.timeout"  # a compile given up on is not tried again
     if not target.exists():
+        if gave_up.exists():
+            _last_failure = f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C before"
+            return None
         try:
             cache.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=cache) as tmp:
@@ -1042,9 +1058,16 @@ def load_native(program: Program, symmetry: Symmetry | None = None) -> NativeLib
                 r = subprocess.run([cc, opt, "-shared", "-fPIC", "-o", str(out), str(src)],
                                    capture_output=True, text=True, timeout=_COMPILE_SECONDS)
                 if r.returncode != 0:
+                    _last_failure = f"{cc} could not compile this model's C: {r.stderr.strip()[:300]}"
                     return None
                 os.replace(out, target)
-        except (OSError, subprocess.SubprocessError):
+        except subprocess.TimeoutExpired:
+            _last_failure = f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C"
+            with contextlib.suppress(OSError):
+                gave_up.touch()
+            return None
+        except (OSError, subprocess.SubprocessError) as e:
+            _last_failure = f"the C search could not be built: {e}"
             return None
     try:
         return NativeLib(target, packing, len(program.layout.slots))

@@ -12,8 +12,9 @@ quantifiers over finite domains are unrolled. Imports `lang.*` and
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from quiesce_check.compile import ir as I
@@ -43,8 +44,10 @@ from quiesce_check.lang.types import (
     scalar_values,
 )
 
-# A quantifier or array constructor over more values than this is refused.
+# A quantifier or array constructor over more values than this is refused; so are quantifiers
+# nested (directly or through defs) into more copies of their innermost body than MAX_UNROLLED.
 MAX_UNROLL = 4096
+MAX_UNROLLED = 65536
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class Lowerer:
         self.standing_cache: dict[tuple[str, object], list[tuple[Key, _Path]]] = {}
         self.standing_busy: set[tuple[str, object]] = set()
         self.var_locs: dict[tuple[int, object], list[Loc]] = {}
+        self.unrolled = 1  # copies of the expression being lowered that enclosing quantifiers make
 
     # expressions ----------------------------------------------------------
     def position(self, t: Type, e: I.Expr, what: str, n: int) -> I.Expr:
@@ -278,8 +282,8 @@ class Lowerer:
             return [I.Ite(c, x, y) for x, y in zip(a_parts, b_parts, strict=True)]
         if isinstance(e, A.Quant):
             _, values = self.cm.domains[id(e.domain)]
-            self.check_unroll(len(values), e.span)
-            terms = [self.expr(e.body, env.with_bound(e.var, I.Const(v)))[0] for v in values]
+            with self.unrolling(len(values), e.span):
+                terms = [self.expr(e.body, env.with_bound(e.var, I.Const(v)))[0] for v in values]
             if e.kind == "count":
                 return [I.Count(tuple(terms))]
             op = "and" if e.kind == "forall" else "or"
@@ -291,8 +295,8 @@ class Lowerer:
             return [x for item in e.items for x in self.expr(item, env)]
         if isinstance(e, A.ArrayComp):
             _, values = self.cm.domains[id(e.domain)]
-            self.check_unroll(len(values), e.span)
-            return [x for v in values for x in self.expr(e.body, env.with_bound(e.var, I.Const(v)))]
+            with self.unrolling(len(values), e.span):
+                return [x for v in values for x in self.expr(e.body, env.with_bound(e.var, I.Const(v)))]
         if isinstance(e, A.RecordLit):
             return [x for _, item in e.fields for x in self.expr(item, env)]
         raise AssertionError(e)
@@ -354,6 +358,21 @@ class Lowerer:
         if n > MAX_UNROLL:
             raise ModelError([Diagnostic("E024", f"a quantifier or array over {n} values; at most {MAX_UNROLL}",
                                          span)])
+
+    @contextlib.contextmanager
+    def unrolling(self, n: int, span: Span) -> Iterator[None]:
+        """Lowering the body of a quantifier over `n` values, once per value."""
+        self.check_unroll(n, span)
+        if self.unrolled * n > MAX_UNROLLED:
+            raise ModelError([Diagnostic(
+                "E024", f"quantifiers nested into {self.unrolled * n:,} copies of this one's body; at most "
+                f"{MAX_UNROLLED:,}", span)])
+        outer = self.unrolled
+        self.unrolled *= n
+        try:
+            yield
+        finally:
+            self.unrolled = outer
 
     # statements -----------------------------------------------------------
     def new_choice(self, name: str) -> int:

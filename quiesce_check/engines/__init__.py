@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from quiesce_check.compile.cgen import last_failure
 from quiesce_check.compile.model import Model
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
@@ -54,7 +55,7 @@ def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: C
         if result is not None:
             return result
         if options.backend == "native":
-            raise NoCompiler("no working C compiler (cc, gcc or clang; or set CC)")
+            raise NoCompiler(last_failure())
     searched = model if options.symmetry is None else Reduced(model, options.symmetry)
     result = bfs(searched, options, reporter, resume.read_arrays() if resume is not None else None)
     result.resumed = resume is not None

@@ -192,3 +192,34 @@ def test_an_ill_typed_parameter_gives_one_error(param):
     assert r.code == 151
     assert r.err.count("error[") == 1, r.err
     assert f"--param {param}" in r.err
+
+
+def test_nested_quantifiers_are_bounded_by_their_product(tmp_path):
+    # FIXED: each quantifier was held to 4,096 values, but two nested over 512 unrolled into
+    # 262,144 terms: minutes and gigabytes before anything was checked
+    text = ("param N = 511;\nvar x: 0..3 = 0;\naction inc when x < 3 { x := x + 1; }\n"
+            "action rst when x == 3 { x := 0; }\n"
+            "invariant far: forall i in 0..N: forall j in 0..N: i + j + x != 9000;\n")
+    path = write_model(tmp_path, text)
+    r = run_cli(["check", path], bound=30)
+    assert_polite(r, str(path), text)
+    assert r.code == 150 and "error[E024]" in r.err and "262,144 copies" in r.err
+    assert f"{path}:5:34:" in r.err  # the inner quantifier
+    r = run_cli(["check", path, "--param", "N=63", "--backend", "python"], bound=60)
+    assert r.code == 0, r.err
+
+
+@native
+def test_a_compile_given_up_on_is_said_so_and_not_tried_again(tmp_path, monkeypatch):
+    from quiesce_check.compile import cgen
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(cgen, "_COMPILE_SECONDS", 0.001)
+    path = write_model(tmp_path, "var x: 0..3 = 0;\naction inc when x < 3 { x := x + 1; }\n")
+    r = run_cli(["check", path, "--backend", "native", "--no-deadlock"])
+    assert r.code == 151 and "took longer than 0.001 s" in r.out + r.err, r.out + r.err
+    assert list((tmp_path / "cache" / "quiesce-check").glob("qc_*.timeout"))
+    r = run_cli(["check", path, "--backend", "native", "--no-deadlock"])
+    assert "on this model's C before" in r.out + r.err
+    r = run_cli(["check", path, "--no-deadlock"])  # the default backend runs it in Python instead
+    assert r.code == 0
