@@ -185,6 +185,11 @@ class Outcome:
 _KIND_ORDER = {"model-error": 0, "assertion": 1, "invariant": 2, "final": 3, "deadlock": 4}
 
 
+def never_fired(info: ModelInfo, result: Result) -> list[str]:
+    """The labels of the steps that never fired in this search."""
+    return [a.label for a in info.actions if a.index >= len(result.stats.fired) or not result.stats.fired[a.index]]
+
+
 def first_reported(info: ModelInfo, traces: dict[str, Trace]) -> Trace | None:
     """The counterexample a result leads with: the shortest, then by kind and declaration
     order. The same whichever engine found them, and in whatever order."""

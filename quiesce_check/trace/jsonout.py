@@ -13,7 +13,7 @@ from typing import Any
 
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.compile.size import StateSpace
-from quiesce_check.engines.result import Result, Trace
+from quiesce_check.engines.result import Result, Trace, never_fired
 from quiesce_check.lang.types import Value
 from quiesce_check.trace.steps import rows
 from quiesce_check.trace.terminal import Explain
@@ -30,11 +30,6 @@ def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None) -> 
         ],
         "explanation": explain(info, t) if explain is not None else [],
     }
-
-
-def never_fired(info: ModelInfo, result: Result) -> list[str]:
-    """The labels of the steps that never fired in this search."""
-    return [a.label for a in info.actions if a.index >= len(result.stats.fired) or not result.stats.fired[a.index]]
 
 
 def space_to_json(space: StateSpace) -> dict[str, Any]:

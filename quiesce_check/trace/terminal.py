@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Result, Status, Trace, Verdict
+from quiesce_check.engines.result import Result, Status, Trace, Verdict, never_fired
 from quiesce_check.trace.steps import rows
 
 # Domain words for a counterexample: sentences that say why it breaks the property.
@@ -56,7 +56,7 @@ def render_properties(console: Console, result: Result) -> None:
 
 def covered_text(info: ModelInfo, result: Result) -> str:
     """What a search that stopped early covered: states, depth, and the steps it never fired."""
-    never = [a.label for a in info.actions if a.index >= len(result.stats.fired) or not result.stats.fired[a.index]]
+    never = never_fired(info, result)
     text = f"covered: {result.stats.distinct:,} distinct states, to depth {result.stats.depth}; "
     if not never:
         return text + f"every one of the {len(info.actions)} steps fired"
