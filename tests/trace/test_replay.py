@@ -255,7 +255,7 @@ def test_unreadable_trace_files(capsys, tmp_path, kind):
 
 @pytest.mark.parametrize(("params", "words"), [
     ({"N": 3}, "declares no parameter `N`"),                 # not this model's parameter
-    ({"LIMIT": 10**12}, "not a valid parameter"),            # FIXED: bypassed --param's 10^9 limit
+    ({"LIMIT": 2**4001}, "not a valid parameter"),           # no constant of a model is that long
     ({"LIMIT": True}, "LIMIT=true"),
     ({"LIMIT": 2, "TOP": -7}, "empty range 0..-7"),        # FIXED: was exit 150, blaming the model
 ])
