@@ -9,7 +9,7 @@ unwrapped; only tables fit themselves to the console's width. Imports
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -165,7 +165,8 @@ def where_text(where: str, main_path: str | None) -> str:
 
 
 def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str | None = None,
-                 explain: Explain | None = None, cti: bool = False) -> None:
+                 explain: Explain | None = None, cti: bool = False, not_inductive: Sequence[str] = (),
+                 unproved: Sequence[str] = ()) -> None:
     console.print()
     if cti:
         console.print(Text(f"Counterexample to induction ({len(trace.steps)} steps from a state not known to be "
@@ -173,6 +174,12 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
         console.print(Text("Not a violation: its first state may be unreachable. A `lemma` that rules such "
                            "states out, or a larger --depth, may prove the property.", style="yellow"),
                       soft_wrap=True)
+        if not_inductive:
+            later = [n for n in unproved if n not in not_inductive]
+            console.print(Text("Not inductive even with every other property and lemma still standing assumed: "
+                               + ", ".join(not_inductive) + "."
+                               + (f" Given up after these, and perhaps needing only them: {', '.join(later)}."
+                                  if later else ""), style="yellow"), soft_wrap=True)
     else:
         console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"),
                       soft_wrap=True)
@@ -184,7 +191,7 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
     table.add_column("choices")
     table.add_column("at")
     table.add_column("changes")
-    for row in rows(info, trace):
+    for row in rows(info, trace, whole_first=cti):
         if row.index == 0:
             ch = Text(", ".join(f"{c.name}={c.after}" for c in row.changes))
         else:
@@ -213,7 +220,9 @@ def render_result(console: Console, info: ModelInfo, result: Result, coverage: b
     for trace in shown:
         render_trace(console, info, trace, main_path, explain)
     if result.symbolic is not None and result.symbolic.cti is not None:
-        render_trace(console, info, result.symbolic.cti, main_path, None, cti=True)
+        render_trace(console, info, result.symbolic.cti, main_path, None, cti=True,
+                     not_inductive=result.symbolic.not_inductive,
+                     unproved=[p.name for p in result.properties if p.status is Status.INCOMPLETE])
     console.print()
     console.print(Text(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
                        style=_VERDICT_STYLE[result.verdict]), soft_wrap=True)
