@@ -164,12 +164,16 @@ def where_text(where: str, main_path: str | None) -> str:
     return f"line {line}" if main_path is None or path == main_path else f"{Path(path).name}:{line}"
 
 
+def _steps(n: int) -> str:
+    return "1 step" if n == 1 else f"{n} steps"
+
+
 def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str | None = None,
                  explain: Explain | None = None, cti: bool = False, not_inductive: Sequence[str] = (),
                  unproved: Sequence[str] = ()) -> None:
     console.print()
     if cti:
-        console.print(Text(f"Counterexample to induction ({len(trace.steps)} steps from a state not known to be "
+        console.print(Text(f"Counterexample to induction ({_steps(len(trace.steps))} from a state not known to be "
                            f"reachable): {trace.message}", style="bold yellow"), soft_wrap=True)
         console.print(Text("Not a violation: its first state may be unreachable. A `lemma` that rules such "
                            "states out, or a larger --depth, may prove the property.", style="yellow"),
@@ -181,7 +185,7 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
                                + (f" Given up after these, and perhaps needing only them: {', '.join(later)}."
                                   if later else ""), style="yellow"), soft_wrap=True)
     else:
-        console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"),
+        console.print(Text(f"Counterexample ({_steps(len(trace.steps))}): {trace.message}", style="bold red"),
                       soft_wrap=True)
     arrow = "\u2192" if console.encoding.lower().replace("-", "").startswith("utf") else "->"
     table = Table(show_edge=False, show_lines=False)
