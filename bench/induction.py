@@ -41,6 +41,11 @@ RUNS: list[tuple[str, tuple[str, str], dict[str, str]]] = [
     ("S15-persistent", S15, {"PERSISTENT": "true"}),
     ("S15-reusering-persistent", S15, {"RECOVERY": "ReuseRing", "PERSISTENT": "true"}),
     ("S15-anyorder-3passes", S15, {"COPY_ORDER": "AnyOrder", "LIVE_PASSES": "3", "EARLY_STOP": "true"}),
+    ("S15-2req", S15, {"NREQS": "2"}),
+    ("S15-3req", S15, {"NREQS": "3"}),
+    ("S15-3req-anyorder", S15, {"NREQS": "3", "COPY_ORDER": "AnyOrder"}),
+    ("S15-3req-anyorder-2passes", S15, {"NREQS": "3", "COPY_ORDER": "AnyOrder", "LIVE_PASSES": "2",
+                                        "EARLY_STOP": "true"}),
 ]
 
 

@@ -61,8 +61,9 @@ def test_s15_is_proved_with_its_lemmas() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("params", [{"PERSISTENT": True}, {"RECOVERY": "ReuseRing"},
                                     {"RECOVERY": "ReuseRing", "PERSISTENT": True},
-                                    {"RECOVERY": "NetfrontDiscard"}], ids=str)
-def test_s15_is_proved_for_every_parameter_set_of_the_manifest(params: dict[str, object]) -> None:
+                                    {"RECOVERY": "NetfrontDiscard"}, {"NREQS": 2},
+                                    {"NREQS": 2, "PERSISTENT": True, "RECOVERY": "ReuseRing"}], ids=str)
+def test_s15_is_proved_for_other_parameter_sets(params: dict[str, object]) -> None:
     assert_proved(prove(S15, **params), S15, S15_PROPERTIES)
 
 
