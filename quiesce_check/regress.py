@@ -9,8 +9,10 @@ count. Gives one row per (run, property) with what was expected and what was
 found, and the deviations: a property that stops failing is as much a
 regression as one that starts. Each run is one breadth-first search that goes
 on past violations (`--continue`), so every property gets its verdict and
-shortest counterexample from the same exploration. Imports `build`,
-`engines.*`, `lang.errors`.
+shortest counterexample from the same exploration; a run with
+`engine = "induction"` (a proof, e.g. a model with its lemmas) is one
+k-induction instead, with `depth` its largest k, and its `expect` may name
+lemmas too: each must be proved. Imports `build`, `engines.*`, `lang.errors`.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from quiesce_check.build import build_file, symmetry_of
-from quiesce_check.engines import breadth_first
+from quiesce_check.engines import breadth_first, induction
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.errors import ModelError
 
 VERDICTS = ("holds", "violated", "vacuous")
-_RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", "symmetry"}
+_RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", "symmetry", "engine", "depth"}
+# the engines a run may name: the default search, or a proof by k-induction
+RUN_ENGINES = ("bfs", "induction")
 _EXPECT_KEYS = {"verdict", "length"}
 
 
@@ -55,6 +59,8 @@ class Run:
     scenario: str = ""
     note: str = ""
     symmetry: bool = True  # reduce by the model's symmetric types, if it declares any
+    engine: str = "bfs"
+    depth: int | None = None   # induction: the largest k (None: the engine's default)
 
 
 @dataclass
@@ -153,8 +159,19 @@ def load_manifest(path: str) -> list[Run]:
         symmetry = raw.get("symmetry", True)
         if not isinstance(symmetry, bool):
             raise ManifestError(f"{where}: `symmetry` must be true or false")
+        engine = raw.get("engine", "bfs")
+        if engine not in RUN_ENGINES:
+            raise ManifestError(f"{where}: `engine` must be one of {', '.join(RUN_ENGINES)}")
+        depth = raw.get("depth")
+        if depth is not None and (engine != "induction" or not isinstance(depth, int) or isinstance(depth, bool)
+                                  or depth < 0):
+            raise ManifestError(f"{where}: `depth` is the largest k of an induction run, a whole number")
+        if engine == "induction" and (states is not None or any(x.verdict == "violated" for x in expects)):
+            raise ManifestError(f"{where}: an induction run proves properties: it has no state count, and "
+                                "expects only holds or vacuous (a violation is for a bfs run to pin)")
         runs.append(Run(name, (p.parent / model), _scalar_params(where, raw.get("params", {})),
-                        tuple(expects), states, str(raw.get("scenario", "")), str(raw.get("note", "")), symmetry))
+                        tuple(expects), states, str(raw.get("scenario", "")), str(raw.get("note", "")),
+                        symmetry, engine, depth))
     return runs
 
 
@@ -170,7 +187,7 @@ def _verdict_of(result: Result, prop: str) -> tuple[str, int | None]:
             return "violated", len(trace.steps)
         return ("holds" if result.complete else "incomplete"), None
     for p in result.properties:
-        if p.name == prop and p.kind in ("invariant", "final"):
+        if p.name == prop and p.kind in ("invariant", "final", "lemma"):
             if p.status is Status.VIOLATED:
                 trace = result.traces.get(prop)
                 return "violated", len(trace.steps) if trace is not None else None
@@ -183,25 +200,32 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
     out = RunOutcome(run)
     start = time.perf_counter()
     try:
-        built = build_file(str(run.model), run.params, [x.prop for x in run.expects if x.prop not in SPECIAL])
-        options = replace(options, symmetry=symmetry_of(built) if run.symmetry else None)
+        # a proof checks what its model says it checks, lemmas included (a selection names no lemma)
+        select = None if run.engine == "induction" else [x.prop for x in run.expects if x.prop not in SPECIAL]
+        built = build_file(str(run.model), run.params, select)
+        if run.engine != "induction":  # the symbolic engines do not reduce
+            options = replace(options, symmetry=symmetry_of(built) if run.symmetry else None)
     except ModelError as exc:
         out.error = "; ".join(f"{d.span}: {d.message}" if d.span else d.message for d in exc.diagnostics[:3])
         return out
     try:
-        result = breadth_first(built.model, options, reporter or NullReporter())
+        if run.engine == "induction":
+            result = induction(built.model, replace(options, depth=run.depth), reporter or NullReporter())
+        else:
+            result = breadth_first(built.model, options, reporter or NullReporter())
     except SymmetryBreach as exc:
         out.error = f"the model does not respect its symmetric types: {exc.message}"
         return out
     out.seconds = time.perf_counter() - start
-    out.states = result.stats.distinct if result.complete else None
+    out.states = result.stats.distinct if result.complete and run.engine == "bfs" else None
     expected = {x.prop for x in run.expects}
     fatal = [t for t in result.traces.values() if t.kind == "model-error"
              or (t.kind == "assertion" and "assertions" not in expected)
              or (t.kind == "deadlock" and "deadlock" not in expected)]
     if fatal:
         out.error = f"{fatal[0].kind}: {fatal[0].message}"
-    elif not result.complete and not any(t.kind == "assertion" for t in result.traces.values()):
+    elif run.engine == "bfs" and not result.complete and not any(t.kind == "assertion"
+                                                                   for t in result.traces.values()):
         out.error = f"the search did not complete ({result.limit or result.verdict.value})"
     for e in run.expects:
         got, length = _verdict_of(result, e.prop)
@@ -256,6 +280,7 @@ def to_json(outcomes: Sequence[RunOutcome]) -> dict[str, Any]:
         "ok": all(o.ok for o in outcomes),
         "runs": [{
             "name": o.run.name, "model": str(o.run.model), "params": o.run.params, "scenario": o.run.scenario,
+            "engine": o.run.engine,
             "ok": o.ok, "error": o.error, "states": o.states, "expected_states": o.run.states,
             "seconds": round(o.seconds, 3),
             "properties": [{"property": r.prop, "expected": r.expected, "got": r.got, "ok": r.ok,

@@ -25,8 +25,11 @@ def test_the_manifest_matches_the_catalogue() -> None:
     bad = [(o.run.name, o.error, [(r.prop, r.expected, r.got) for r in o.rows if not r.ok])
            for o in outcomes if not o.ok]
     assert not bad, bad
-    # every model in models/ is in it
-    assert {o.run.model.resolve() for o in outcomes} == {p.resolve() for p in (ROOT / "models").glob("*.qdl")}
+    # every model in models/ is in it, and every proof in specs/proofs/, by induction
+    models = {o.run.model.resolve() for o in outcomes if o.run.engine == "bfs"}
+    assert models == {p.resolve() for p in (ROOT / "models").glob("*.qdl")}
+    proofs = {o.run.model.resolve() for o in outcomes if o.run.engine == "induction"}
+    assert proofs == {p.resolve() for p in (ROOT / "specs" / "proofs").glob("*.qdl")}
 
 
 def manifest(tmp_path: Path, body: str) -> str:
@@ -103,6 +106,12 @@ expect = {{ image_consistent = "violated" }}
     ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nexpectt = {}\n", "unknown key"),
     ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nparams = { A = [1] }\nexpect = { p = 'holds' }\n", "parameter `A`"),
     ("[[run]\n", "not TOML"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nengine = 'dfs'\nexpect = { p = 'holds' }\n", "`engine`"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\ndepth = 4\nexpect = { p = 'holds' }\n", "`depth`"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nengine = 'induction'\nstates = 3\nexpect = { p = 'holds' }\n",
+     "no state count"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nengine = 'induction'\nexpect = { p = 'violated' }\n",
+     "no state count"),
 ])
 def test_a_bad_manifest_is_refused_with_its_reason(tmp_path: Path, body: str, fragment: str) -> None:
     with pytest.raises(ManifestError, match=None) as e:
@@ -128,3 +137,33 @@ def test_pinned_counts_agree_with_the_reference_interpreter() -> None:
         built = build_file(str(run.model), run.params)
         ReferenceModel(built.checked, built.program.layout)  # builds
         assert compare(built, limit=10**9) == run.states, run.name
+
+
+def test_an_induction_run_checks_lemmas_and_reports_what_it_could_not_prove(tmp_path: Path) -> None:
+    (tmp_path / "climb.qdl").write_text("""
+var x: 0..60 = 0;
+action up when x <= 58 { x := x + 2; }
+action down when x >= 2 { x := x - 2; }
+invariant below_top: x != 59;
+lemma even: x % 2 == 0;
+""")
+    (tmp_path / "bare.qdl").write_text((tmp_path / "climb.qdl").read_text().replace("lemma even: x % 2 == 0;", ""))
+    path = manifest(tmp_path, """
+[[run]]
+name = "proved"
+model = "climb.qdl"
+engine = "induction"
+depth = 3
+expect = { below_top = "holds", even = "holds" }
+
+[[run]]
+name = "not proved"
+model = "bare.qdl"
+engine = "induction"
+depth = 3
+expect = { below_top = "holds" }
+""")
+    proved, bare = regress(load_manifest(path), Options(keep_going=True))
+    assert proved.ok and proved.states is None
+    assert not bare.ok and bare.error is None
+    assert [(r.prop, r.got) for r in bare.rows] == [("below_top", "incomplete")]

@@ -14,7 +14,11 @@ breaks, and the rest are tried again, until the remaining set is inductive (a
 claim proved holds in every reachable state, and constrains both solvers from
 then on). A safety claim still unproved at the largest k is reported with its
 counterexample to induction: a short trace from a state not known to be
-reachable, labelled as such, not a violation (verdict incomplete).
+reachable, labelled as such, not a violation (verdict incomplete). The one
+reported is for a claim dropped in the first round that dropped any (with every
+claim still standing assumed), and the result names every claim dropped in
+that round: those are the ones a lemma must help; the claims dropped later
+may only have leant on them.
 Imports `compile.*`, `engines.*`.
 """
 
@@ -186,18 +190,21 @@ class StepCase:
         self.facts.append(template)
         self.solving.add(*[self.enc.at(template, j, _FAMILY) for j in range(self.k + 1)])
 
-    def prove(self, candidates: list[Claim]) -> tuple[list[Claim], dict[str, z3.ModelRef]]:
+    def prove(self, candidates: list[Claim]) -> tuple[list[Claim], dict[str, tuple[int, z3.ModelRef]]]:
         """The largest subset of `candidates` that is k-inductive (Houdini), and for each
-        candidate dropped the model of the counterexample to induction that dropped it.
+        candidate dropped the round that dropped it (1: with every candidate assumed) and the
+        model of the counterexample to induction that did.
 
         A query may take at least `_STEP_SECONDS`, else half the time the run has taken:
         a step query that takes longer proves nothing at this k (no counterexample either),
         so that one hard query at a large k cannot stall the base case, which may finish
         the search sooner (a completeness proof, a violation)."""
         left = list(candidates)
-        ctis: dict[str, z3.ModelRef] = {}
+        ctis: dict[str, tuple[int, z3.ModelRef]] = {}
         cap = max(_STEP_SECONDS, self.run.clock.elapsed() / 2)
+        rounds = 0
         while left:
+            rounds += 1
             bad = {c.key: self.enc.at(c.bad, self.k, _FAMILY) for c in left}
             try:
                 model = self.solving.check(z3.Or(*bad.values()), *[self.assume[c.key] for c in left], cap=cap)
@@ -209,7 +216,7 @@ class StepCase:
             if not dropped:
                 raise SymbolicMismatch("the solver's counterexample to induction breaks no claim")
             for c in dropped:
-                ctis[c.key] = model
+                ctis[c.key] = (rounds, model)
             left = [c for c in left if c not in dropped]
         return [], ctis
 
@@ -223,7 +230,7 @@ def induction(model: Model, options: Options | None = None, reporter: Reporter |
     base = Bmc(run)
     step = StepCase(run)
     found = run.found
-    last_cti: tuple[Claim, list[State]] | None = None
+    last_cti: tuple[list[Claim], list[State]] | None = None
     try:
         for k in range(run.depth + 1):
             run.progress(k)
@@ -241,15 +248,20 @@ def induction(model: Model, options: Options | None = None, reporter: Reporter |
                 step.fact(z3.Not(c.bad))
             if k >= 1:
                 found.dropped.update(c.key for c in run.claims if c.kind == "auto" and c.key not in found.proved)
+            # the claims dropped first were broken with every other claim standing assumed: their
+            # counterexample says what is missing; those dropped later may only have needed them
             failing = [c for c in run.pending(True) if c.key in ctis]
             if failing:
-                last_cti = (failing[0], step.states(ctis[failing[0].key]))
+                first = min(ctis[c.key][0] for c in failing)
+                roots = [c for c in failing if ctis[c.key][0] == first]
+                last_cti = (roots, step.states(ctis[roots[0].key][1]))
             # actions that may fire are coverage, not verdict: they do not keep the search going
             if not [c for c in run.pending() if c.kind not in ("action", "auto")]:
                 break
     except Undecided as e:
         found.limit = str(e)
     if last_cti is not None and run.pending(True) and not found.traces:
-        claim, states = last_cti
-        found.cti = run.trace(states, claim, from_initial=False)
+        roots, states = last_cti
+        found.cti = run.trace(states, roots[0], from_initial=False)
+        found.not_inductive = [run.claim_name(c) for c in roots]
     return run.result("induction")

@@ -136,6 +136,9 @@ class Symbolic:
     proved_at: int | None = None   # the largest k with which k-induction proved a property
     complete_at: int | None = None  # no loop-free behaviour is longer: every reachable state was checked
     cti: Trace | None = None       # a counterexample to induction: starts in a state not known reachable
+    # the properties not k-inductive at the largest k even with every other claim standing assumed
+    # (the counterexample to induction is for the first of them)
+    not_inductive: list[str] = field(default_factory=list)
     generated: int = 0             # invariants the induction guessed, proved and assumed
 
 

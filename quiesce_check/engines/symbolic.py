@@ -325,6 +325,7 @@ class Findings:
     proved_at: int | None = None
     limit: str | None = None
     cti: Trace | None = None
+    not_inductive: list[str] = field(default_factory=list)  # the claims the first round of the last k dropped
 
     def settled(self, c: Claim) -> bool:
         return c.key in self.violated or c.key in self.hit or c.key in self.proved \
@@ -438,6 +439,7 @@ def assemble(engine: str, model: Model, cs: Sequence[Claim], found: Findings, in
     info.complete_at = found.complete_at
     info.proved_at = found.proved_at
     info.cti = found.cti
+    info.not_inductive = list(found.not_inductive)
     info.generated = sum(1 for c in cs if c.kind == "auto" and c.key in found.proved)
     info.never = sorted(c.index for c in cs if c.kind == "action" and c.key not in found.hit
                         and (c.key in found.proved or found.complete_at is not None))
@@ -477,6 +479,15 @@ class Run:
         self.found.proved[claim.key] = k
         if claim.safety:
             self.found.proved_at = max(k, self.found.proved_at or 0)
+
+    def claim_name(self, claim: Claim) -> str:
+        """The name a result shows for a safety claim's property."""
+        info = self.model.info
+        if claim.kind == "invariant":
+            return info.invariants[claim.index].name
+        if claim.kind == "final":
+            return info.finals[claim.index].name
+        return {"failure": "every assert", "deadlock": "no deadlock"}.get(claim.kind, "no model error")
 
     def pending(self, safety: bool | None = None) -> list[Claim]:
         return [c for c in self.claims if not self.found.settled(c) and (safety is None or c.safety == safety)]

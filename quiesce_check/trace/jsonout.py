@@ -19,14 +19,15 @@ from quiesce_check.trace.steps import rows
 from quiesce_check.trace.terminal import Explain
 
 
-def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None) -> dict[str, Any]:
+def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None,
+                  whole_first: bool = False) -> dict[str, Any]:
     return {
         "kind": t.kind, "property": t.property, "message": t.message, "length": len(t.steps),
         "steps": [
             {"index": r.index, "process": r.process, "action": r.action, "choices": r.choices,
              "text": r.text, "at": r.where, "failed": r.failed,
              "changes": [{"name": c.name, "before": c.before, "after": c.after} for c in r.changes]}
-            for r in rows(info, t)
+            for r in rows(info, t, whole_first)
         ],
         "explanation": explain(info, t) if explain is not None else [],
     }
@@ -85,6 +86,7 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
             "first_step": {a.label: sym.first_step[a.index] for a in info.actions if a.index < len(sym.first_step)},
             "simulated": [info.actions[i].label for i in sym.simulated],
             "never": [info.actions[i].label for i in sym.never],
-            "cti": trace_to_json(info, sym.cti) if sym.cti is not None else None,
+            "cti": trace_to_json(info, sym.cti, whole_first=True) if sym.cti is not None else None,
+            "not_inductive": list(sym.not_inductive),
         }
     return doc

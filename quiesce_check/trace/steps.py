@@ -60,18 +60,23 @@ def changes(info: ModelInfo, before: State, after: State) -> tuple[Change, ...]:
     return tuple(out)
 
 
-def initial_values(info: ModelInfo, state: State, only: set[int] | None = None) -> tuple[Change, ...]:
+def initial_values(info: ModelInfo, state: State, only: set[int] | None = None,
+                   positions: bool = False) -> tuple[Change, ...]:
     lay = info.layout
     return tuple(Change(lay.slots[i].name, "", format_slot(lay, i, v))
                  for i, v in enumerate(state)
-                 if not lay.slots[i].name.endswith(".pc") and (only is None or i in only))
+                 if (positions or not lay.slots[i].name.endswith(".pc")) and (only is None or i in only))
 
 
-def rows(info: ModelInfo, trace: Trace) -> list[TraceRow]:
+def rows(info: ModelInfo, trace: Trace, whole_first: bool = False) -> list[TraceRow]:
     """The steps of a trace; the initial state shows the variables the trace changes
-    (all of them when it changes none)."""
+    (all of them when it changes none). With `whole_first` (a counterexample to induction,
+    whose first state is the point: every part of it may be what makes it unreachable) it
+    shows every variable and where each process stands."""
     moving = {i for s in trace.states[1:] for i, (a, b) in enumerate(zip(trace.states[0], s, strict=True)) if a != b}
-    out = [TraceRow(0, "", "initial state", "", "", "", initial_values(info, trace.states[0], moving or None))]
+    first = initial_values(info, trace.states[0], None, positions=True) if whole_first \
+        else initial_values(info, trace.states[0], moving or None)
+    out = [TraceRow(0, "", "initial state", "", "", "", first)]
     for k, step in enumerate(trace.steps):
         a = info.actions[step.action] if 0 <= step.action < len(info.actions) else None
         failed = k + 1 >= len(trace.states)

@@ -9,7 +9,7 @@ unwrapped; only tables fit themselves to the console's width. Imports
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -166,17 +166,28 @@ def where_text(where: str, main_path: str | None) -> str:
     return f"line {line}" if main_path is None or path == main_path else f"{Path(path).name}:{line}"
 
 
+def _steps(n: int) -> str:
+    return "1 step" if n == 1 else f"{n} steps"
+
+
 def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str | None = None,
-                 explain: Explain | None = None, cti: bool = False) -> None:
+                 explain: Explain | None = None, cti: bool = False, not_inductive: Sequence[str] = (),
+                 unproved: Sequence[str] = ()) -> None:
     console.print()
     if cti:
-        console.print(Text(f"Counterexample to induction ({len(trace.steps)} steps from a state not known to be "
+        console.print(Text(f"Counterexample to induction ({_steps(len(trace.steps))} from a state not known to be "
                            f"reachable): {trace.message}", style="bold yellow"), soft_wrap=True)
         console.print(Text("Not a violation: its first state may be unreachable. A `lemma` that rules such "
                            "states out, or a larger --depth, may prove the property.", style="yellow"),
                       soft_wrap=True)
+        if not_inductive:
+            later = [n for n in unproved if n not in not_inductive]
+            console.print(Text("Not inductive even with every other property and lemma still standing assumed: "
+                               + ", ".join(not_inductive) + "."
+                               + (f" Given up after these, and perhaps needing only them: {', '.join(later)}."
+                                  if later else ""), style="yellow"), soft_wrap=True)
     else:
-        console.print(Text(f"Counterexample ({len(trace.steps)} steps): {trace.message}", style="bold red"),
+        console.print(Text(f"Counterexample ({_steps(len(trace.steps))}): {trace.message}", style="bold red"),
                       soft_wrap=True)
     arrow = "\u2192" if console.encoding.lower().replace("-", "").startswith("utf") else "->"
     table = Table(show_edge=False, show_lines=False)
@@ -186,7 +197,7 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
     table.add_column("choices")
     table.add_column("at")
     table.add_column("changes")
-    for row in rows(info, trace):
+    for row in rows(info, trace, whole_first=cti):
         if row.index == 0:
             ch = Text(", ".join(f"{c.name}={c.after}" for c in row.changes))
         else:
@@ -215,7 +226,9 @@ def render_result(console: Console, info: ModelInfo, result: Result, coverage: b
     for trace in shown:
         render_trace(console, info, trace, main_path, explain)
     if result.symbolic is not None and result.symbolic.cti is not None:
-        render_trace(console, info, result.symbolic.cti, main_path, None, cti=True)
+        render_trace(console, info, result.symbolic.cti, main_path, None, cti=True,
+                     not_inductive=result.symbolic.not_inductive,
+                     unproved=[p.name for p in result.properties if p.status is Status.INCOMPLETE])
     console.print()
     console.print(Text(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
                        style=_VERDICT_STYLE[result.verdict]), soft_wrap=True)

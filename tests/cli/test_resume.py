@@ -440,4 +440,4 @@ def test_a_violation_found_before_the_memory_limit_is_the_answer(capsys, tmp_pat
     m = tmp_path / "finishing.qdl"
     m.write_text(MEMORY_FINISHING)
     code, out, _ = run(capsys, "check", m, "--backend", backend, "--memory-limit", "2")
-    assert code == 14 and "Counterexample (1 steps): assertion" in out
+    assert code == 14 and "Counterexample (1 step): assertion" in out

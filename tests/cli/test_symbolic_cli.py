@@ -61,6 +61,10 @@ def test_counterexample_to_induction(capsys, tmp_path):
     assert not itf.exists() and "not written" in r.err
     doc = json.loads(out.read_text())
     assert doc["trace"] is None and doc["symbolic"]["cti"]["length"] == 4
+    # the claim that is not inductive is named; its first state is shown whole
+    assert "Not inductive even with every other property and lemma still standing assumed: below_top." in r.out
+    assert doc["symbolic"]["not_inductive"] == ["below_top"]
+    assert [c["name"] for c in doc["symbolic"]["cti"]["steps"][0]["changes"]] == ["x"]
 
 
 def test_bmc_trace_replays(capsys, tmp_path):
