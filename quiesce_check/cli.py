@@ -458,7 +458,8 @@ def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
         if any(d.code == "E004" for d in e.diagnostics):
             raise UsageError(f"{args.directory}: the model it explored, {model_path}, cannot be read; if it has "
                              "moved, give it with --model") from None
-        raise UsageError(f"{args.directory}: {model_path} no longer builds with the recorded parameters: "
+        raise UsageError(f"{args.directory}: {model_path} no longer builds with the recorded parameters (it, "
+                         "or a file it uses, has changed since the checkpoint was written): "
                          + "; ".join(d.message for d in e.diagnostics[:3])) from None
     except CheckpointError as e:
         raise UsageError(f"{args.directory}: {e}") from None
