@@ -42,6 +42,7 @@ from quiesce_check.lang.types import (
     Type,
     Value,
     scalar_values,
+    sym_of,
 )
 
 # A quantifier or array constructor over more values than this is refused; so are quantifiers
@@ -286,6 +287,12 @@ class Lowerer:
                 terms = [self.expr(e.body, env.with_bound(e.var, I.Const(v)))[0] for v in values]
             if e.kind == "count":
                 return [I.Count(tuple(terms))]
+            if sym_of(self.cm.domains[id(e.domain)][0]) is not None and len(terms) > 1:
+                # over a symmetric type every term is evaluated, in no order that matters: `and` and
+                # `or` stop at the first deciding value, so a term that fails (a division by zero)
+                # would fail or not depending on which value comes first
+                n = I.Count(tuple(terms))
+                return [I.Bin("==", n, I.Const(len(terms))) if e.kind == "forall" else I.Bin(">", n, I.Const(0))]
             op = "and" if e.kind == "forall" else "or"
             acc = terms[0]
             for term in terms[1:]:

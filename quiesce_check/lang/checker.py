@@ -23,6 +23,7 @@ Passes:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -529,6 +530,35 @@ class Checker:
                    "`!=`, index arrays indexed by their type, and come from quantifiers, `with`, parameters "
                    "and process indices", related)
 
+    def order_independent(self, s: A.For, t: Type) -> None:
+        """E027 unless a `for` loop over a symmetric type does the same whatever the order of its
+        rounds: each round writes only state indexed by the loop's value, and reads what the
+        loop writes only there (so no round sees another's writes), and it calls no proc."""
+        writes: list[tuple[str, frozenset[int], Span]] = []
+        reads: list[tuple[str, frozenset[int], Span]] = []
+        calls: list[Span] = []
+        _rounds(s.body, s.var, writes, reads, calls, self.routines, set())
+        for span in calls:
+            self.sym_misuse(span, f"a proc called inside `for {s.var} in {t}` (it may write what another round "
+                            "reads, so the order of the rounds could matter)", t)
+            return
+        # the steps of its path at which every write to a variable is indexed by the loop's value:
+        # rounds write disjoint parts of it exactly when there is one
+        common: dict[str, frozenset[int]] = {}
+        for name, at, span in writes:
+            common[name] = common.get(name, at) & at
+            if not common[name]:
+                self.sym_misuse(span, f"inside `for {s.var} in {t}`, a write to `{name}` not indexed by `{s.var}` "
+                                "where its other writes are (rounds could overwrite each other: their order "
+                                "would decide)", t)
+                return
+        for name, at, span in reads:
+            if name in common and not at & common[name]:
+                self.sym_misuse(span, f"inside `for {s.var} in {t}`, a read of `{name}`, which the loop writes, "
+                                f"not indexed by `{s.var}` where the loop writes it (a round would see the rounds "
+                                "before it)", t)
+                return
+
     def obligation(self, d: A.ObligationDecl) -> None:
         """An obligation is a boolean parameter: true, or what a `use` argument or --param says."""
         on: Value = True
@@ -931,6 +961,8 @@ class Checker:
             if not atomic and sym_of(r[0]) is not None:
                 self.sym_misuse(s.span, "a `for` loop of steps (its positions take the values in order)", r[0])
                 return
+            if sym_of(r[0]) is not None:
+                self.order_independent(s, r[0])
             self.check_block(s.body, self.bind(scope, s.var, r[0]), atomic)
         elif isinstance(s, A.Either):
             for b in s.branches:
@@ -1378,3 +1410,59 @@ def _subexprs(e: A.Expr) -> list[A.Expr]:
         e = e.base
     out.append(e)
     return out
+
+
+def _place(e: A.Expr, var: str) -> tuple[str, frozenset[int]] | None:
+    """The variable an access path `x[i].f[j]` reaches, and the steps of the path (counted from
+    the variable) whose index is `var`."""
+    steps: list[bool] = []
+    while isinstance(e, A.Index | A.Field):
+        steps.append(isinstance(e, A.Index) and isinstance(e.index, A.Name) and e.index.name == var)
+        e = e.base
+    at = frozenset(k for k, own in enumerate(reversed(steps)) if own)
+    return (e.name, at) if isinstance(e, A.Name) else None
+
+
+def _rounds(node: object, var: str, writes: list[tuple[str, frozenset[int], Span]],
+            reads: list[tuple[str, frozenset[int], Span]],
+            calls: list[Span], routines: dict[str, RoutineInfo], seen_defs: set[str]) -> None:
+    """The writes, reads and proc calls of a loop body (def bodies read as well)."""
+    if isinstance(node, tuple | list):
+        for item in node:
+            _rounds(item, var, writes, reads, calls, routines, seen_defs)
+        return
+    if isinstance(node, A.CallStmt):
+        calls.append(node.span)
+        return
+    if isinstance(node, A.Assign):
+        place = _place(node.target, var)
+        if place is not None:
+            writes.append((*place, node.span))
+        target: A.Expr = node.target  # the indexes of the target are reads
+        while isinstance(target, A.Index | A.Field):
+            if isinstance(target, A.Index):
+                _rounds(target.index, var, writes, reads, calls, routines, seen_defs)
+            target = target.base
+        _rounds(node.value, var, writes, reads, calls, routines, seen_defs)
+        return
+    if isinstance(node, A.Name | A.Index | A.Field):
+        place = _place(node, var)
+        if place is not None:
+            reads.append((*place, node.span))
+        inner: A.Expr = node
+        while isinstance(inner, A.Index | A.Field):
+            if isinstance(inner, A.Index):
+                _rounds(inner.index, var, writes, reads, calls, routines, seen_defs)
+            inner = inner.base
+        return
+    if isinstance(node, A.Call):
+        info = routines.get(node.name)
+        if info is not None and isinstance(info.decl, A.DefDecl) and node.name not in seen_defs:
+            seen_defs.add(node.name)  # a def reads what its body names; `var` is not in its scope
+            _rounds(info.decl.body, "", writes, reads, calls, routines, seen_defs)
+        _rounds(node.args, var, writes, reads, calls, routines, seen_defs)
+        return
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            if f.name != "span":
+                _rounds(getattr(node, f.name), var, writes, reads, calls, routines, seen_defs)

@@ -36,7 +36,9 @@ def test_a_symmetric_range_is_a_type_of_its_own() -> None:
     "action go(p in T) { let q = if a[p] > 0 then p else x; x := q; }",
     "process P { atomic { for p in T { a[p] := 1; } } }",
     "var y: array[T] of T = [p in T: p];\naction go(p in T) { y[p] := x; }",
-], ids=range(9))
+    "action go { for p in T { if a[p] > 0 and x != p { a[p] := a[p] - 1; } } }",   # each round its own
+    "var m: array[T] of array[T] of bool = any;\naction go { for p in T { for q in T { m[p][q] := not m[p][q] or x == q; } } }",
+], ids=range(11))
 def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     check(parse(BASE + body + "\n", "m.qdl"))
 
@@ -60,7 +62,14 @@ def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     ("symmetric type U = bool;", ("E027", 6, 20)),
     ("process P { for p in T { a[p] := 1; } }", ("E027", 6, 13)),            # steps in the type's order
     ("symmetric type U = 0..1;\nvar u: U = any;\naction go(p in T) when p == u { skip; }", ("E027", 8, 24)),
-], ids=range(18))
+    # rounds of an atomic `for` whose order would matter: found by review, a wrong "holds" before
+    ("action go { for p in T { x := p; } }", ("E027", 6, 26)),               # the last round wins
+    ("action go { for p in T { n := n + a[p]; } }", ("E027", 6, 26)),        # harmless, but not seen so
+    ("action go { for p in T { a[p] := (count q in T: a[q] > 0); } }", ("E027", 6, 49)),  # sees earlier rounds
+    ("proc bump(p: T) { x := p; }\naction go { for p in T { bump(p); } }", ("E027", 7, 26)),  # a proc
+    ("var m: array[T] of array[T] of bool = any;\n"                         # row p written, column p read
+     "action go { for p in T { for q in T { m[p][q] := not m[q][p]; } } }", ("E027", 7, 54)),
+], ids=range(23))
 def test_uses_that_single_a_value_out_are_e027(body: str, expected: tuple[str, int, int]) -> None:
     assert expected in errors(BASE + body + "\n")
 
