@@ -385,7 +385,7 @@ def test_random_symmetric_models_reduce_to_their_orbits(text: str) -> None:
 
 # A quantifier's term that fails for one value only: `exists` would stop at the first value that
 # decides it, so whether the failure is met depended on which value came first. It lies 261 steps
-# deep, beyond the self-check's sample. FIXED (found by review): with symmetry this said "holds".
+# deep, beyond the self-check's sample. FIXED: with symmetry this said "holds".
 QUANTIFIER_FAILS_FOR_ONE = """symmetric type T = 0..1;
 var cnt: 0..300 = 0;
 var flag: array[T] of bool = [p in T: false];

@@ -62,7 +62,7 @@ def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     ("symmetric type U = bool;", ("E027", 6, 20)),
     ("process P { for p in T { a[p] := 1; } }", ("E027", 6, 13)),            # steps in the type's order
     ("symmetric type U = 0..1;\nvar u: U = any;\naction go(p in T) when p == u { skip; }", ("E027", 8, 24)),
-    # rounds of an atomic `for` whose order would matter: found by review, a wrong "holds" before
+    # rounds of an atomic `for` whose order would matter (FIXED: beyond the sample, a wrong "holds")
     ("action go { for p in T { x := p; } }", ("E027", 6, 26)),               # the last round wins
     ("action go { for p in T { n := n + a[p]; } }", ("E027", 6, 26)),        # harmless, but not seen so
     ("action go { for p in T { a[p] := (count q in T: a[q] > 0); } }", ("E027", 6, 49)),  # sees earlier rounds
