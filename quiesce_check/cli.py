@@ -89,6 +89,13 @@ def _positive(text: str) -> int:
     return n
 
 
+def _state_limit(text: str) -> int:
+    n = _positive(text)
+    if n == 0:
+        raise argparse.ArgumentTypeError("expected a number of states >= 1, got 0 (leave the option out for no limit)")
+    return n
+
+
 def _megabytes(text: str) -> int:
     try:
         mb = float(text)
@@ -142,7 +149,7 @@ def make_parser() -> argparse.ArgumentParser:
                         "checking with Z3; shortest counterexample) or induction (k-induction: proofs)")
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (repeatable)")
-    c.add_argument("--max-states", type=_positive, help="stop after this many distinct states")
+    c.add_argument("--max-states", type=_state_limit, help="stop after this many distinct states")
     c.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
     c.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this long")
     c.add_argument("--memory-limit", type=_megabytes, metavar="MB",
@@ -175,7 +182,7 @@ def make_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("resume", help="go on with a breadth-first search saved by check --checkpoint DIR")
     u.add_argument("directory", metavar="DIR", help="the checkpoint directory")
     u.add_argument("--model", help="the model file, if it has moved (it must not have changed)")
-    u.add_argument("--max-states", type=_positive, help="stop after this many distinct states (in all)")
+    u.add_argument("--max-states", type=_state_limit, help="stop after this many distinct states (in all)")
     u.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
     u.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this much more time")
     u.add_argument("--memory-limit", type=_megabytes, metavar="MB", help="as for check")
@@ -194,7 +201,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="switch an obligation off (repeatable)")
     h.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
     h.add_argument("--backend", choices=["auto", "native", "python"], default="auto")
-    h.add_argument("--max-states", type=_positive, help="per search")
+    h.add_argument("--max-states", type=_state_limit, help="per search")
     h.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per search")
     h.add_argument("--jobs", type=_positive, help="searches to run at once when ablating (default: the cores, up to 4)")
     h.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from quiesce_check.compile import ir as I
+from quiesce_check.compile.bounds import Exit, bounds, exits
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, slot_count
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import (
@@ -114,6 +115,9 @@ class Lowerer:
         self.actions: list[I.Action] = []
         self.asserts: list[I.AssertInfo] = []
         self.choice_names: list[str] = []
+        # the least and greatest value of every choice and `let` made so far, where known
+        self.choice_bounds: dict[int, tuple[int, int]] = {}
+        self.slot_ranges = [(sl.lo, sl.hi) for sl in layout.slots]
         self.lines: dict[str, list[str]] = {}
         self.standing_cache: dict[tuple[str, object], list[tuple[Key, _Path]]] = {}
         self.standing_busy: set[tuple[str, object]] = set()
@@ -382,9 +386,13 @@ class Lowerer:
             self.unrolled = outer
 
     # statements -----------------------------------------------------------
-    def new_choice(self, name: str) -> int:
+    def new_choice(self, name: str, values: Sequence[Value] = ()) -> int:
         self.choice_names.append(name)
-        return len(self.choice_names) - 1
+        var = len(self.choice_names) - 1
+        if values:
+            ints = [int(v) for v in values]
+            self.choice_bounds[var] = (min(ints), max(ints))
+        return var
 
     def assign(self, s: A.Assign, env: _Env) -> I.Assign:
         targets = self.locs(s.target, env)
@@ -413,6 +421,9 @@ class Lowerer:
                 bound.append(part)
             else:
                 var = self.new_choice(name)
+                known = bounds(part, self.slot_ranges, self.choice_bounds)
+                if known is not None:
+                    self.choice_bounds[var] = known
                 lets.append(I.Let(var, part))
                 bound.append(I.Chosen(var))
         return lets, env.with_bound(name, bound)
@@ -445,10 +456,12 @@ class Lowerer:
             (c,) = self.expr(s.cond, env)
             return [I.If(c, tuple(self.atomic_block(s.then, env)), tuple(self.atomic_block(s.orelse, env)))]
         if isinstance(s, A.For):
-            _, values = self.cm.domains[id(s.domain)]
+            t, values = self.cm.domains[id(s.domain)]
             out: list[I.Stmt] = []
             for v in values:
                 out.extend(self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))))
+            if sym_of(t) is not None:
+                self.rounds_end_alike(s, t, out)
             return out
         if isinstance(s, A.Either):
             var = self.new_choice("either")
@@ -461,9 +474,54 @@ class Lowerer:
             return self.call(s, env)
         raise AssertionError(s)
 
+    def rounds_end_alike(self, s: A.For, t: Type, rounds: list[I.Stmt]) -> None:
+        """E027 unless the rounds of a `for` loop over a symmetric type can end the step early
+        in one way only (the condition *rounds end alike* of "Symmetric types" in
+        docs/language.md). The rounds run in the type's order and the first that ends the
+        step decides how it ends: were one round able to disable it (an `await`, a `with ...
+        where`) and another to fail it (an `assert`, a model error), or two to fail it
+        differently, which happens would depend on the order of the values, and a search that
+        keeps one state per orbit could keep the one that hides a failure."""
+        found = exits(rounds, self.slot_ranges, self.choice_bounds)
+        kinds: dict[tuple[str, Span | None], Exit] = {}
+        for x in found:
+            # each round has its own copy of an assertion: they are one site, one way to fail
+            kinds.setdefault((x.kind, self.asserts[x.assert_id].span if x.kind == "assert" else None), x)
+        if len(kinds) < 2:
+            return
+        first, second = list(kinds.values())[:2]
+        decl = self.cm.symmetric.get(sym_of(t) or "")
+        related = [(label, span) for x in (first, second) for label, span in [self.exit_site(x, s.body)]
+                   if span is not None]
+        if decl is not None:
+            related.append(("declared symmetric", decl[1].span))
+        raise ModelError([Diagnostic(
+            "E027", f"inside `for {s.var} in {t}`, {self.exit_words(first)} and {self.exit_words(second)}: "
+            f"the rounds run in the order of {t}'s values and the first that ends the step decides how, "
+            "so the outcome would depend on that order", s.span,
+            "let every round end the step in one way only: test the condition before the loop (`await "
+            f"forall {s.var} in {t}: ...`), or check it after the loop, or declare the type without `symmetric`",
+            tuple(related))])
+
+    def exit_words(self, x: Exit) -> str:
+        if x.kind == "block":
+            return "an `await` or a `with ... where` may disable the step"
+        if x.kind == "assert":
+            return f"`assert {self.asserts[x.assert_id].text}` may fail it"
+        return f"{x.what}, a model error"
+
+    def exit_site(self, x: Exit, body: Sequence[A.Stmt]) -> tuple[str, Span | None]:
+        """Where an exit stands, for a note: an assertion's own span, the first `await` or
+        filtered `with` of the loop's body."""
+        if x.kind == "assert":
+            return "this may fail the step", self.asserts[x.assert_id].span
+        if x.kind == "block":
+            return "this may disable the step", _first_block(body)
+        return "", None
+
     def with_stmt(self, s: A.With, env: _Env, tail: list[I.Stmt]) -> I.Pick:
         _, values = self.cm.domains[id(s.domain)]
-        var = self.new_choice(s.var)
+        var = self.new_choice(s.var, values)
         inner = env.with_bound(s.var, I.Chosen(var))
         where = self.expr(s.where, inner)[0] if s.where is not None else None
         body = self.atomic_block(s.body, inner) + tail
@@ -621,7 +679,7 @@ class Lowerer:
         env = _Env(None)
         vars_: list[tuple[int, str, tuple[Value, ...]]] = []
         for name, _, values in info.params:
-            var = self.new_choice(name)
+            var = self.new_choice(name, values)
             vars_.append((var, name, values))
             env = env.with_bound(name, I.Chosen(var))
         body: list[I.Stmt] = []
@@ -691,3 +749,24 @@ def _negate(c: I.Expr) -> I.Expr:
 
 def lower(cm: CheckedModel, layout: Layout) -> Program:
     return Lowerer(cm, layout).run()
+
+
+def _first_block(stmts: Sequence[A.Stmt]) -> Span | None:
+    """The span of the first `await` or `with ... where` in `stmts`, inner blocks included."""
+    for s in stmts:
+        if isinstance(s, A.Await) or (isinstance(s, A.With) and s.where is not None):
+            return s.span
+        inner: list[Sequence[A.Stmt]] = []
+        if isinstance(s, A.If):
+            inner = [s.then, s.orelse]
+        elif isinstance(s, A.Either):
+            inner = list(s.branches)
+        elif isinstance(s, A.For | A.With | A.Atomic):
+            inner = [s.body]
+        elif isinstance(s, A.Labeled):
+            inner = [(s.stmt,)]
+        for block in inner:
+            found = _first_block(block)
+            if found is not None:
+                return found
+    return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quiesce_check.compile import ir as I
+from quiesce_check.compile.bounds import bounds
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.lower import Program
 from quiesce_check.compile.model import AssertFailure, Choices, ModelInfo, StepError, Successor
@@ -63,46 +64,6 @@ def flatten_chain(e: I.Bin) -> list[I.Expr]:
         else:
             out.append(x)
     return out
-
-
-def bounds(e: I.Expr, slots: Sequence[tuple[int, int]], chosen: dict[int, tuple[int, int]]) -> tuple[int, int] | None:
-    """An interval holding every value of `e`, or None when unknown."""
-    if isinstance(e, I.Const):
-        return int(e.value), int(e.value)
-    if isinstance(e, I.Slot):
-        return slots[e.index]
-    if isinstance(e, I.Table):
-        los, his = zip(*(slots[s] for s in e.slots), strict=True)
-        return min(los), max(his)
-    if isinstance(e, I.Chosen):
-        return chosen.get(e.var)
-    if isinstance(e, I.Checked):
-        return bounds(e.index, slots, chosen)
-    if isinstance(e, I.Ite):
-        a = bounds(e.then, slots, chosen)
-        b = bounds(e.orelse, slots, chosen)
-        return None if a is None or b is None else (min(a[0], b[0]), max(a[1], b[1]))
-    if isinstance(e, I.Count):
-        return 0, len(e.terms)
-    if isinstance(e, I.Un):
-        if e.op == "not":
-            return 0, 1
-        a = bounds(e.a, slots, chosen)
-        return None if a is None else (-a[1], -a[0])
-    if isinstance(e, I.Bin):
-        if e.op not in ("+", "-", "*"):
-            return None if e.op in ("/", "%") else (0, 1)
-        a = bounds(e.a, slots, chosen)
-        b = bounds(e.b, slots, chosen)
-        if a is None or b is None:
-            return None
-        if e.op == "+":
-            return a[0] + b[0], a[1] + b[1]
-        if e.op == "-":
-            return a[0] - b[1], a[1] - b[0]
-        products = [x * y for x in a for y in b]
-        return min(products), max(products)
-    return None
 
 
 def straight(stmts: Sequence[I.Stmt]) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from quiesce_check.compile import cgen
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import Model, StepError
+from quiesce_check.compile.model import Model
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.checkpoint import Checkpoint, CheckpointError, Snapshot, write_checkpoint
@@ -123,7 +123,12 @@ class NativeSearch:
         """The step between each pair of states, found by the Python backend."""
         out = []
         for a, b in zip(states, states[1:], strict=False):
-            match = next(((ai, ch) for ai, ch, t in self.model.successors(a) if t == b), None)
+            try:
+                succs = expand(self.model, a)
+            except Failure as f:
+                raise self.mismatch(f"a step of the Python backend fails in {a} ({f.message}); the C search "
+                                    "expanded that state") from None
+            match = next(((ai, ch) for ai, ch, t in succs if t == b), None)
             if match is None:
                 raise self.mismatch(f"no step of the Python backend leads from {a} to {b}")
             out.append(Step(*match))
@@ -157,9 +162,16 @@ class NativeSearch:
         """The C search says state `index` violates final property `name`: confirm and rebuild."""
         bad, _ = at_end(self.model, self.state(index), False)
         match = [v for v in bad if v[1] == name]
-        if not match or self.model.successors(self.state(index)):
+        if not match or self.has_successors(self.state(index)):
             raise self.mismatch(f"the C search reports `{name}` violated in {self.state(index)}")
         return self.trace_to(index, *match[0])
+
+    def has_successors(self, state: State) -> bool:
+        """Whether a step leads on from `state`, or fails there (it is no end either way)."""
+        try:
+            return bool(expand(self.model, state))
+        except Failure:
+            return True
 
     def check_invariant(self, index: int, name: str) -> Trace:
         match = [v for v in check_state(self.model, self.state(index)) if v[1] == name]
@@ -310,11 +322,9 @@ class NativeSearch:
         if status == cgen.MODEL_ERROR and what == -1:
             state = self.state(where)
             bad, _ = inspect(model, state)
-            try:
-                ends = not model.successors(state)
-            except StepError:
-                ends = False  # a step fails there: the error the C search met is in a property
-            if ends:
+            # where a step fails too (an assertion or a model error), the state is no end: the error
+            # the C search met is in a property
+            if not self.has_successors(state):
                 bad += at_end(model, state, opts.check_deadlock)[0]
             bad = [v for v in bad if v[0] == "model-error"]
             if not bad:

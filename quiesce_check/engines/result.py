@@ -69,6 +69,12 @@ class Options:
     checkpoint: CheckpointPlan | None = None  # bfs: save the search there, periodically and when it ends
     symmetry: Symmetry | None = None  # bfs: keep one canonical state per orbit of these permutations
 
+    def __post_init__(self) -> None:
+        # one meaning in every engine: a limit of no state at all is no search (the C search would
+        # read 0 as "no limit", the Python searches as "stop at once")
+        if self.max_states is not None and self.max_states < 1:
+            raise ValueError(f"max_states is at least 1, not {self.max_states}")
+
 
 class Reporter(Protocol):
     def progress(self, distinct: int, generated: int, depth: int, queued: int, elapsed: float) -> None: ...

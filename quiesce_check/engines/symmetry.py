@@ -216,15 +216,47 @@ def concretise(model: Model, symmetry: Symmetry, trace: Trace) -> Trace:
         states.append(t)
         state = t
     if len(trace.steps) == len(trace.states):
-        # the last step failed (an assertion or a model error): find the step that fails here
+        # The last step failed in the representative the search expanded. A state has as many
+        # failing steps as its permutations do, but its first (the one its expansion reports)
+        # need not be its permutation's first: so the run is carried, whole, onto the
+        # representative itself, where the same failure is met.
+        states, steps = _onto(model, symmetry, states, trace.states[-1])
         try:
-            expand(model, state)
+            expand(model, states[-1])
         except Failure as f:
             steps.append(f.step)
         else:
             raise SymmetryBreach(symmetry.types, f"a step fails in a permutation of state "
                                  f"{show_state(model.info.layout, state)}, and none in the state itself")
     return replace(trace, states=tuple(states), steps=tuple(steps))
+
+
+def _onto(model: Model, symmetry: Symmetry, states: list[State], end: State) -> tuple[list[State], list[Step]]:
+    """The image of the run through `states` under the permutation that takes its last state
+    to `end`: a run of the model too (the permutations map initial states to initial states
+    and steps to steps), with each step found again."""
+    perm = next((p for p in symmetry.perms if symmetry.apply(p, states[-1]) == end), None)
+    if perm is None:
+        raise SymmetryBreach(symmetry.types, f"state {show_state(model.info.layout, states[-1])} is no "
+                             f"permutation of {show_state(model.info.layout, end)}, its representative")
+    image = [symmetry.apply(perm, s) for s in states]
+    if image[0] not in set(model.initial_states()):
+        raise SymmetryBreach(symmetry.types, f"the initial state {show_state(model.info.layout, states[0])} "
+                             f"becomes {show_state(model.info.layout, image[0])}, which is not an initial state")
+    steps: list[Step] = []
+    for a, b in zip(image, image[1:], strict=False):
+        try:
+            succs = expand(model, a)
+        except Failure as f:
+            raise SymmetryBreach(symmetry.types, f"a step fails in state {show_state(model.info.layout, a)} "
+                                 f"({f.message}), and none in a permutation of it") from None
+        step = next((Step(ai, ch) for ai, ch, t in succs if t == b), None)
+        if step is None:
+            raise SymmetryBreach(symmetry.types, f"state {show_state(model.info.layout, a)} has no successor "
+                                 f"{show_state(model.info.layout, b)}, though a permutation of it has the "
+                                 "permuted successor")
+        steps.append(step)
+    return image, steps
 
 
 def concretise_result(model: Model, symmetry: Symmetry, result: Result) -> Result:

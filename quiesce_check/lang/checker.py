@@ -54,6 +54,10 @@ from quiesce_check.lang.types import (
     sym_of,
 )
 
+# Names of the verdicts every search reports beside the model's own properties (a property
+# of that name would be reported as the verdict and the verdict as the property).
+VERDICT_NAMES = frozenset({"deadlock"})
+
 # A type with more values than this cannot be a domain or a `for` range.
 MAX_DOMAIN = 1 << 16
 # A single variable with more values than this is refused (its slots would not fit a state).
@@ -270,7 +274,12 @@ class Checker:
             elif isinstance(d, A.ActionDecl):
                 self.declare(d.name, d.span, "action")
             elif isinstance(d, A.PropertyDecl):
-                self.declare(d.name, d.span, d.kind)
+                if d.name in VERDICT_NAMES:
+                    self.error("E013", f"`{d.name}` names the built-in {d.name} verdict and cannot name a "
+                               "property", d.span, "choose another name; results report the "
+                               f"{d.name} check under this name")
+                else:
+                    self.declare(d.name, d.span, d.kind)
             elif isinstance(d, A.DefDecl | A.ProcDecl):
                 kind = "def" if isinstance(d, A.DefDecl) else "proc"
                 if self.declare(d.name, d.span, kind):
@@ -530,7 +539,7 @@ class Checker:
                    "`!=`, index arrays indexed by their type, and come from quantifiers, `with`, parameters "
                    "and process indices", related)
 
-    def order_independent(self, s: A.For, t: Type) -> None:
+    def independent_rounds(self, s: A.For, t: Type) -> None:
         """E027 unless a `for` loop over a symmetric type does the same whatever the order of its
         rounds: each round writes only state indexed by the loop's value, and reads what the
         loop writes only there (so no round sees another's writes), and it calls no proc."""
@@ -962,7 +971,7 @@ class Checker:
                 self.sym_misuse(s.span, "a `for` loop of steps (its positions take the values in order)", r[0])
                 return
             if sym_of(r[0]) is not None:
-                self.order_independent(s, r[0])
+                self.independent_rounds(s, r[0])
             self.check_block(s.body, self.bind(scope, s.var, r[0]), atomic)
         elif isinstance(s, A.Either):
             for b in s.branches:

@@ -19,6 +19,7 @@ import pytest
 
 from quiesce_check.cli import main
 from quiesce_check.engines import ENGINES
+from quiesce_check.engines.result import Options
 from quiesce_check.lang.errors import CODES
 
 MODELS = Path(__file__).parent / "models"
@@ -106,6 +107,33 @@ def test_limits_say_which_limit(capsys, tmp_path):
     assert doc["limit"] == "--max-depth 3"
     # depths 0..3 of the line 0..10: four states
     assert doc["stats"]["distinct"] == 4
+
+
+def test_a_state_limit_of_zero_is_refused_everywhere(capsys, tmp_path):
+    # FIXED: the C search read `--max-states 0` as no limit and explored everything, while the
+    # Python searches stopped at once: it has no meaning, and is refused as `--time-limit 0` is
+    for argv in (["check", model("counter.qdl")], ["check", model("counter.qdl"), "--backend", "python"],
+                 ["resume", tmp_path], ["hook", REPO / "specs" / "hooks" / "andrew_2014.qdl", "--model",
+                                        model("counter.qdl")]):
+        r = run(capsys, *argv, "--max-states", "0")
+        assert r.code == 151 and "--max-states: expected a number of states >= 1, got 0" in r.err
+    with pytest.raises(ValueError):
+        Options(max_states=0)
+
+
+def test_an_invariant_cannot_take_the_deadlock_verdicts_name(capsys, tmp_path):
+    # FIXED: the C search with --continue reported the invariant's violation as a deadlock (exit
+    # 11), and a model that never deadlocks showed a "deadlock ... violated" row
+    path = tmp_path / "m.qdl"
+    path.write_text("var x: 0..3 = 0;\naction inc when x < 3 { x := x + 1; }\ninvariant deadlock: x < 2;\n")
+    for extra in ([], ["--continue"], ["--backend", "python"], ["--engine", "bmc"]):
+        r = run(capsys, "check", path, *extra)
+        assert r.code == 150 and f"{path}:3:1: error[E013]: `deadlock` names the built-in deadlock verdict" in r.err
+    path.write_text("var x: 0..3 = 0;\naction inc when x < 3 { x := x + 1; }\ninvariant dead: x < 2;\n")
+    for backend in ("native", "python"):
+        _, doc = check_json(capsys, tmp_path, str(path), "--continue", "--backend", backend)
+        assert {p["name"]: p["status"] for p in doc["properties"]} == {"dead": "violated", "no deadlock": "violated"}
+        assert {k: t["length"] for k, t in doc["traces"].items()} == {"dead": 2, "deadlock": 3}
 
 
 def test_model_errors_come_with_the_trace_that_led_there(capsys, tmp_path):

@@ -71,6 +71,22 @@ def test_runtime_errors() -> None:
     agree(build_text("var x: 0..3 = 2;\naction d { x := 4 / (x - 2); }\n", "e.qdl"))
 
 
+@pytest.mark.parametrize("text", [
+    "var z: 0..1 = 0;\nprocess P { assert false; }\ninvariant inv: 1 / z == 1;\n",
+    "var z: 0..1 = 0;\naction a { z := z + 2; }\ninvariant inv: 1 / z == 1;\n",
+    "var z: 0..1 = 0;\naction a { assert z == 1; }\nreachable g: 1 / z == 0;\n",
+    "var z: 0..1 = 0;\nprocess P { assert false; }\nterminal t: 1 / z == 1;\n",
+    "var z: 0..1 = 0;\nvar a: array[0..1] of bool = [i in 0..1: false];\naction s { a[z + 2] := true; }\n"
+    "invariant inv: a[z - 1];\n",
+], ids=range(5))
+def test_initial_states_where_a_step_fails_and_a_property_cannot_be_evaluated(text: str) -> None:
+    # FIXED: rebuilding the C search's property error ran the steps and caught only model errors:
+    # a failing assertion there was an internal error (exit 153)
+    built = build_text(text, "e.qdl")
+    agree(built)
+    agree(built, Options(keep_going=True))
+
+
 
 def test_overflow_in_c_falls_back_to_python() -> None:
     # Python's integers do not overflow; C's do: the search must then run in Python

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from quiesce_check.build import build_text
 from quiesce_check.lang.checker import check
+from quiesce_check.lang.errors import ModelError
 from quiesce_check.lang.parser import parse
 from quiesce_check.lang.types import TArray, TInt
 from tests.lang.test_checker import errors
@@ -82,3 +84,56 @@ def test_process_indices_of_a_symmetric_type_take_its_values_only() -> None:
 
 def test_symmetric_is_a_reserved_word() -> None:
     assert ("E013", 1, 1) in errors("var symmetric: bool = false;\naction a { skip; }\n")
+
+
+# ------------------------------------------------------------ rounds end alike
+# The rounds of a `for` over a symmetric type run in the type's order, and the first to end the
+# step decides how it ends: a loop whose rounds could end it in two ways is refused when the
+# model is compiled (the rule "rounds end alike" of docs/language.md). FIXED: an `await` in one
+# round and an `assert` in another gave "holds" with symmetry for a model whose assertion fails.
+
+ROUNDS = BASE + "var b: array[T] of bool = [p in T: false];\nvar c: array[T] of 0..1 = [p in T: 0];\n"
+
+
+def compile_errors(text: str) -> list[tuple[str, int, int]]:
+    with pytest.raises(ModelError) as e:
+        build_text(text, "m.qdl")
+    return [(d.code, d.span.line, d.span.col) for d in e.value.diagnostics if d.span is not None]
+
+
+@pytest.mark.parametrize("body", [
+    "action go { for p in T { await b[p]; assert a[p] < 3; } }",              # block, fail
+    "action go { for p in T { if b[p] { c[p] := c[p] + 1; } await a[p] > 0; } }",  # error, block
+    "action go { for p in T { with v in 0..1 where b[p] or v == 1 { c[p] := v; } assert a[p] != 2; } }",
+    "action go { for p in T { assert a[p] != 2; assert b[p]; } }",            # two assertions
+    "action go { for p in T { assert b[p]; a[p] := a[p] + 1; } }",            # assertion, range
+    "action go { for p in T { assert b[p]; c[p] := 1 / a[p]; } }",            # assertion, division
+    "action go { for p in T { for q in T { await b[q]; } assert b[p]; } }",   # a nested loop's exit
+], ids=range(7))
+def test_rounds_that_could_end_the_step_in_two_ways_are_e027(body: str) -> None:
+    assert ("E027", 8, 13) in compile_errors(ROUNDS + body + "\n")
+
+
+@pytest.mark.parametrize("body", [
+    "action go { for p in T { await b[p]; a[p] := 1; } }",                    # only blocks
+    "action go { for p in T { await b[p]; c[p] := 1 - c[p]; a[p] := c[p] + 2; } }",  # stores that fit
+    "action go { for p in T { with v in 0..1 where b[p] or v == 1 { c[p] := v; } await a[p] > 0; } }",
+    "action go { for p in T { if b[p] { assert a[p] < 3; } } }",              # only one assertion
+    "action go { for p in T { a[p] := a[p] + 1; c[p] := 1 / a[p]; } }",       # only model errors
+    "action go { for p in T { await b[p]; } assert forall p in T: a[p] < 3; }",  # the assertion after
+    "action go(p in T) { await b[p]; assert a[p] < 3; }",                     # one step per value
+], ids=range(7))
+def test_rounds_that_end_the_step_one_way_are_accepted(body: str) -> None:
+    build_text(ROUNDS + body + "\n", "m.qdl")
+
+
+def test_the_refusal_names_both_ways_and_what_to_do() -> None:
+    with pytest.raises(ModelError) as e:
+        build_text(ROUNDS + "action go { for p in T { await b[p]; assert a[p] < 3; } }\n", "m.qdl")
+    (d,) = e.value.diagnostics
+    assert d.code == "E027" and d.hint is not None and "await forall p in T" in d.hint
+    assert [(r.line, r.col) for _, r in d.related] == [(8, 26), (8, 38), (1, 1)]
+
+
+def test_a_loop_over_a_plain_range_may_end_the_step_either_way() -> None:
+    build_text(ROUNDS + "action go { for i in 0..2 { await b[x]; assert a[x] < i + 1; } }\n", "m.qdl")
