@@ -30,7 +30,7 @@ from quiesce_check.lang.types import TArray, TInt, TRecord, Type, scalar_values
 from quiesce_check.reference.interp import ReferenceModel
 from quiesce_check.trace.itf import to_itf
 from quiesce_check.trace.replay import replay
-from tests.conftest import ROOT
+from tests.conftest import ROOT, model_files
 
 PRECOPY = ROOT / "models" / "precopy_symmetric.qdl"
 
@@ -592,3 +592,15 @@ def test_random_models_with_loops_over_the_type_are_refused_or_reduce_soundly(dr
         if full.trace is None or full.trace.kind not in ("assertion", "model-error"):
             assert [(p.name, p.status) for p in reduced.properties] == \
                 [(p.name, p.status) for p in full.properties]
+
+
+@pytest.mark.parametrize("path", [p for p in model_files() if "symmetric type" in p.read_text()],
+                         ids=lambda p: p.name)
+def test_every_repository_model_with_a_symmetric_type_has_the_full_searchs_verdicts(path: Path) -> None:
+    built = build_file(str(path))
+    full = search(built, False, "native")
+    reduced = search(built, True, "native")
+    assert reduced.verdict == full.verdict and reduced.complete == full.complete
+    assert [(p.name, p.status) for p in reduced.properties] == [(p.name, p.status) for p in full.properties]
+    assert {k: len(t.steps) for k, t in reduced.traces.items()} == {k: len(t.steps) for k, t in full.traces.items()}
+    assert reduced.stats.distinct < full.stats.distinct
