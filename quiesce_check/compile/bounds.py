@@ -44,8 +44,15 @@ def bounds(e: I.Expr, slots: Sequence[tuple[int, int]], chosen: dict[int, tuple[
             # division rounds toward minus infinity: a remainder takes the divisor's sign
             d = bounds(e.b, slots, chosen)
             return (0, d[1] - 1) if d is not None and d[0] > 0 else None
+        if e.op == "/":
+            # by a positive divisor, rounding down is monotone in each operand: the corners bound it
+            a, d = bounds(e.a, slots, chosen), bounds(e.b, slots, chosen)
+            if a is None or d is None or d[0] <= 0:
+                return None
+            quotients = [x // y for x in a for y in d]
+            return min(quotients), max(quotients)
         if e.op not in ("+", "-", "*"):
-            return None if e.op == "/" else (0, 1)
+            return 0, 1
         a = bounds(e.a, slots, chosen)
         b = bounds(e.b, slots, chosen)
         if a is None or b is None:
@@ -77,6 +84,13 @@ def exits(stmts: Sequence[I.Stmt], slots: Sequence[tuple[int, int]],
     out: list[Exit] = []
     _block_exits(stmts, slots, dict(chosen), out)
     return out
+
+
+def may_fail(e: I.Expr, slots: Sequence[tuple[int, int]], chosen: dict[int, tuple[int, int]]) -> bool:
+    """Whether evaluating `e` may raise a model error (a check the code generators emit)."""
+    out: list[Exit] = []
+    _expr_exits(e, slots, chosen, out)
+    return bool(out)
 
 
 def _block_exits(stmts: Sequence[I.Stmt], slots: Sequence[tuple[int, int]],

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from quiesce_check.compile import ir as I
-from quiesce_check.compile.bounds import Exit, bounds, exits
+from quiesce_check.compile.bounds import Exit, bounds, exits, may_fail
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, slot_count
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import (
@@ -347,6 +347,12 @@ class Lowerer:
             xs = self.expr(e.left, env)
             ys = self.expr(e.right, env)
             terms = [I.Bin("==", x, y) for x, y in zip(xs, ys, strict=True)]
+            if len(terms) > 1 and any(may_fail(t, self.slot_ranges, self.choice_bounds) for t in terms):
+                # two arrays or records are equal when every part is: each part is evaluated, as
+                # the values compared are whole, so a part that fails fails whichever part differs
+                # first (over a symmetric index, which comes first is a matter of order)
+                same: I.Expr = I.Bin("==", I.Count(tuple(terms)), I.Const(len(terms)))
+                return same if e.op == "==" else I.Un("not", same)
             acc: I.Expr = terms[0]
             for t in terms[1:]:
                 acc = I.Bin("and", acc, t)
@@ -483,10 +489,11 @@ class Lowerer:
         differently, which happens would depend on the order of the values, and a search that
         keeps one state per orbit could keep the one that hides a failure."""
         found = exits(rounds, self.slot_ranges, self.choice_bounds)
-        kinds: dict[tuple[str, Span | None], Exit] = {}
+        kinds: dict[tuple[str, str | None], Exit] = {}
         for x in found:
-            # each round has its own copy of an assertion: they are one site, one way to fail
-            kinds.setdefault((x.kind, self.asserts[x.assert_id].span if x.kind == "assert" else None), x)
+            # each round has its own copy of an assertion, and assertions are reported by their text:
+            # assertions of one text are one way to fail
+            kinds.setdefault((x.kind, self.asserts[x.assert_id].text if x.kind == "assert" else None), x)
         if len(kinds) < 2:
             return
         first, second = list(kinds.values())[:2]
@@ -500,7 +507,8 @@ class Lowerer:
             f"the rounds run in the order of {t}'s values and the first that ends the step decides how, "
             "so the outcome would depend on that order", s.span,
             "let every round end the step in one way only: test the condition before the loop (`await "
-            f"forall {s.var} in {t}: ...`), or check it after the loop, or declare the type without `symmetric`",
+            f"forall {s.var} in {t}: ...`), or check it after the loop, or declare the type without `symmetric` "
+            "(the rule holds whatever the search, `--no-symmetry` included)",
             tuple(related))])
 
     def exit_words(self, x: Exit) -> str:

@@ -47,9 +47,15 @@ _FAMILY = "u"
 # The simulation that settles reachable goals and actions before the solver starts
 _WALKS = 200
 _WALK_STEPS = 400
-_SIMULATION_SECONDS = 1.0
+# The walks are bounded by their number and length, not by a time, so that the invariants guessed
+# from them (and so the proofs) are the same on a loaded machine; this time only guards against a
+# model whose steps are so slow that the walks alone would take longer.
+_SIMULATION_SECONDS = 30.0
 _IDLE_WALKS = 20   # ... stops early after this many walks in a row that meet nothing new
-_STEP_SECONDS = 2.0  # the least time a step-case query is allowed
+# The least a step-case query is allowed, in the solver's resource units (about two seconds of
+# solving on a 2-core machine of 2026): a count, not a time, so that the answer does not depend
+# on the machine's load.
+_STEP_RESOURCES = 5_000_000
 
 
 def simulate(run: Run) -> set[State]:
@@ -195,13 +201,13 @@ class StepCase:
         candidate dropped the round that dropped it (1: with every candidate assumed) and the
         model of the counterexample to induction that did.
 
-        A query may take at least `_STEP_SECONDS`, else half the time the run has taken:
+        A query may use at least `_STEP_RESOURCES`, else half the solver's work in the run so far:
         a step query that takes longer proves nothing at this k (no counterexample either),
         so that one hard query at a large k cannot stall the base case, which may finish
         the search sooner (a completeness proof, a violation)."""
         left = list(candidates)
         ctis: dict[str, tuple[int, z3.ModelRef]] = {}
-        cap = max(_STEP_SECONDS, self.run.clock.elapsed() / 2)
+        cap = max(_STEP_RESOURCES, self.run.info.resources // 2)
         rounds = 0
         while left:
             rounds += 1

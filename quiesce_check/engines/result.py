@@ -139,6 +139,7 @@ class Symbolic:
     never: list[int] = field(default_factory=list)  # actions proved never to fire
     queries: int = 0
     solver_seconds: float = 0.0
+    resources: int = 0             # the solver's resource units (its deterministic measure of work)
     proved_at: int | None = None   # the largest k with which k-induction proved a property
     complete_at: int | None = None  # no loop-free behaviour is longer: every reachable state was checked
     cti: Trace | None = None       # a counterexample to induction: starts in a state not known reachable

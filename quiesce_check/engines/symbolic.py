@@ -141,18 +141,21 @@ class Solving:
         self.solver.add(*constraints)
 
     def check(self, query: z3.BoolRef | None = None, *assumptions: z3.BoolRef,
-              cap: float | None = None) -> z3.ModelRef | None:
+              cap: int | None = None) -> z3.ModelRef | None:
         """A model when `query` can hold (with the assertions and assumptions), else None.
-        With `cap`, a query that takes longer raises `QueryTimeout`."""
-        allowed = [x for x in (cap, None if self.clock.limit is None else self.clock.limit - self.clock.elapsed())
-                   if x is not None]
+        With `cap`, a query that needs more than that many of the solver's resource units
+        raises `QueryTimeout`: a count of the solver's own work, not a time, so that a run
+        gives the same answers however loaded the machine is."""
         if self.clock.limit is not None and self.clock.limit - self.clock.elapsed() <= 0:
             raise Undecided(f"--time-limit {self.clock.limit:g}s")
-        self.solver.set("timeout", max(1, int(min(allowed) * 1000)) if allowed else 4294967295)
+        left = None if self.clock.limit is None else self.clock.limit - self.clock.elapsed()
+        self.solver.set("timeout", max(1, int(left * 1000)) if left is not None else 4294967295)
+        self.solver.set("rlimit", cap or 0)  # counted from this query's start; 0: no limit
         if query is not None:
             self.solver.push()
             self.solver.add(query)
         start = time.perf_counter()
+        used = _resources(self.solver)
         try:
             answer = self.solver.check(*assumptions)
             model = self.solver.model() if answer == z3.sat else None
@@ -163,17 +166,26 @@ class Solving:
         finally:
             self.info.queries += 1
             self.info.solver_seconds += time.perf_counter() - start
+            self.info.resources += max(0, _resources(self.solver) - used)
             if query is not None:
                 self.solver.pop()
         if answer == z3.unknown:
             reason = self.solver.reason_unknown()
-            if cap is not None and not self.clock.expired() and reason in ("timeout", "canceled"):
+            if cap is not None and "resource limit" in reason:
                 raise QueryTimeout(reason)
             if self.clock.expired() or reason in ("timeout", "canceled"):
                 raise Undecided(f"--time-limit {self.clock.limit:g}s" if self.clock.limit is not None
                                 else "interrupted")
             raise Undecided(f"the solver could not decide a query ({reason})")
         return model
+
+
+def _resources(solver: z3.Solver) -> int:
+    """The resource units the solver's context has counted so far (Z3's `rlimit count`)."""
+    try:
+        return int(solver.statistics().get_key_value("rlimit count"))
+    except z3.Z3Exception:
+        return 0
 
 
 class Unrolling:

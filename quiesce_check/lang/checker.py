@@ -546,7 +546,7 @@ class Checker:
         writes: list[tuple[str, frozenset[int], Span]] = []
         reads: list[tuple[str, frozenset[int], Span]] = []
         calls: list[Span] = []
-        _rounds(s.body, s.var, writes, reads, calls, self.routines, set())
+        _rounds(s.body, s.var, writes, reads, calls, self.routines, set(), frozenset(self.procs))
         for span in calls:
             self.sym_misuse(span, f"a proc called inside `for {s.var} in {t}` (it may write what another round "
                             "reads, so the order of the rounds could matter)", t)
@@ -562,6 +562,11 @@ class Checker:
                                 "would decide)", t)
                 return
         for name, at, span in reads:
+            if name == EVERYTHING and common:
+                self.sym_misuse(span, f"inside `for {s.var} in {t}`, a process's position, which depends on the "
+                                "conditions on its way there and so may read what the loop writes (a round "
+                                "would see the rounds before it)", t)
+                return
             if name in common and not at & common[name]:
                 self.sym_misuse(span, f"inside `for {s.var} in {t}`, a read of `{name}`, which the loop writes, "
                                 f"not indexed by `{s.var}` where the loop writes it (a round would see the rounds "
@@ -1421,57 +1426,76 @@ def _subexprs(e: A.Expr) -> list[A.Expr]:
     return out
 
 
-def _place(e: A.Expr, var: str) -> tuple[str, frozenset[int]] | None:
+def _place(e: A.Expr, var: str, procs: frozenset[str]) -> tuple[str, frozenset[int]] | None:
     """The variable an access path `x[i].f[j]` reaches, and the steps of the path (counted from
-    the variable) whose index is `var`."""
+    the variable) whose index is `var`. A process's local read through the process (`P.x`,
+    `P[e].x[j]`) is the local `x`: the loop may write it under its own name."""
     steps: list[bool] = []
     while isinstance(e, A.Index | A.Field):
+        if isinstance(e, A.Field) and _names_process(e.base, procs):
+            return e.name, frozenset(k for k, own in enumerate(reversed(steps)) if own)
         steps.append(isinstance(e, A.Index) and isinstance(e.index, A.Name) and e.index.name == var)
         e = e.base
     at = frozenset(k for k, own in enumerate(reversed(steps)) if own)
     return (e.name, at) if isinstance(e, A.Name) else None
 
 
+def _names_process(e: A.Expr, procs: frozenset[str]) -> bool:
+    if isinstance(e, A.Index):
+        e = e.base
+    return isinstance(e, A.Name) and e.name in procs
+
+
+# A read of every variable: a process's position (`P@label`) is decided by the conditions on its
+# way to the label, which may read anything.
+EVERYTHING = "*"
+
+
 def _rounds(node: object, var: str, writes: list[tuple[str, frozenset[int], Span]],
             reads: list[tuple[str, frozenset[int], Span]],
-            calls: list[Span], routines: dict[str, RoutineInfo], seen_defs: set[str]) -> None:
+            calls: list[Span], routines: dict[str, RoutineInfo], seen_defs: set[str],
+            procs: frozenset[str] = frozenset()) -> None:
     """The writes, reads and proc calls of a loop body (def bodies read as well)."""
     if isinstance(node, tuple | list):
         for item in node:
-            _rounds(item, var, writes, reads, calls, routines, seen_defs)
+            _rounds(item, var, writes, reads, calls, routines, seen_defs, procs)
         return
     if isinstance(node, A.CallStmt):
         calls.append(node.span)
         return
     if isinstance(node, A.Assign):
-        place = _place(node.target, var)
+        place = _place(node.target, var, procs)
         if place is not None:
             writes.append((*place, node.span))
         target: A.Expr = node.target  # the indexes of the target are reads
         while isinstance(target, A.Index | A.Field):
             if isinstance(target, A.Index):
-                _rounds(target.index, var, writes, reads, calls, routines, seen_defs)
+                _rounds(target.index, var, writes, reads, calls, routines, seen_defs, procs)
             target = target.base
-        _rounds(node.value, var, writes, reads, calls, routines, seen_defs)
+        _rounds(node.value, var, writes, reads, calls, routines, seen_defs, procs)
         return
     if isinstance(node, A.Name | A.Index | A.Field):
-        place = _place(node, var)
+        place = _place(node, var, procs)
         if place is not None:
             reads.append((*place, node.span))
         inner: A.Expr = node
         while isinstance(inner, A.Index | A.Field):
             if isinstance(inner, A.Index):
-                _rounds(inner.index, var, writes, reads, calls, routines, seen_defs)
+                _rounds(inner.index, var, writes, reads, calls, routines, seen_defs, procs)
             inner = inner.base
+        return
+    if isinstance(node, A.At):
+        reads.append((EVERYTHING, frozenset(), node.span))
+        _rounds(node.process, var, writes, reads, calls, routines, seen_defs, procs)
         return
     if isinstance(node, A.Call):
         info = routines.get(node.name)
         if info is not None and isinstance(info.decl, A.DefDecl) and node.name not in seen_defs:
             seen_defs.add(node.name)  # a def reads what its body names; `var` is not in its scope
-            _rounds(info.decl.body, "", writes, reads, calls, routines, seen_defs)
-        _rounds(node.args, var, writes, reads, calls, routines, seen_defs)
+            _rounds(info.decl.body, "", writes, reads, calls, routines, seen_defs, procs)
+        _rounds(node.args, var, writes, reads, calls, routines, seen_defs, procs)
         return
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         for f in dataclasses.fields(node):
             if f.name != "span":
-                _rounds(getattr(node, f.name), var, writes, reads, calls, routines, seen_defs)
+                _rounds(getattr(node, f.name), var, writes, reads, calls, routines, seen_defs, procs)

@@ -78,6 +78,21 @@ def test_precopy_variants_and_sizes() -> None:
         assert compare(build_file("models/precopy_backend.qdl", params), limit=20_000) > 100
 
 
+def test_whole_values_compared_evaluate_every_part() -> None:
+    # FIXED: `==` and `!=` on arrays and records stopped at the first part that differs, where the
+    # reference compares the whole values: a part that cannot be evaluated (here, a division by
+    # zero behind a part that already differs) was an error in one and not in the other
+    text = """var d: array[0..1] of 0..2 = [i in 0..1: 1];
+var r: record { a: 0..9, b: 0..9 } = {a: 1, b: 1};
+action zero(i in 0..1) when d[i] == 1 { d[i] := 0; }
+action poke when {a: 3, b: 10 / d[1]} != r { r := {a: 2, b: 2}; }
+invariant arrays: [10 / d[0], 10 / d[1]] != [3, 3];
+"""
+    # d takes its 4 values and r 2 ({1, 1}, then {2, 2} once `poke` ran with d[1] = 1); the states
+    # where a step fails are compared but not expanded: all 8 are met
+    assert compare(build_text(text, "parts.qdl")) == 8
+
+
 # ---------------------------------------------------------------- random models
 
 INT_VARS = {"x": 3, "y": 2}

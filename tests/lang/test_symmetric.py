@@ -119,10 +119,12 @@ def test_rounds_that_could_end_the_step_in_two_ways_are_e027(body: str) -> None:
     "action go { for p in T { await b[p]; c[p] := 1 - c[p]; a[p] := c[p] + 2; } }",  # stores that fit
     "action go { for p in T { with v in 0..1 where b[p] or v == 1 { c[p] := v; } await a[p] > 0; } }",
     "action go { for p in T { if b[p] { assert a[p] < 3; } } }",              # only one assertion
+    "action go { for p in T { if b[p] { assert a[p] < 3; } else { assert a[p] < 3; } } }",  # one text
+    "action go { for p in T { assert b[p]; c[p] := 2 / (a[p] + 2); } }",     # a quotient that fits
     "action go { for p in T { a[p] := a[p] + 1; c[p] := 1 / a[p]; } }",       # only model errors
     "action go { for p in T { await b[p]; } assert forall p in T: a[p] < 3; }",  # the assertion after
     "action go(p in T) { await b[p]; assert a[p] < 3; }",                     # one step per value
-], ids=range(7))
+], ids=range(9))
 def test_rounds_that_end_the_step_one_way_are_accepted(body: str) -> None:
     build_text(ROUNDS + body + "\n", "m.qdl")
 

@@ -9,6 +9,7 @@ claim broken with every other claim assumed, not for one that only lost a lemma.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,26 @@ lemma not57: x != 57;
     sym = r.symbolic
     assert sym is not None and sym.cti is not None
     assert sym.not_inductive == ["not57"] and sym.cti.property == "not57"
+
+
+def test_a_step_query_is_capped_by_the_solvers_work_not_by_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cap was wall-clock time, and with four test runs sharing two cores the S15 proof gave up
+    # at every k and ended incomplete where an idle machine proved it. Counted in the solver's
+    # resource units, the cap gives the same answer whatever the clock says: here the clock runs
+    # twenty times too fast, and the run does exactly the same work.
+    from quiesce_check.engines import common
+
+    first = prove(S1)
+    real = common.time.perf_counter
+    start = real()
+    monkeypatch.setattr(common.time, "perf_counter", lambda: start + (real() - start) * 20)
+    slow = prove(S1)
+    assert first.verdict is slow.verdict is Verdict.HOLDS
+    assert first.symbolic is not None and slow.symbolic is not None
+    assert (first.symbolic.resources, first.symbolic.queries, first.symbolic.proved_at) == \
+        (slow.symbolic.resources, slow.symbolic.queries, slow.symbolic.proved_at)
+    monkeypatch.undo()
+    # and a cap too small for any step query leaves the properties unproved, every time alike
+    monkeypatch.setattr(importlib.import_module("quiesce_check.engines.induction"), "_STEP_RESOURCES", 1)
+    starved = [prove(S1) for _ in range(2)]
+    assert starved[0].verdict is starved[1].verdict is Verdict.INCOMPLETE
