@@ -1453,7 +1453,7 @@ EVERYTHING = "*"
 
 def _rounds(node: object, var: str, writes: list[tuple[str, frozenset[int], Span]],
             reads: list[tuple[str, frozenset[int], Span]],
-            calls: list[Span], routines: dict[str, RoutineInfo], seen_defs: set[str],
+            calls: list[Span], routines: dict[str, RoutineInfo], seen_defs: set[tuple[str, str]],
             procs: frozenset[str] = frozenset()) -> None:
     """The writes, reads and proc calls of a loop body (def bodies read as well)."""
     if isinstance(node, tuple | list):
@@ -1490,9 +1490,15 @@ def _rounds(node: object, var: str, writes: list[tuple[str, frozenset[int], Span
         return
     if isinstance(node, A.Call):
         info = routines.get(node.name)
-        if info is not None and isinstance(info.decl, A.DefDecl) and node.name not in seen_defs:
-            seen_defs.add(node.name)  # a def reads what its body names; `var` is not in its scope
-            _rounds(info.decl.body, "", writes, reads, calls, routines, seen_defs, procs)
+        if info is not None and isinstance(info.decl, A.DefDecl):
+            # a def reads what its body names; inside it, the loop's value is the parameter given
+            # exactly the loop's variable (when one is), so `f(p)` reading `a[q]` reads `a[p]`
+            given = [prm.name for prm, arg in zip(info.decl.params, node.args, strict=False)
+                     if var and isinstance(arg, A.Name) and arg.name == var]
+            own = given[0] if len(given) == 1 else ""
+            if (node.name, own) not in seen_defs:
+                seen_defs.add((node.name, own))
+                _rounds(info.decl.body, own, writes, reads, calls, routines, seen_defs, procs)
         _rounds(node.args, var, writes, reads, calls, routines, seen_defs, procs)
         return
     if dataclasses.is_dataclass(node) and not isinstance(node, type):

@@ -40,7 +40,8 @@ def test_a_symmetric_range_is_a_type_of_its_own() -> None:
     "var y: array[T] of T = [p in T: p];\naction go(p in T) { y[p] := x; }",
     "action go { for p in T { if a[p] > 0 and x != p { a[p] := a[p] - 1; } } }",   # each round its own
     "var m: array[T] of array[T] of bool = any;\naction go { for p in T { for q in T { m[p][q] := not m[p][q] or x == q; } } }",
-], ids=range(11))
+    "def mine(q: T) = a[q];\naction go { for p in T { a[p] := 3 - mine(p); } }",  # a def given the loop's value
+], ids=range(12))
 def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     check(parse(BASE + body + "\n", "m.qdl"))
 
@@ -71,7 +72,8 @@ def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     ("proc bump(p: T) { x := p; }\naction go { for p in T { bump(p); } }", ("E027", 7, 26)),  # a proc
     ("var m: array[T] of array[T] of bool = any;\n"                         # row p written, column p read
      "action go { for p in T { for q in T { m[p][q] := not m[q][p]; } } }", ("E027", 7, 54)),
-], ids=range(23))
+    ("def mine(q: T) = a[q];\naction go { for p in T { a[p] := 3 - mine(x); } }", ("E027", 6, 18)),  # another's
+], ids=range(24))
 def test_uses_that_single_a_value_out_are_e027(body: str, expected: tuple[str, int, int]) -> None:
     assert expected in errors(BASE + body + "\n")
 
