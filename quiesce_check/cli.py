@@ -328,7 +328,7 @@ def _checkpoint_dir(text: str, held: contextlib.ExitStack) -> Path:
     holds a checkpoint already."""
     d = Path(text)
     try:
-        d.mkdir(parents=True, exist_ok=True)
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder: only the user writes there
     except (OSError, ValueError) as e:
         raise UsageError(f"--checkpoint {text}: cannot write there: {getattr(e, 'strerror', None) or e}") from None
     _locked(d, held)

@@ -264,6 +264,9 @@ def test_a_second_run_on_a_checkpoint_folder_is_refused(tmp_path: Path) -> None:
         r = run_cli(["check", model, "--checkpoint", other, "--backend", "python"])
         assert r.code == 151 and "in use by another run" in r.err, r.out + r.err
         assert not (other / "checkpoint.qcc").exists()
+        fresh = tmp_path / "ck3"
+        r = run_cli(["check", model, "--checkpoint", fresh, "--max-states", "2", "--backend", "python"])
+        assert r.code == 20 and os.stat(fresh).st_mode & 0o777 == 0o700  # a new folder is the user's only
     finally:
         os.close(fd)
     r = run_cli(["resume", d, "--backend", "python"])
