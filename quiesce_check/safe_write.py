@@ -15,6 +15,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable
@@ -34,13 +35,64 @@ def _umask() -> int:
     return 0o022
 
 
+# The names of this process's own streams (`--json /dev/stdout`): written to as they are.
+_OWN_STREAM = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/self/fd/\d+")
+
+
+def _harmless_device(rdev: int) -> bool:
+    """/dev/null, /dev/zero, /dev/full, a terminal: devices that writing a report to cannot harm
+    (Linux numbers; the pseudo-terminal master, 5:2, excluded)."""
+    major, minor = os.major(rdev), os.minor(rdev)
+    return (major == 1 and minor in (3, 5, 7)) or major == 4 or (major == 5 and minor in (0, 1)) \
+        or 136 <= major <= 143
+
+
+def _stream(path: Path) -> bool:
+    """Whether `path` is a stream to write to as it is (a pipe, a terminal, /dev/null, this
+    process's stdout), not a file to replace. A link to one counts only when it is the user's
+    or the system's: one planted by another user is replaced, never followed."""
+    try:
+        lst = os.lstat(path)
+    except OSError:
+        return False
+    if stat.S_ISLNK(lst.st_mode) and lst.st_uid not in (os.geteuid(), 0):
+        return False
+    if _OWN_STREAM.fullmatch(os.path.abspath(path)):
+        return True
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISFIFO(st.st_mode) or (stat.S_ISCHR(st.st_mode) and _harmless_device(st.st_rdev))
+
+
+def _write_stream(path: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
+    # never created or truncated: appended to (a pipe with no reader fails at once, not hangs)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "wb") as f:
+        if callable(data):
+            data(f)
+        else:
+            f.write(data)
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes | Callable[[BinaryIO], None],
                  mode: int | None = None) -> None:
     """Write `data` (bytes, or a function that writes to the file it is given) to `path` atomically.
 
     `mode` is the new file's permissions (default: what `open` would give under the umask). An
-    `OSError` leaves `path` as it was and no temporary file behind."""
+    `OSError` leaves `path` as it was and no temporary file behind. A stream (`_stream`) is
+    written to as it is; any other file that is not a regular file (a device, a socket) is
+    refused, never replaced."""
     target = Path(path)
+    if _stream(target):
+        _write_stream(target, data)
+        return
+    with contextlib.suppress(FileNotFoundError):
+        st = os.lstat(target)
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+            raise OSError(errno.EINVAL, "not a regular file, a pipe or a terminal")
     folder = target.parent
     # mkstemp creates with O_EXCL (and O_NOFOLLOW): a name planted in the folder is never opened
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)

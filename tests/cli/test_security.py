@@ -283,3 +283,59 @@ def test_a_lock_file_that_is_a_link_is_refused(tmp_path: Path) -> None:
     assert_polite(r)
     assert r.code == 151 and ".lock" in r.err, r.out + r.err
     assert v.read_text() == VICTIM
+
+
+# --- streams are written as they are, other special files never replaced -------------------
+
+
+def test_dev_null_and_stdout_are_written_not_replaced(tmp_path: Path) -> None:
+    model = write_model(tmp_path, VIOLATED, "m.qdl")
+    before = os.lstat("/dev/null")
+    r = subprocess.run([sys.executable, "-m", "quiesce_check", "check", str(model), "--backend", "python",
+                        "--no-coverage", "--json", "/dev/null", "--itf", "/dev/stdout"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 12, r.stdout + r.stderr
+    after = os.lstat("/dev/null")
+    assert (after.st_mode, after.st_rdev, after.st_ino) == (before.st_mode, before.st_rdev, before.st_ino)
+    assert os.path.islink("/dev/stdout")
+    assert '"#meta"' in r.stdout  # the trace went to stdout, after the report
+
+
+def test_a_pipe_is_written_and_a_socket_refused(tmp_path: Path) -> None:
+    import socket
+    import threading
+
+    model = write_model(tmp_path, VIOLATED, "m.qdl")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    r = run_cli(["check", model, "--backend", "python", "--json", fifo])
+    reader.join(30)
+    assert r.code == 12, r.err
+    assert json.loads(got[0])["exit_code"] == 12 and stat_kind(fifo) == "fifo"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    try:
+        r = run_cli(["check", model, "--backend", "python", "--json", tmp_path / "sock"])
+        assert_polite(r)
+        assert r.code == 12 and "cannot write" in r.err and stat_kind(tmp_path / "sock") == "socket", r.err
+    finally:
+        sock.close()
+
+
+def test_a_link_to_dev_null_planted_by_another_user_is_replaced(tmp_path: Path) -> None:
+    model = write_model(tmp_path, VIOLATED, "m.qdl")
+    out = link(tmp_path / "out.json", Path("/dev/null"))
+    os.lchown(out, 65534, 65534)
+    r = run_cli(["check", model, "--backend", "python", "--json", out])
+    assert r.code == 12 and stat_kind(out) == "file" and json.loads(out.read_text())["exit_code"] == 12
+
+
+def stat_kind(path: Path) -> str:
+    import stat
+
+    mode = os.lstat(path).st_mode
+    return "fifo" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else \
+        "file" if stat.S_ISREG(mode) else "other"
