@@ -155,3 +155,14 @@ def test_a_damaged_library_is_rebuilt(tmp_path: Path, cache: Path, damage: str) 
     lib.write_bytes(damaged)
     assert check(model) == 12  # --backend native: rebuilt, not "no working C compiler"
     assert entry(cache).read_bytes() == whole
+
+
+def test_an_own_cache_folder_others_may_write_is_tightened(tmp_path: Path, cache: Path) -> None:
+    # as an earlier version left it under a permissive umask, with a library planted meanwhile
+    model = write_model(tmp_path, VIOLATED, "m.qdl")
+    assert check(model) == 12
+    data, marker = evil_library(tmp_path)
+    plant(entry(cache), data, mode=0o775)
+    os.chmod(cache, 0o777)
+    assert check(model) == 12 and not marker.exists()
+    assert stat.S_IMODE(os.lstat(cache).st_mode) == 0o700
