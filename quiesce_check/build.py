@@ -75,8 +75,9 @@ def read_model(path: str) -> str:
     return text
 
 
-def _use_file(use: A.UseDecl, from_path: str) -> Path:
-    """The file a `use "..."` names, relative to the file that uses it.
+def _use_file(use: A.UseDecl, from_path: str) -> tuple[Path, Path]:
+    """The file a `use "..."` names, relative to the file that uses it, as named and as it really
+    is (every link followed).
 
     A model is untrusted input. It is read with the user's own permissions, so it can name
     nothing the user could not read anyway; and what it reads can reach the output (a
@@ -90,23 +91,29 @@ def _use_file(use: A.UseDecl, from_path: str) -> Path:
     base = Path(from_path).parent if from_path not in ("<input>", "") else Path(".")
     target = base / use.target
     try:
-        if target.exists() and not target.resolve().is_file():
+        if not os.path.lexists(target):
+            return target, target  # read_model says it cannot be read
+        # the rule holds for the file itself, wherever links lead: never a file of another kind
+        real = target.resolve(strict=True)
+        if real.suffix != ".qdl":
+            raise refuse("it is a link to a file that is not a QDL model (`.qdl`)")
+        if not real.is_file():
             raise refuse("not a regular file")
     except (OSError, RuntimeError, ValueError) as e:
-        raise refuse(f"cannot resolve the path: {e}") from None
-    return target
+        raise refuse(f"cannot resolve the path: {getattr(e, 'strerror', None) or e}") from None
+    return target, real
 
 
 def load_use(use: A.UseDecl, from_path: str) -> Loaded:
     """What a `use` names: a built-in vocabulary, or a file relative to the file that uses it."""
     if use.is_file:
-        target = _use_file(use, from_path)
+        target, real = _use_file(use, from_path)
         try:
-            text = read_model(str(target))
+            text = read_model(str(real))
         except ModelError as e:
             raise ModelError([Diagnostic("E014", f"`use \"{use.target}\"`: {e.diagnostics[0].message}",
                                          use.span)]) from None
-        return Loaded(f"file:{target.resolve()}", parse(text, str(target)))
+        return Loaded(f"file:{real}", parse(text, str(target)))
     vocab = vocabulary_path(use.target)
     if vocab is None:
         raise ModelError([Diagnostic("E014", f"there is no vocabulary `{use.target}`", use.span,

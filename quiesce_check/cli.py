@@ -17,12 +17,13 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook
 from rich.live import Live
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -40,6 +41,7 @@ from quiesce_check.engines.checkpoint import (
     CheckpointError,
     CheckpointPlan,
 )
+from quiesce_check.engines.checkpoint import lock as checkpoint_lock
 from quiesce_check.engines.memory import MB
 from quiesce_check.engines.memory import budget as memory_budget
 from quiesce_check.engines.result import (
@@ -55,7 +57,9 @@ from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.checker import MAX_CONST_BITS
 from quiesce_check.lang.errors import Diagnostic, ModelError, render
 from quiesce_check.lang.types import TEnum, Value
+from quiesce_check.printable import printable
 from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
+from quiesce_check.safe_write import write_text_atomic
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
 from quiesce_check.trace.html import render_html
 from quiesce_check.trace.itf import TraceFormatError, to_itf
@@ -264,20 +268,40 @@ class _Progress:
             self.live.stop()
 
 
-def _write_json(path: str, doc: Any) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+class _Outputs:
+    """The files a command writes once it has its verdict (--json, --itf, --html, --junit).
 
+    Each is written atomically (`safe_write.write_atomic`): never through a link planted at its
+    name, never left truncated. A file that cannot be written does not stop the others, and
+    does not hide the verdict: `exit_code` says both, and keeps the verdict's exit code unless
+    that is 0, when a missing file makes it 151 (the README's rule)."""
 
-def _write_text(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+
+    def text(self, path: str, text: str) -> bool:
+        try:
+            write_text_atomic(path, text)
+        except (OSError, ValueError) as e:
+            self.failed.append(f"cannot write {path}: {getattr(e, 'strerror', None) or e}")
+            return False
+        return True
+
+    def json(self, path: str, doc: Any) -> bool:
+        return self.text(path, json.dumps(doc, indent=2) + "\n")
+
+    def exit_code(self, code: int, verdict: str, err: Console) -> int:
+        if not self.failed:
+            return code
+        for why in self.failed:
+            err.print(Text(f"error: {printable(why)}"), soft_wrap=True)
+        if code != 0:
+            err.print(Text(f"error: the verdict stands: {verdict} (exit {code}); {len(self.failed)} of the files "
+                           "asked for not written"), soft_wrap=True)
+            return code
+        err.print(Text(f"error: the verdict was {verdict}, but {len(self.failed)} of the files asked for not "
+                       f"written (exit {EXIT_USAGE})"), soft_wrap=True)
+        return EXIT_USAGE
 
 
 def _build(path: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
@@ -298,19 +322,26 @@ def user_params(built: Built) -> dict[str, Value]:
     return out
 
 
-def _checkpoint_dir(text: str) -> Path:
-    """A directory for a new checkpoint: created if need be, refused if it holds one already."""
+def _locked(directory: Path, held: contextlib.ExitStack) -> None:
+    """Hold a checkpoint directory until the command ends; a second run on it is refused."""
+    try:
+        held.callback(checkpoint_lock(directory).release)
+    except CheckpointError as e:
+        raise UsageError(str(e)) from None
+
+
+def _checkpoint_dir(text: str, held: contextlib.ExitStack) -> Path:
+    """A directory for a new checkpoint: created if need be, held for this run, refused if it
+    holds a checkpoint already."""
     d = Path(text)
+    try:
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder: only the user writes there
+    except (OSError, ValueError) as e:
+        raise UsageError(f"--checkpoint {text}: cannot write there: {getattr(e, 'strerror', None) or e}") from None
+    _locked(d, held)
     if (d / CHECKPOINT_FILE).exists():
         raise UsageError(f"--checkpoint {text}: it holds a checkpoint already; go on with it "
                          f"(`quiesce-check resume {text}`) or remove it")
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        probe = d / f".probe.{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except (OSError, ValueError) as e:
-        raise UsageError(f"--checkpoint {text}: cannot write there: {getattr(e, 'strerror', None) or e}") from None
     return d
 
 
@@ -389,32 +420,33 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
         result.note = "; ".join(x for x in (result.note, bound) if x)
     params_shown = user_params(built)
     shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
-    out.print(Text(f"{model_path}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})"
-                   + (", resumed" if result.resumed else ""), style="bold"), soft_wrap=True)
+    out.print(Text(printable(f"{model_path}" + (f" with {shown}" if shown else "")
+                             + f" (engine {result.engine}, {result.backend})" + (", resumed" if result.resumed else "")),
+                   style="bold"), soft_wrap=True)
     explain = explainer(built.ast.sources, built.checked.consts)
     render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain)
     if result.checkpoint and not result.complete and result.exit_code == EXIT_CODES[Verdict.INCOMPLETE]:
         directory = str(Path(result.checkpoint).parent)
-        out.print(Text(f"saved: go on with `quiesce-check resume {directory}`"), soft_wrap=True)
+        out.print(Text(printable(f"saved: go on with `quiesce-check resume {directory}`")), soft_wrap=True)
+    outputs = _Outputs()
     if args.json:
         doc = result_to_json(info, result, model_path, params_shown, explain)
         doc["memory_limit_mb"] = args.memory_limit // MB if args.memory_limit else None
         doc["state_space"] = space_to_json(space)
-        _write_json(args.json, doc)
+        outputs.json(args.json, doc)
     if args.itf:
         if result.trace is None:
             why = " (a counterexample to induction is no trace of the model: see --json)" \
                 if result.symbolic is not None and result.symbolic.cti is not None else ""
-            err.print(Text(f"no counterexample: {args.itf} not written{why}"), soft_wrap=True)
-        else:
-            _write_json(args.itf, to_itf(info, result.trace, model_path, params_shown))
-            out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
+            err.print(Text(printable(f"no counterexample: {args.itf} not written{why}")), soft_wrap=True)
+        elif outputs.json(args.itf, to_itf(info, result.trace, model_path, params_shown)):
+            out.print(Text(printable(f"trace written to {args.itf}")), soft_wrap=True)
     if args.html:
         page = render_html(info, result, model_path, params_shown, explain,
                            annotator(built.ast.sources, built.checked.consts))
-        _write_text(args.html, page)
-        out.print(Text(f"page written to {args.html}"), soft_wrap=True)
-    return result.exit_code
+        if outputs.text(args.html, page):
+            out.print(Text(printable(f"page written to {args.html}")), soft_wrap=True)
+    return outputs.exit_code(result.exit_code, result.verdict.value, err)
 
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -433,13 +465,20 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
                          "takes --max-depth")
     if args.checkpoint is not None and args.engine != "bfs":
         raise UsageError("--checkpoint needs --engine bfs: only a breadth-first search can be saved and resumed")
+    with contextlib.ExitStack() as held:
+        return _check(args, params, held, out, err)
+
+
+def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.ExitStack, out: Console,
+           err: Console) -> int:
     built = _build(args.model, params, args.properties)
     symmetry = _symmetry(built, args.symmetry, args.engine)
     plan = None
     if args.checkpoint is not None:
+        directory = _checkpoint_dir(args.checkpoint, held)
         meta = checkpoint_meta(args.model, built, user_params(built), args.properties, not args.no_deadlock,
                                args.keep_going, symmetry is not None)
-        plan = CheckpointPlan(_checkpoint_dir(args.checkpoint), args.checkpoint_every, meta)
+        plan = CheckpointPlan(directory, args.checkpoint_every, meta)
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
                    backend=args.backend, keep_going=args.keep_going, depth=args.depth,
@@ -452,6 +491,13 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
+    with contextlib.ExitStack() as held:
+        return _resume(args, held, out, err)
+
+
+def _resume(args: argparse.Namespace, held: contextlib.ExitStack, out: Console, err: Console) -> int:
+    if Path(args.directory).is_dir():
+        _locked(Path(args.directory), held)
     try:
         saved = Checkpoint(Path(args.directory))
         spec = read_meta(saved.meta, str(saved.path))
@@ -492,11 +538,11 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     select = hooks.all_properties(probe)
     on = {n: n not in args.without and bool(probe.checked.params.get(n, True)) for n in hook.obligations}
     opts = Options(max_states=args.max_states, time_limit=args.time_limit, backend=args.backend, keep_going=True)
-    out.print(Text(f"hook {hook.name} ({args.spec}): {hook.text}", style="bold"), soft_wrap=True)
+    out.print(Text(printable(f"hook {hook.name} ({args.spec}): {hook.text}"), style="bold"), soft_wrap=True)
     out.print(Text(f"  runs at {hook.at}; binds {', '.join(hook.binds)}"), soft_wrap=True)
     for n, text in hook.obligations.items():
-        out.print(Text(f"  obligation {n}{'' if on[n] else ' (off)'}: {text}"), soft_wrap=True)
-    out.print(Text(f"composed with {args.model}", style="bold"), soft_wrap=True)
+        out.print(Text(printable(f"  obligation {n}{'' if on[n] else ' (off)'}: {text}")), soft_wrap=True)
+    out.print(Text(printable(f"composed with {args.model}"), style="bold"), soft_wrap=True)
     reporter = _Progress(err)
     try:
         built, result = hooks.check_with(args.spec, args.model, params, on, select, opts, reporter)
@@ -513,21 +559,22 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs)
         render_ablation(out, hook, ablation)
     params_shown = user_params(built)
+    outputs = _Outputs()
     if args.json:
         doc = result_to_json(built.model.info, result, args.model, params_shown, explain)
         doc["hook"] = {"name": hook.name, "spec": args.spec, "text": hook.text, "at": hook.at,
                        "binds": list(hook.binds), "obligations": hook.obligations, "on": on}
         if ablation is not None:
             doc["ablation"] = hooks.ablation_json(ablation)
-        _write_json(args.json, doc)
+        outputs.json(args.json, doc)
     if args.html:
         extra = [hooks.ablation_html(hook, ablation)] if ablation is not None else []
         page = render_html(built.model.info, result, args.model, params_shown, explain,
                            annotator(built.ast.sources, built.checked.consts),
                            title=f"hook {hook.name} with {args.model}", extra=extra)
-        _write_text(args.html, page)
-        out.print(Text(f"page written to {args.html}"), soft_wrap=True)
-    return result.exit_code
+        if outputs.text(args.html, page):
+            out.print(Text(printable(f"page written to {args.html}")), soft_wrap=True)
+    return outputs.exit_code(result.exit_code, result.verdict.value, err)
 
 
 def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
@@ -575,34 +622,35 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     def progress(o: RunOutcome) -> None:
         mark = "ok" if o.ok else "DIFFERS"
-        err.print(Text(f"{mark:>7}  {o.run.name}  ({o.seconds:.2f} s)", style="green" if o.ok else "bold red"),
+        err.print(Text(printable(f"{mark:>7}  {o.run.name}  ({o.seconds:.2f} s)"), style="green" if o.ok else "bold red"),
                   soft_wrap=True)
 
     outcomes = regress(runs, opts, progress)
-    table = Table(title=f"{args.manifest}: {len(runs)} runs", title_justify="left", show_edge=False)
+    table = Table(title=printable(f"{args.manifest}: {len(runs)} runs"), title_justify="left", show_edge=False)
     for col in ("run", "property", "expected", "got", "states", "time"):
         table.add_column(col, justify="right" if col in ("states", "time") else "left")
     for o in outcomes:
         states = f"{o.states:,}" if o.states is not None else "-"
         if o.error is not None:
-            table.add_row(Text(o.run.name), Text("(run)"), Text("completes"), Text(o.error, style="bold red"),
+            table.add_row(Text(printable(o.run.name)), Text("(run)"), Text("completes"), Text(printable(o.error), style="bold red"),
                           Text(states), Text(f"{o.seconds:.2f} s"))
         for k, r in enumerate(o.rows):
-            got = Text(r.got + (f": {r.detail}" if r.detail else ""), style="" if r.ok else "bold red")
-            table.add_row(Text(o.run.name if k == 0 else ""), Text(r.prop), Text(r.expected), got,
+            got = Text(printable(r.got + (f": {r.detail}" if r.detail else "")), style="" if r.ok else "bold red")
+            table.add_row(Text(printable(o.run.name) if k == 0 else ""), Text(printable(r.prop)), Text(printable(r.expected)), got,
                           Text(states if k == 0 else ""), Text(f"{o.seconds:.2f} s" if k == 0 else ""))
     out.print(table)
     bad = [o for o in outcomes if not o.ok]
+    outputs = _Outputs()
     if args.junit:
-        _write_text(args.junit, junit(outcomes))
+        outputs.text(args.junit, junit(outcomes))
     if args.json:
-        _write_json(args.json, to_json(outcomes))
+        outputs.json(args.json, to_json(outcomes))
     if bad:
-        out.print(Text(f"{len(bad)} of {len(outcomes)} runs differ from the manifest (exit {EXIT_REGRESSION})",
-                       style="bold red"), soft_wrap=True)
-        return EXIT_REGRESSION
+        verdict = f"{len(bad)} of {len(outcomes)} runs differ from the manifest"
+        out.print(Text(f"{verdict} (exit {EXIT_REGRESSION})", style="bold red"), soft_wrap=True)
+        return outputs.exit_code(EXIT_REGRESSION, verdict, err)
     out.print(Text(f"all {len(outcomes)} runs as expected (exit 0)", style="bold green"), soft_wrap=True)
-    return 0
+    return outputs.exit_code(0, f"all {len(outcomes)} runs as expected", err)
 
 
 def _short_param(name: str, value: Value) -> str:
@@ -649,9 +697,9 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     if rep.trace is not None and rep.trace.kind != "goal":
         render_trace(out, built.model.info, rep.trace, main_path=args.model, explain=explainer(built.ast.sources, built.checked.consts))
     if not rep.ok:
-        err.print(Text(f"{args.trace}: does not replay: {rep.message}", style="bold red"), soft_wrap=True)
+        err.print(Text(printable(f"{args.trace}: does not replay: {rep.message}"), style="bold red"), soft_wrap=True)
         return EXIT_REPLAY_MISMATCH
-    out.print(Text(f"{args.trace}: {rep.message}", style="green"), soft_wrap=True)
+    out.print(Text(printable(f"{args.trace}: {rep.message}"), style="green"), soft_wrap=True)
     if rep.trace is not None and rep.reproduced:
         verdict = {"invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
                    "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR}[rep.trace.kind]
@@ -668,14 +716,39 @@ def _tolerant(stream: Any) -> None:
             stream.reconfigure(errors="replace")
 
 
+class _Escaped:
+    """A renderable with every control character of its text escaped, rich's own styling kept."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        for seg in console.render(self.inner, options):
+            yield seg if seg.control else Segment(printable(seg.text, lines=True), seg.style)
+
+
+class _EscapeAll(RenderHook):
+    """What the renderers did not escape themselves is escaped here, on its way to the terminal
+    (their own escaping keeps columns aligned; this keeps every path safe)."""
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        return [_Escaped(r) for r in renderables]
+
+
+def _console(**kwargs: Any) -> Console:
+    console = Console(highlight=False, **kwargs)
+    console.push_render_hook(_EscapeAll())
+    return console
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _tolerant(sys.stdout)
     _tolerant(sys.stderr)
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = _console()
+    err = _console(stderr=True)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         # a file or a pipe: tables as wide as they need (up to 200 columns), not 80
-        out = Console(highlight=False, width=200)
+        out = _console(width=200)
     try:
         args = make_parser().parse_args(argv)
         if args.command == "check":
@@ -688,7 +761,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_hook(args, out, err)
         return cmd_replay(args, out, err)
     except UsageError as e:
-        err.print(Text(f"error: {e}"), soft_wrap=True)
+        err.print(Text(printable(f"error: {e}")), soft_wrap=True)
         return EXIT_USAGE
     except ModelError as e:
         sources = {}
@@ -721,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - the last line of defence: never a traceback
         if os.environ.get("QUIESCE_CHECK_DEBUG"):
             traceback.print_exc()
-        err.print(Text(f"internal error: {type(e).__name__}: {e}\nThis is a bug in quiesce-check; "
+        err.print(Text(printable(f"internal error: {type(e).__name__}: {e}") + "\nThis is a bug in quiesce-check; "
                        "please report it with the model and the command line."), soft_wrap=True)
         return EXIT_INTERNAL
 

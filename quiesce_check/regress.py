@@ -12,7 +12,7 @@ on past violations (`--continue`), so every property gets its verdict and
 shortest counterexample from the same exploration; a run with
 `engine = "induction"` (a proof, e.g. a model with its lemmas) is one
 k-induction instead, with `depth` its largest k, and its `expect` may name
-lemmas too: each must be proved. Imports `build`, `engines.*`, `lang.errors`.
+lemmas too: each must be proved. Imports `build`, `engines.*`, `lang.errors`, `printable`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from quiesce_check.engines import breadth_first, induction
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.errors import ModelError
+from quiesce_check.printable import printable
 
 VERDICTS = ("holds", "violated", "vacuous")
 _RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", "symmetry", "engine", "depth"}
@@ -257,21 +258,24 @@ def regress(runs: Sequence[Run], options: Options,
 
 
 def junit(outcomes: Sequence[RunOutcome]) -> str:
-    """The outcomes as JUnit XML: a test case per run and property, a failure per deviation."""
+    """The outcomes as JUnit XML: a test case per run and property, a failure per deviation. Text
+    from the manifest or a model is written with control characters escaped: XML 1.0 has no way
+    to hold most of them, and a CI page shows the rest raw."""
     cases = [(o, r) for o in outcomes for r in o.rows]
     errors = [o for o in outcomes if o.error is not None]
     suite = ET.Element("testsuite", name="quiesce-check regress", tests=str(len(cases) + len(errors)),
                        failures=str(sum(not r.ok for _, r in cases)), errors=str(len(errors)),
                        time=f"{sum(o.seconds for o in outcomes):.3f}")
     for o in outcomes:
+        name = printable(o.run.name)
         if o.error is not None:
-            case = ET.SubElement(suite, "testcase", classname=o.run.name, name="(run)", time=f"{o.seconds:.3f}")
-            ET.SubElement(case, "error", message=o.error).text = o.error
+            case = ET.SubElement(suite, "testcase", classname=name, name="(run)", time=f"{o.seconds:.3f}")
+            ET.SubElement(case, "error", message=printable(o.error)).text = printable(o.error, lines=True)
         for r in o.rows:
-            case = ET.SubElement(suite, "testcase", classname=o.run.name, name=r.prop, time=f"{o.seconds:.3f}")
+            case = ET.SubElement(suite, "testcase", classname=name, name=printable(r.prop), time=f"{o.seconds:.3f}")
             if not r.ok:
                 msg = f"expected {r.expected}, got {r.got}" + (f": {r.detail}" if r.detail else "")
-                ET.SubElement(case, "failure", message=msg).text = msg
+                ET.SubElement(case, "failure", message=printable(msg)).text = printable(msg, lines=True)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 

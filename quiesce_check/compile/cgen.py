@@ -8,14 +8,15 @@ packed into 64-bit words (`packing.Packing`) kept in one array in discovery
 order, a parent index per state, and an open-addressing table of state
 indices. Given a `symmetry.Symmetry`, every successor is replaced by its
 canonical form (the one `Symmetry.canon` computes) before it is stored. `load_native` compiles it (`cc -O2 -shared`, -O1 for very large
-sources; cached by the source's hash) and loads it with ctypes; it returns
+sources) in a private temporary folder and loads it with ctypes; it keeps the library in a cache
+named by the source's hash, trusted only as far as it is private (see `load_native`). It returns
 None when no compiler works, and the caller falls back to the Python engine.
 
 The C text holds only numbers and internal names: nothing from the model
 reaches it. Arithmetic is checked for overflow; an overflow, like an
 out-of-range value, index or a division by zero, stops the search with the
 state and action, and the caller rebuilds the error with the Python backend.
-Imports `compile.*`.
+Imports `compile.*` and `safe_write`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import hmac
 import math
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -37,6 +40,7 @@ from quiesce_check.compile.lower import Program
 from quiesce_check.compile.packing import Packing, pack_layout
 from quiesce_check.compile.pygen import assigns, bounds, flatten_chain, straight
 from quiesce_check.compile.symmetry import Symmetry
+from quiesce_check.safe_write import private_dir, trusted, write_atomic
 
 # Sources longer than _O2_SOURCE_BYTES are compiled with -O1, longer than _O1_SOURCE_BYTES with
 # -O0 (a quantifier nest unrolled into 16,384 terms, 1.2 MB of C: -O0 2.3 s, -O1 over 100 s); a
@@ -44,6 +48,8 @@ from quiesce_check.compile.symmetry import Symmetry
 _O2_SOURCE_BYTES = 256 * 1024
 _O1_SOURCE_BYTES = 768 * 1024
 _COMPILE_SECONDS = 120
+# the most read of a cache entry's digest file (a hex SHA-256 and a newline)
+_SIDECAR_BYTES = 128
 
 # why the last `load_native` that gave None did so
 _last_failure = "no working C compiler (cc, gcc or clang; or set CC)"
@@ -1029,47 +1035,112 @@ def compiler() -> str | None:
     return None
 
 
+def _digest_of(path: Path) -> tuple[os.stat_result, str] | None:
+    """The file at `path` (not through a link) and the SHA-256 of its contents."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return st, hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _recorded(sidecar: Path) -> tuple[os.stat_result, str] | None:
+    """The digest a sidecar file records, and the file's status."""
+    try:
+        fd = os.open(sidecar, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return st, f.read(_SIDECAR_BYTES).decode("ascii", "replace").strip()
+
+
+def _verified(lib: Path, sidecar: Path) -> bool:
+    """A cache entry this user built: both files the user's own, writable by no one else, and the
+    library's contents those whose digest was recorded when it was built."""
+    got, want = _digest_of(lib), _recorded(sidecar)
+    if got is None or want is None:
+        return False
+    (lst, digest), (sst, recorded) = got, want
+    return trusted(lst) and trusted(sst) and hmac.compare_digest(digest, recorded)
+
+
+def _load(path: Path, packing: Packing, nslots: int) -> NativeLib | None:
+    global _last_failure
+    try:
+        return NativeLib(path, packing, nslots)
+    except (OSError, AttributeError) as e:
+        _last_failure = f"the compiled search could not be loaded: {e}"
+        return None
+
+
 def load_native(program: Program, symmetry: Symmetry | None = None) -> NativeLib | None:
     """Compile (or reuse) the model's search library, storing each state's canonical form under
-    `symmetry` when it is given; None if no C compiler is usable."""
+    `symmetry` when it is given; None if no C compiler is usable.
+
+    The cache is trusted only as far as it is private: its folder must be the user's own and
+    writable by no one else (it is made so, mode 0700, or a private temporary folder is used
+    instead); an entry is loaded only when the library and the SHA-256 of it recorded at build
+    time are both the user's, writable by no one else, and agree. Anything else (planted,
+    loosened, truncated, damaged) is built again. A library is built in a private temporary
+    folder, loaded from there, and only then renamed into the cache."""
     global _last_failure
     cc = compiler()
     if cc is None:
         _last_failure = "no working C compiler (cc, gcc or clang; or set CC)"
         return None
     source, packing = generate_c(program, symmetry)
+    nslots = len(program.layout.slots)
     # -O2 pays for itself on ordinary models; on very large sources (quantifiers over thousands
     # of values unroll into long expressions) it costs the compiler minutes, -O1 or -O0 seconds
     opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1" if len(source) <= _O1_SOURCE_BYTES else "-O0"
     digest = hashlib.sha256((cc + "\0" + opt + "\0" + source).encode()).hexdigest()[:24]
-    cache = _cache_dir()
-    target = cache / f"qc_{digest}.so"
-    gave_up = cache / f"qc_{digest}.timeout"  # a compile given up on is not tried again
-    if not target.exists():
-        if gave_up.exists():
-            _last_failure = f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C before"
-            return None
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=cache) as tmp:
-                src = Path(tmp) / "model.c"
-                src.write_text(source)
-                out = Path(tmp) / "model.so"
-                r = subprocess.run([cc, opt, "-shared", "-fPIC", "-o", str(out), str(src)],
-                                   capture_output=True, text=True, timeout=_COMPILE_SECONDS)
-                if r.returncode != 0:
-                    _last_failure = f"{cc} could not compile this model's C: {r.stderr.strip()[:300]}"
-                    return None
-                os.replace(out, target)
-        except subprocess.TimeoutExpired:
-            _last_failure = f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C"
-            with contextlib.suppress(OSError):
-                gave_up.touch()
-            return None
-        except (OSError, subprocess.SubprocessError) as e:
-            _last_failure = f"the C search could not be built: {e}"
-            return None
+    cache = private_dir(_cache_dir())
+    if cache is not None:
+        target, sidecar = cache / f"qc_{digest}.so", cache / f"qc_{digest}.sha256"
+        if _verified(target, sidecar):
+            lib = _load(target, packing, nslots)
+            if lib is not None:
+                return lib
+        gave_up = cache / f"qc_{digest}.timeout"  # a compile given up on is not tried again
+        with contextlib.suppress(OSError):
+            st = os.lstat(gave_up)
+            if stat.S_ISREG(st.st_mode) and trusted(st):
+                _last_failure = f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C before"
+                return None
     try:
-        return NativeLib(target, packing, len(program.layout.slots))
-    except OSError:
+        with tempfile.TemporaryDirectory(dir=cache, prefix="qc-build-") as tmp:
+            src = Path(tmp) / "model.c"
+            src.write_text(source)
+            out = Path(tmp) / "model.so"
+            r = subprocess.run([cc, opt, "-shared", "-fPIC", "-o", str(out), str(src)],
+                               capture_output=True, text=True, timeout=_COMPILE_SECONDS)
+            if r.returncode != 0:
+                _last_failure = f"{cc} could not compile this model's C: {r.stderr.strip()[:300]}"
+                return None
+            os.chmod(out, 0o700)
+            built = _digest_of(out)
+            lib = _load(out, packing, nslots) if built is not None else None
+            if lib is None or built is None:
+                return None
+            if cache is not None:
+                with contextlib.suppress(OSError):
+                    # the digest first: a reader that sees the new library sees its digest
+                    write_atomic(sidecar, (built[1] + "\n").encode("ascii"), mode=0o600)
+                    os.replace(out, target)
+            return lib
+    except subprocess.TimeoutExpired:
+        _last_failure = f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C"
+        if cache is not None:
+            with contextlib.suppress(OSError):
+                write_atomic(gave_up, b"", mode=0o600)
+        return None
+    except (OSError, subprocess.SubprocessError) as e:
+        _last_failure = f"the C search could not be built: {e}"
         return None

@@ -9,23 +9,25 @@ The file `DIR/checkpoint.qcc` is: 16 bytes of magic; the length of a JSON header
 little-endian); the header (format version, byte order, the metadata, the counters, the sizes
 of the two arrays); the states (count * words * 8 bytes); the parents (count * 4 bytes,
 0xffffffff for an initial state); and a SHA-256 of everything before it. It is written to a
-temporary file in DIR, flushed to disk, and renamed over the old one, so a crash or SIGKILL
-at any moment leaves either the old checkpoint or the new one, never a mixture; the digest
-catches a file damaged later. The Python and the compiled search write the same format, so
-either can resume the other's. Imports nothing of the project.
+new temporary file in DIR (created exclusively: a link planted there is never followed),
+flushed to disk, and renamed over the old one, so a crash or SIGKILL at any moment leaves
+either the old checkpoint or the new one, never a mixture; the digest catches a file damaged
+later (it is no signature: whoever can write the file can recompute it). `lock` holds DIR
+for one run. The Python and the compiled search write the same format, so either can
+resume the other's. Imports `safe_write` only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from quiesce_check.safe_write import FolderBusy, FolderLock, write_atomic
 
 CHECKPOINT_FILE = "checkpoint.qcc"
 MAGIC = b"QCCHECKPOINT\x00\x00\x00\x01"
@@ -126,19 +128,6 @@ def checkpoint_path(directory: Path) -> Path:
     return Path(directory) / CHECKPOINT_FILE
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_all(f: BinaryIO, h: Any, data: Buffer) -> None:
     view = memoryview(data).cast("B")
     for start in range(0, len(view), _CHUNK):
@@ -151,33 +140,39 @@ def write_checkpoint(directory: Path, meta: dict[str, Any], snap: Snapshot) -> P
     """Save `snap` in `directory`, replacing the checkpoint there only once the new one is whole."""
     directory = Path(directory)
     target = checkpoint_path(directory)
-    tmp = directory / f".{CHECKPOINT_FILE}.{os.getpid()}.tmp"
     header = json.dumps({"format": FORMAT, "version": VERSION, "byteorder": sys.byteorder, "meta": meta,
                          "search": snap.header(), "sizes": [len(memoryview(snap.states).cast("B")),
                                                             len(memoryview(snap.parents).cast("B"))]},
                         sort_keys=True).encode()
+
+    def write(f: BinaryIO) -> None:
+        h = hashlib.sha256()
+        for part in (MAGIC, len(header).to_bytes(8, "little"), header):
+            h.update(part)
+            f.write(part)
+        _write_all(f, h, snap.states)
+        _write_all(f, h, snap.parents)
+        f.write(h.digest())
+
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob(f".{CHECKPOINT_FILE}.*.tmp"):  # left by a run that was killed
-            if stale != tmp:
-                stale.unlink(missing_ok=True)
-        h = hashlib.sha256()
-        with open(tmp, "wb") as f:
-            for part in (MAGIC, len(header).to_bytes(8, "little"), header):
-                h.update(part)
-                f.write(part)
-            _write_all(f, h, snap.states)
-            _write_all(f, h, snap.parents)
-            f.write(h.digest())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(directory)
+            stale.unlink(missing_ok=True)  # a link is removed, never followed
+        write_atomic(target, write, mode=0o600)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise CheckpointError(f"cannot write a checkpoint in {directory}: {e.strerror or e}") from None
     return target
+
+
+def lock(directory: Path) -> FolderLock:
+    """Hold `directory` for this run (an advisory lock on `directory/.lock`, created if need be);
+    `CheckpointError` when another run holds it or it cannot be locked."""
+    held = FolderLock(Path(directory))
+    try:
+        held.acquire()
+    except FolderBusy as e:
+        raise CheckpointError(str(e)) from None
+    return held
 
 
 class Checkpoint:

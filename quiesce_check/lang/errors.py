@@ -3,7 +3,7 @@
 Takes source positions and messages; gives `Span`, `Diagnostic`, the exception
 that carries diagnostics out of a stage (`ModelError`), and the one renderer
 (`path:line:col: error[CODE]: message`, the source line, `^~~~` under the span,
-and a hint). Imports nothing of the project.
+and a hint, control characters escaped). Imports `printable` only.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from quiesce_check.printable import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +99,10 @@ def _source_line(sources: dict[str, str], span: Span) -> str | None:
     text = sources.get(span.path)
     if text is None:
         return None
-    lines = text.splitlines()
+    # lines as the parser counts them: at "\n" only (splitlines also breaks at \r, \f, \x1c, \x85, ...)
+    lines = text.split("\n")
     if 1 <= span.line <= len(lines):
-        return lines[span.line - 1]
+        return lines[span.line - 1].removesuffix("\r")
     return None
 
 
@@ -110,6 +113,9 @@ def _excerpt(sources: dict[str, str], span: Span) -> list[str]:
     line = line.expandtabs(1)
     col = span.col
     width = span.end_col - span.col if span.end_line == span.line else len(line) - span.col + 1
+    # control characters escaped (a comment must not drive the terminal), the caret moved with them
+    head, marked = printable(line[:col - 1]), printable(line[col - 1:col - 1 + max(0, width)])
+    line, col, width = printable(line), len(head) + 1, len(marked)
     if len(line) > _EXCERPT:
         # a window of the line around the spot, so that line and caret stay on one screen
         start = max(0, min(col - 1 - _EXCERPT // 2, len(line) - _EXCERPT))
@@ -123,14 +129,15 @@ def _excerpt(sources: dict[str, str], span: Span) -> list[str]:
 
 
 def render(diag: Diagnostic, sources: dict[str, str]) -> str:
-    """One diagnostic as plain text, as every front end prints it."""
+    """One diagnostic as plain text, as every front end prints it; whatever came from the model
+    or the command line (paths, names, quoted text, source lines) with control characters escaped."""
     where = f"{diag.span}: " if diag.span else ""
-    out = [f"{where}error[{diag.code}]: {diag.message}"]
+    out = [printable(f"{where}error[{diag.code}]: {diag.message}")]
     if diag.span:
         out.extend(_excerpt(sources, diag.span))
     for what, span in diag.related:
-        out.append(f"  note: {what} at {span}")
+        out.append(printable(f"  note: {what} at {span}"))
         out.extend("  " + x for x in _excerpt(sources, span))
     if diag.hint:
-        out.append(f"  hint: {diag.hint}")
+        out.append(printable(f"  hint: {diag.hint}"))
     return "\n".join(out)

@@ -4,7 +4,7 @@ Takes a `Result`, the model's `ModelInfo` and a rich `Console`; prints. The
 counterexample is a table of steps with only the variables that changed.
 Lines people grep or copy (statistics and the seed, the verdict) are printed
 unwrapped; only tables fit themselves to the console's width. Imports
-`compile.*`, `engines.result`, `trace.steps`.
+`compile.*`, `engines.result`, `trace.steps`, `printable`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from rich.text import Text
 
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.engines.result import Result, Status, Trace, Verdict, never_fired
+from quiesce_check.printable import printable
 from quiesce_check.trace.steps import rows
+
+
+def _t(text: str, style: str = "") -> Text:
+    """Text for the terminal: whatever of it came from the model (names, statements, paths,
+    messages) with control characters escaped."""
+    return Text(printable(text), style=style)
+
 
 # Domain words for a counterexample: sentences that say why it breaks the property.
 Explain = Callable[[ModelInfo, Trace], list[str]]
@@ -49,8 +57,8 @@ def render_properties(console: Console, result: Result) -> None:
             shown += f" ({len(trace.steps)} steps)"
         elif p.status is Status.VACUOUS and not p.detail:
             shown += " (its premise never held)"
-        cells = [Text(p.kind), Text(p.name), Text(shown, style=_STATUS_STYLE[p.status])]
-        table.add_row(*cells, *([Text(p.detail)] if details else []))
+        cells = [_t(p.kind), _t(p.name), _t(shown, style=_STATUS_STYLE[p.status])]
+        table.add_row(*cells, *([_t(p.detail)] if details else []))
     console.print(table)
 
 
@@ -69,20 +77,20 @@ def render_symbolic_stats(console: Console, result: Result) -> None:
     assert sym is not None
     encoding = "bit-vectors" if sym.encoding == "bv" else "integers"
     steps = "1 step" if sym.depth == 1 else f"{sym.depth} steps"
-    console.print(Text(
+    console.print(_t(
         f"every behaviour of at most {steps} checked; {sym.queries:,} solver queries, "
         f"{sym.solver_seconds:.2f} s in Z3 ({encoding}), {result.stats.elapsed:.2f} s in all"), soft_wrap=True)
     if sym.complete_at is not None:
-        console.print(Text(f"complete: no loop-free behaviour is longer than {sym.complete_at} steps, so every "
+        console.print(_t(f"complete: no loop-free behaviour is longer than {sym.complete_at} steps, so every "
                            "reachable state was checked"), soft_wrap=True)
     if sym.proved_at is not None:
         guessed = f", with {sym.generated} invariants it guessed and proved" if sym.generated else ""
-        console.print(Text(f"k-induction: the properties proved were proved with k <= {sym.proved_at}{guessed}"),
+        console.print(_t(f"k-induction: the properties proved were proved with k <= {sym.proved_at}{guessed}"),
                       soft_wrap=True)
     if result.limit:
-        console.print(Text(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
+        console.print(_t(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
     if result.note:
-        console.print(Text(f"note: {result.note}", style="yellow"), soft_wrap=True)
+        console.print(_t(f"note: {result.note}", style="yellow"), soft_wrap=True)
 
 
 def render_stats(console: Console, result: Result, info: ModelInfo | None = None) -> None:
@@ -90,21 +98,21 @@ def render_stats(console: Console, result: Result, info: ModelInfo | None = None
         render_symbolic_stats(console, result)
         return
     s = result.stats
-    console.print(Text(
+    console.print(_t(
         f"{s.generated:,} states generated, {s.distinct:,} distinct, "
         f"depth {s.depth}, {s.elapsed:.2f} s, {s.rate:,.0f} distinct states/s"
         + (f", seed {result.seed}" if result.seed is not None else "")), soft_wrap=True)
     if result.store_bytes and s.distinct:
-        console.print(Text(f"visited states: {result.store_bytes / s.distinct:.1f} bytes each, kept whole "
+        console.print(_t(f"visited states: {result.store_bytes / s.distinct:.1f} bytes each, kept whole "
                            "(exact: no hash compaction, no collisions)"), soft_wrap=True)
     if result.symmetry:
-        console.print(Text(f"symmetry: {result.symmetry}"), soft_wrap=True)
+        console.print(_t(f"symmetry: {result.symmetry}"), soft_wrap=True)
     if result.limit:
-        console.print(Text(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
+        console.print(_t(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
         if info is not None:
-            console.print(Text(covered_text(info, result), style="yellow"), soft_wrap=True)
+            console.print(_t(covered_text(info, result), style="yellow"), soft_wrap=True)
     if result.note:
-        console.print(Text(f"note: {result.note}", style="yellow"), soft_wrap=True)
+        console.print(_t(f"note: {result.note}", style="yellow"), soft_wrap=True)
 
 
 def render_symbolic_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None) -> None:
@@ -126,8 +134,8 @@ def render_symbolic_coverage(console: Console, info: ModelInfo, result: Result, 
         else:
             shown, style = f"not within {sym.depth} steps", "yellow"
             unseen += 1
-        table.add_row(Text(a.process or "-"), Text(a.text), Text(where_text(f"{a.span.path}:{a.span.line}", main_path)),
-                      Text(shown), style=style)
+        table.add_row(_t(a.process or "-"), _t(a.text), _t(where_text(f"{a.span.path}:{a.span.line}", main_path)),
+                      _t(shown), style=style)
     console.print(table)
     if never:
         console.print(f"[yellow]{len(never)} action(s) can never fire[/]")
@@ -151,8 +159,8 @@ def render_coverage(console: Console, info: ModelInfo, result: Result, main_path
         new = result.stats.new[a.index] if a.index < len(result.stats.new) else 0
         never += fired == 0
         style = "yellow" if fired == 0 else ""
-        table.add_row(Text(a.process or "-"), Text(a.text), Text(where_text(f"{a.span.path}:{a.span.line}", main_path)),
-                      Text("never" if fired == 0 else f"{fired:,}"), Text(f"{new:,}"), style=style)
+        table.add_row(_t(a.process or "-"), _t(a.text), _t(where_text(f"{a.span.path}:{a.span.line}", main_path)),
+                      _t("never" if fired == 0 else f"{fired:,}"), _t(f"{new:,}"), style=style)
     console.print(table)
     if never:
         console.print(f"[yellow]{never} action(s) never fired[/]")
@@ -175,19 +183,19 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
                  unproved: Sequence[str] = ()) -> None:
     console.print()
     if cti:
-        console.print(Text(f"Counterexample to induction ({_steps(len(trace.steps))} from a state not known to be "
+        console.print(_t(f"Counterexample to induction ({_steps(len(trace.steps))} from a state not known to be "
                            f"reachable): {trace.message}", style="bold yellow"), soft_wrap=True)
-        console.print(Text("Not a violation: its first state may be unreachable. A `lemma` that rules such "
+        console.print(_t("Not a violation: its first state may be unreachable. A `lemma` that rules such "
                            "states out, or a larger --depth, may prove the property.", style="yellow"),
                       soft_wrap=True)
         if not_inductive:
             later = [n for n in unproved if n not in not_inductive]
-            console.print(Text("Not inductive even with every other property and lemma still standing assumed: "
+            console.print(_t("Not inductive even with every other property and lemma still standing assumed: "
                                + ", ".join(not_inductive) + "."
                                + (f" Given up after these, and perhaps needing only them: {', '.join(later)}."
                                   if later else ""), style="yellow"), soft_wrap=True)
     else:
-        console.print(Text(f"Counterexample ({_steps(len(trace.steps))}): {trace.message}", style="bold red"),
+        console.print(_t(f"Counterexample ({_steps(len(trace.steps))}): {trace.message}", style="bold red"),
                       soft_wrap=True)
     arrow = "\u2192" if console.encoding.lower().replace("-", "").startswith("utf") else "->"
     table = Table(show_edge=False, show_lines=False)
@@ -199,18 +207,18 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
     table.add_column("changes")
     for row in rows(info, trace, whole_first=cti):
         if row.index == 0:
-            ch = Text(", ".join(f"{c.name}={c.after}" for c in row.changes))
+            ch = _t(", ".join(f"{c.name}={c.after}" for c in row.changes))
         else:
-            ch = Text(", ".join(f"{c.name}: {c.before}{arrow}{c.after}" for c in row.changes))
+            ch = _t(", ".join(f"{c.name}: {c.before}{arrow}{c.after}" for c in row.changes))
         if row.failed:
-            ch = Text(f"FAILS: {trace.message}", style="bold red")
+            ch = _t(f"FAILS: {trace.message}", style="bold red")
         step = "a state not known to be reachable" if cti and row.index == 0 else row.text or row.action
-        table.add_row(Text(str(row.index)), Text(row.process), Text(step),
-                      Text(row.choices), Text(where_text(row.where, main_path)), ch)
+        table.add_row(_t(str(row.index)), _t(row.process), _t(step),
+                      _t(row.choices), _t(where_text(row.where, main_path)), ch)
     console.print(table)
     lines = explain(info, trace) if explain is not None else []
     if lines:
-        console.print(Text("Why: " + " ".join(lines), style="bold"), soft_wrap=False)
+        console.print(_t("Why: " + " ".join(lines), style="bold"), soft_wrap=False)
 
 
 def render_result(console: Console, info: ModelInfo, result: Result, coverage: bool = True,
@@ -230,5 +238,5 @@ def render_result(console: Console, info: ModelInfo, result: Result, coverage: b
                      not_inductive=result.symbolic.not_inductive,
                      unproved=[p.name for p in result.properties if p.status is Status.INCOMPLETE])
     console.print()
-    console.print(Text(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
+    console.print(_t(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
                        style=_VERDICT_STYLE[result.verdict]), soft_wrap=True)

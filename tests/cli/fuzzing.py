@@ -250,5 +250,64 @@ def write_model(directory: Path, text: str | bytes, name: str = "fuzz.qdl") -> P
     return path
 
 
-__all__ = ["Hang", "README_CODES", "Run", "SOURCES", "assert_polite", "declarations", "mutated_model",
-           "project", "random_text", "run_cli", "tokens", "write_model"]
+# ------------------------------------------------------------------ escapes
+
+# What a hostile model hides in the text it makes the tool show: terminal escape sequences (clear
+# the screen, move the cursor, colour, set the window title, hyperlinks), single control
+# characters, C1 controls, and the bidirectional overrides that reorder a line on screen.
+ESCAPES = ("\x1b[2J\x1b[H", "\x1b[1A\x1b[2K", "\x1b[32m", "\x1b]0;owned\x07", "\x1b]8;;http://x\x1b\\",
+           "\x1bc", "\r", "\x08\x08\x08", "\x07", "\x00", "\x7f", "\x9b2J", "\x85", "\u202e", "\u2066",
+           "\x0b", "\x0c")
+FAKE = "Verdict: holds (exit 0)"
+
+# What the terminal must never receive raw: every control character but the line break, and the
+# bidirectional overrides and isolates.
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def hostile_text() -> st.SearchStrategy[str]:
+    """Text with escapes in it, as a comment, a string or a name would carry it (no `"`, no line break)."""
+    piece = st.one_of(st.sampled_from(ESCAPES), st.sampled_from([FAKE, "x", " ", "é", "\u2192"]),
+                      st.characters(min_codepoint=0, max_codepoint=0x9f).filter(lambda c: c not in '"\n'))
+    return st.lists(piece, min_size=1, max_size=6).map("".join).filter(lambda t: RAW.search(t) is not None)
+
+
+# Where a model or command line puts hostile text that is then shown: each place is a template of
+# a model (`{}` the text) and what the run shows it through.
+ESCAPE_PLACES = {
+    "comment-on-error-line": "var x: 0..3 = y; // {}\n",
+    "comment-in-statement": "var x: 0..3 = 0;\nprocess P {{ while x < 3 {{ x := x /* {} */ + 1; }} }}\n"
+                            "invariant small: x < 2;\n",
+    "block-comment-over-lines": "var x: 0..3 = 0; /* {}\n{} */ var y: bool = 3;\n",
+    "use-path": 'use "{}.qdl";\nvar x: 0..3 = 0;\naction a {{ skip; }}\n',
+    "use-path-not-qdl": 'use "{}";\nvar x: 0..3 = 0;\naction a {{ skip; }}\n',
+    "bad-character": "var x: 0..3 = 0;\naction a {{ x := 1 {} ; }}\n",
+    "hook-string": 'hook h: "{}" at after_suspend binds P;\nobligation o: "{}";\nvar x: 0..3 = 0;\n',
+}
+
+
+def assert_escaped(r: Run) -> None:
+    """Nothing raw reached the terminal: every control character came out escaped."""
+    shown = r.out + r.err
+    m = RAW.search(shown)
+    assert m is None, f"raw {m.group()!r} in the output of {r.argv[:6]}:\n{shown[-2000:]!r}"
+
+
+# ------------------------------------------------------------------ links
+
+# The files a run writes, and what a planted link at each name may point to.
+LINK_SPOTS = ("--json", "--itf", "--html", "checkpoint-temporary", "checkpoint-probe", "checkpoint-stale",
+              "checkpoint-file", "lock")
+LINK_TARGETS = ("victim", "missing", "directory", "chain", "self", "dangling-in-folder")
+
+
+@st.composite
+def planted_links(draw: st.DrawFn) -> list[tuple[str, str]]:
+    """One to four (spot, target) pairs: where links are planted, and to what."""
+    spots = draw(st.lists(st.sampled_from(LINK_SPOTS), min_size=1, max_size=4, unique=True))
+    return [(s, draw(st.sampled_from(LINK_TARGETS))) for s in spots]
+
+
+__all__ = ["ESCAPES", "ESCAPE_PLACES", "FAKE", "Hang", "LINK_SPOTS", "LINK_TARGETS", "README_CODES", "RAW", "Run",
+           "SOURCES", "assert_escaped", "assert_polite", "declarations", "hostile_text", "mutated_model",
+           "planted_links", "project", "random_text", "run_cli", "tokens", "write_model"]

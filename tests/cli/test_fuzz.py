@@ -23,10 +23,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.cli.fuzzing import (
+    ESCAPE_PLACES,
+    FAKE,
     README_CODES,
     SOURCES,
+    assert_escaped,
     assert_polite,
+    hostile_text,
     mutated_model,
+    planted_links,
     project,
     random_text,
     run_cli,
@@ -318,3 +323,101 @@ def test_tampered_checkpoints(checkpoint_doc: tuple[dict, bytes], tmp_path_facto
     r = run_cli(["resume", d, "--backend", data.draw(st.sampled_from(["auto", "python"])), "--max-states", "2000"])
     assert_polite(r)
     assert r.code in (0, 11, 12, 14, 20, 75, 151), r.code
+
+
+# ------------------------------------------------------------------ escapes and links
+
+@FUZZ
+@given(st.sampled_from(sorted(ESCAPE_PLACES)), hostile_text(), st.booleans())
+@example("comment-on-error-line", f"\x1b[2J\x1b[H{FAKE}", False)
+@example("use-path", "\x1b]0;owned\x07\u202e", True)
+def test_escapes_never_reach_the_terminal(scratch: Path, place: str, text: str, in_name: bool) -> None:
+    source = ESCAPE_PLACES[place].format(text, text)
+    name = "m.qdl"
+    if in_name:
+        name = "m" + "".join(c for c in text if c not in "/\x00") + ".qdl"
+    path = write_model(scratch, source, name)
+    r = run_cli(["check", path, "--backend", "python", *LIMITS])
+    assert_polite(r)
+    assert_escaped(r)
+
+
+@settings(FUZZ, max_examples=(EXAMPLES or 100) // 4)
+@given(hostile_text(), hostile_text())
+def test_junit_is_well_formed_whatever_the_names(tmp_path_factory: pytest.TempPathFactory, name: str,
+                                                 prop: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    here = tmp_path_factory.mktemp("junit")
+    (here / "m.qdl").write_text("var x: 0..3 = 0;\naction inc when x < 3 { x := x + 1; }\ninvariant small: x < 2;\n"
+                                "terminal done: x == 3;\n")
+    body = f'[[run]]\nname = {json.dumps(name)}\nmodel = "m.qdl"\nexpect = {{ small = "violated", ' \
+           f'{json.dumps(prop)} = "holds" }}\n'
+    (here / "r.toml").write_text(body)
+    out = here / "j.xml"
+    r = run_cli(["regress", here / "r.toml", "--junit", out, "--backend", "python"])
+    assert_polite(r)
+    assert_escaped(r)
+    if out.exists():
+        suite = ET.fromstring(out.read_text())
+        assert suite.tag == "testsuite"
+
+
+_VIOLATED = "var x: 0..3 = 0;\naction inc when x < 3 { x := x + 1; }\ninvariant small: x < 2;\nterminal done: x == 3;\n"
+
+
+def _plant(folder: Path, name: str, to: str, victim: Path) -> Path | None:
+    """A link at `folder/name` to the target kind `to`; the path it must never create, if any."""
+    at = folder / name
+    if to == "victim":
+        at.symlink_to(victim)
+    elif to == "missing":
+        at.symlink_to(victim.parent / "never-created")
+        return victim.parent / "never-created"
+    elif to == "directory":
+        at.symlink_to(victim.parent)
+    elif to == "chain":
+        middle = folder / f"{name}.middle"
+        middle.symlink_to(victim)
+        at.symlink_to(middle)
+    elif to == "self":
+        at.symlink_to(at)
+    else:
+        at.symlink_to(f"{name}.real")
+        return folder / f"{name}.real"
+    return None
+
+
+@settings(FUZZ, max_examples=(EXAMPLES or 100) // 2)
+@given(planted_links(), st.sampled_from(["python", "auto"]))
+def test_writes_never_follow_planted_links(tmp_path_factory: pytest.TempPathFactory,
+                                           links: list[tuple[str, str]], backend: str) -> None:
+    here = tmp_path_factory.mktemp("links")
+    victim = here / "victims" / "victim.txt"
+    victim.parent.mkdir()
+    victim.write_text("victim")
+    model = write_model(here, _VIOLATED, "m.qdl")
+    out, ck = here / "out", here / "ck"
+    out.mkdir()
+    ck.mkdir()
+    names = {"--json": (out, "r.json"), "--itf": (out, "r.itf.json"), "--html": (out, "r.html"),
+             "checkpoint-temporary": (ck, f".checkpoint.qcc.{os.getpid()}.tmp"),
+             "checkpoint-probe": (ck, f".probe.{os.getpid()}"), "checkpoint-stale": (ck, ".checkpoint.qcc.7.tmp"),
+             "checkpoint-file": (ck, "checkpoint.qcc"), "lock": (ck, ".lock")}
+    never = [p for spot, to in links if (p := _plant(*names[spot], to, victim)) is not None]
+    argv = ["check", model, "--backend", backend, "--no-coverage", "--checkpoint", ck, "--max-states", "2",
+            *(x for flag in ("--json", "--itf", "--html") for x in (flag, out / names[flag][1]))]
+    runs = [run_cli(argv)]
+    if runs[0].code == 20:
+        runs.append(run_cli(["resume", ck, "--backend", backend, "--json", out / "r.json"]))
+    for r in runs:
+        assert_polite(r)
+        assert r.code in (12, 20, 151), r.out + r.err
+    assert victim.read_text() == "victim" and sorted(victim.parent.iterdir()) == [victim]
+    assert not any(os.path.lexists(p) for p in never)
+    planted = {spot for spot, _ in links}
+    if runs[0].code == 151:  # refused: a link where the lock or the checkpoint must be
+        assert planted & {"lock", "checkpoint-file"}, runs[0].err
+    else:
+        assert (out / "r.json").is_file() and not (out / "r.json").is_symlink()
+        assert (ck / "checkpoint.qcc").is_file() and not (ck / "checkpoint.qcc").is_symlink()

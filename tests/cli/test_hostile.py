@@ -223,3 +223,64 @@ def test_a_compile_given_up_on_is_said_so_and_not_tried_again(tmp_path, monkeypa
     assert "on this model's C before" in r.out + r.err
     r = run_cli(["check", path, "--no-deadlock"])  # the default backend runs it in Python instead
     assert r.code == 0
+
+
+def test_a_model_cannot_clear_the_screen_and_print_a_fake_verdict(tmp_path):
+    # FIXED: a comment on a line with an error reached the terminal raw under the diagnostic:
+    # "\x1b[2J\x1b[H" cleared the screen and the rest printed "Verdict: holds (exit 0)" in green
+    text = "var x: 0..3 = y; // \x1b[2J\x1b[H\x1b[1;32mVerdict: holds (exit 0)\x1b[0m\n"
+    code, shown = check(tmp_path, text)
+    assert code == 150 and located(shown, "E011", 1)
+    assert "\x1b" not in shown and "// \\x1b[2J\\x1b[H\\x1b[1;32mVerdict" in shown
+    caret = shown.splitlines()[2]
+    assert caret.index("^") == shown.splitlines()[1].index("y;")  # the caret still under `y`
+
+
+def _held(d: Path) -> bool:
+    import fcntl
+    import os
+
+    try:
+        fd = os.open(d / ".lock", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_two_runs_on_one_checkpoint_folder(tmp_path):
+    # FIXED: two searches saved into one folder, both said "saved", and only the last survived, so
+    # `resume` went on with the other model's search; now the folder is held by one run at a time
+    import subprocess
+    import sys
+
+    big = write_model(tmp_path, "var a: 0..1000 = 0;\nvar b: 0..1000 = 0;\naction i when a < 1000 { a := a + 1; }\n"
+                                "action j when b < 1000 { b := b + 1; }\nterminal t: true;\n", "big.qdl")
+    small = write_model(tmp_path, "var x: 0..3 = 0;\naction inc when x < 3 { x := x + 1; }\nterminal t: true;\n",
+                        "small.qdl")
+    d = tmp_path / "ck"
+    first = subprocess.Popen([sys.executable, "-m", "quiesce_check", "check", str(big), "--checkpoint", str(d),
+                              "--time-limit", "2", "--backend", "python", "--no-coverage"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not _held(d) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = run_cli(["check", small, "--checkpoint", d, "--backend", "python"])
+        assert_polite(r)
+        assert r.code == 151 and "in use by another run" in r.err, r.out + r.err
+        r = run_cli(["resume", d, "--backend", "python"])
+        assert r.code == 151 and "in use by another run" in r.err, r.out + r.err
+        out, err = first.communicate(timeout=60)
+    finally:
+        first.kill()
+        first.wait()
+    assert first.returncode == 20 and "saved" in out, out + err
+    from quiesce_check.engines.checkpoint import Checkpoint
+
+    assert Checkpoint(d).meta["model"] == str(big.resolve())  # the first run's search, whole

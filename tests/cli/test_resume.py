@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from quiesce_check import safe_write
 from quiesce_check.cli import main
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.engines import checkpoint as ck
@@ -303,8 +304,8 @@ def test_a_kill_while_writing_leaves_the_previous_checkpoint(tmp_path, monkeypat
         with monkeypatch.context() as m:
             if point == "_write_all":
                 m.setattr(ck, "_write_all", dies)
-            else:
-                m.setattr(ck.os, point, dies)
+            else:  # the checkpoint is written by safe_write.write_atomic
+                m.setattr(safe_write.os, point, dies)
             with pytest.raises(Killed):
                 write_checkpoint(d, {"run": "new"}, new)
         assert (d / CHECKPOINT_FILE).read_bytes() == before
