@@ -543,10 +543,9 @@ class Checker:
         """E027 unless a `for` loop over a symmetric type does the same whatever the order of its
         rounds: each round writes only state indexed by the loop's value, and reads what the
         loop writes only there (so no round sees another's writes), and it calls no proc."""
-        writes: list[tuple[str, frozenset[int], Span]] = []
-        reads: list[tuple[str, frozenset[int], Span]] = []
-        calls: list[Span] = []
-        _rounds(s.body, s.var, writes, reads, calls, self.routines, set(), frozenset(self.procs))
+        body = _Rounds(self.routines, frozenset(self.procs), self.refs)
+        body.walk(s.body, s.var)
+        writes, reads, calls = body.writes, body.reads, body.calls
         for span in calls:
             self.sym_misuse(span, f"a proc called inside `for {s.var} in {t}` (it may write what another round "
                             "reads, so the order of the rounds could matter)", t)
@@ -975,9 +974,9 @@ class Checker:
             if not atomic and sym_of(r[0]) is not None:
                 self.sym_misuse(s.span, "a `for` loop of steps (its positions take the values in order)", r[0])
                 return
-            if sym_of(r[0]) is not None:
-                self.independent_rounds(s, r[0])
             self.check_block(s.body, self.bind(scope, s.var, r[0]), atomic)
+            if sym_of(r[0]) is not None:
+                self.independent_rounds(s, r[0])  # after the body: its names are resolved
         elif isinstance(s, A.Either):
             for b in s.branches:
                 self.check_block(b, scope, atomic)
@@ -1451,57 +1450,85 @@ def _names_process(e: A.Expr, procs: frozenset[str]) -> bool:
 EVERYTHING = "*"
 
 
-def _rounds(node: object, var: str, writes: list[tuple[str, frozenset[int], Span]],
-            reads: list[tuple[str, frozenset[int], Span]],
-            calls: list[Span], routines: dict[str, RoutineInfo], seen_defs: set[tuple[str, str]],
-            procs: frozenset[str] = frozenset()) -> None:
-    """The writes, reads and proc calls of a loop body (def bodies read as well)."""
-    if isinstance(node, tuple | list):
-        for item in node:
-            _rounds(item, var, writes, reads, calls, routines, seen_defs, procs)
-        return
-    if isinstance(node, A.CallStmt):
-        calls.append(node.span)
-        return
-    if isinstance(node, A.Assign):
-        place = _place(node.target, var, procs)
-        if place is not None:
-            writes.append((*place, node.span))
-        target: A.Expr = node.target  # the indexes of the target are reads
-        while isinstance(target, A.Index | A.Field):
-            if isinstance(target, A.Index):
-                _rounds(target.index, var, writes, reads, calls, routines, seen_defs, procs)
-            target = target.base
-        _rounds(node.value, var, writes, reads, calls, routines, seen_defs, procs)
-        return
-    if isinstance(node, A.Name | A.Index | A.Field):
-        place = _place(node, var, procs)
-        if place is not None:
-            reads.append((*place, node.span))
-        inner: A.Expr = node
-        while isinstance(inner, A.Index | A.Field):
-            if isinstance(inner, A.Index):
-                _rounds(inner.index, var, writes, reads, calls, routines, seen_defs, procs)
-            inner = inner.base
-        return
-    if isinstance(node, A.At):
-        reads.append((EVERYTHING, frozenset(), node.span))
-        _rounds(node.process, var, writes, reads, calls, routines, seen_defs, procs)
-        return
-    if isinstance(node, A.Call):
-        info = routines.get(node.name)
-        if info is not None and isinstance(info.decl, A.DefDecl):
-            # a def reads what its body names; inside it, the loop's value is the parameter given
-            # exactly the loop's variable (when one is), so `f(p)` reading `a[q]` reads `a[p]`
-            given = [prm.name for prm, arg in zip(info.decl.params, node.args, strict=False)
-                     if var and isinstance(arg, A.Name) and arg.name == var]
-            own = given[0] if len(given) == 1 else ""
-            if (node.name, own) not in seen_defs:
-                seen_defs.add((node.name, own))
-                _rounds(info.decl.body, own, writes, reads, calls, routines, seen_defs, procs)
-        _rounds(node.args, var, writes, reads, calls, routines, seen_defs, procs)
-        return
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for f in dataclasses.fields(node):
-            if f.name != "span":
-                _rounds(getattr(node, f.name), var, writes, reads, calls, routines, seen_defs, procs)
+class _Rounds:
+    """The writes, reads and proc calls of a `for` loop's body, each write and read with the
+    steps of its access path indexed by the loop's value (`var`), def bodies read as well.
+
+    Names are taken as resolved: a def named bare is read like a call, and inside a binder
+    that binds the loop's variable's name again (a quantifier, `[x in D: ...]`, `with`, an
+    inner `for`, a `let`, which used files may do) nothing is the loop's own."""
+
+    def __init__(self, routines: dict[str, RoutineInfo], procs: frozenset[str], refs: dict[int, Ref]) -> None:
+        self.routines = routines
+        self.procs = procs
+        self.refs = refs
+        self.writes: list[tuple[str, frozenset[int], Span]] = []
+        self.reads: list[tuple[str, frozenset[int], Span]] = []
+        self.calls: list[Span] = []
+        self.seen_defs: set[tuple[str, str]] = set()
+
+    def walk(self, node: object, var: str) -> None:
+        if isinstance(node, tuple | list):
+            for item in node:
+                self.walk(item, var)
+                if isinstance(item, A.Let) and item.name == var:
+                    var = ""  # the rest of the block sees the `let`, not the loop's value
+            return
+        if isinstance(node, A.CallStmt):
+            self.calls.append(node.span)
+            return
+        if isinstance(node, A.Assign):
+            place = _place(node.target, var, self.procs)
+            if place is not None:
+                self.writes.append((*place, node.span))
+            target: A.Expr = node.target  # the indexes of the target are reads
+            while isinstance(target, A.Index | A.Field):
+                if isinstance(target, A.Index):
+                    self.walk(target.index, var)
+                target = target.base
+            self.walk(node.value, var)
+            return
+        if isinstance(node, A.Name) and isinstance(self.refs.get(id(node)), RDef):
+            ref = self.refs[id(node)]
+            assert isinstance(ref, RDef)
+            self.read_def(ref.routine, "")
+            return
+        if isinstance(node, A.Name | A.Index | A.Field):
+            place = _place(node, var, self.procs)
+            if place is not None:
+                self.reads.append((*place, node.span))
+            inner: A.Expr = node
+            while isinstance(inner, A.Index | A.Field):
+                if isinstance(inner, A.Index):
+                    self.walk(inner.index, var)
+                inner = inner.base
+            return
+        if isinstance(node, A.At):
+            self.reads.append((EVERYTHING, frozenset(), node.span))
+            self.walk(node.process, var)
+            return
+        if isinstance(node, A.Call):
+            info = self.routines.get(node.name)
+            if info is not None and isinstance(info.decl, A.DefDecl):
+                # inside a def, the loop's value is the parameter given exactly the loop's
+                # variable (when one is), so `f(p)` reading `a[q]` reads `a[p]`
+                given = [prm.name for prm, arg in zip(info.decl.params, node.args, strict=False)
+                         if var and isinstance(arg, A.Name) and arg.name == var]
+                self.read_def(info, given[0] if len(given) == 1 else "")
+            self.walk(node.args, var)
+            return
+        if isinstance(node, A.Quant | A.ArrayComp | A.With | A.For) and node.var == var:
+            self.walk(node.domain, var)
+            var = ""
+            for part in ("where", "body"):
+                self.walk(getattr(node, part, None), var)
+            return
+        if dataclasses.is_dataclass(node) and not isinstance(node, type):
+            for f in dataclasses.fields(node):
+                if f.name != "span":
+                    self.walk(getattr(node, f.name), var)
+
+    def read_def(self, info: RoutineInfo, own: str) -> None:
+        if (info.name, own) not in self.seen_defs:
+            self.seen_defs.add((info.name, own))
+            self.walk(info.decl.body, own)

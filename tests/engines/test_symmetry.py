@@ -639,3 +639,24 @@ def test_a_round_that_reads_what_the_loop_writes_through_an_alias_is_e027(name: 
         build_file(str(SYMMETRIC / f"{name}.qdl"))
     (d,) = e.value.diagnostics
     assert d.code == "E027" and (d.span.line, d.span.col) == where and what in d.message
+
+
+@pytest.mark.parametrize(("name", "where"), [
+    ("def_without_parameters", ("def_without_parameters.qdl", 8, 29)),        # `anyset` reads a[q]
+    ("def_without_parameters_position", ("def_without_parameters_position.qdl", 8, 37)),  # ... W[r]@lbl
+    ("def_without_parameters_in_def", ("def_without_parameters_in_def.qdl", 8, 29)),
+    ("used_def_shadows_its_parameter", ("lib.qdl", 2, 55)),        # `exists q in T: a[q]` in `f(q: T)`
+    ("used_quantifier_shadows_the_loop", ("lib_loop.qdl", 3, 45)),  # `exists p in T: a[p]` in the round
+    ("used_let_shadows_the_loop", ("liblet2.qdl", 5, 9)),           # `let p = x;` then `a[p] := ...`
+    ("used_with_shadows_the_loop", ("libwith.qdl", 5, 13)),         # `with p in T ... { a[p] := ... }`
+])
+def test_a_round_that_reads_what_the_loop_writes_under_another_name_is_e027(name: str,
+                                                                          where: tuple[str, int, int]) -> None:
+    # FIXED: each was a wrong "holds" with symmetry (violated 42 steps deep without it): a def
+    # named without arguments was taken for a variable, and in a used file (where bound names may
+    # shadow) an inner binding of the loop's name was taken for the loop's value
+    with pytest.raises(ModelError) as e:
+        build_file(str(SYMMETRIC / f"{name}.qdl"))
+    d = e.value.diagnostics[0]
+    assert d.code == "E027" and d.span is not None
+    assert (Path(d.span.path).name, d.span.line, d.span.col) == where
