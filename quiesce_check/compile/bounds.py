@@ -158,3 +158,43 @@ def _expr_exits(e: I.Expr, slots: Sequence[tuple[int, int]], chosen: dict[int, t
             todo.append(x.index)
         elif isinstance(x, I.Count):
             todo += list(x.terms)
+
+
+def slots_touched(stmts: Sequence[I.Stmt]) -> tuple[set[int], set[int]]:
+    """The slots `stmts` may write and the slots they may read (a table read or a write through
+    a computed index counts every slot of its table)."""
+    written: set[int] = set()
+    read: set[int] = set()
+    todo: list[object] = list(stmts)
+    while todo:
+        x = todo.pop()
+        if isinstance(x, I.Assign):
+            for (tslots, index), value in zip(x.targets, x.values, strict=True):
+                written.update(tslots if index is not None else tslots[:1])
+                todo += [value] if index is None else [value, index]
+        elif isinstance(x, I.Guard | I.Assert):
+            todo.append(x.cond)
+        elif isinstance(x, I.Let):
+            todo.append(x.value)
+        elif isinstance(x, I.If):
+            todo += [x.cond, *x.then, *x.orelse]
+        elif isinstance(x, I.Choice):
+            todo += [stmt for branch in x.branches for stmt in branch]
+        elif isinstance(x, I.Pick):
+            todo += [*x.body] + ([x.where] if x.where is not None else [])
+        elif isinstance(x, I.Slot):
+            read.add(x.index)
+        elif isinstance(x, I.Table):
+            read.update(x.slots)
+            todo.append(x.index)
+        elif isinstance(x, I.Checked):
+            todo.append(x.index)
+        elif isinstance(x, I.Un):
+            todo.append(x.a)
+        elif isinstance(x, I.Bin):
+            todo += [x.a, x.b]
+        elif isinstance(x, I.Ite):
+            todo += [x.cond, x.then, x.orelse]
+        elif isinstance(x, I.Count):
+            todo += list(x.terms)
+    return written, read

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from quiesce_check.compile import ir as I
-from quiesce_check.compile.bounds import Exit, bounds, exits, may_fail
+from quiesce_check.compile.bounds import Exit, bounds, exits, may_fail, slots_touched
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, slot_count
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import (
@@ -463,10 +463,10 @@ class Lowerer:
             return [I.If(c, tuple(self.atomic_block(s.then, env)), tuple(self.atomic_block(s.orelse, env)))]
         if isinstance(s, A.For):
             t, values = self.cm.domains[id(s.domain)]
-            out: list[I.Stmt] = []
-            for v in values:
-                out.extend(self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))))
+            rounds = [self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))) for v in values]
+            out = [stmt for r in rounds for stmt in r]
             if sym_of(t) is not None:
+                self.rounds_apart(s, t, values, rounds)
                 self.rounds_end_alike(s, t, out)
             return out
         if isinstance(s, A.Either):
@@ -479,6 +479,27 @@ class Lowerer:
         if isinstance(s, A.CallStmt):
             return self.call(s, env)
         raise AssertionError(s)
+
+    def rounds_apart(self, s: A.For, t: Type, values: Sequence[Value], rounds: Sequence[Sequence[I.Stmt]]) -> None:
+        """E027 unless no round of a `for` loop over a symmetric type writes a slot that another
+        round reads or writes: the rule *independent rounds*, held here on the code that will run
+        (every name resolved, every def and proc written out), as the checker holds it on the text.
+        Then each round sees the state as it was before the loop, but for its own writes, and
+        the state after the loop is the same in any order."""
+        touched = [slots_touched(r) for r in rounds]
+        for i, (written, _) in enumerate(touched):
+            for j, (w2, r2) in enumerate(touched):
+                shared = written & (w2 | r2) if i != j else set()
+                if shared:
+                    slot = self.lay.slots[min(shared)]
+                    decl = self.cm.symmetric.get(sym_of(t) or "")
+                    raise ModelError([Diagnostic(
+                        "E027", f"inside `for {s.var} in {t}`, the round for {s.var} = {values[i]} writes "
+                        f"`{slot.name}`, which the round for {s.var} = {values[j]} reads or writes: the rounds "
+                        "would see each other, and their order would decide", s.span,
+                        "let each round write only what is indexed by the loop's value, and read what the loop "
+                        "writes only there",
+                        (("declared symmetric", decl[1].span),) if decl is not None else ())])
 
     def rounds_end_alike(self, s: A.For, t: Type, rounds: list[I.Stmt]) -> None:
         """E027 unless the rounds of a `for` loop over a symmetric type can end the step early

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from quiesce_check.build import Built, build_file, build_text, symmetry_of
 from quiesce_check.cli import main
 from quiesce_check.compile.layout import State, unflatten
+from quiesce_check.compile.lower import Lowerer
 from quiesce_check.engines import breadth_first
 from quiesce_check.engines.common import Failure, expand
 from quiesce_check.engines.result import NullReporter, Options, Result, Trace
@@ -272,9 +273,11 @@ invariant fine: true;
                    "    for p in Pid { if held[p] and not picked { owner := p; picked := true; } }\n}"),
 ], ids=["last", "first"])
 def test_a_model_that_breaks_its_declaration_is_refused(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the checker refuses these `for` loops (E027); without that check the self-check refuses them
+    # the checker refuses these `for` loops (E027) on the text and on the compiled rounds; without
+    # both checks the sampling self-check refuses them
     assert "E027" in {d.code for d in _diagnostics(text)}
     monkeypatch.setattr(Checker, "independent_rounds", lambda self, s, t: None)
+    monkeypatch.setattr(Lowerer, "rounds_apart", lambda *args: None)
     built = build_text(text, "t.qdl")
     with pytest.raises(SymmetryBreach) as e:
         search(built, True)
@@ -295,6 +298,7 @@ def test_the_command_line_refuses_a_broken_declaration_with_e028(tmp_path: Path,
     assert main(["check", str(model)]) == 150
     assert f"{model}:6:44: error[E027]" in capsys.readouterr().err  # `owner := p` in a `for` over Pid
     monkeypatch.setattr(Checker, "independent_rounds", lambda self, s, t: None)
+    monkeypatch.setattr(Lowerer, "rounds_apart", lambda *args: None)
     assert main(["check", str(model)]) == 150
     err = capsys.readouterr().err
     assert f"{model}:2:1: error[E028]" in err and "Pid: " in err and "owner = " in err
@@ -660,3 +664,19 @@ def test_a_round_that_reads_what_the_loop_writes_under_another_name_is_e027(name
     d = e.value.diagnostics[0]
     assert d.code == "E027" and d.span is not None
     assert (Path(d.span.path).name, d.span.line, d.span.col) == where
+
+
+@pytest.mark.parametrize("name", ["def_without_parameters", "def_without_parameters_position",
+                                  "def_without_parameters_in_def", "used_def_shadows_its_parameter",
+                                  "used_quantifier_shadows_the_loop", "used_let_shadows_the_loop",
+                                  "used_with_shadows_the_loop", "position_read_in_a_round",
+                                  "local_read_through_the_process"])
+def test_rounds_that_touch_each_others_state_are_refused_from_the_code_that_runs(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the second line behind the checker's rule on the text: with that rule switched off, the same
+    # condition held on the lowered rounds (every name resolved, every alias a slot) refuses each
+    monkeypatch.setattr(Checker, "independent_rounds", lambda self, s, t: None)
+    with pytest.raises(ModelError) as e:
+        build_file(str(SYMMETRIC / f"{name}.qdl"))
+    (d,) = e.value.diagnostics
+    assert d.code == "E027" and re.search(r"the round for p = 0 writes `\S+\[0\]`, which the round for p = 1", d.message)
