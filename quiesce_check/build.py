@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from quiesce_check.compile.expansion import check_expansion
 from quiesce_check.compile.layout import build_layout
 from quiesce_check.compile.lower import Program, lower
 from quiesce_check.compile.pygen import CompiledModel, compile_program
@@ -121,6 +122,7 @@ def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None
     expanded = expand(parse(text, path), load_use)
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
+    check_expansion(checked)
     program = lower(checked, build_layout(checked))
     check_size(program)
     return Built(tree, checked, program, compile_program(program))
