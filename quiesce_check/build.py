@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.expansion import check_expansion
 from quiesce_check.compile.layout import build_layout
 from quiesce_check.compile.lower import Program, lower
@@ -117,22 +118,33 @@ def load_use(use: A.UseDecl, from_path: str) -> Loaded:
 
 
 def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None,
-               select: list[str] | None = None) -> Built:
-    """`select`, when given, names the only invariants and final properties to check."""
+               select: list[str] | None = None, deadline: Deadline | None = None) -> Built:
+    """`select`, when given, names the only invariants and final properties to check; `deadline`,
+    when given, is checked between the stages (`TimeLimit` once it has passed)."""
+    def phase(what: str) -> None:
+        if deadline is not None:
+            deadline.check(what)
+
     expanded = expand(parse(text, path), load_use)
+    phase("reading the model")
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
     check_expansion(checked)
+    phase("checking the model")
     program = lower(checked, build_layout(checked))
     check_size(program)
-    return Built(tree, checked, program, compile_program(program))
+    phase("lowering the model")
+    model = compile_program(program)
+    phase("generating the model's code")
+    return Built(tree, checked, program, model)
 
 
-def build_file(path: str, params: dict[str, Value] | None = None, select: list[str] | None = None) -> Built:
-    return build_text(read_model(path), path, params, select)
+def build_file(path: str, params: dict[str, Value] | None = None, select: list[str] | None = None,
+               deadline: Deadline | None = None) -> Built:
+    return build_text(read_model(path), path, params, select, deadline)
 
 
-def symmetry_of(built: Built) -> Symmetry | None:
+def symmetry_of(built: Built, deadline: Deadline | None = None) -> Symmetry | None:
     """The permutations of the model's `symmetric type`s, or None when it declares none; raises
     `ModelError` (E024) when there are too many to canonicalise by."""
-    return build_symmetry(built.program.layout, built.checked.symmetric)
+    return build_symmetry(built.program.layout, built.checked.symmetric, deadline)

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,6 +29,7 @@ from rich.text import Text
 from quiesce_check import hooks
 from quiesce_check.build import Built, build_file, read_model, symmetry_of
 from quiesce_check.compile.cgen import compiler
+from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.size import estimate
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
@@ -40,6 +41,7 @@ from quiesce_check.engines.checkpoint import (
     CheckpointError,
     CheckpointPlan,
 )
+from quiesce_check.engines.interrupt import Terminations
 from quiesce_check.engines.memory import MB
 from quiesce_check.engines.memory import budget as memory_budget
 from quiesce_check.engines.result import (
@@ -72,6 +74,18 @@ _SHOWN_DIAGNOSTICS = 8
 
 class UsageError(Exception):
     pass
+
+
+class Stopped(Exception):
+    """Ctrl-C or SIGTERM before the search could report: the phase it stopped."""
+
+
+@contextlib.contextmanager
+def _during(what: str) -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Stopped(f"interrupted while {what}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -208,6 +222,8 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
                    help="run the searches as generated C (native), in Python, or C when a compiler works")
     g.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per run")
+    g.add_argument("--allow-outside", action="store_true",
+                   help="run models outside the manifest's repository (or, outside any, its folder)")
 
     r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step")
     r.add_argument("trace", help="the ITF JSON trace (as written by check --itf)")
@@ -273,8 +289,10 @@ def _write_text(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def _build(path: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
-    return build_file(path, params, select)
+def _build(path: str, params: dict[str, Value], select: list[str] | None = None,
+           deadline: Deadline | None = None) -> Built:
+    with _during("building the model"):
+        return build_file(path, params, select, deadline)
 
 
 def _param_text(name: str, value: Value) -> str:
@@ -326,7 +344,7 @@ def _space_note(built: Built, opts: Options) -> str | None:
             f"{max(1, space.initial * per_state // MB):,} MB, more than {where}: the search cannot hold them")
 
 
-def _symmetry(built: Built, wanted: bool | None, engine: str) -> Symmetry | None:
+def _symmetry(built: Built, wanted: bool | None, engine: str, deadline: Deadline | None = None) -> Symmetry | None:
     """The reduction a search uses: the model's symmetric types, unless switched off; only bfs
     reduces (an explicit --symmetry with another engine is refused)."""
     declared = built.checked.symmetric
@@ -336,7 +354,8 @@ def _symmetry(built: Built, wanted: bool | None, engine: str) -> Symmetry | None
         raise UsageError(f"--symmetry needs --engine bfs; --engine {engine} explores (or solves for) every state")
     if wanted is False or engine != "bfs":
         return None
-    return symmetry_of(built)
+    with _during("building the symmetric types' permutations"):
+        return symmetry_of(built, deadline)
 
 
 def breach_error(e: SymmetryBreach) -> ModelError:
@@ -358,9 +377,12 @@ def _search(built: Built, opts: Options, engine: str, err: Console, resume: Chec
             err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
     reporter = _Progress(err)
     try:
-        if resume is not None:
-            return breadth_first(built.model, opts, reporter, resume)
-        return ENGINES[engine](built.model, opts, reporter)
+        # an engine stops at a first interrupt itself and reports; one before it starts (while
+        # the C compiles) or a second one ends here
+        with _during("compiling the model or searching"):
+            if resume is not None:
+                return breadth_first(built.model, opts, reporter, resume)
+            return ENGINES[engine](built.model, opts, reporter)
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
     except EncodingError as e:
@@ -426,8 +448,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
                          "takes --max-depth")
     if args.checkpoint is not None and args.engine != "bfs":
         raise UsageError("--checkpoint needs --engine bfs: only a breadth-first search can be saved and resumed")
-    built = _build(args.model, params, args.properties)
-    symmetry = _symmetry(built, args.symmetry, args.engine)
+    deadline = Deadline(args.time_limit)  # the limit counts from here: building and compiling too
+    built = _build(args.model, params, args.properties, deadline)
+    symmetry = _symmetry(built, args.symmetry, args.engine, deadline)
     plan = None
     if args.checkpoint is not None:
         meta = checkpoint_meta(args.model, built, user_params(built), args.properties, not args.no_deadlock,
@@ -436,7 +459,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
                    backend=args.backend, keep_going=args.keep_going, depth=args.depth,
-                   encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry)
+                   encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry,
+                   deadline=deadline)
     result = _search(built, opts, args.engine, err)
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
@@ -451,8 +475,9 @@ def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
     except CheckpointError as e:
         raise UsageError(str(e)) from None
     model_path = args.model or spec.model
+    deadline = Deadline(args.time_limit)
     try:
-        built = _build(model_path, spec.params, spec.properties)
+        built = _build(model_path, spec.params, spec.properties, deadline)
         check_same_model(spec, built, model_path)
     except ModelError as e:
         if any(d.code == "E004" for d in e.diagnostics):
@@ -464,10 +489,10 @@ def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
     except CheckpointError as e:
         raise UsageError(f"{args.directory}: {e}") from None
     plan = CheckpointPlan(Path(args.directory), args.checkpoint_every, spec.meta)
-    symmetry = _symmetry(built, spec.symmetry, "bfs") if spec.symmetry else None
+    symmetry = _symmetry(built, spec.symmetry, "bfs", deadline) if spec.symmetry else None
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=spec.check_deadlock, backend=args.backend, keep_going=spec.keep_going,
-                   memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry)
+                   memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry, deadline=deadline)
     result = _search(built, opts, "bfs", err, resume=saved)
     return _report(args, model_path, built, result, out, err)
 
@@ -561,17 +586,24 @@ def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
 
 def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
-        runs = load_manifest(args.manifest)
+        runs = load_manifest(args.manifest, args.allow_outside)
     except ManifestError as e:
         raise UsageError(str(e)) from None
     opts = Options(time_limit=args.time_limit, backend=args.backend, keep_going=True)
+    outcomes: list[RunOutcome] = []
 
     def progress(o: RunOutcome) -> None:
+        outcomes.append(o)
         mark = "ok" if o.ok else "DIFFERS"
         err.print(Text(f"{mark:>7}  {o.run.name}  ({o.seconds:.2f} s)", style="green" if o.ok else "bold red"),
                   soft_wrap=True)
 
-    outcomes = regress(runs, opts, progress)
+    interrupted = False
+    try:
+        regress(runs, opts, progress)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one while a model builds: the runs done so far
+        interrupted = True
+    interrupted = interrupted or any(o.interrupted for o in outcomes)
     table = Table(title=f"{args.manifest}: {len(runs)} runs", title_justify="left", show_edge=False)
     for col in ("run", "property", "expected", "got", "states", "time"):
         table.add_column(col, justify="right" if col in ("states", "time") else "left")
@@ -590,6 +622,11 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
         _write_text(args.junit, junit(outcomes))
     if args.json:
         _write_json(args.json, to_json(outcomes))
+    if interrupted:
+        code = EXIT_CODES[Verdict.INCOMPLETE]
+        out.print(Text(f"interrupted after {len(outcomes)} of {len(runs)} runs, {len(bad)} of them differing "
+                       f"from the manifest (exit {code})", style="bold red"), soft_wrap=True)
+        return code
     if bad:
         out.print(Text(f"{len(bad)} of {len(outcomes)} runs differ from the manifest (exit {EXIT_REGRESSION})",
                        style="bold red"), soft_wrap=True)
@@ -670,16 +707,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a file or a pipe: tables as wide as they need (up to 200 columns), not 80
         out = Console(highlight=False, width=200)
     try:
-        args = make_parser().parse_args(argv)
-        if args.command == "check":
-            return cmd_check(args, out, err)
-        if args.command == "resume":
-            return cmd_resume(args, out, err)
-        if args.command == "regress":
-            return cmd_regress(args, out, err)
-        if args.command == "hook":
-            return cmd_hook(args, out, err)
-        return cmd_replay(args, out, err)
+        with Terminations():  # SIGTERM stops every phase as Ctrl-C does
+            args = make_parser().parse_args(argv)
+            if args.command == "check":
+                return cmd_check(args, out, err)
+            if args.command == "resume":
+                return cmd_resume(args, out, err)
+            if args.command == "regress":
+                return cmd_regress(args, out, err)
+            if args.command == "hook":
+                return cmd_hook(args, out, err)
+            return cmd_replay(args, out, err)
+    except (Stopped, TimeLimit) as e:
+        err.print(Text(f"incomplete: {e}; nothing was explored (exit {EXIT_CODES[Verdict.INCOMPLETE]})"),
+                  soft_wrap=True)
+        return EXIT_CODES[Verdict.INCOMPLETE]
     except UsageError as e:
         err.print(Text(f"error: {e}"), soft_wrap=True)
         return EXIT_USAGE

@@ -87,6 +87,8 @@ def bmc(model: Model, options: Options | None = None, reporter: Reporter | None 
                 break
     except Undecided as e:
         run.found.limit = str(e)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM between two queries: what was found so far
+        run.found.limit = "interrupted"
     return run.result("bmc")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import AssertFailure, Model, StepError, Successor
 from quiesce_check.engines.result import Step, Trace
@@ -112,10 +113,11 @@ def trace_from_path(states: Sequence[State], steps: Sequence[Step], kind: str, p
 
 
 class Clock:
-    """Wall time since the search began, and whether the time limit has passed."""
+    """Wall time since the search began (or the run, given its `Deadline`), and whether the time
+    limit has passed."""
 
-    def __init__(self, limit: float | None) -> None:
-        self.start = time.perf_counter()
+    def __init__(self, limit: float | None, deadline: Deadline | None = None) -> None:
+        self.start = time.perf_counter() if deadline is None else deadline.start
         self.limit = limit
 
     def elapsed(self) -> float:

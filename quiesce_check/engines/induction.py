@@ -260,6 +260,8 @@ def induction(model: Model, options: Options | None = None, reporter: Reporter |
                 break
     except Undecided as e:
         found.limit = str(e)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM between two queries: what was proved so far
+        found.limit = "interrupted"
     if last_cti is not None and run.pending(True) and not found.traces:
         roots, states = last_cti
         found.cti = run.trace(states, roots[0], from_initial=False)

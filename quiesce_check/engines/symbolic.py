@@ -463,7 +463,7 @@ class Run:
         self.model = model
         self.options = options
         self.reporter = reporter
-        self.clock = Clock(options.time_limit)
+        self.clock = Clock(options.time_limit, options.deadline)
         self.ctx = z3.Context()
         self.enc = encode(program_of(model), self.ctx, options.encoding)
         self.claims = claims(self.enc, options.check_deadlock)
