@@ -56,6 +56,7 @@ from quiesce_check.engines.result import (
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.checker import MAX_CONST_BITS
 from quiesce_check.lang.errors import Diagnostic, ModelError, render
+from quiesce_check.lang.paths import display
 from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
@@ -404,7 +405,7 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
         result.note = "; ".join(x for x in (result.note, bound) if x)
     params_shown = user_params(built)
     shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
-    out.print(Text(f"{model_path}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})"
+    out.print(Text(f"{display(model_path)}" + (f" with {shown}" if shown else "") + f" (engine {result.engine}, {result.backend})"
                    + (", resumed" if result.resumed else ""), style="bold"), soft_wrap=True)
     explain = explainer(built.ast.sources, built.checked.consts)
     render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain)
@@ -412,7 +413,7 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
         directory = str(Path(result.checkpoint).parent)
         out.print(Text(f"saved: go on with `quiesce-check resume {directory}`"), soft_wrap=True)
     if args.json:
-        doc = result_to_json(info, result, model_path, params_shown, explain)
+        doc = result_to_json(info, result, display(model_path), params_shown, explain)
         doc["memory_limit_mb"] = args.memory_limit // MB if args.memory_limit else None
         doc["state_space"] = space_to_json(space)
         _write_json(args.json, doc)
@@ -422,12 +423,12 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
                 if result.symbolic is not None and result.symbolic.cti is not None else ""
             err.print(Text(f"no counterexample: {args.itf} not written{why}"), soft_wrap=True)
         else:
-            _write_json(args.itf, to_itf(info, result.trace, model_path, params_shown))
+            _write_json(args.itf, to_itf(info, result.trace, display(model_path), params_shown))
             out.print(Text(f"trace written to {args.itf}"), soft_wrap=True)
     if args.html:
         page = render_html(info, result, model_path, params_shown, explain,
                            annotator(built.ast.sources, built.checked.consts))
-        _write_text(args.html, page)
+        _write_text(args.html, display(page))  # a path that is not UTF-8, escaped wherever it is shown
         out.print(Text(f"page written to {args.html}"), soft_wrap=True)
     return result.exit_code
 
@@ -510,11 +511,11 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     select = hooks.all_properties(probe)
     on = {n: n not in args.without and bool(probe.checked.params.get(n, True)) for n in hook.obligations}
     opts = Options(max_states=args.max_states, time_limit=args.time_limit, backend=args.backend, keep_going=True)
-    out.print(Text(f"hook {hook.name} ({args.spec}): {hook.text}", style="bold"), soft_wrap=True)
+    out.print(Text(f"hook {hook.name} ({display(args.spec)}): {hook.text}", style="bold"), soft_wrap=True)
     out.print(Text(f"  runs at {hook.at}; binds {', '.join(hook.binds)}"), soft_wrap=True)
     for n, text in hook.obligations.items():
         out.print(Text(f"  obligation {n}{'' if on[n] else ' (off)'}: {text}"), soft_wrap=True)
-    out.print(Text(f"composed with {args.model}", style="bold"), soft_wrap=True)
+    out.print(Text(f"composed with {display(args.model)}", style="bold"), soft_wrap=True)
     reporter = _Progress(err)
     try:
         built, result = hooks.check_with(args.spec, args.model, params, on, select, opts, reporter)
@@ -532,8 +533,8 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         render_ablation(out, hook, ablation)
     params_shown = user_params(built)
     if args.json:
-        doc = result_to_json(built.model.info, result, args.model, params_shown, explain)
-        doc["hook"] = {"name": hook.name, "spec": args.spec, "text": hook.text, "at": hook.at,
+        doc = result_to_json(built.model.info, result, display(args.model), params_shown, explain)
+        doc["hook"] = {"name": hook.name, "spec": display(args.spec), "text": hook.text, "at": hook.at,
                        "binds": list(hook.binds), "obligations": hook.obligations, "on": on}
         if ablation is not None:
             doc["ablation"] = hooks.ablation_json(ablation)
@@ -543,7 +544,7 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         page = render_html(built.model.info, result, args.model, params_shown, explain,
                            annotator(built.ast.sources, built.checked.consts),
                            title=f"hook {hook.name} with {args.model}", extra=extra)
-        _write_text(args.html, page)
+        _write_text(args.html, display(page))
         out.print(Text(f"page written to {args.html}"), soft_wrap=True)
     return result.exit_code
 
@@ -604,7 +605,7 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     except KeyboardInterrupt:  # a second Ctrl-C, or one while a model builds: the runs done so far
         interrupted = True
     interrupted = interrupted or any(o.interrupted for o in outcomes)
-    table = Table(title=f"{args.manifest}: {len(runs)} runs", title_justify="left", show_edge=False)
+    table = Table(title=f"{display(args.manifest)}: {len(runs)} runs", title_justify="left", show_edge=False)
     for col in ("run", "property", "expected", "got", "states", "time"):
         table.add_column(col, justify="right" if col in ("states", "time") else "left")
     for o in outcomes:
@@ -619,7 +620,7 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(table)
     bad = [o for o in outcomes if not o.ok]
     if args.junit:
-        _write_text(args.junit, junit(outcomes))
+        _write_text(args.junit, display(junit(outcomes)))
     if args.json:
         _write_json(args.json, to_json(outcomes))
     if interrupted:
@@ -690,12 +691,12 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _tolerant(stream: Any) -> None:
-    """A stream that cannot encode a character prints `?`, not an internal error."""
+    """A stream that cannot encode a character prints `?`, not an internal error; a UTF-8 one
+    prints the byte of a file name that is not UTF-8 (a lone surrogate) as an escape."""
     encoding = str(getattr(stream, "encoding", None) or "").lower().replace("-", "")
-    if not encoding.startswith("utf") and getattr(stream, "errors", None) == "strict" \
-            and hasattr(stream, "reconfigure"):
+    if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
         with contextlib.suppress(ValueError, OSError):
-            stream.reconfigure(errors="replace")
+            stream.reconfigure(errors="backslashreplace" if encoding.startswith("utf") else "replace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

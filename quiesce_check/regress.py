@@ -43,6 +43,7 @@ from quiesce_check.engines import NoCompiler, breadth_first, induction
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.errors import ModelError
+from quiesce_check.lang.paths import display
 
 VERDICTS = ("holds", "violated", "vacuous")
 _RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", "symmetry", "engine", "depth"}
@@ -364,7 +365,7 @@ def to_json(outcomes: Sequence[RunOutcome]) -> dict[str, Any]:
     return {
         "ok": all(o.ok for o in outcomes),
         "runs": [{
-            "name": o.run.name, "model": str(o.run.model), "params": o.run.params, "scenario": o.run.scenario,
+            "name": o.run.name, "model": display(o.run.model), "params": o.run.params, "scenario": o.run.scenario,
             "engine": o.run.engine,
             "ok": o.ok, "error": o.error, "states": o.states, "expected_states": o.run.states,
             "seconds": round(o.seconds, 3),
