@@ -118,30 +118,21 @@ def load_use(use: A.UseDecl, from_path: str) -> Loaded:
 
 
 def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None,
-               select: list[str] | None = None, deadline: Deadline | None = None) -> Built:
-    """`select`, when given, names the only invariants and final properties to check; `deadline`,
-    when given, is checked between the stages (`TimeLimit` once it has passed)."""
-    def phase(what: str) -> None:
-        if deadline is not None:
-            deadline.check(what)
-
+               select: list[str] | None = None) -> Built:
+    """`select`, when given, names the only invariants and final properties to check. Every stage
+    here is bounded by the model's size (`check_expansion`, `check_size`); the ones that are not,
+    the symmetry tables and the C compiler, take the run's `Deadline`."""
     expanded = expand(parse(text, path), load_use)
-    phase("reading the model")
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
     check_expansion(checked)
-    phase("checking the model")
     program = lower(checked, build_layout(checked))
     check_size(program)
-    phase("lowering the model")
-    model = compile_program(program)
-    phase("generating the model's code")
-    return Built(tree, checked, program, model)
+    return Built(tree, checked, program, compile_program(program))
 
 
-def build_file(path: str, params: dict[str, Value] | None = None, select: list[str] | None = None,
-               deadline: Deadline | None = None) -> Built:
-    return build_text(read_model(path), path, params, select, deadline)
+def build_file(path: str, params: dict[str, Value] | None = None, select: list[str] | None = None) -> Built:
+    return build_text(read_model(path), path, params, select)
 
 
 def symmetry_of(built: Built, deadline: Deadline | None = None) -> Symmetry | None:

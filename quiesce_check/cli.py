@@ -290,10 +290,9 @@ def _write_text(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def _build(path: str, params: dict[str, Value], select: list[str] | None = None,
-           deadline: Deadline | None = None) -> Built:
+def _build(path: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
     with _during("building the model"):
-        return build_file(path, params, select, deadline)
+        return build_file(path, params, select)
 
 
 def _param_text(name: str, value: Value) -> str:
@@ -450,7 +449,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.checkpoint is not None and args.engine != "bfs":
         raise UsageError("--checkpoint needs --engine bfs: only a breadth-first search can be saved and resumed")
     deadline = Deadline(args.time_limit)  # the limit counts from here: building and compiling too
-    built = _build(args.model, params, args.properties, deadline)
+    built = _build(args.model, params, args.properties)
     symmetry = _symmetry(built, args.symmetry, args.engine, deadline)
     plan = None
     if args.checkpoint is not None:
@@ -478,7 +477,7 @@ def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
     model_path = args.model or spec.model
     deadline = Deadline(args.time_limit)
     try:
-        built = _build(model_path, spec.params, spec.properties, deadline)
+        built = _build(model_path, spec.params, spec.properties)
         check_same_model(spec, built, model_path)
     except ModelError as e:
         if any(d.code == "E004" for d in e.diagnostics):

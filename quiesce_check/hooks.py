@@ -104,9 +104,8 @@ def all_properties(built: Built) -> list[str]:
     return [d.name for d in built.ast.decls if isinstance(d, A.PropertyDecl) and d.kind in ("invariant", "final")]
 
 
-def build_composed(spec: str, model: str, params: dict[str, Value], select: list[str] | None = None,
-                   deadline: Deadline | None = None) -> Built:
-    return build_text(composed_text(spec, model), str(Path.cwd() / "<hook>"), params, select, deadline)
+def build_composed(spec: str, model: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
+    return build_text(composed_text(spec, model), str(Path.cwd() / "<hook>"), params, select)
 
 
 def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:
@@ -135,8 +134,8 @@ def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:
 
 def check_with(spec: str, model: str, params: dict[str, Value], obligations: dict[str, bool],
                select: list[str], options: Options, reporter: Reporter | None = None) -> tuple[Built, Result]:
-    deadline = Deadline(options.time_limit)  # per search: its build counts too
-    built = build_composed(spec, model, {**params, **obligations}, select, deadline)
+    deadline = Deadline(options.time_limit)  # per search: its build and compile count too
+    built = build_composed(spec, model, {**params, **obligations}, select)
     return built, breadth_first(built.model, replace(options, deadline=deadline), reporter or NullReporter())
 
 

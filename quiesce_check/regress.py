@@ -272,7 +272,7 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
     try:
         # a proof checks what its model says it checks, lemmas included (a selection names no lemma)
         select = None if run.engine == "induction" else [x.prop for x in run.expects if x.prop not in SPECIAL]
-        built = build_file(str(run.model), run.params, select, deadline)
+        built = build_file(str(run.model), run.params, select)
         if run.engine != "induction":  # the symbolic engines do not reduce
             options = replace(options, symmetry=symmetry_of(built, deadline) if run.symmetry else None)
     except ModelError as exc:

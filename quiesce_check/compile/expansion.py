@@ -5,10 +5,11 @@ crosses the bound) for a model whose routines would expand into more syntax than
 `MAX_EXPANDED` nodes at one use, or `MAX_EXPANDED_TOTAL` in all. Lowering inlines a routine at
 every use, so routines that each use the previous one twice double at every level: twenty
 levels are a million copies of the first, made before any later size check can see them. The
-size of each routine is computed once, bottom up (a routine costs its own nodes plus, for each
-use of another, that one's size, with each argument counted once per use of its parameter),
-without recursion over the chain of routines, so a chain of any length costs time linear in
-its text. Imports `lang.ast`, `lang.checker`, `lang.errors`.
+size of each routine is computed once, bottom up, as an affine function of its arguments' sizes:
+its own nodes plus, for each use of another, that one's size, with each argument counted once
+per occurrence of its parameter in the other, inlined (an argument that mentions a parameter
+three times, passed down twenty levels, is 3^20 copies); without recursion over the chain of
+routines, so a chain of any length costs time linear in its text. Imports `lang.ast`, `lang.checker`, `lang.errors`.
 """
 
 from __future__ import annotations
@@ -96,26 +97,34 @@ class _Sizes:
             stack.append((nxt, iter(self.callees(nxt))))
         for r in order:
             names = {name for name, _ in r.params}
-            uses = dict.fromkeys(names, 0)
             total = 0
+            uses = dict.fromkeys(names, 0)
             for b in self.body(r):
-                for n in _walk(b):
-                    if isinstance(n, A.Name) and n.name in names:
-                        uses[n.name] += 1
-                total += self.cost(b)[0]
+                size, _, _, found = self.cost(b, names)
+                total = min(total + size, _CAP)
+                for name, n in found.items():
+                    uses[name] = min(uses[name] + n, _CAP)
             self.uses[id(r)] = uses
-            self.size[id(r)] = min(total, _CAP)
+            self.size[id(r)] = total
 
-    def cost(self, root: object) -> tuple[int, Span | None, int]:
-        """Nodes `root` expands into, and the use inside it that expands the most, with its size."""
+    def cost(self, root: object, names: set[str] | frozenset[str] = frozenset()
+             ) -> tuple[int, Span | None, int, dict[str, int]]:
+        """Nodes `root` expands into; the use inside it that expands the most, with its size; and
+        how many times each of `names` (the parameters of the routine `root` is the body of)
+        occurs once everything is inlined."""
         total = 0
         worst: Span | None = None
         worst_size = 0
-        # each node is weighed as many times as the expression that holds it is copied
+        found = dict.fromkeys(names, 0)
+        # each node is weighed as many times as the expression that holds it is copied: a def's
+        # argument is copied wherever its parameter occurs in the def, inlined (a proc's is
+        # evaluated once, into a local)
         stack: list[tuple[object, int]] = [(root, 1)]
         while stack:
             node, copies = stack.pop()
             total = min(total + copies, _CAP)
+            if isinstance(node, A.Name) and node.name in found:
+                found[node.name] = min(found[node.name] + copies, _CAP)
             info = self.routine_of(node)
             if info is not None and id(info) in self.size:
                 inlined = self.size[id(info)]
@@ -123,12 +132,13 @@ class _Sizes:
                 if inlined > worst_size:
                     worst, worst_size = getattr(node, "span", None), inlined
                 uses = self.uses[id(info)]
-                args = getattr(node, "args", ())
-                for (name, _), arg in zip(info.params, args, strict=False):
-                    stack.append((arg, min(copies * max(1, uses.get(name, 0)), _CAP)))
+                by_value = isinstance(node, A.CallStmt)
+                for (name, _), arg in zip(info.params, getattr(node, "args", ()), strict=False):
+                    times = 1 if by_value else max(1, uses.get(name, 0))
+                    stack.append((arg, min(copies * times, _CAP)))
                 continue
             stack.extend((c, copies) for c in _children(node))
-        return total, worst, worst_size
+        return total, worst, worst_size, found
 
 
 def _top_level(cm: CheckedModel) -> Iterator[object]:
@@ -148,7 +158,7 @@ def check_expansion(cm: CheckedModel) -> None:
             sizes.prepare(ref.routine)
     total = 0
     for d in _top_level(cm):
-        size, where, inlined = sizes.cost(d)
+        size, where, inlined, _ = sizes.cost(d)
         total = min(total + size, _CAP)
         if inlined > MAX_EXPANDED:
             raise ModelError([Diagnostic(

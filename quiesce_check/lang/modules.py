@@ -112,6 +112,8 @@ class _Expander:
 
     def set_arguments(self, use: A.UseDecl, start: int) -> None:
         """Write each `NAME = value` of a `use` into the parameter or constant it names."""
+        if not use.args:  # most uses set nothing: no need to look through what they spliced in
+            return
         settable = {d.name: k for k, (d, _) in enumerate(self.out[start:], start)
                     if isinstance(d, A.ParamDecl | A.ConstDecl | A.ObligationDecl)}
         seen: dict[str, Span] = {}

@@ -53,6 +53,18 @@ def test_routines_that_double_at_every_level(tmp_path: Path, kind: str, levels: 
     assert r.seconds < 5
 
 
+def test_an_argument_that_grows_at_every_level(tmp_path: Path) -> None:
+    # FIXED (found by fuzzing): one use per level, but an argument mentioning the parameter three
+    # times: 3^40 copies of `a`, substituted into one another before any size check
+    lines = ["var x: 0..3 = 0;", "def d0(a: 0..3) = a > 0;"]
+    lines += [f"def d{i}(a: 0..3) = d{i - 1}(if a > 0 then a - 1 else a);" for i in range(1, 41)]
+    text = "\n".join([*lines, "invariant inv: d40(x) or x >= 0;", "action inc when x < 3 { x := x + 1; }"]) + "\n"
+    path = write_model(tmp_path, text, "m.qdl")
+    r = run_cli(["check", path, "--backend", "python"], bound=20)
+    assert_polite(r, str(path), text)
+    assert r.code == 150 and re.search(r"m\.qdl:43:\d+: error\[E024\]", r.err), r.err
+
+
 def test_routines_that_double_a_few_times_still_check(tmp_path: Path) -> None:
     # the bound is far above real models: eight doublings (256 copies) is an ordinary model
     text = doubling_defs(8)
