@@ -291,7 +291,7 @@ def _write_text(path: str, text: str) -> None:
 
 
 def _build(path: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
-    with _during("building the model"):
+    with _during("building the model; nothing was explored"):
         return build_file(path, params, select)
 
 
@@ -354,7 +354,7 @@ def _symmetry(built: Built, wanted: bool | None, engine: str, deadline: Deadline
         raise UsageError(f"--symmetry needs --engine bfs; --engine {engine} explores (or solves for) every state")
     if wanted is False or engine != "bfs":
         return None
-    with _during("building the symmetric types' permutations"):
+    with _during("building the symmetric types' permutations; nothing was explored"):
         return symmetry_of(built, deadline)
 
 
@@ -379,7 +379,7 @@ def _search(built: Built, opts: Options, engine: str, err: Console, resume: Chec
     try:
         # an engine stops at a first interrupt itself and reports; one before it starts (while
         # the C compiles) or a second one ends here
-        with _during("compiling the model or searching"):
+        with _during("compiling the model or searching (a second interrupt stops at once)"):
             if resume is not None:
                 return breadth_first(built.model, opts, reporter, resume)
             return ENGINES[engine](built.model, opts, reporter)
@@ -719,8 +719,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_hook(args, out, err)
             return cmd_replay(args, out, err)
     except (Stopped, TimeLimit) as e:
-        err.print(Text(f"incomplete: {e}; nothing was explored (exit {EXIT_CODES[Verdict.INCOMPLETE]})"),
-                  soft_wrap=True)
+        # a time limit that passes before the search reports is one that passed before it began
+        shown = f"{e}; nothing was explored" if isinstance(e, TimeLimit) else str(e)
+        err.print(Text(f"incomplete: {shown} (exit {EXIT_CODES[Verdict.INCOMPLETE]})"), soft_wrap=True)
         return EXIT_CODES[Verdict.INCOMPLETE]
     except UsageError as e:
         err.print(Text(f"error: {e}"), soft_wrap=True)

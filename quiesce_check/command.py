@@ -35,6 +35,7 @@ def run() -> None:
         code = main()
     except KeyboardInterrupt:  # between `main`'s own handler and its return
         code = EXIT_INTERRUPTED
-    # the result is out: a late Ctrl-C changes nothing of it, exit code included
+    # the result is out: a late Ctrl-C (or SIGTERM) changes nothing of it, exit code included
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(code)

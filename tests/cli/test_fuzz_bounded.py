@@ -101,7 +101,7 @@ def symmetric_model(draw: st.DrawFn) -> str:
     return "\n".join(decls) + "\n"
 
 
-@FUZZ
+@settings(FUZZ, max_examples=EXAMPLES or 20)
 @given(symmetric_model())
 def test_symmetry_tables(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     path = write_model(tmp_path_factory.mktemp("sym"), text, "m.qdl")
@@ -109,7 +109,7 @@ def test_symmetry_tables(tmp_path_factory: pytest.TempPathFactory, text: str) ->
     assert_polite(r, str(path), text)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=EXAMPLES or 12)
 @given(st.integers(1, 1000), st.booleans())
 def test_chains_of_used_files(tmp_path_factory: pytest.TempPathFactory, n: int, cycle: bool) -> None:
     d = tmp_path_factory.mktemp("chain")
