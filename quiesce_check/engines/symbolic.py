@@ -146,9 +146,9 @@ class Solving:
               cap: float | None = None) -> z3.ModelRef | None:
         """A model when `query` can hold (with the assertions and assumptions), else None.
         With `cap`, a query that takes longer raises `QueryTimeout`."""
-        allowed = [x for x in (cap, None if self.clock.limit is None else self.clock.limit - self.clock.elapsed())
-                   if x is not None]
-        if self.clock.limit is not None and self.clock.limit - self.clock.elapsed() <= 0:
+        remaining = self.clock.remaining()
+        allowed = [x for x in (cap, remaining) if x is not None]
+        if remaining is not None and remaining <= 0:
             raise Undecided(f"--time-limit {self.clock.limit:g}s")
         if self.interrupts is not None and self.interrupts.requested:
             raise Undecided("interrupted")
