@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from quiesce_check.compile.deadline import Deadline
+from quiesce_check.compile.expansion import check_expansion
 from quiesce_check.compile.layout import build_layout
 from quiesce_check.compile.lower import Program, lower
 from quiesce_check.compile.pygen import CompiledModel, compile_program
@@ -124,10 +126,13 @@ def load_use(use: A.UseDecl, from_path: str) -> Loaded:
 
 def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None,
                select: list[str] | None = None) -> Built:
-    """`select`, when given, names the only invariants and final properties to check."""
+    """`select`, when given, names the only invariants and final properties to check. Every stage
+    here is bounded by the model's size (`check_expansion`, `check_size`); the ones that are not,
+    the symmetry tables and the C compiler, take the run's `Deadline`."""
     expanded = expand(parse(text, path), load_use)
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
+    check_expansion(checked)
     program = lower(checked, build_layout(checked))
     check_size(program)
     return Built(tree, checked, program, compile_program(program))
@@ -137,7 +142,7 @@ def build_file(path: str, params: dict[str, Value] | None = None, select: list[s
     return build_text(read_model(path), path, params, select)
 
 
-def symmetry_of(built: Built) -> Symmetry | None:
+def symmetry_of(built: Built, deadline: Deadline | None = None) -> Symmetry | None:
     """The permutations of the model's `symmetric type`s, or None when it declares none; raises
     `ModelError` (E024) when there are too many to canonicalise by."""
-    return build_symmetry(built.program.layout, built.checked.symmetric)
+    return build_symmetry(built.program.layout, built.checked.symmetric, deadline)

@@ -30,6 +30,7 @@ from rich.text import Text
 from quiesce_check import hooks
 from quiesce_check.build import Built, build_file, read_model, symmetry_of
 from quiesce_check.compile.cgen import compiler
+from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.size import estimate
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
@@ -42,6 +43,7 @@ from quiesce_check.engines.checkpoint import (
     CheckpointPlan,
 )
 from quiesce_check.engines.checkpoint import lock as checkpoint_lock
+from quiesce_check.engines.interrupt import Terminations
 from quiesce_check.engines.memory import MB
 from quiesce_check.engines.memory import budget as memory_budget
 from quiesce_check.engines.result import (
@@ -56,6 +58,7 @@ from quiesce_check.engines.result import (
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.checker import MAX_CONST_BITS
 from quiesce_check.lang.errors import Diagnostic, ModelError, render
+from quiesce_check.lang.paths import display
 from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.printable import printable
 from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
@@ -76,6 +79,18 @@ _SHOWN_DIAGNOSTICS = 8
 
 class UsageError(Exception):
     pass
+
+
+class Stopped(Exception):
+    """Ctrl-C or SIGTERM before the search could report: the phase it stopped."""
+
+
+@contextlib.contextmanager
+def _during(what: str) -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Stopped(f"interrupted while {what}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -219,6 +234,8 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
                    help="run the searches as generated C (native), in Python, or C when a compiler works")
     g.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per run")
+    g.add_argument("--allow-outside", action="store_true",
+                   help="run models outside the manifest's repository (or, outside any, its folder)")
 
     r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step")
     r.add_argument("trace", help="the ITF JSON trace (as written by check --itf)")
@@ -305,7 +322,8 @@ class _Outputs:
 
 
 def _build(path: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
-    return build_file(path, params, select)
+    with _during("building the model; nothing was explored"):
+        return build_file(path, params, select)
 
 
 def _param_text(name: str, value: Value) -> str:
@@ -364,7 +382,7 @@ def _space_note(built: Built, opts: Options) -> str | None:
             f"{max(1, space.initial * per_state // MB):,} MB, more than {where}: the search cannot hold them")
 
 
-def _symmetry(built: Built, wanted: bool | None, engine: str) -> Symmetry | None:
+def _symmetry(built: Built, wanted: bool | None, engine: str, deadline: Deadline | None = None) -> Symmetry | None:
     """The reduction a search uses: the model's symmetric types, unless switched off; only bfs
     reduces (an explicit --symmetry with another engine is refused)."""
     declared = built.checked.symmetric
@@ -374,7 +392,8 @@ def _symmetry(built: Built, wanted: bool | None, engine: str) -> Symmetry | None
         raise UsageError(f"--symmetry needs --engine bfs; --engine {engine} explores (or solves for) every state")
     if wanted is False or engine != "bfs":
         return None
-    return symmetry_of(built)
+    with _during("building the symmetric types' permutations; nothing was explored"):
+        return symmetry_of(built, deadline)
 
 
 def breach_error(e: SymmetryBreach) -> ModelError:
@@ -396,9 +415,12 @@ def _search(built: Built, opts: Options, engine: str, err: Console, resume: Chec
             err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
     reporter = _Progress(err)
     try:
-        if resume is not None:
-            return breadth_first(built.model, opts, reporter, resume)
-        return ENGINES[engine](built.model, opts, reporter)
+        # an engine stops at a first interrupt itself and reports; one before it starts (while
+        # the C compiles) or a second one ends here
+        with _during("compiling the model or searching (a second interrupt stops at once)"):
+            if resume is not None:
+                return breadth_first(built.model, opts, reporter, resume)
+            return ENGINES[engine](built.model, opts, reporter)
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
     except EncodingError as e:
@@ -420,7 +442,7 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
         result.note = "; ".join(x for x in (result.note, bound) if x)
     params_shown = user_params(built)
     shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
-    out.print(Text(printable(f"{model_path}" + (f" with {shown}" if shown else "")
+    out.print(Text(printable(f"{display(model_path)}" + (f" with {shown}" if shown else "")
                              + f" (engine {result.engine}, {result.backend})" + (", resumed" if result.resumed else "")),
                    style="bold"), soft_wrap=True)
     explain = explainer(built.ast.sources, built.checked.consts)
@@ -430,7 +452,7 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
         out.print(Text(printable(f"saved: go on with `quiesce-check resume {directory}`")), soft_wrap=True)
     outputs = _Outputs()
     if args.json:
-        doc = result_to_json(info, result, model_path, params_shown, explain)
+        doc = result_to_json(info, result, display(model_path), params_shown, explain)
         doc["memory_limit_mb"] = args.memory_limit // MB if args.memory_limit else None
         doc["state_space"] = space_to_json(space)
         outputs.json(args.json, doc)
@@ -439,12 +461,12 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
             why = " (a counterexample to induction is no trace of the model: see --json)" \
                 if result.symbolic is not None and result.symbolic.cti is not None else ""
             err.print(Text(printable(f"no counterexample: {args.itf} not written{why}")), soft_wrap=True)
-        elif outputs.json(args.itf, to_itf(info, result.trace, model_path, params_shown)):
+        elif outputs.json(args.itf, to_itf(info, result.trace, display(model_path), params_shown)):
             out.print(Text(printable(f"trace written to {args.itf}")), soft_wrap=True)
     if args.html:
         page = render_html(info, result, model_path, params_shown, explain,
                            annotator(built.ast.sources, built.checked.consts))
-        if outputs.text(args.html, page):
+        if outputs.text(args.html, display(page)):  # a path that is not UTF-8, escaped wherever it is shown
             out.print(Text(printable(f"page written to {args.html}")), soft_wrap=True)
     return outputs.exit_code(result.exit_code, result.verdict.value, err)
 
@@ -465,14 +487,15 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
                          "takes --max-depth")
     if args.checkpoint is not None and args.engine != "bfs":
         raise UsageError("--checkpoint needs --engine bfs: only a breadth-first search can be saved and resumed")
+    deadline = Deadline(args.time_limit)  # the limit counts from here: building and compiling too
     with contextlib.ExitStack() as held:
-        return _check(args, params, held, out, err)
+        return _check(args, params, held, deadline, out, err)
 
 
-def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.ExitStack, out: Console,
-           err: Console) -> int:
+def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.ExitStack, deadline: Deadline,
+           out: Console, err: Console) -> int:
     built = _build(args.model, params, args.properties)
-    symmetry = _symmetry(built, args.symmetry, args.engine)
+    symmetry = _symmetry(built, args.symmetry, args.engine, deadline)
     plan = None
     if args.checkpoint is not None:
         directory = _checkpoint_dir(args.checkpoint, held)
@@ -482,7 +505,8 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
                    backend=args.backend, keep_going=args.keep_going, depth=args.depth,
-                   encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry)
+                   encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry,
+                   deadline=deadline)
     result = _search(built, opts, args.engine, err)
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
@@ -504,6 +528,7 @@ def _resume(args: argparse.Namespace, held: contextlib.ExitStack, out: Console, 
     except CheckpointError as e:
         raise UsageError(str(e)) from None
     model_path = args.model or spec.model
+    deadline = Deadline(args.time_limit)
     try:
         built = _build(model_path, spec.params, spec.properties)
         check_same_model(spec, built, model_path)
@@ -517,10 +542,10 @@ def _resume(args: argparse.Namespace, held: contextlib.ExitStack, out: Console, 
     except CheckpointError as e:
         raise UsageError(f"{args.directory}: {e}") from None
     plan = CheckpointPlan(Path(args.directory), args.checkpoint_every, spec.meta)
-    symmetry = _symmetry(built, spec.symmetry, "bfs") if spec.symmetry else None
+    symmetry = _symmetry(built, spec.symmetry, "bfs", deadline) if spec.symmetry else None
     opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
                    check_deadlock=spec.check_deadlock, backend=args.backend, keep_going=spec.keep_going,
-                   memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry)
+                   memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry, deadline=deadline)
     result = _search(built, opts, "bfs", err, resume=saved)
     return _report(args, model_path, built, result, out, err)
 
@@ -538,11 +563,11 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     select = hooks.all_properties(probe)
     on = {n: n not in args.without and bool(probe.checked.params.get(n, True)) for n in hook.obligations}
     opts = Options(max_states=args.max_states, time_limit=args.time_limit, backend=args.backend, keep_going=True)
-    out.print(Text(printable(f"hook {hook.name} ({args.spec}): {hook.text}"), style="bold"), soft_wrap=True)
+    out.print(Text(printable(f"hook {hook.name} ({display(args.spec)}): {hook.text}"), style="bold"), soft_wrap=True)
     out.print(Text(f"  runs at {hook.at}; binds {', '.join(hook.binds)}"), soft_wrap=True)
     for n, text in hook.obligations.items():
         out.print(Text(printable(f"  obligation {n}{'' if on[n] else ' (off)'}: {text}")), soft_wrap=True)
-    out.print(Text(printable(f"composed with {args.model}"), style="bold"), soft_wrap=True)
+    out.print(Text(printable(f"composed with {display(args.model)}"), style="bold"), soft_wrap=True)
     reporter = _Progress(err)
     try:
         built, result = hooks.check_with(args.spec, args.model, params, on, select, opts, reporter)
@@ -561,8 +586,8 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     params_shown = user_params(built)
     outputs = _Outputs()
     if args.json:
-        doc = result_to_json(built.model.info, result, args.model, params_shown, explain)
-        doc["hook"] = {"name": hook.name, "spec": args.spec, "text": hook.text, "at": hook.at,
+        doc = result_to_json(built.model.info, result, display(args.model), params_shown, explain)
+        doc["hook"] = {"name": hook.name, "spec": display(args.spec), "text": hook.text, "at": hook.at,
                        "binds": list(hook.binds), "obligations": hook.obligations, "on": on}
         if ablation is not None:
             doc["ablation"] = hooks.ablation_json(ablation)
@@ -572,7 +597,7 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         page = render_html(built.model.info, result, args.model, params_shown, explain,
                            annotator(built.ast.sources, built.checked.consts),
                            title=f"hook {hook.name} with {args.model}", extra=extra)
-        if outputs.text(args.html, page):
+        if outputs.text(args.html, display(page)):
             out.print(Text(printable(f"page written to {args.html}")), soft_wrap=True)
     return outputs.exit_code(result.exit_code, result.verdict.value, err)
 
@@ -615,18 +640,26 @@ def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
 
 def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
-        runs = load_manifest(args.manifest)
+        runs = load_manifest(args.manifest, args.allow_outside)
     except ManifestError as e:
         raise UsageError(str(e)) from None
     opts = Options(time_limit=args.time_limit, backend=args.backend, keep_going=True)
+    outcomes: list[RunOutcome] = []
 
     def progress(o: RunOutcome) -> None:
+        outcomes.append(o)
         mark = "ok" if o.ok else "DIFFERS"
         err.print(Text(printable(f"{mark:>7}  {o.run.name}  ({o.seconds:.2f} s)"), style="green" if o.ok else "bold red"),
                   soft_wrap=True)
 
-    outcomes = regress(runs, opts, progress)
-    table = Table(title=printable(f"{args.manifest}: {len(runs)} runs"), title_justify="left", show_edge=False)
+    interrupted = False
+    try:
+        regress(runs, opts, progress)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one while a model builds: the runs done so far
+        interrupted = True
+    interrupted = interrupted or any(o.interrupted for o in outcomes)
+    table = Table(title=printable(f"{display(args.manifest)}: {len(runs)} runs"), title_justify="left",
+                  show_edge=False)
     for col in ("run", "property", "expected", "got", "states", "time"):
         table.add_column(col, justify="right" if col in ("states", "time") else "left")
     for o in outcomes:
@@ -642,9 +675,14 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     bad = [o for o in outcomes if not o.ok]
     outputs = _Outputs()
     if args.junit:
-        outputs.text(args.junit, junit(outcomes))
+        outputs.text(args.junit, display(junit(outcomes)))
     if args.json:
         outputs.json(args.json, to_json(outcomes))
+    if interrupted:
+        code = EXIT_CODES[Verdict.INCOMPLETE]
+        verdict = f"interrupted after {len(outcomes)} of {len(runs)} runs, {len(bad)} of them differing from the manifest"
+        out.print(Text(f"{verdict} (exit {code})", style="bold red"), soft_wrap=True)
+        return outputs.exit_code(code, verdict, err)
     if bad:
         verdict = f"{len(bad)} of {len(outcomes)} runs differ from the manifest"
         out.print(Text(f"{verdict} (exit {EXIT_REGRESSION})", style="bold red"), soft_wrap=True)
@@ -708,12 +746,12 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _tolerant(stream: Any) -> None:
-    """A stream that cannot encode a character prints `?`, not an internal error."""
+    """A stream that cannot encode a character prints `?`, not an internal error; a UTF-8 one
+    prints the byte of a file name that is not UTF-8 (a lone surrogate) as an escape."""
     encoding = str(getattr(stream, "encoding", None) or "").lower().replace("-", "")
-    if not encoding.startswith("utf") and getattr(stream, "errors", None) == "strict" \
-            and hasattr(stream, "reconfigure"):
+    if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
         with contextlib.suppress(ValueError, OSError):
-            stream.reconfigure(errors="replace")
+            stream.reconfigure(errors="backslashreplace" if encoding.startswith("utf") else "replace")
 
 
 class _Escaped:
@@ -750,16 +788,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a file or a pipe: tables as wide as they need (up to 200 columns), not 80
         out = _console(width=200)
     try:
-        args = make_parser().parse_args(argv)
-        if args.command == "check":
-            return cmd_check(args, out, err)
-        if args.command == "resume":
-            return cmd_resume(args, out, err)
-        if args.command == "regress":
-            return cmd_regress(args, out, err)
-        if args.command == "hook":
-            return cmd_hook(args, out, err)
-        return cmd_replay(args, out, err)
+        with Terminations():  # SIGTERM stops every phase as Ctrl-C does
+            args = make_parser().parse_args(argv)
+            if args.command == "check":
+                return cmd_check(args, out, err)
+            if args.command == "resume":
+                return cmd_resume(args, out, err)
+            if args.command == "regress":
+                return cmd_regress(args, out, err)
+            if args.command == "hook":
+                return cmd_hook(args, out, err)
+            return cmd_replay(args, out, err)
+    except (Stopped, TimeLimit) as e:
+        # a time limit that passes before the search reports is one that passed before it began
+        shown = f"{e}; nothing was explored" if isinstance(e, TimeLimit) else str(e)
+        err.print(Text(f"incomplete: {shown} (exit {EXIT_CODES[Verdict.INCOMPLETE]})"), soft_wrap=True)
+        return EXIT_CODES[Verdict.INCOMPLETE]
     except UsageError as e:
         err.print(Text(printable(f"error: {e}")), soft_wrap=True)
         return EXIT_USAGE

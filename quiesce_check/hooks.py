@@ -16,12 +16,13 @@ import itertools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from quiesce_check.build import Built, build_text
+from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.domain.explain import explainer
 from quiesce_check.engines import breadth_first
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
@@ -133,14 +134,25 @@ def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:
 
 def check_with(spec: str, model: str, params: dict[str, Value], obligations: dict[str, bool],
                select: list[str], options: Options, reporter: Reporter | None = None) -> tuple[Built, Result]:
+    deadline = Deadline(options.time_limit)  # per search: its build and compile count too
     built = build_composed(spec, model, {**params, **obligations}, select)
-    return built, breadth_first(built.model, options, reporter or NullReporter())
+    return built, breadth_first(built.model, replace(options, deadline=deadline), reporter or NullReporter())
 
 
 def _run(args: tuple[str, str, dict[str, Value], tuple[str, ...], frozenset[str], list[str], Options]) -> Outcome:
     spec, model, params, names, on, select, options = args
-    built, result = check_with(spec, model, params, {n: n in on for n in names}, select, options)
+    try:
+        built, result = check_with(spec, model, params, {n: n in on for n in names}, select, options)
+    except TimeLimit as e:
+        return Outcome(on, {}, {}, {}, f"incomplete: {e}")
     return summarise(built, result, on)
+
+
+def workers_for(searches: int, wanted: int | None) -> int:
+    """Processes for `searches` independent searches: what was asked (default: the cores, up to
+    4), never more than the searches or the cores."""
+    cores = os.cpu_count() or 1
+    return max(1, min(wanted or min(4, cores), searches, cores))
 
 
 def ablate(spec: str, model: str, params: dict[str, Value], hook: Hook, select: list[str], options: Options,
@@ -150,12 +162,12 @@ def ablate(spec: str, model: str, params: dict[str, Value], hook: Hook, select: 
     names = tuple(hook.obligations)
     everything = frozenset(names)
     done: dict[frozenset[str], Outcome] = {everything: full}
-    jobs = workers or max(1, min(4, os.cpu_count() or 1))
 
     def run_all(sets: Sequence[frozenset[str]]) -> None:
         todo = [s for s in sets if s not in done]
         args = [(spec, model, params, names, s, select, options) for s in todo]
-        if jobs > 1 and len(args) > 1:
+        jobs = workers_for(len(args), workers)
+        if jobs > 1:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 outcomes = list(pool.map(_run, args))
         else:

@@ -12,11 +12,22 @@ on past violations (`--continue`), so every property gets its verdict and
 shortest counterexample from the same exploration; a run with
 `engine = "induction"` (a proof, e.g. a model with its lemmas) is one
 k-induction instead, with `depth` its largest k, and its `expect` may name
-lemmas too: each must be proved. Imports `build`, `engines.*`, `lang.errors`, `printable`.
+lemmas too: each must be proved.
+
+The manifest is read like a model: a regular file of at most `MAX_MANIFEST_BYTES` (no device,
+pipe or directory). Its model paths are relative to it, must name `.qdl` files, and must stay
+inside the repository the manifest belongs to (the nearest folder above it holding `.git`),
+or inside the manifest's own folder when it belongs to none: a manifest names the models of
+its project, and reaching further (`../../../etc/...`) needs the user's `allow_outside`
+(`--allow-outside`). A run that cannot be done (its model does not build, the time limit
+passes while building it, no C compiler for `--backend native`, an encoding it does not fit)
+is a failed row that says why. Imports `build`, `compile`, `engines.*`, `lang.errors`, `printable`.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 import tomllib
 from collections.abc import Callable, Sequence
@@ -26,10 +37,13 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from quiesce_check.build import build_file, symmetry_of
-from quiesce_check.engines import breadth_first, induction
+from quiesce_check.compile.deadline import Deadline, TimeLimit
+from quiesce_check.compile.z3gen import EncodingError
+from quiesce_check.engines import NoCompiler, breadth_first, induction
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.errors import ModelError
+from quiesce_check.lang.paths import display
 from quiesce_check.printable import printable
 
 VERDICTS = ("holds", "violated", "vacuous")
@@ -37,6 +51,8 @@ _RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", 
 # the engines a run may name: the default search, or a proof by k-induction
 RUN_ENGINES = ("bfs", "induction")
 _EXPECT_KEYS = {"verdict", "length"}
+# A manifest larger than this is refused before parsing (the repository's is 20 KB).
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
 class ManifestError(Exception):
@@ -81,6 +97,7 @@ class RunOutcome:
     states: int | None = None
     seconds: float = 0.0
     error: str | None = None
+    interrupted: bool = False  # Ctrl-C or SIGTERM stopped the run: the runs after it are not done
 
     @property
     def ok(self) -> bool:
@@ -96,13 +113,64 @@ def _scalar_params(where: str, raw: Any) -> dict[str, Any]:
     return dict(raw)
 
 
-def load_manifest(path: str) -> list[Run]:
-    """The runs of a manifest, checked: ManifestError says what is wrong and where."""
-    p = Path(path)
+def read_manifest(path: str) -> str:
+    """The text of a manifest: a regular file of at most MAX_MANIFEST_BYTES, read without waiting
+    on a pipe nobody writes to; ManifestError otherwise."""
     try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+        # not blocking in open(): a named pipe is refused, not waited on
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise ManifestError(f"{path} is a directory, not a manifest")
+            if not stat.S_ISREG(mode):
+                raise ManifestError(f"{path} is not a regular file (a device, pipe or socket): a manifest "
+                                    "is a TOML file")
+            os.set_blocking(fd, True)
+            data = f.read(MAX_MANIFEST_BYTES + 1)
     except OSError as e:
         raise ManifestError(f"cannot read {path}: {e.strerror or e}") from None
+    except ValueError as e:  # a path with a NUL byte in it
+        raise ManifestError(f"cannot read {path!r}: {e}") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"{path}: more than {MAX_MANIFEST_BYTES} bytes; a manifest may have at most "
+                            f"{MAX_MANIFEST_BYTES}")
+    return data.decode("utf-8")
+
+
+def manifest_root(manifest: Path) -> Path:
+    """The folder a manifest's models must be in: the repository it belongs to (the nearest
+    folder above it holding `.git`), else its own folder."""
+    folder = manifest.resolve().parent
+    for d in (folder, *folder.parents):
+        if (d / ".git").exists():
+            return d
+    return folder
+
+
+def _model_path(where: str, manifest: Path, model: str, allow_outside: bool) -> Path:
+    path = manifest.parent / model
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError, ValueError) as e:
+        raise ManifestError(f"{where}: `model` {model!r}: cannot resolve the path: {e}") from None
+    if path.suffix != ".qdl" or real.suffix != ".qdl":
+        raise ManifestError(f"{where}: `model` {model!r} must name a QDL model (`.qdl`)")
+    if not allow_outside:
+        root = manifest_root(manifest)
+        if not real.is_relative_to(root):
+            raise ManifestError(f"{where}: `model` {model!r} is outside {root}, the folder the manifest's "
+                                "models must be in (its repository, or its own folder); pass --allow-outside "
+                                "to run it anyway")
+    return path
+
+
+def load_manifest(path: str, allow_outside: bool = False) -> list[Run]:
+    """The runs of a manifest, checked: ManifestError says what is wrong and where. Unless
+    `allow_outside`, every model must be inside the manifest's repository (or folder)."""
+    p = Path(path)
+    try:
+        doc = tomllib.loads(read_manifest(path))
     except UnicodeDecodeError as e:
         raise ManifestError(f"{path} is not UTF-8 text (byte {e.start})") from None
     except tomllib.TOMLDecodeError as e:
@@ -170,7 +238,7 @@ def load_manifest(path: str) -> list[Run]:
         if engine == "induction" and (states is not None or any(x.verdict == "violated" for x in expects)):
             raise ManifestError(f"{where}: an induction run proves properties: it has no state count, and "
                                 "expects only holds or vacuous (a violation is for a bfs run to pin)")
-        runs.append(Run(name, (p.parent / model), _scalar_params(where, raw.get("params", {})),
+        runs.append(Run(name, _model_path(where, p, model, allow_outside), _scalar_params(where, raw.get("params", {})),
                         tuple(expects), states, str(raw.get("scenario", "")), str(raw.get("note", "")),
                         symmetry, engine, depth))
     return runs
@@ -200,14 +268,21 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
     """One run: build the model with the run's parameters, search once, compare."""
     out = RunOutcome(run)
     start = time.perf_counter()
+    deadline = Deadline(options.time_limit, start)  # per run: its build counts too
+    options = replace(options, deadline=deadline)
     try:
         # a proof checks what its model says it checks, lemmas included (a selection names no lemma)
         select = None if run.engine == "induction" else [x.prop for x in run.expects if x.prop not in SPECIAL]
         built = build_file(str(run.model), run.params, select)
         if run.engine != "induction":  # the symbolic engines do not reduce
-            options = replace(options, symmetry=symmetry_of(built) if run.symmetry else None)
+            options = replace(options, symmetry=symmetry_of(built, deadline) if run.symmetry else None)
     except ModelError as exc:
         out.error = "; ".join(f"{d.span}: {d.message}" if d.span else d.message for d in exc.diagnostics[:3])
+        out.seconds = time.perf_counter() - start
+        return out
+    except TimeLimit as exc:
+        out.error = f"incomplete: {exc}"
+        out.seconds = time.perf_counter() - start
         return out
     try:
         if run.engine == "induction":
@@ -216,8 +291,17 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
             result = breadth_first(built.model, options, reporter or NullReporter())
     except SymmetryBreach as exc:
         out.error = f"the model does not respect its symmetric types: {exc.message}"
+    except NoCompiler as exc:
+        out.error = f"--backend native: {exc}"
+    except EncodingError as exc:
+        out.error = f"engine {run.engine}: {exc}; a bfs run takes this model"
+    except TimeLimit as exc:
+        out.error = f"incomplete: {exc}"
+    if out.error is not None:
+        out.seconds = time.perf_counter() - start
         return out
     out.seconds = time.perf_counter() - start
+    out.interrupted = result.limit == "interrupted"
     out.states = result.stats.distinct if result.complete and run.engine == "bfs" else None
     expected = {x.prop for x in run.expects}
     fatal = [t for t in result.traces.values() if t.kind == "model-error"
@@ -254,6 +338,8 @@ def regress(runs: Sequence[Run], options: Options,
         outcomes.append(outcome)
         if on_run is not None:
             on_run(outcome)
+        if outcome.interrupted:
+            break
     return outcomes
 
 
@@ -283,7 +369,7 @@ def to_json(outcomes: Sequence[RunOutcome]) -> dict[str, Any]:
     return {
         "ok": all(o.ok for o in outcomes),
         "runs": [{
-            "name": o.run.name, "model": str(o.run.model), "params": o.run.params, "scenario": o.run.scenario,
+            "name": o.run.name, "model": display(o.run.model), "params": o.run.params, "scenario": o.run.scenario,
             "engine": o.run.engine,
             "ok": o.ok, "error": o.error, "states": o.states, "expected_states": o.run.states,
             "seconds": round(o.seconds, 3),

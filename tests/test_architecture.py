@@ -25,8 +25,8 @@ ALLOWED = {
     "build": {"lang", "compile", "domain"},
     "session": {"build", "lang", "compile", "engines"},
     "domain": {"lang", "compile", "engines", "trace", "domain"},
-    "regress": {"build", "engines", "lang"},
-    "hooks": {"build", "domain", "engines", "lang"},
+    "regress": {"build", "compile", "engines", "lang"},
+    "hooks": {"build", "compile", "domain", "engines", "lang"},
 }
 # Foundation modules below every stage (safe file writes, escaping what is shown): any part may
 # import them, and they import nothing of the project.

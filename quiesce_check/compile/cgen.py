@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quiesce_check.compile import ir as I
+from quiesce_check.compile.cc import run_compiler
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.lower import Program
 from quiesce_check.compile.packing import Packing, pack_layout
 from quiesce_check.compile.pygen import assigns, bounds, flatten_chain, straight
@@ -1080,9 +1082,11 @@ def _load(path: Path, packing: Packing, nslots: int) -> NativeLib | None:
         return None
 
 
-def load_native(program: Program, symmetry: Symmetry | None = None) -> NativeLib | None:
+def load_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None
+                ) -> NativeLib | None:
     """Compile (or reuse) the model's search library, storing each state's canonical form under
-    `symmetry` when it is given; None if no C compiler is usable.
+    `symmetry` when it is given; None if no C compiler is usable. `TimeLimit` when `deadline`
+    passes while the compiler runs (it is stopped, and its temporary folder removed).
 
     The cache is trusted only as far as it is private: its folder must be the user's own and
     writable by no one else (it is made so, mode 0700, or a private temporary folder is used
@@ -1119,8 +1123,8 @@ def load_native(program: Program, symmetry: Symmetry | None = None) -> NativeLib
             src = Path(tmp) / "model.c"
             src.write_text(source)
             out = Path(tmp) / "model.so"
-            r = subprocess.run([cc, opt, "-shared", "-fPIC", "-o", str(out), str(src)],
-                               capture_output=True, text=True, timeout=_COMPILE_SECONDS)
+            r = run_compiler([cc, opt, "-shared", "-fPIC", "-o", str(out), str(src)], _COMPILE_SECONDS,
+                             deadline)
             if r.returncode != 0:
                 _last_failure = f"{cc} could not compile this model's C: {r.stderr.strip()[:300]}"
                 return None

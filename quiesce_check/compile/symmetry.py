@@ -12,8 +12,9 @@ sort each type's values by a signature the permutations carry along (see
 the same canonical form exactly when one is a permutation of the other. When
 the signatures tell the values apart that is one image; when they are all
 equal it is every one, n! for a type of n values, and `MAX_PERMUTATIONS`
-bounds the product over all symmetric types (7 values, or 4 and 3, ...). Imports
-`compile.layout`, `lang.ast`, `lang.errors`, `lang.types`.
+bounds the product over all symmetric types (7 values, or 4 and 3, ...), and `MAX_TABLE`
+the tables (permutations times slots). Building them checks the run's `Deadline`. Imports
+`compile.deadline`, `compile.layout`, `lang.ast`, `lang.errors`, `lang.types`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import Layout, State, pc_text, unflatten
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
@@ -33,6 +35,11 @@ from quiesce_check.lang.types import TArray, TInt, TRecord, Type, format_value, 
 # The most permutations a canonical form may have to try (7! = 5040): for a state whose values
 # all have equal signatures, every one is tried.
 MAX_PERMUTATIONS = 5040
+
+# The most entries (permutations times state slots) the tables of permutations may hold: each
+# permutation maps every slot, so 7 values over 14,000 slots would be 70 million entries, minutes
+# and gigabytes to build for a search of a handful of states.
+MAX_TABLE = 1 << 21
 
 # A slot's identity, independent of where the layout put it: who owns it and the path to it.
 _Key = tuple[object, ...]
@@ -307,9 +314,11 @@ def _image(key: _Key, maps: Mapping[str, dict[int, int]]) -> _Key:
     return tuple(out)
 
 
-def build_symmetry(layout: Layout, declared: Mapping[str, tuple[TInt, A.TypeDecl]]) -> Symmetry | None:
+def build_symmetry(layout: Layout, declared: Mapping[str, tuple[TInt, A.TypeDecl]],
+                   deadline: Deadline | None = None) -> Symmetry | None:
     """The symmetry of the declared types, or None when the model declares none. Raises
-    `ModelError` (E024) when canonicalising would take more than MAX_PERMUTATIONS images."""
+    `ModelError` (E024) when canonicalising would take more than MAX_PERMUTATIONS images, or the
+    tables more than MAX_TABLE entries; `TimeLimit` when `deadline` passes while building them."""
     if not declared:
         return None
     types = tuple(SymType(name, tuple(range(t.lo or 0, (t.hi or 0) + 1)), d.span)
@@ -321,12 +330,22 @@ def build_symmetry(layout: Layout, declared: Mapping[str, tuple[TInt, A.TypeDecl
             "E024", f"the symmetric types have {total:,} permutations; canonicalising a state tries each, "
             f"and at most {MAX_PERMUTATIONS} are tried", widest.span,
             "give the symmetric types fewer values, or check without the reduction (--no-symmetry)")])
+    slots = len(layout.slots)
+    if total * slots > MAX_TABLE:
+        widest = max(types, key=lambda t: len(t.values))
+        raise ModelError([Diagnostic(
+            "E024", f"the symmetric types' {total:,} permutations of the state's {slots:,} slots make tables of "
+            f"{total * slots:,} entries; at most {MAX_TABLE:,}", widest.span,
+            "give the symmetric types fewer values or the state fewer slots, or check without the reduction "
+            "(--no-symmetry)")])
     keys = _slot_keys(layout)
     where = {k: i for i, (k, _) in enumerate(keys)}
     slot_type = tuple(next((k for k, st in enumerate(types) if isinstance(t, TInt) and t.sym == st.name), -1)
                       for _, t in keys)
     perms = []
     for images in itertools.product(*(itertools.permutations(range(len(t.values))) for t in types)):
+        if deadline is not None:
+            deadline.check("building the symmetric types' permutations")
         maps = {t.name: {t.values[i]: t.values[j] for i, j in enumerate(img)} for t, img in zip(types, images,
                                                                                                    strict=True)}
         src = [0] * len(keys)

@@ -34,7 +34,7 @@ from quiesce_check.engines.symbolic import AT_END, Claim, Run, Solving, Undecide
 class Bmc:
     def __init__(self, run: Run) -> None:
         self.run = run
-        self.solving = Solving(run.ctx, run.clock, run.info)
+        self.solving = Solving(run.ctx, run.clock, run.info, run.interrupts)
         self.unroll = Unrolling(run.enc, self.solving)
 
     def violation(self, claim: Claim, model: z3.ModelRef, last: int) -> None:
@@ -81,12 +81,17 @@ def bmc(model: Model, options: Options | None = None, reporter: Reporter | None 
     run = Run(model, options or Options(), reporter or NullReporter())
     search = Bmc(run)
     try:
-        for n in range(run.depth + 1):
-            run.progress(n)
-            if search.length(n):
-                break
+        with run.interrupts:
+            for n in range(run.depth + 1):
+                run.progress(n)
+                if search.length(n):
+                    break
     except Undecided as e:
         run.found.limit = str(e)
+    except (KeyboardInterrupt, Exception) as e:  # a second Ctrl-C or SIGTERM: what was found so far
+        if not run.stopped(e):
+            raise
+        run.found.limit = "interrupted"
     return run.result("bmc")
 
 

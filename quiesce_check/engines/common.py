@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import AssertFailure, Model, StepError, Successor
 from quiesce_check.engines.result import Step, Trace
@@ -112,14 +113,20 @@ def trace_from_path(states: Sequence[State], steps: Sequence[Step], kind: str, p
 
 
 class Clock:
-    """Wall time since the search began, and whether the time limit has passed."""
+    """Wall time since the search began, and whether the time limit has passed: given the run's
+    `Deadline`, the time the run took before the search (building, compiling) counts against the
+    limit too, though not in the search's own time."""
 
-    def __init__(self, limit: float | None) -> None:
+    def __init__(self, limit: float | None, deadline: Deadline | None = None) -> None:
         self.start = time.perf_counter()
         self.limit = limit
+        self.before = 0.0 if deadline is None else max(0.0, self.start - deadline.start)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
+    def remaining(self) -> float | None:
+        return None if self.limit is None else self.limit - self.before - self.elapsed()
+
     def expired(self) -> bool:
-        return self.limit is not None and self.elapsed() > self.limit
+        return self.limit is not None and self.before + self.elapsed() > self.limit

@@ -177,7 +177,7 @@ class StepCase:
     def __init__(self, run: Run) -> None:
         self.run = run
         self.enc = run.enc
-        self.solving = Solving(run.ctx, run.clock, run.info)
+        self.solving = Solving(run.ctx, run.clock, run.info, run.interrupts)
         self.assume = {c.key: z3.Bool(f"assume_{n}", run.ctx) for n, c in enumerate(run.claims)}
         self.facts: list[z3.BoolRef] = []
         self.k = 0
@@ -232,40 +232,45 @@ class StepCase:
 
 def induction(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
     run = Run(model, options or Options(), reporter or NullReporter())
-    run.claims += guesses(run, simulate(run))
-    base = Bmc(run)
-    step = StepCase(run)
     found = run.found
     last_cti: tuple[list[Claim], list[State]] | None = None
     try:
-        for k in range(run.depth + 1):
-            run.progress(k)
-            if base.length(k):
-                break
-            while step.k < k:
-                step.extend()
-            # the guesses get one chance, at k = 1 (k = 0 when the bound is 0): proving
-            # thousands of them again at every k would cost more than they help
-            candidates = [c for c in run.pending() if c.kind != "auto" or k <= 1]
-            proved, ctis = step.prove(candidates)
-            for c in proved:
-                run.proved(c, k)
-                base.unroll.fact(z3.Not(c.bad))
-                step.fact(z3.Not(c.bad))
-            if k >= 1:
-                found.dropped.update(c.key for c in run.claims if c.kind == "auto" and c.key not in found.proved)
-            # the claims dropped first were broken with every other claim standing assumed: their
-            # counterexample says what is missing; those dropped later may only have needed them
-            failing = [c for c in run.pending(True) if c.key in ctis]
-            if failing:
-                first = min(ctis[c.key][0] for c in failing)
-                roots = [c for c in failing if ctis[c.key][0] == first]
-                last_cti = (roots, step.states(ctis[roots[0].key][1]))
-            # actions that may fire are coverage, not verdict: they do not keep the search going
-            if not [c for c in run.pending() if c.kind not in ("action", "auto")]:
-                break
+        with run.interrupts:
+            run.claims += guesses(run, simulate(run))
+            base = Bmc(run)
+            step = StepCase(run)
+            for k in range(run.depth + 1):
+                run.progress(k)
+                if base.length(k):
+                    break
+                while step.k < k:
+                    step.extend()
+                # the guesses get one chance, at k = 1 (k = 0 when the bound is 0): proving
+                # thousands of them again at every k would cost more than they help
+                candidates = [c for c in run.pending() if c.kind != "auto" or k <= 1]
+                proved, ctis = step.prove(candidates)
+                for c in proved:
+                    run.proved(c, k)
+                    base.unroll.fact(z3.Not(c.bad))
+                    step.fact(z3.Not(c.bad))
+                if k >= 1:
+                    found.dropped.update(c.key for c in run.claims if c.kind == "auto" and c.key not in found.proved)
+                # the claims dropped first were broken with every other claim standing assumed: their
+                # counterexample says what is missing; those dropped later may only have needed them
+                failing = [c for c in run.pending(True) if c.key in ctis]
+                if failing:
+                    first = min(ctis[c.key][0] for c in failing)
+                    roots = [c for c in failing if ctis[c.key][0] == first]
+                    last_cti = (roots, step.states(ctis[roots[0].key][1]))
+                # actions that may fire are coverage, not verdict: they do not keep the search going
+                if not [c for c in run.pending() if c.kind not in ("action", "auto")]:
+                    break
     except Undecided as e:
         found.limit = str(e)
+    except (KeyboardInterrupt, Exception) as e:  # a second Ctrl-C or SIGTERM: what was proved so far
+        if not run.stopped(e):
+            raise
+        found.limit = "interrupted"
     if last_cti is not None and run.pending(True) and not found.traces:
         roots, states = last_cti
         found.cti = run.trace(states, roots[0], from_initial=False)

@@ -266,7 +266,7 @@ class NativeSearch:
     def search(self, interrupts: Interrupts) -> Result:
         model, opts, lib = self.model, self.options, self.lib.lib
         info = model.info
-        clock = Clock(opts.time_limit)
+        clock = Clock(opts.time_limit, opts.deadline)
         self.clock = clock
         plan = opts.checkpoint
         last_save = 0.0
@@ -393,7 +393,7 @@ def native_bfs(model: CompiledModel, options: Options | None = None, reporter: R
             return None
         return python_bfs(searched, opts, rep, resume,
                           "the model holds numbers beyond 64 bits; the search ran in Python")
-    lib = cgen.load_native(model.program, opts.symmetry)
+    lib = cgen.load_native(model.program, opts.symmetry, opts.deadline)
     if lib is None:
         return None
     search = NativeSearch(searched, lib, opts, rep)

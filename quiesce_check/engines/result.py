@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Choices, ModelInfo
 from quiesce_check.compile.symmetry import Symmetry
@@ -68,6 +69,9 @@ class Options:
     memory_limit: int | None = None  # bytes the search may take; None: most of what the machine has free
     checkpoint: CheckpointPlan | None = None  # bfs: save the search there, periodically and when it ends
     symmetry: Symmetry | None = None  # bfs: keep one canonical state per orbit of these permutations
+    # when the run began, for `time_limit`: the time building and compiling the model took counts
+    # too (None: the search's own start)
+    deadline: Deadline | None = None
 
     def __post_init__(self) -> None:
         # one meaning in every engine: a limit of no state at all is no search (the C search would

@@ -26,6 +26,7 @@ from quiesce_check.compile.lower import Program
 from quiesce_check.compile.model import Model
 from quiesce_check.compile.z3gen import Encoding, encode
 from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect
+from quiesce_check.engines.interrupt import Interrupts
 from quiesce_check.engines.result import (
     Options,
     PropertyResult,
@@ -132,10 +133,11 @@ SOLVER_LOGIC = {"int": "QF_FD", "bv": "QF_BV"}
 class Solving:
     """One Z3 solver: queries under the time limit, counted and timed."""
 
-    def __init__(self, ctx: z3.Context, clock: Clock, info: Symbolic) -> None:
+    def __init__(self, ctx: z3.Context, clock: Clock, info: Symbolic, interrupts: Interrupts | None = None) -> None:
         self.solver = z3.SolverFor(SOLVER_LOGIC[info.encoding], ctx=ctx)
         self.clock = clock
         self.info = info
+        self.interrupts = interrupts
 
     def add(self, *constraints: z3.BoolRef) -> None:
         self.solver.add(*constraints)
@@ -146,10 +148,12 @@ class Solving:
         With `cap`, a query that needs more than that many of the solver's resource units
         raises `QueryTimeout`: a count of the solver's own work, not a time, so that a run
         gives the same answers however loaded the machine is."""
-        if self.clock.limit is not None and self.clock.limit - self.clock.elapsed() <= 0:
+        remaining = self.clock.remaining()
+        if remaining is not None and remaining <= 0:
             raise Undecided(f"--time-limit {self.clock.limit:g}s")
-        left = None if self.clock.limit is None else self.clock.limit - self.clock.elapsed()
-        self.solver.set("timeout", max(1, int(left * 1000)) if left is not None else 4294967295)
+        if self.interrupts is not None and self.interrupts.requested:
+            raise Undecided("interrupted")
+        self.solver.set("timeout", max(1, int(remaining * 1000)) if remaining is not None else 4294967295)
         self.solver.set("rlimit", cap or 0)  # counted from this query's start; 0: no limit
         if query is not None:
             self.solver.push()
@@ -475,13 +479,20 @@ class Run:
         self.model = model
         self.options = options
         self.reporter = reporter
-        self.clock = Clock(options.time_limit)
+        self.clock = Clock(options.time_limit, options.deadline)
         self.ctx = z3.Context()
         self.enc = encode(program_of(model), self.ctx, options.encoding)
         self.claims = claims(self.enc, options.check_deadlock)
         self.depth = DEFAULT_DEPTH if options.depth is None else options.depth
         self.info = Symbolic(encoding=self.enc.arith, depth=0, first_step=[None] * len(model.info.actions))
         self.found = Findings()
+        # entered by the engine for its search: Ctrl-C or SIGTERM is a request, honoured before the
+        # next query (an exception raised inside Z3's ctypes calls would come out as another one)
+        self.interrupts = Interrupts()
+
+    def stopped(self, e: BaseException) -> bool:
+        """Whether `e`, raised during the search, is an interrupt's doing."""
+        return isinstance(e, KeyboardInterrupt) or self.interrupts.requested or "KeyboardInterrupt" in str(e)
 
     def progress(self, depth: int) -> None:
         if isinstance(self.reporter, SolverReporter):

@@ -12,7 +12,7 @@ file. Imports `lang.ast`, `lang.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from quiesce_check.lang import ast as A
@@ -71,18 +71,34 @@ class _Expander:
 
     # splicing -----------------------------------------------------------------
     def splice(self, model: A.Model, origin: str) -> None:
+        """Every declaration of `model`, each `use` replaced by what it names, in order.
+
+        An explicit stack, not recursion: a chain of files each using the next is as deep as
+        it is long, and a thousand of them must not exhaust Python's stack."""
+        # each frame: the declarations still to splice, the file's path, its key, and the `use`
+        # it stands for with where its declarations start (set when the frame is done)
+        frames: list[tuple[Iterator[A.Decl], str, str, A.UseDecl | None, int]] = []
         self.sources.setdefault(model.path, model.source)
-        for d in model.decls:
+        frames.append((iter(model.decls), model.path, origin, None, 0))
+        while frames:
+            decls, path, key, use, start = frames[-1]
+            d = next(decls, None)
+            if d is None:
+                frames.pop()
+                if use is not None:
+                    self.stack.pop()
+                    self.set_arguments(use, start)
+                continue
             if not isinstance(d, A.UseDecl):
-                self.out.append((d, origin))
+                self.out.append((d, key))
                 continue
             try:
-                loaded = self.load(d, model.path)
+                loaded = self.load(d, path)
             except ModelError as e:
                 self.diags.extend(e.diagnostics)
                 continue
             if loaded.key in self.stack:
-                self.error("E014", f"`{d.target}` uses itself (through {' -> '.join(self.stack)})", d.span)
+                self.error("E014", f"`{d.target}` uses itself (through {_chain(self.stack)})", d.span)
                 continue
             if loaded.key in self.used:
                 if d.args:
@@ -91,13 +107,13 @@ class _Expander:
                 continue
             self.used[loaded.key] = d.span
             self.stack.append(loaded.key)
-            start = len(self.out)
-            self.splice(loaded.model, loaded.key)
-            self.stack.pop()
-            self.set_arguments(d, start)
+            self.sources.setdefault(loaded.model.path, loaded.model.source)
+            frames.append((iter(loaded.model.decls), loaded.model.path, loaded.key, d, len(self.out)))
 
     def set_arguments(self, use: A.UseDecl, start: int) -> None:
         """Write each `NAME = value` of a `use` into the parameter or constant it names."""
+        if not use.args:  # most uses set nothing: no need to look through what they spliced in
+            return
         settable = {d.name: k for k, (d, _) in enumerate(self.out[start:], start)
                     if isinstance(d, A.ParamDecl | A.ConstDecl | A.ObligationDecl)}
         seen: dict[str, Span] = {}
@@ -180,6 +196,12 @@ class _Expander:
                        "write `= value`, `in {a, b}` or `= any`")
         return replace(d, type=typ, init_domain=typ if d.init_any else d.init_domain,
                        modifier=base.modifier if base.modifier == "protected" else None)
+
+
+def _chain(keys: list[str]) -> str:
+    """The files of a cycle of `use`s, the first and last few when there are many."""
+    shown = keys if len(keys) <= 8 else [*keys[:3], f"... {len(keys) - 6} more ...", *keys[-3:]]
+    return " -> ".join(shown)
 
 
 def expand(model: A.Model, load: Loader) -> Expanded:

@@ -15,8 +15,9 @@ from quiesce_check.engines.result import EXIT_CODES, Verdict
 
 @pytest.fixture(autouse=True)
 def signals_kept() -> Iterator[None]:
-    """`run` sets SIGPIPE and SIGINT for the process it ends; this one goes on."""
-    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGPIPE)}
+    """`run` sets SIGPIPE, SIGINT and SIGTERM for the process it ends; this one goes on (and the
+    processes the other tests start inherit an ignored signal)."""
+    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGPIPE, signal.SIGTERM)}
     yield
     for sig, handler in kept.items():
         signal.signal(sig, handler)
@@ -58,3 +59,4 @@ def test_the_exit_code_is_mains(monkeypatch: pytest.MonkeyPatch) -> None:
         command.run()
     assert stopped.value.code == 12
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # the result is out: Ctrl-C changes nothing
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN  # nor does SIGTERM
