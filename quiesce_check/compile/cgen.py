@@ -31,8 +31,9 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from io import BufferedReader
 from pathlib import Path
 
 from quiesce_check.compile import ir as I
@@ -1037,8 +1038,9 @@ def compiler() -> str | None:
     return None
 
 
-def _digest_of(path: Path) -> tuple[os.stat_result, str] | None:
-    """The file at `path` (not through a link) and the SHA-256 of its contents."""
+def _read_regular(path: Path, read: Callable[[BufferedReader], str]) -> tuple[os.stat_result, str] | None:
+    """What `read` gives of the regular file at `path` (opened without following a link), with
+    the file's status; None when there is no such file."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
@@ -1047,20 +1049,17 @@ def _digest_of(path: Path) -> tuple[os.stat_result, str] | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return None
-        return st, hashlib.file_digest(f, "sha256").hexdigest()
+        return st, read(f)
+
+
+def _digest_of(path: Path) -> tuple[os.stat_result, str] | None:
+    """The file at `path` and the SHA-256 of its contents."""
+    return _read_regular(path, lambda f: hashlib.file_digest(f, "sha256").hexdigest())
 
 
 def _recorded(sidecar: Path) -> tuple[os.stat_result, str] | None:
     """The digest a sidecar file records, and the file's status."""
-    try:
-        fd = os.open(sidecar, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        return st, f.read(_SIDECAR_BYTES).decode("ascii", "replace").strip()
+    return _read_regular(sidecar, lambda f: f.read(_SIDECAR_BYTES).decode("ascii", "replace").strip())
 
 
 def _verified(lib: Path, sidecar: Path) -> bool:
