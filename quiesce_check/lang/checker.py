@@ -639,6 +639,10 @@ class Checker:
             if not compatible(t, dt):
                 self.error("E021", f"`{d.name}` is {t} but its initial domain is {dt}", d.init_domain.span)
                 return info
+            clash = sym_clash(t, dt)
+            if clash is not None:
+                self.sym_misuse(d.init_domain.span, "initial values that single out values", *clash)
+                return info
             n = size(dt)
             if n > MAX_DOMAIN:
                 self.error("E024", f"{n} initial values for `{d.name}` are too many to enumerate", d.init_domain.span)

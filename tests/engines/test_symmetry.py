@@ -680,3 +680,16 @@ def test_rounds_that_touch_each_others_state_are_refused_from_the_code_that_runs
         build_file(str(SYMMETRIC / f"{name}.qdl"))
     (d,) = e.value.diagnostics
     assert d.code == "E027" and re.search(r"the round for p = 0 writes `\S+\[0\]`, which the round for p = 1", d.message)
+
+
+def test_a_state_with_two_failing_steps_is_no_breach_of_the_declaration() -> None:
+    # FIXED: the self-check compared which failure a state's expansion met first (an assertion in
+    # one state, a model error in its permutation, by the order of the process instances) and
+    # refused a symmetric model with E028, saying that no step failed in the second
+    built = build_file(str(SYMMETRIC / "two_failures_in_one_state.qdl"))
+    full = search(built, False, keep_going=False)
+    assert full.trace is not None and full.trace.kind in ("assertion", "model-error")
+    for backend in ("python", "native"):
+        reduced = search(built, True, backend, keep_going=False)
+        assert reduced.trace is not None and len(reduced.trace.steps) == len(full.trace.steps)
+        assert_real(built, reduced.trace)

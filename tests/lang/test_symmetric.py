@@ -58,6 +58,7 @@ def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     ("action go(p in 0..2) { a[p] := 0; }", ("E027", 6, 26)),                # a plain range for T
     ("var y: T = 0;", ("E027", 6, 12)),                                      # an initial value
     ("var y: T in {0, 1};", ("E027", 6, 13)),                                # initial values
+    ("var y: T in 1..1;", ("E027", 6, 13)),                                  # a range of them
     ("var b: array[T] of bool = [false, true, false];", ("E027", 6, 27)),    # a positional literal
     ("def f(k: 0..2) = k;\naction go(p in T) when f(p) == 1 { skip; }", ("E027", 7, 26)),  # argument
     ("action go(p in T) { x := if n > 0 then p else 1; }", ("E027", 6, 26)),  # branches
@@ -73,7 +74,7 @@ def test_uses_that_treat_every_value_alike_are_accepted(body: str) -> None:
     ("var m: array[T] of array[T] of bool = any;\n"                         # row p written, column p read
      "action go { for p in T { for q in T { m[p][q] := not m[q][p]; } } }", ("E027", 7, 54)),
     ("def mine(q: T) = a[q];\naction go { for p in T { a[p] := 3 - mine(x); } }", ("E027", 6, 18)),  # another's
-], ids=range(24))
+], ids=range(25))
 def test_uses_that_single_a_value_out_are_e027(body: str, expected: tuple[str, int, int]) -> None:
     assert expected in errors(BASE + body + "\n")
 
