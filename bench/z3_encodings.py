@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from quiesce_check.build import build_file  # noqa: E402
+from quiesce_check.compile.deadline import Deadline  # noqa: E402
 from quiesce_check.engines.bmc import bmc  # noqa: E402
 from quiesce_check.engines.induction import induction  # noqa: E402
 from quiesce_check.engines.result import Options  # noqa: E402
@@ -48,7 +49,7 @@ def main() -> None:
                 best = None
                 for _ in range(args.repeat):
                     start = time.perf_counter()
-                    r = engine(built.model, Options(depth=args.depth, encoding=enc, time_limit=args.time_limit))
+                    r = engine(built.model, Options(depth=args.depth, encoding=enc, deadline=Deadline(args.time_limit)))
                     took = time.perf_counter() - start
                     if best is None or took < best[0]:
                         best = (took, r)

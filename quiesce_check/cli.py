@@ -35,7 +35,18 @@ from quiesce_check.compile.size import estimate
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
 from quiesce_check.domain.explain import annotator, explainer
-from quiesce_check.engines import ENGINES, SYMBOLIC, NoCompiler, breadth_first
+from quiesce_check.engines import (
+    ENGINES,
+    EngineSpec,
+    Family,
+    NoCompiler,
+    Refused,
+    breadth_first,
+    by_family,
+    names,
+    run_checked,
+    with_support,
+)
 from quiesce_check.engines.checkpoint import (
     CHECKPOINT_FILE,
     Checkpoint,
@@ -164,8 +175,7 @@ def make_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="explore every interleaving of a model and check its properties")
     c.add_argument("model", help="the .qdl model file")
     c.add_argument("--engine", choices=sorted(ENGINES), default="bfs",
-                   help="bfs (default; shortest counterexample), dfs, random simulation, bmc (bounded model "
-                        "checking with Z3; shortest counterexample) or induction (k-induction: proofs)")
+                   help="; ".join(f"{s.name}: {s.summary}" for s in ENGINES.values()))
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (repeatable)")
     c.add_argument("--max-states", type=_state_limit, help="stop after this many distinct states")
@@ -382,15 +392,17 @@ def _space_note(built: Built, opts: Options) -> str | None:
             f"{max(1, space.initial * per_state // MB):,} MB, more than {where}: the search cannot hold them")
 
 
-def _symmetry(built: Built, wanted: bool | None, engine: str, deadline: Deadline | None = None) -> Symmetry | None:
-    """The reduction a search uses: the model's symmetric types, unless switched off; only bfs
-    reduces (an explicit --symmetry with another engine is refused)."""
+def _symmetry(built: Built, wanted: bool | None, engine: EngineSpec,
+              deadline: Deadline | None = None) -> Symmetry | None:
+    """The reduction a search uses: the model's symmetric types, unless switched off; only an
+    engine whose spec says it reduces does (an explicit --symmetry with another is refused)."""
     declared = built.checked.symmetric
     if wanted and not declared:
         raise UsageError("--symmetry: the model declares no `symmetric type`")
-    if wanted and engine != "bfs":
-        raise UsageError(f"--symmetry needs --engine bfs; --engine {engine} explores (or solves for) every state")
-    if wanted is False or engine != "bfs":
+    if wanted and not engine.symmetry:
+        raise UsageError(f"--symmetry needs --engine {names(with_support('symmetry'), ' or ')}; "
+                         f"--engine {engine.name} explores (or solves for) every state")
+    if wanted is False or not engine.symmetry:
         return None
     with _during("building the symmetric types' permutations; nothing was explored"):
         return symmetry_of(built, deadline)
@@ -408,8 +420,8 @@ def breach_error(e: SymmetryBreach) -> ModelError:
         "--no-symmetry")])
 
 
-def _search(built: Built, opts: Options, engine: str, err: Console, resume: Checkpoint | None = None) -> Result:
-    if engine not in SYMBOLIC:
+def _search(built: Built, opts: Options, engine: EngineSpec, err: Console, resume: Checkpoint | None = None) -> Result:
+    if not engine.symbolic:
         note = _space_note(built, opts)
         if note:
             err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
@@ -420,11 +432,13 @@ def _search(built: Built, opts: Options, engine: str, err: Console, resume: Chec
         with _during("compiling the model or searching (a second interrupt stops at once)"):
             if resume is not None:
                 return breadth_first(built.model, opts, reporter, resume)
-            return ENGINES[engine](built.model, opts, reporter)
+            return run_checked(engine, built.model, engine.narrow(opts), reporter)
+    except Refused as e:
+        raise UsageError(str(e)) from None
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
     except EncodingError as e:
-        raise UsageError(f"--engine {engine}: {e}; the explicit engines (bfs) take this model") from None
+        raise UsageError(f"--engine {engine.name}: {e}; the explicit engines (bfs) take this model") from None
     except CheckpointError as e:
         raise UsageError(str(e)) from None
     except SymmetryBreach as e:
@@ -473,41 +487,48 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     params = parse_params(args.param)
-    if args.keep_going and args.engine not in ("bfs", "bmc"):
-        raise UsageError("--continue needs --engine bfs or bmc: they find every property's "
-                         "shortest counterexample")
-    symbolic = args.engine in SYMBOLIC
-    if symbolic and (args.max_states is not None or args.max_depth is not None or args.memory_limit is not None):
-        flag = "--max-states" if args.max_states is not None else \
-            "--max-depth" if args.max_depth is not None else "--memory-limit"
-        raise UsageError(f"{flag} limits the explicit engines (bfs, dfs, random); "
-                         f"--engine {args.engine} takes --depth K")
-    if not symbolic and args.depth is not None:
-        raise UsageError(f"--depth is the bound of --engine bmc and induction; --engine {args.engine} "
-                         "takes --max-depth")
-    if args.checkpoint is not None and args.engine != "bfs":
-        raise UsageError("--checkpoint needs --engine bfs: only a breadth-first search can be saved and resumed")
+    _accepts(ENGINES[args.engine], args)
     deadline = Deadline(args.time_limit)  # the limit counts from here: building and compiling too
     with contextlib.ExitStack() as held:
         return _check(args, params, held, deadline, out, err)
 
 
+def _accepts(engine: EngineSpec, args: argparse.Namespace) -> None:
+    """A usage error for a flag the engine's spec says it does not take, in the user's words."""
+    if args.keep_going and not engine.keep_going:
+        raise UsageError(f"--continue needs --engine {names(with_support('keep_going'), ' or ')}: they find "
+                         "every property's shortest counterexample")
+    limits = [flag for flag, field in (("--max-states", "max_states"), ("--max-depth", "max_depth"),
+                                       ("--memory-limit", "memory_limit"))
+              if getattr(args, field) is not None and not engine.takes(field)]
+    if limits:
+        raise UsageError(f"{limits[0]} limits the explicit engines ({names(by_family(Family.EXPLICIT))}); "
+                         f"--engine {engine.name} takes --depth K")
+    if args.depth is not None and not engine.takes("depth"):
+        raise UsageError(f"--depth is the bound of --engine {names(by_family(Family.SYMBOLIC), ' and ')}; "
+                         f"--engine {engine.name} takes --max-depth")
+    if args.checkpoint is not None and not engine.checkpoints:
+        raise UsageError(f"--checkpoint needs --engine {names(with_support('checkpoints'), ' or ')}: only a "
+                         "breadth-first search can be saved and resumed")
+
+
 def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.ExitStack, deadline: Deadline,
            out: Console, err: Console) -> int:
     built = _build(args.model, params, args.properties)
-    symmetry = _symmetry(built, args.symmetry, args.engine, deadline)
+    engine = ENGINES[args.engine]
+    symmetry = _symmetry(built, args.symmetry, engine, deadline)
     plan = None
     if args.checkpoint is not None:
         directory = _checkpoint_dir(args.checkpoint, held)
         meta = checkpoint_meta(args.model, built, user_params(built), args.properties, not args.no_deadlock,
                                args.keep_going, symmetry is not None)
         plan = CheckpointPlan(directory, args.checkpoint_every, meta)
-    opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
+    opts = Options(max_states=args.max_states, max_depth=args.max_depth,
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
                    backend=args.backend, keep_going=args.keep_going, depth=args.depth,
                    encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry,
                    deadline=deadline)
-    result = _search(built, opts, args.engine, err)
+    result = _search(built, opts, engine, err)
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
         result.note = "; ".join(x for x in (result.note, f"{why}: every state was explored") if x)
@@ -542,11 +563,11 @@ def _resume(args: argparse.Namespace, held: contextlib.ExitStack, out: Console, 
     except CheckpointError as e:
         raise UsageError(f"{args.directory}: {e}") from None
     plan = CheckpointPlan(Path(args.directory), args.checkpoint_every, spec.meta)
-    symmetry = _symmetry(built, spec.symmetry, "bfs", deadline) if spec.symmetry else None
-    opts = Options(max_states=args.max_states, max_depth=args.max_depth, time_limit=args.time_limit,
+    symmetry = _symmetry(built, spec.symmetry, ENGINES["bfs"], deadline) if spec.symmetry else None
+    opts = Options(max_states=args.max_states, max_depth=args.max_depth,
                    check_deadlock=spec.check_deadlock, backend=args.backend, keep_going=spec.keep_going,
                    memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry, deadline=deadline)
-    result = _search(built, opts, "bfs", err, resume=saved)
+    result = _search(built, opts, ENGINES["bfs"], err, resume=saved)
     return _report(args, model_path, built, result, out, err)
 
 
@@ -562,7 +583,8 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
                          + ", ".join(hook.obligations))
     select = hooks.all_properties(probe)
     on = {n: n not in args.without and bool(probe.checked.params.get(n, True)) for n in hook.obligations}
-    opts = Options(max_states=args.max_states, time_limit=args.time_limit, backend=args.backend, keep_going=True)
+    opts = Options(max_states=args.max_states, deadline=Deadline(args.time_limit), backend=args.backend,
+                   keep_going=True)
     out.print(Text(printable(f"hook {hook.name} ({display(args.spec)}): {hook.text}"), style="bold"), soft_wrap=True)
     out.print(Text(f"  runs at {hook.at}; binds {', '.join(hook.binds)}"), soft_wrap=True)
     for n, text in hook.obligations.items():
@@ -643,7 +665,7 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
         runs = load_manifest(args.manifest, args.allow_outside)
     except ManifestError as e:
         raise UsageError(str(e)) from None
-    opts = Options(time_limit=args.time_limit, backend=args.backend, keep_going=True)
+    opts = Options(deadline=Deadline(args.time_limit), backend=args.backend, keep_going=True)
     outcomes: list[RunOutcome] = []
 
     def progress(o: RunOutcome) -> None:

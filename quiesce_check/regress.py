@@ -39,7 +39,7 @@ from xml.etree import ElementTree as ET
 from quiesce_check.build import build_file, symmetry_of
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.z3gen import EncodingError
-from quiesce_check.engines import NoCompiler, breadth_first, induction
+from quiesce_check.engines import ENGINES, NoCompiler, Refused, run_checked
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.errors import ModelError
@@ -48,7 +48,8 @@ from quiesce_check.printable import printable
 
 VERDICTS = ("holds", "violated", "vacuous")
 _RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", "symmetry", "engine", "depth"}
-# the engines a run may name: the default search, or a proof by k-induction
+# the engines a run may name (by their specs in `engines.ENGINES`): the default search, whose
+# counts and shortest lengths a run pins, or a proof by k-induction
 RUN_ENGINES = ("bfs", "induction")
 _EXPECT_KEYS = {"verdict", "length"}
 # A manifest larger than this is refused before parsing (the repository's is 20 KB).
@@ -267,14 +268,15 @@ def _verdict_of(result: Result, prop: str) -> tuple[str, int | None]:
 def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> RunOutcome:
     """One run: build the model with the run's parameters, search once, compare."""
     out = RunOutcome(run)
+    engine = ENGINES[run.engine]
     start = time.perf_counter()
     deadline = Deadline(options.time_limit, start)  # per run: its build counts too
     options = replace(options, deadline=deadline)
     try:
         # a proof checks what its model says it checks, lemmas included (a selection names no lemma)
-        select = None if run.engine == "induction" else [x.prop for x in run.expects if x.prop not in SPECIAL]
+        select = None if engine.symbolic else [x.prop for x in run.expects if x.prop not in SPECIAL]
         built = build_file(str(run.model), run.params, select)
-        if run.engine != "induction":  # the symbolic engines do not reduce
+        if engine.symmetry:
             options = replace(options, symmetry=symmetry_of(built, deadline) if run.symmetry else None)
     except ModelError as exc:
         out.error = "; ".join(f"{d.span}: {d.message}" if d.span else d.message for d in exc.diagnostics[:3])
@@ -285,10 +287,10 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
         out.seconds = time.perf_counter() - start
         return out
     try:
-        if run.engine == "induction":
-            result = induction(built.model, replace(options, depth=run.depth), reporter or NullReporter())
-        else:
-            result = breadth_first(built.model, options, reporter or NullReporter())
+        options = engine.narrow(replace(options, depth=run.depth) if engine.takes("depth") else options)
+        result = run_checked(engine, built.model, options, reporter or NullReporter())
+    except Refused as exc:
+        out.error = str(exc)
     except SymmetryBreach as exc:
         out.error = f"the model does not respect its symmetric types: {exc.message}"
     except NoCompiler as exc:
@@ -302,14 +304,14 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
         return out
     out.seconds = time.perf_counter() - start
     out.interrupted = result.limit == "interrupted"
-    out.states = result.stats.distinct if result.complete and run.engine == "bfs" else None
+    out.states = result.stats.distinct if result.complete and not engine.symbolic else None
     expected = {x.prop for x in run.expects}
     fatal = [t for t in result.traces.values() if t.kind == "model-error"
              or (t.kind == "assertion" and "assertions" not in expected)
              or (t.kind == "deadlock" and "deadlock" not in expected)]
     if fatal:
         out.error = f"{fatal[0].kind}: {fatal[0].message}"
-    elif run.engine == "bfs" and not result.complete and not any(t.kind == "assertion"
+    elif not engine.symbolic and not result.complete and not any(t.kind == "assertion"
                                                                    for t in result.traces.values()):
         out.error = f"the search did not complete ({result.limit or result.verdict.value})"
     for e in run.expects:

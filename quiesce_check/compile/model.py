@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from quiesce_check.compile.ir import Action, AssertInfo, Property
 from quiesce_check.compile.layout import Layout, State
+
+if TYPE_CHECKING:
+    from quiesce_check.compile.lower import Program
 
 # (choice id, value) for every `with`, `either` and action parameter a step went through.
 Choices = tuple[tuple[int, int | bool], ...]
@@ -56,7 +59,17 @@ class ModelInfo:
 
 
 class Model(Protocol):
+    """A model as every engine sees it: its names (`info`), its initial states and its steps.
+
+    `program` is the IR the model was compiled from, for the engines that read it (the
+    generated C search, the Z3 engines); None for a model given otherwise (a hand-built
+    graph, a reduction by symmetry of another model).
+    """
+
     info: ModelInfo
+
+    @property
+    def program(self) -> Program | None: ...
 
     def initial_states(self) -> Sequence[State]: ...
 

@@ -1,11 +1,11 @@
-"""Search engines behind one signature: `engine(model, options, reporter) -> Result`.
+"""Search engines behind one contract (`engines.spec`): `engine(model, options, reporter) -> Result`.
 
-Engines consume only `compile.model.Model` and never import the language front end.
+Gives `ENGINES`, every engine's `EngineSpec` by name in the order the CLI lists them,
+and `breadth_first`, the search `check` runs by default. Engines consume only the
+`compile.model.Model` contract and never import the language front end.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from quiesce_check.compile.cgen import last_failure
 from quiesce_check.compile.model import Model
@@ -18,9 +18,11 @@ from quiesce_check.engines.induction import induction
 from quiesce_check.engines.native import native_bfs
 from quiesce_check.engines.random_walk import random_walks
 from quiesce_check.engines.result import Options, Reporter, Result
+from quiesce_check.engines.spec import Engine, EngineSpec, Family, Refused, names, run_checked
 from quiesce_check.engines.symmetry import Reduced, concretise_result, self_check
 
-Engine = Callable[[Model, Options, Reporter], Result]
+__all__ = ["ENGINES", "Engine", "EngineSpec", "Family", "NoCompiler", "Refused", "breadth_first", "by_family",
+           "SYMBOLIC", "names", "run_checked", "with_support"]
 
 
 class NoCompiler(Exception):
@@ -62,7 +64,30 @@ def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: C
     return result
 
 
-ENGINES: dict[str, Engine] = {"bfs": breadth_first, "dfs": dfs, "random": random_walks, "bmc": bmc,
-                              "induction": induction}
+_LIMITS = frozenset({"max_states", "max_depth", "memory_limit"})
+
+ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
+    EngineSpec("bfs", breadth_first, Family.EXPLICIT, "breadth-first search (the default; shortest counterexample)",
+               _LIMITS | {"backend", "keep_going", "checkpoint", "symmetry"},
+               symmetry=True, checkpoints=True, keep_going=True),
+    EngineSpec("dfs", dfs, Family.EXPLICIT, "depth-first search", _LIMITS),
+    EngineSpec("random", random_walks, Family.EXPLICIT, "random simulation (proves nothing)",
+               _LIMITS | {"seed", "walks", "walk_depth"}),
+    EngineSpec("bmc", bmc, Family.SYMBOLIC, "bounded model checking with Z3 (shortest counterexample)",
+               frozenset({"depth", "encoding", "keep_going"}), keep_going=True, needs_program=True),
+    EngineSpec("induction", induction, Family.SYMBOLIC, "k-induction with Z3 (proofs)",
+               frozenset({"depth", "encoding", "seed"}), needs_program=True),
+)}
+
+
+def by_family(family: Family) -> list[EngineSpec]:
+    return [s for s in ENGINES.values() if s.family is family]
+
+
 # the engines that solve rather than enumerate: they take --depth, not --max-states or --max-depth
-SYMBOLIC = ("bmc", "induction")
+SYMBOLIC = tuple(s.name for s in by_family(Family.SYMBOLIC))
+
+
+def with_support(feature: str) -> list[EngineSpec]:
+    """The engines whose spec says yes to `feature` (`symmetry`, `checkpoints`, `keep_going`)."""
+    return [s for s in ENGINES.values() if getattr(s, feature)]

@@ -283,7 +283,7 @@ class BfsSearch:
         return self.record(head, bad, at_expansion=True)
 
     def search(self, interrupts: Interrupts) -> Result:
-        clock = Clock(self.options.time_limit, self.options.deadline)
+        clock = Clock(self.options.deadline)
         self.clock = clock
         gauge = MemoryGauge(self.options.memory_limit)
         plan = self.options.checkpoint

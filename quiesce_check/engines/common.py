@@ -117,9 +117,9 @@ class Clock:
     `Deadline`, the time the run took before the search (building, compiling) counts against the
     limit too, though not in the search's own time."""
 
-    def __init__(self, limit: float | None, deadline: Deadline | None = None) -> None:
+    def __init__(self, deadline: Deadline | None) -> None:
         self.start = time.perf_counter()
-        self.limit = limit
+        self.limit = None if deadline is None else deadline.limit
         self.before = 0.0 if deadline is None else max(0.0, self.start - deadline.start)
 
     def elapsed(self) -> float:

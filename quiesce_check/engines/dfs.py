@@ -34,7 +34,7 @@ _PROGRESS_EVERY = 2048
 def dfs(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
     opts = options or Options()
     rep = reporter or NullReporter()
-    clock = Clock(opts.time_limit, opts.deadline)
+    clock = Clock(opts.deadline)
     gauge = MemoryGauge(opts.memory_limit)
     n = len(model.info.actions)
     stats = Stats(fired=[0] * n, new=[0] * n)

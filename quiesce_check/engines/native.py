@@ -266,7 +266,7 @@ class NativeSearch:
     def search(self, interrupts: Interrupts) -> Result:
         model, opts, lib = self.model, self.options, self.lib.lib
         info = model.info
-        clock = Clock(opts.time_limit, opts.deadline)
+        clock = Clock(opts.deadline)
         self.clock = clock
         plan = opts.checkpoint
         last_save = 0.0

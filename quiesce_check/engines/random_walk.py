@@ -33,7 +33,7 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
     opts = options or Options()
     rep = reporter or NullReporter()
     rng = random.Random(opts.seed)
-    clock = Clock(opts.time_limit, opts.deadline)
+    clock = Clock(opts.deadline)
     gauge = MemoryGauge(opts.memory_limit)
     n = len(model.info.actions)
     stats = Stats(fired=[0] * n, new=[0] * n)

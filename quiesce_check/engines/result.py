@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Choices, ModelInfo
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.engines.checkpoint import CheckpointPlan
+
+# What a property is, as results name it: an invariant (or a lemma, an invariant stated to help
+# induction), a final-state property, a reachability goal, the model's asserts, freedom from deadlock.
+PropertyKind = Literal["invariant", "lemma", "final", "reachable", "assertion", "deadlock"]
 
 
 class Status(enum.Enum):
@@ -57,7 +61,6 @@ EXIT_INTERNAL = 153
 class Options:
     max_states: int | None = None
     max_depth: int | None = None
-    time_limit: float | None = None
     check_deadlock: bool = True
     seed: int = 0
     walks: int = 1000          # random simulation: how many walks
@@ -69,8 +72,8 @@ class Options:
     memory_limit: int | None = None  # bytes the search may take; None: most of what the machine has free
     checkpoint: CheckpointPlan | None = None  # bfs: save the search there, periodically and when it ends
     symmetry: Symmetry | None = None  # bfs: keep one canonical state per orbit of these permutations
-    # when the run began, for `time_limit`: the time building and compiling the model took counts
-    # too (None: the search's own start)
+    # the run's time limit, counted from when the run began: the time building and compiling the
+    # model took counts too (None: no limit)
     deadline: Deadline | None = None
 
     def __post_init__(self) -> None:
@@ -78,6 +81,11 @@ class Options:
         # read 0 as "no limit", the Python searches as "stop at once")
         if self.max_states is not None and self.max_states < 1:
             raise ValueError(f"max_states is at least 1, not {self.max_states}")
+
+    @property
+    def time_limit(self) -> float | None:
+        """The `--time-limit` in seconds, or None."""
+        return None if self.deadline is None else self.deadline.limit
 
 
 class Reporter(Protocol):
@@ -112,7 +120,7 @@ class Trace:
 
 @dataclass(frozen=True)
 class PropertyResult:
-    kind: str      # invariant | lemma | final | reachable | assertion | deadlock
+    kind: str      # a PropertyKind
     name: str
     status: Status
     detail: str = ""   # how the status was established (symbolic engines: depths, proofs, premises)

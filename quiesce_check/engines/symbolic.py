@@ -67,10 +67,9 @@ class SolverReporter(Protocol):
 
 
 def program_of(model: Model) -> Program:
-    program = getattr(model, "program", None)
-    if not isinstance(program, Program):
+    if model.program is None:
         raise TypeError("the symbolic engines need a compiled model (with its program)")
-    return program
+    return model.program
 
 
 # ------------------------------------------------------------------ claims
@@ -479,7 +478,7 @@ class Run:
         self.model = model
         self.options = options
         self.reporter = reporter
-        self.clock = Clock(options.time_limit, options.deadline)
+        self.clock = Clock(options.deadline)
         self.ctx = z3.Context()
         self.enc = encode(program_of(model), self.ctx, options.encoding)
         self.claims = claims(self.enc, options.check_deadlock)

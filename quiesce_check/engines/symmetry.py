@@ -47,6 +47,7 @@ class Reduced:
         self.base = model
         self.symmetry = symmetry
         self.info = model.info
+        self.program = None  # its steps are the base model's, each state made canonical
 
     def initial_states(self) -> Sequence[State]:
         canon = self.symmetry.canon

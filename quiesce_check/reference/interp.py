@@ -93,6 +93,7 @@ class ReferenceModel:
         self.goals: list[A.Expr] = [d.expr for d in cm.reachables] + [
             cm.premises[d.name] for d in cm.invariants if d.name in cm.premises]
         self.end_goals: list[A.Expr] = [cm.premises[d.name] for d in cm.finals if d.name in cm.premises]
+        self.program = None  # interpreted from the checked model itself, not from the IR
         self.info = ModelInfo(layout, self.action_table,
                               [I.Property(d.kind, d.name, dummy, d.span) for d in cm.invariants],
                               [I.Property("reachable", d.name, dummy, d.span) for d in cm.reachables]

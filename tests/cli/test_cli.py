@@ -6,6 +6,7 @@ top of each fixture under tests/cli/models), never from the output checked.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -347,7 +348,7 @@ def test_internal_error_is_one_line_summary(capsys, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.delenv("QUIESCE_CHECK_DEBUG", raising=False)
-    monkeypatch.setitem(ENGINES, "bfs", boom)
+    monkeypatch.setitem(ENGINES, "bfs", dataclasses.replace(ENGINES["bfs"], run=boom))
     r = run(capsys, "check", model("counter.qdl"))
     assert r.code == 153
     assert "internal error: RuntimeError: boom" in r.err
@@ -359,7 +360,7 @@ def test_internal_error_traceback_only_on_request(capsys, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setenv("QUIESCE_CHECK_DEBUG", "1")
-    monkeypatch.setitem(ENGINES, "bfs", boom)
+    monkeypatch.setitem(ENGINES, "bfs", dataclasses.replace(ENGINES["bfs"], run=boom))
     code = main(["check", model("counter.qdl")])
     err = capsys.readouterr().err
     assert code == 153
@@ -370,7 +371,7 @@ def test_interrupt_is_incomplete(capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(ENGINES, "bfs", interrupted)
+    monkeypatch.setitem(ENGINES, "bfs", dataclasses.replace(ENGINES["bfs"], run=interrupted))
     r = run(capsys, "check", model("counter.qdl"))
     assert r.code == 20
     assert "interrupted" in r.err

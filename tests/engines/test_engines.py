@@ -110,7 +110,7 @@ def test_runtime_error_is_reported_with_its_trace() -> None:
 @pytest.mark.parametrize("engine", sorted(set(ENGINES) - set(SYMBOLIC)))  # bmc and induction take --depth
 def test_limits_give_incomplete(engine: str) -> None:
     model = build_file(PRECOPY, {"NPAGES": 3, "NREQ": 2}).model
-    r = ENGINES[engine](model, Options(max_states=1000, walks=100_000), None)
+    r = ENGINES[engine].run(model, Options(max_states=1000, walks=100_000), None)
     assert r.verdict is Verdict.INCOMPLETE and r.limit is not None and "max-states" in r.limit
     assert r.stats.distinct <= 1000
 
@@ -134,7 +134,7 @@ def test_violation_in_an_initial_state_is_never_lost(engine: str) -> None:
     # the first initial state violates, the second does not: a zero-step trace
     # must still end the search (a trace is never judged by its truthiness)
     text = "var x: 0..1 in {0, 1};\nprocess P { skip; }\ninvariant nonzero: x != 0;\n"
-    r = ENGINES[engine](build_text(text, "i.qdl").model, Options(walks=10), None)
+    r = ENGINES[engine].run(build_text(text, "i.qdl").model, Options(walks=10), None)
     assert r.verdict is Verdict.VIOLATED
     assert r.trace is not None and r.trace.steps == () and r.trace.states[0][0] == 0
 
@@ -156,7 +156,7 @@ invariant mutex: not (W[0]@cs and W[1]@cs);
 def test_a_label_in_a_for_loop_names_every_iteration(engine: str) -> None:
     # W[1] runs round 0 (3 steps) and stands at `cs` of round 1, unlocked;
     # W[0] takes the lock and stands at `cs` of round 0: 4 steps
-    r = ENGINES[engine](build_text(FOR_LABEL, "f.qdl").model, Options(walks=2000), None)
+    r = ENGINES[engine].run(build_text(FOR_LABEL, "f.qdl").model, Options(walks=2000), None)
     assert r.verdict is Verdict.VIOLATED
     if engine == "bfs":
         assert r.trace is not None and len(r.trace.steps) == 4
@@ -167,7 +167,7 @@ def test_a_label_in_a_for_loop_names_every_iteration(engine: str) -> None:
     "param BIG = 9223372036854775808;\nvar x: 0..BIG = 0;\nprocess P { x := BIG; }\ninvariant i: x < 100;\n",
 ])
 def test_numbers_beyond_64_bits_are_exact(text: str) -> None:
-    r = ENGINES["bfs"](build_text(text, "b.qdl").model, Options(), None)
+    r = ENGINES["bfs"].run(build_text(text, "b.qdl").model, Options(), None)
     assert r.verdict is Verdict.VIOLATED
     assert r.backend == "python" and r.note is not None and "64 bits" in r.note
 

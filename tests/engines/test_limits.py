@@ -8,6 +8,7 @@ import pytest
 
 from quiesce_check.build import build_file, build_text
 from quiesce_check.compile.cgen import compiler
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.size import approx, estimate
 from quiesce_check.engines import ENGINES, breadth_first, memory
 from quiesce_check.engines.memory import MB, MemoryGauge, budget
@@ -28,10 +29,12 @@ def big():
 
 
 def run(built, engine: str, backend: str, **limits):
+    if "time_limit" in limits:  # counted from here, as the CLI counts it from the command's start
+        limits["deadline"] = Deadline(limits.pop("time_limit"))
     opts = Options(backend=backend, walks=100_000, **limits)
     if engine == "bfs":
         return breadth_first(built.model, opts, NullReporter())
-    return ENGINES[engine](built.model, opts, NullReporter())
+    return ENGINES[engine].run(built.model, opts, NullReporter())
 
 
 def assert_incomplete(result, limit_word: str) -> None:

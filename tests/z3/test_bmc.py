@@ -16,6 +16,7 @@ import pytest
 
 from quiesce_check.build import Built, build_file, build_text
 from quiesce_check.compile import z3gen
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.bmc import bmc
 from quiesce_check.engines.result import Options, Result, Status, Verdict
@@ -29,11 +30,11 @@ CLI_MODELS = sorted(p for p in (ROOT / "tests" / "cli" / "models").glob("*.qdl")
 PRECOPY = "models/precopy_backend.qdl"
 
 
-def agree(built: Built, depth: int, **options: object) -> tuple[Result, Result]:
+def agree(built: Built, depth: int, time_limit: float | None = None) -> tuple[Result, Result]:
     """bfs --max-depth D and bmc --depth D: the same verdict and shortest length, or bmc
     incomplete where bfs completed below the bound."""
-    r_bfs = bfs(built.model, Options(max_depth=depth, backend="python", **options))  # type: ignore[arg-type]
-    r_bmc = bmc(built.model, Options(depth=depth, **options))  # type: ignore[arg-type]
+    r_bfs = bfs(built.model, Options(max_depth=depth, backend="python", deadline=Deadline(time_limit)))
+    r_bmc = bmc(built.model, Options(depth=depth, deadline=Deadline(time_limit)))
     if r_bfs.trace is not None or r_bmc.trace is not None:
         assert r_bmc.verdict is r_bfs.verdict
         assert r_bfs.trace is not None and r_bmc.trace is not None
@@ -173,7 +174,7 @@ def test_at_the_bound_states_are_checked_as_bfs_checks_them() -> None:
 
 def test_time_limit_is_incomplete() -> None:
     built = build_file(PRECOPY, {"NPAGES": 3, "NREQ": 2})
-    r = bmc(built.model, Options(depth=40, time_limit=0.5))
+    r = bmc(built.model, Options(depth=40, deadline=Deadline(0.5)))
     assert r.verdict is Verdict.INCOMPLETE and r.limit is not None and "--time-limit" in r.limit
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from quiesce_check.build import build_file, build_text
+from quiesce_check.compile.deadline import Deadline
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.common import check_state, expand
 from quiesce_check.engines.induction import induction
@@ -25,7 +26,7 @@ CLI_MODELS = sorted(p for p in (ROOT / "tests" / "cli" / "models").glob("*.qdl")
 def agree_with_bfs(path: Path, depth: int, time_limit: float | None = None) -> Verdict:
     built = build_file(str(path))
     r_bfs = bfs(built.model, Options(backend="python"))
-    r = induction(built.model, Options(depth=depth, time_limit=time_limit))
+    r = induction(built.model, Options(depth=depth, deadline=Deadline(time_limit)))
     if r_bfs.trace is not None or r.trace is not None:
         assert r.verdict is r_bfs.verdict
         assert r.trace is not None and r_bfs.trace is not None
