@@ -17,6 +17,8 @@ and bmc and induction read the model's `program` (a model without one is refused
 
 from __future__ import annotations
 
+import random
+from collections import deque
 from dataclasses import replace
 
 import pytest
@@ -39,6 +41,7 @@ from tests.engines.toys import (
     CYCLE_DEADLOCK,
     DEADLOCK,
     ERRING,
+    MODEL_ERROR,
     MULTI,
     NODE,
     SHORTEST,
@@ -405,6 +408,62 @@ def test_symbolic_engines_need_the_program(engine: object) -> None:
     model: Model = SHORTEST.python
     with pytest.raises(TypeError, match="compiled model"):
         engine(model, Options(depth=2))  # type: ignore[operator]
+
+
+# ------------------------------------------------------------------ random graphs
+
+
+def distances(g: Graph) -> dict[int, int]:
+    """Each reachable node's distance from the nearest initial one: a reference search."""
+    dist = dict.fromkeys(g.init, 0)
+    todo = deque(dist)
+    while todo:
+        a = todo.popleft()
+        for b in g.edges.get(a, ()):
+            if b not in dist:
+                dist[b] = dist[a] + 1
+                todo.append(b)
+    return dist
+
+
+def random_graph(rng: random.Random) -> Graph:
+    n = rng.randint(1, 7)
+    return Graph({k: rng.sample(range(n), rng.randint(0, min(3, n))) for k in range(n)},
+                 init=tuple(rng.choice(range(n)) for _ in range(rng.randint(1, 2))),
+                 bad={f"b{j}": frozenset(rng.sample(range(n), 1)) for j in range(rng.randint(0, 2))},
+                 terminal=frozenset(k for k in range(n) if rng.random() < 0.3),
+                 fail={k: MODEL_ERROR for k in range(n) if rng.random() < 0.1})
+
+
+def expected_lengths(g: Graph, dist: dict[int, int]) -> tuple[dict[str, int], list[int]]:
+    """Each property's shortest counterexample length, and the failing steps' lengths."""
+    want = {name: min(dist[k] for k in nodes if k in dist) for name, nodes in g.bad.items()
+            if any(k in dist for k in nodes)}
+    dead = [d for k, d in dist.items() if not g.edges.get(k) and k not in g.terminal and k not in g.fail]
+    if dead:
+        want["deadlock"] = min(dead)
+    return want, [d + 1 for k, d in dist.items() if k in g.fail]
+
+
+def test_bfs_and_dfs_agree_with_a_reference_search_on_random_graphs() -> None:
+    rng = random.Random(2026)
+    for _ in range(200):
+        g = random_graph(rng)
+        toy, dist = Toy("random", g), distances(g)
+        want, failing = expected_lengths(g, dist)
+        r = bfs(toy.python, Options(keep_going=True))
+        d = dfs(toy.python)
+        if not want and not failing:
+            assert r.verdict is d.verdict is Verdict.HOLDS, g
+            assert r.stats.distinct == d.stats.distinct == len(dist), g
+            assert r.stats.generated == len(set(g.init)) + sum(len(g.edges.get(k, ())) for k in dist), g
+            assert r.stats.depth == max(dist.values()), g
+            continue
+        assert r.trace is not None and len(r.trace.steps) == min([*want.values(), *failing]), g
+        if not failing:  # a failing step ends even a search that goes on
+            assert {name: len(t.steps) for name, t in r.traces.items()} == want, g
+        for t in (*r.traces.values(), d.trace):
+            assert_real(toy, t)
 
 
 # ------------------------------------------------------------------ engine bugs, pinned
