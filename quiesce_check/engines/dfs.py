@@ -77,13 +77,17 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
         return None
 
     truncated = False
+    # as bfs counts them: each distinct initial state is one transition, and a step that reaches
+    # an initial state finds nothing new, whichever the search meets first
+    inits = list(dict.fromkeys(model.initial_states()))
+    initial = set(inits)
     try:
-        for init in model.initial_states():
+        for init in inits:
             if found is not None or limit:
                 break
+            stats.generated += 1
             if init in seen:
                 continue
-            stats.generated += 1
             found = visit(init)
             if found is not None:
                 break
@@ -116,7 +120,8 @@ def dfs(model: Model, options: Options | None = None, reporter: Reporter | None 
                 if opts.max_states is not None and len(seen) >= opts.max_states:
                     limit = f"--max-states {opts.max_states}"
                     break
-                stats.new[ai] += 1
+                if t not in initial:
+                    stats.new[ai] += 1
                 steps.append(Step(ai, ch))
                 found = visit(t)
                 if found is not None:

@@ -128,6 +128,7 @@ class GraphModel:
         self.graph = graph
         self.info = graph.info()
         self.edge_index = {e: k for k, e in enumerate(graph.edge_list)}
+        self.program: Program | None = None  # no IR: the engines that read one refuse this model
 
     def initial_states(self) -> Sequence[State]:
         return [(k,) for k in self.graph.init]
