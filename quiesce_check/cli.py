@@ -171,8 +171,13 @@ def parse_params(items: Sequence[str]) -> dict[str, Value]:
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="quiesce-check", description="Model checker for backend-quiescence protocols.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _check_parser(sub.add_parser("check", help="explore every interleaving of a model and check its properties"))
+    _resume_parser(sub.add_parser("resume", help="go on with a breadth-first search saved by check --checkpoint DIR"))
+    _other_parsers(sub)
+    return p
 
-    c = sub.add_parser("check", help="explore every interleaving of a model and check its properties")
+
+def _check_parser(c: argparse.ArgumentParser) -> None:
     c.add_argument("model", help="the .qdl model file")
     c.add_argument("--engine", choices=sorted(ENGINES), default="bfs",
                    help="; ".join(f"{s.name}: {s.summary}" for s in ENGINES.values()))
@@ -208,7 +213,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--checkpoint-every", type=_seconds, default=300.0, metavar="SECONDS",
                    help="seconds between checkpoints (default 300)")
 
-    u = sub.add_parser("resume", help="go on with a breadth-first search saved by check --checkpoint DIR")
+
+def _resume_parser(u: argparse.ArgumentParser) -> None:
     u.add_argument("directory", metavar="DIR", help="the checkpoint directory")
     u.add_argument("--model", help="the model file, if it has moved (it must not have changed)")
     u.add_argument("--max-states", type=_state_limit, help="stop after this many distinct states (in all)")
@@ -220,6 +226,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help="seconds between checkpoints, saved in DIR again (default 300)")
     _output_options(u)
 
+
+
+def _other_parsers(sub: argparse._SubParsersAction) -> None:
+    """`hook`, `regress` and `replay`."""
     h = sub.add_parser("hook", help="check a quiesce hook spec composed with a model; --ablate weighs its obligations")
     h.add_argument("spec", help="the hook spec (.qdl, with a `hook` declaration and its `obligation`s)")
     h.add_argument("--model", required=True, help="the protocol model the hook is composed with")
@@ -252,7 +262,6 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("model", help="the .qdl model file")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (default: the trace's recorded parameters)")
-    return p
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:

@@ -88,6 +88,7 @@ class BfsSearch:
         self.elapsed_before = 0.0
         self.saved: str | None = None
         self.clock: Clock | None = None
+        self.last_save = 0.0  # when (on `clock`) the last periodic checkpoint was written
         self.packing = pack_layout(model.info.layout)
         self.packed_words = array.array("Q")
         self.packed_parents = array.array("I")
@@ -282,31 +283,49 @@ class BfsSearch:
             self.end_hit.setdefault(goal, head)
         return self.record(head, bad, at_expansion=True)
 
+    def add_initial(self) -> tuple[bool, str | None]:
+        """The initial states, each one transition: (whether the search stops, the limit that stopped it)."""
+        opts, stats = self.options, self.stats
+        for s in self.model.initial_states():
+            if s in self.seen:
+                continue
+            stats.generated += 1
+            self.pending = (0, 0, [], 0)
+            if opts.max_states is not None and len(self.states) >= opts.max_states:
+                return True, f"--max-states {opts.max_states}"
+            if self.add(s, -1, None):
+                return True, None
+        self.pending = None
+        return False, None
+
+    def between(self, head: int, clock: Clock, gauge: MemoryGauge) -> str | None:
+        """Every so often: progress, the time and memory limits, a periodic checkpoint.
+        The limit that stops the search, or None."""
+        opts, plan = self.options, self.options.checkpoint
+        self.stats.distinct = len(self.states)
+        self.reporter.progress(len(self.states), self.stats.generated, self.depth, len(self.states) - head,
+                               clock.elapsed())
+        if clock.expired():
+            return f"--time-limit {opts.time_limit:g}s"
+        gauge.measure(self.states[0])
+        if gauge.exceeded(len(self.states)):
+            return gauge.text()
+        if plan is not None and clock.elapsed() - self.last_save >= plan.every:
+            self.save()
+            self.last_save = clock.elapsed()
+        return None
+
     def search(self, interrupts: Interrupts) -> Result:
         clock = Clock(self.options.deadline)
         self.clock = clock
         gauge = MemoryGauge(self.options.memory_limit)
-        plan = self.options.checkpoint
-        last_save = 0.0
+        self.last_save = 0.0
         model, opts, stats = self.model, self.options, self.stats
         stop = False
         limit: str | None = None
         consistent = True
         if not self.states:
-            for s in model.initial_states():
-                if s in self.seen:
-                    continue
-                stats.generated += 1
-                self.pending = (0, 0, [], 0)
-                if opts.max_states is not None and len(self.states) >= opts.max_states:
-                    limit = f"--max-states {opts.max_states}"
-                    stop = True
-                    break
-                if self.add(s, -1, None):
-                    stop = True
-                    break
-            else:
-                self.pending = None
+            stop, limit = self.add_initial()
             self.depth_end = len(self.states)  # states before this index are at depth <= current
         seen = self.seen
         next_check = stats.generated + _CHECK_GENERATED
@@ -331,19 +350,9 @@ class BfsSearch:
                     break
                 if (head % _PROGRESS_EVERY == 0 and head) or stats.generated >= next_check:
                     next_check = stats.generated + _CHECK_GENERATED
-                    stats.distinct = len(self.states)
-                    self.reporter.progress(len(self.states), stats.generated, self.depth,
-                                           len(self.states) - head, clock.elapsed())
-                    if clock.expired():
-                        limit = f"--time-limit {opts.time_limit:g}s"
+                    limit = self.between(head, clock, gauge)
+                    if limit:
                         break
-                    gauge.measure(self.states[0])
-                    if gauge.exceeded(len(self.states)):
-                        limit = gauge.text()
-                        break
-                    if plan is not None and clock.elapsed() - last_save >= plan.every:
-                        self.save()
-                        last_save = clock.elapsed()
                 state = self.states[head]
                 if finishing:
                     if self.end_of_level(head):
@@ -389,6 +398,11 @@ class BfsSearch:
         except KeyboardInterrupt:
             limit = "interrupted"
             consistent = False  # a second Ctrl-C, anywhere: the last periodic checkpoint stands
+        return self.result(limit, consistent, clock)
+
+    def result(self, limit: str | None, consistent: bool, clock: Clock) -> Result:
+        """The search's `Result`, saved a last time when it is consistent."""
+        model, opts, stats, plan = self.model, self.options, self.stats, self.options.checkpoint
         explored = limit is None and self.head >= len(self.states) and not any(
             t.kind in FATAL for t in self.traces.values()) and (opts.keep_going or self.first is None)
         self.first = first_reported(model.info, self.traces)

@@ -31,117 +31,137 @@ from quiesce_check.engines.result import (
 _PROGRESS_EVERY = 2048
 
 
-def dfs(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
-    opts = options or Options()
-    rep = reporter or NullReporter()
-    clock = Clock(opts.deadline)
-    gauge = MemoryGauge(opts.memory_limit)
-    n = len(model.info.actions)
-    stats = Stats(fired=[0] * n, new=[0] * n)
-    seen: set[State] = set()
-    hit: set[int] = set()
-    end_hit: set[int] = set()
-    found: Trace | None = None
-    limit: str | None = None
-    max_seen_depth = 0
+class _Dfs:
+    """One search: the path on the stack, what was seen, met and counted."""
 
-    # the current path: states, the steps between them, and each state's pending successors
-    path: list[State] = []
-    steps: list[Step] = []
-    pending: list[Iterator[Successor]] = []
+    def __init__(self, model: Model, opts: Options, rep: Reporter) -> None:
+        self.model, self.opts, self.rep = model, opts, rep
+        self.clock = Clock(opts.deadline)
+        self.gauge = MemoryGauge(opts.memory_limit)
+        n = len(model.info.actions)
+        self.stats = Stats(fired=[0] * n, new=[0] * n)
+        self.seen: set[State] = set()
+        self.hit: set[int] = set()
+        self.end_hit: set[int] = set()
+        self.max_seen_depth = 0
+        self.truncated = False  # a state was left unexpanded at --max-depth
+        # the current path: states, the steps between them, and each state's pending successors
+        self.path: list[State] = []
+        self.steps: list[Step] = []
+        self.pending: list[Iterator[Successor]] = []
 
-    def visit(state: State) -> Trace | None:
-        seen.add(state)
-        bad, goals = inspect(model, state)
-        hit.update(goals)
+    def visit(self, state: State) -> Trace | None:
+        self.seen.add(state)
+        bad, goals = inspect(self.model, state)
+        self.hit.update(goals)
         if bad:
-            return trace_from_path(path + [state], steps, *bad[0])
+            return trace_from_path(self.path + [state], self.steps, *bad[0])
         return None
 
-    def push(state: State) -> Trace | None:
-        nonlocal max_seen_depth
-        if opts.max_depth is not None and len(path) >= opts.max_depth:
+    def push(self, state: State) -> Trace | None:
+        opts = self.opts
+        if opts.max_depth is not None and len(self.path) >= opts.max_depth:
             return None
         try:
-            succs = expand(model, state)
+            succs = expand(self.model, state)
         except Failure as f:
-            return trace_from_path(path + [state], steps + [f.step], f.kind, f.prop, f.message)
+            return trace_from_path(self.path + [state], self.steps + [f.step], f.kind, f.prop, f.message)
         if not succs:
-            bad, goals = at_end(model, state, opts.check_deadlock)
-            end_hit.update(goals)
+            bad, goals = at_end(self.model, state, opts.check_deadlock)
+            self.end_hit.update(goals)
             if bad:
-                return trace_from_path(path + [state], steps, *bad[0])
-        path.append(state)
-        pending.append(iter(succs))
-        max_seen_depth = max(max_seen_depth, len(path) - 1)
+                return trace_from_path(self.path + [state], self.steps, *bad[0])
+        self.path.append(state)
+        self.pending.append(iter(succs))
+        self.max_seen_depth = max(self.max_seen_depth, len(self.path) - 1)
         return None
 
-    truncated = False
-    # as bfs counts them: each distinct initial state is one transition, and a step that reaches
-    # an initial state finds nothing new, whichever the search meets first
-    inits = list(dict.fromkeys(model.initial_states()))
-    initial = set(inits)
-    try:
+    def search(self) -> tuple[Trace | None, str | None]:
+        """The first counterexample met, or the limit that stopped the search."""
+        opts, stats = self.opts, self.stats
+        # as bfs counts them: each distinct initial state is one transition, and a step that reaches
+        # an initial state finds nothing new, whichever the search meets first
+        inits = list(dict.fromkeys(self.model.initial_states()))
+        initial = set(inits)
         for init in inits:
-            if found is not None or limit:
-                break
             stats.generated += 1
-            if init in seen:
+            if init in self.seen:
                 continue
-            found = visit(init)
+            found = self.visit(init)
             if found is not None:
-                break
+                return found, None
             if opts.max_depth is not None and opts.max_depth == 0:
-                truncated = True
+                self.truncated = True
                 continue
-            found = push(init)
-            while found is None and pending:
-                succ = next(pending[-1], None)
-                if succ is None:
-                    pending.pop()
-                    path.pop()
-                    if steps:
-                        steps.pop()
-                    continue
-                ai, ch, t = succ
-                stats.generated += 1
-                stats.fired[ai] += 1
-                if stats.generated % _PROGRESS_EVERY == 0:
-                    rep.progress(len(seen), stats.generated, len(path), len(pending), clock.elapsed())
-                    if clock.expired():
-                        limit = f"--time-limit {opts.time_limit:g}s"
-                        break
-                    gauge.measure(t)
-                    if gauge.exceeded(len(seen)):
-                        limit = gauge.text()
-                        break
-                if t in seen:
-                    continue
-                if opts.max_states is not None and len(seen) >= opts.max_states:
-                    limit = f"--max-states {opts.max_states}"
-                    break
-                if t not in initial:
-                    stats.new[ai] += 1
-                steps.append(Step(ai, ch))
-                found = visit(t)
-                if found is not None:
-                    break
-                if opts.max_depth is not None and len(path) >= opts.max_depth:
-                    truncated = True
+            found = self.push(init)
+            if found is None:
+                found, limit = self.descend(initial)
+                if limit:
+                    return None, limit
+            if found is not None:
+                return found, None
+        return None, None
+
+    def descend(self, initial: set[State]) -> tuple[Trace | None, str | None]:
+        """Explore from the state on top of the stack until it is empty again."""
+        opts, stats, seen, path, steps, pending = self.opts, self.stats, self.seen, self.path, self.steps, self.pending
+        while pending:
+            succ = next(pending[-1], None)
+            if succ is None:
+                pending.pop()
+                path.pop()
+                if steps:
                     steps.pop()
-                    continue
-                found = push(t)
-                if found is None and len(pending) < len(steps) + 1:
-                    steps.pop()  # t had nothing to explore (bounded): keep steps aligned with path
+                continue
+            ai, ch, t = succ
+            stats.generated += 1
+            stats.fired[ai] += 1
+            if stats.generated % _PROGRESS_EVERY == 0:
+                self.rep.progress(len(seen), stats.generated, len(path), len(pending), self.clock.elapsed())
+                if self.clock.expired():
+                    return None, f"--time-limit {opts.time_limit:g}s"
+                self.gauge.measure(t)
+                if self.gauge.exceeded(len(seen)):
+                    return None, self.gauge.text()
+            if t in seen:
+                continue
+            if opts.max_states is not None and len(seen) >= opts.max_states:
+                return None, f"--max-states {opts.max_states}"
+            if t not in initial:
+                stats.new[ai] += 1
+            steps.append(Step(ai, ch))
+            found = self.visit(t)
+            if found is not None:
+                return found, None
+            if opts.max_depth is not None and len(path) >= opts.max_depth:
+                self.truncated = True
+                steps.pop()
+                continue
+            found = self.push(t)
+            if found is not None:
+                return found, None
+            if len(pending) < len(steps) + 1:
+                steps.pop()  # t had nothing to explore (bounded): keep steps aligned with path
+        return None, None
+
+
+def dfs(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
+    opts = options or Options()
+    d = _Dfs(model, opts, reporter or NullReporter())
+    found: Trace | None = None
+    limit: str | None = None
+    try:
+        found, limit = d.search()
     except KeyboardInterrupt:
         limit = "interrupted"
-    if truncated and found is None and limit is None:
+    if d.truncated and found is None and limit is None:
         limit = f"--max-depth {opts.max_depth}"
     complete = found is None and limit is None
-    stats.distinct = len(seen)
-    stats.depth = max_seen_depth if found is None else len(found.steps)
-    stats.elapsed = clock.elapsed()
-    out = Outcome({found.property: found} if found else {}, found, complete, hit, end_hit)
+    stats = d.stats
+    stats.distinct = len(d.seen)
+    stats.depth = d.max_seen_depth if found is None else len(found.steps)
+    stats.elapsed = d.clock.elapsed()
+    out = Outcome({found.property: found} if found else {}, found, complete, d.hit, d.end_hit)
     return Result(engine="dfs", verdict=final_verdict(model.info, out, opts.check_deadlock),
                   properties=property_results(model.info, out, opts.check_deadlock),
                   stats=stats, trace=found, traces=out.traces, limit=limit, complete=complete)

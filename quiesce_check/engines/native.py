@@ -264,13 +264,31 @@ class NativeSearch:
             return self.search(interrupts)
 
     def search(self, interrupts: Interrupts) -> Result:
-        model, opts, lib = self.model, self.options, self.lib.lib
-        info = model.info
-        clock = Clock(opts.deadline)
+        clock = Clock(self.options.deadline)
         self.clock = clock
+        status, limit = self.drive(interrupts, clock)
+        generated, distinct, depth, head, where, what, _, table_bytes = self.stats()
+        if status in (cgen.RUNNING, cgen.MAX_STATES, cgen.MAX_DEPTH, cgen.NO_MEMORY, cgen.MEMORY_LIMIT,
+                      cgen.TOO_MANY):
+            # stopped by a limit while finishing a level after a violation: that violation was found
+            # first, and is reported (an end one step shorter may have been left unseen)
+            pending = (ctypes.c_int64 * 3)()
+            if self.lib.lib.qc_pending(self.ctx, pending):
+                status, where, what = pending[0], pending[1], pending[2]
+        if what >= 1 << 63:
+            what -= 1 << 64  # -1: a property, not a step, failed
+        if status == cgen.OVERFLOW:
+            raise NativeOverflow()
+        found = self.found(status, where, what)
+        limit = limit or self.limit_of(status)
+        return self.result(found, status, limit, (generated, distinct, depth, table_bytes), clock)
+
+    def drive(self, interrupts: Interrupts, clock: Clock) -> tuple[int, str | None]:
+        """Add the initial states (unless resumed past them), then run the C search slice by
+        slice until it ends, a limit passes or the user interrupts: its status, and the limit."""
+        model, opts, lib = self.model, self.options, self.lib.lib
         plan = opts.checkpoint
         last_save = 0.0
-        limit: str | None = None
         status = cgen.RUNNING
         if not self.resumed or self.stats()[1] == 0:
             for s in dict.fromkeys(model.initial_states()):
@@ -286,29 +304,19 @@ class NativeSearch:
                 if status != cgen.RUNNING:
                     break
                 if interrupts.requested:
-                    limit = "interrupted"
-                    break
+                    return status, "interrupted"
                 if clock.expired():
-                    limit = f"--time-limit {opts.time_limit:g}s"
-                    break
+                    return status, f"--time-limit {opts.time_limit:g}s"
                 if plan is not None and clock.elapsed() - last_save >= plan.every:
                     self.save()
                     last_save = clock.elapsed()
         except KeyboardInterrupt:
-            limit = "interrupted"  # between two slices: the search is whole
-        generated, distinct, depth, head, where, what, _, table_bytes = self.stats()
-        if status in (cgen.RUNNING, cgen.MAX_STATES, cgen.MAX_DEPTH, cgen.NO_MEMORY, cgen.MEMORY_LIMIT,
-                      cgen.TOO_MANY):
-            # stopped by a limit while finishing a level after a violation: that violation was found
-            # first, and is reported (an end one step shorter may have been left unseen)
-            pending = (ctypes.c_int64 * 3)()
-            if lib.qc_pending(self.ctx, pending):
-                status, where, what = pending[0], pending[1], pending[2]
-        if what >= 1 << 63:
-            what -= 1 << 64  # -1: a property, not a step, failed
-        if status == cgen.OVERFLOW:
-            raise NativeOverflow()
-        # every property's first counterexample
+            return status, "interrupted"  # between two slices: the search is whole
+        return status, None
+
+    def found(self, status: int, where: int, what: int) -> list[Trace]:
+        """Every property's first counterexample the C search recorded, rebuilt and replayed."""
+        model, opts, info = self.model, self.options, self.model.info
         found: list[Trace] = []
         inv_first, fin_first, end_first, dead_first = self.firsts()
         for k, idx in enumerate(inv_first):
@@ -332,16 +340,21 @@ class NativeSearch:
             found.append(self.trace_to(where, *bad[0]))
         elif status in (cgen.ASSERTION, cgen.MODEL_ERROR):
             found.append(self.failing_step(where))
-        elif status == cgen.MAX_STATES:
-            limit = f"--max-states {opts.max_states}"
-        elif status == cgen.MAX_DEPTH:
-            limit = f"--max-depth {opts.max_depth}"
-        elif status == cgen.NO_MEMORY:
-            limit = "memory: the search tables could not grow"
-        elif status == cgen.MEMORY_LIMIT:
-            limit = limit_text(self.memory, self.memory_explicit)
-        elif status == cgen.TOO_MANY:
-            limit = "the compiled search holds at most 4,294,967,294 states"
+        return found
+
+    def limit_of(self, status: int) -> str | None:
+        """The limit a C search's final status names, if it names one."""
+        opts = self.options
+        return {cgen.MAX_STATES: f"--max-states {opts.max_states}", cgen.MAX_DEPTH: f"--max-depth {opts.max_depth}",
+                cgen.NO_MEMORY: "memory: the search tables could not grow",
+                cgen.MEMORY_LIMIT: limit_text(self.memory, self.memory_explicit),
+                cgen.TOO_MANY: "the compiled search holds at most 4,294,967,294 states"}.get(status)
+
+    def result(self, found: list[Trace], status: int, limit: str | None, counts: tuple[int, int, int, int],
+               clock: Clock) -> Result:
+        """The `Result`: verdicts, coverage and witnesses read from the C search's tables."""
+        info, opts, lib = self.model.info, self.options, self.lib.lib
+        generated, distinct, depth, table_bytes = counts
         traces = {t.property: t for t in found}
         first = first_reported(info, traces)
         if not opts.keep_going and first is not None:
@@ -359,8 +372,9 @@ class NativeSearch:
         hit = {k for k in range(len(info.reachables)) if goals[k] >= 0}
         witnesses = {info.reachables[k].name: self.trace_to(goals[k], "goal", info.reachables[k].name, "")
                      for k in sorted(hit) if info.reachables[k].kind != "premise"}
+        _, _, end_first, _ = self.firsts()
         out = Outcome(traces, first, explored, hit, {k for k, idx in enumerate(end_first) if idx >= 0})
-        if plan is not None:
+        if opts.checkpoint is not None:
             self.save()
         return Result(
             engine="bfs", backend="native", verdict=final_verdict(info, out, opts.check_deadlock),

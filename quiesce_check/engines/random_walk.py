@@ -29,17 +29,67 @@ from quiesce_check.engines.result import (
 )
 
 
+class _Walks:
+    """What the walks share: the model, the options, the clock, the statistics and what was met."""
+
+    def __init__(self, model: Model, opts: Options) -> None:
+        self.model, self.opts = model, opts
+        self.clock = Clock(opts.deadline)
+        n = len(model.info.actions)
+        self.stats = Stats(fired=[0] * n, new=[0] * n)
+        self.seen: set[State] = set()
+        self.hit: set[int] = set()
+        self.end_hit: set[int] = set()
+
+    def walk(self, state: State, depth_bound: int, rng: random.Random) -> tuple[Trace | None, str | None]:
+        """One walk from `state` of at most `depth_bound` steps: the counterexample it met, or
+        the limit that stopped it."""
+        model, opts, stats, seen = self.model, self.opts, self.stats, self.seen
+        states: list[State] = [state]
+        steps: list[Step] = []
+        bad, goals = inspect(model, state)
+        if bad:
+            return trace_from_path(states, steps, *bad[0]), None
+        if state not in seen:
+            stats.generated += 1
+        seen.add(state)
+        self.hit.update(goals)
+        for _ in range(depth_bound):
+            if self.clock.expired():
+                return None, f"--time-limit {opts.time_limit:g}s"
+            try:
+                succs = expand(model, state)
+            except Failure as f:
+                return trace_from_path(states, steps + [f.step], f.kind, f.prop, f.message), None
+            if not succs:
+                bad, goals = at_end(model, state, opts.check_deadlock)
+                self.end_hit.update(goals)
+                return (trace_from_path(states, steps, *bad[0]) if bad else None), None
+            ai, ch, state = succs[rng.randrange(len(succs))]
+            stats.generated += 1
+            stats.fired[ai] += 1
+            if state not in seen:
+                if opts.max_states is not None and len(seen) >= opts.max_states:
+                    return None, f"--max-states {opts.max_states}"
+                stats.new[ai] += 1
+                seen.add(state)
+            states.append(state)
+            steps.append(Step(ai, ch))
+            stats.depth = max(stats.depth, len(steps))
+            bad, goals = inspect(model, state)
+            if bad:
+                return trace_from_path(states, steps, *bad[0]), None
+            self.hit.update(goals)
+        return None, None
+
+
 def random_walks(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
     opts = options or Options()
     rep = reporter or NullReporter()
     rng = random.Random(opts.seed)
-    clock = Clock(opts.deadline)
+    w = _Walks(model, opts)
+    clock, stats, seen = w.clock, w.stats, w.seen
     gauge = MemoryGauge(opts.memory_limit)
-    n = len(model.info.actions)
-    stats = Stats(fired=[0] * n, new=[0] * n)
-    seen: set[State] = set()
-    hit: set[int] = set()
-    end_hit: set[int] = set()
     found: Trace | None = None
     limit: str | None = None
     initial = list(model.initial_states())
@@ -59,49 +109,7 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
                 limit = f"--max-states {opts.max_states}"
                 break
             walks += 1
-            state = initial[rng.randrange(len(initial))]
-            states: list[State] = [state]
-            steps: list[Step] = []
-            bad, goals = inspect(model, state)
-            if bad:
-                found = trace_from_path(states, steps, *bad[0])
-                break
-            if state not in seen:
-                stats.generated += 1
-            seen.add(state)
-            hit.update(goals)
-            for _ in range(depth_bound):
-                if clock.expired():
-                    limit = f"--time-limit {opts.time_limit:g}s"
-                    break
-                try:
-                    succs = expand(model, state)
-                except Failure as f:
-                    found = trace_from_path(states, steps + [f.step], f.kind, f.prop, f.message)
-                    break
-                if not succs:
-                    bad, goals = at_end(model, state, opts.check_deadlock)
-                    end_hit.update(goals)
-                    if bad:
-                        found = trace_from_path(states, steps, *bad[0])
-                    break
-                ai, ch, state = succs[rng.randrange(len(succs))]
-                stats.generated += 1
-                stats.fired[ai] += 1
-                if state not in seen:
-                    if opts.max_states is not None and len(seen) >= opts.max_states:
-                        limit = f"--max-states {opts.max_states}"
-                        break
-                    stats.new[ai] += 1
-                    seen.add(state)
-                states.append(state)
-                steps.append(Step(ai, ch))
-                stats.depth = max(stats.depth, len(steps))
-                bad, goals = inspect(model, state)
-                if bad:
-                    found = trace_from_path(states, steps, *bad[0])
-                    break
-                hit.update(goals)
+            found, limit = w.walk(initial[rng.randrange(len(initial))], depth_bound, rng)
             if found is not None or limit:
                 break
             if walk % 64 == 0:
@@ -112,7 +120,7 @@ def random_walks(model: Model, options: Options | None = None, reporter: Reporte
     stats.elapsed = clock.elapsed()
     if found is None and limit is None:
         limit = f"random simulation: {walks} walks of at most {depth_bound} steps (seed {opts.seed})"
-    out = Outcome({found.property: found} if found else {}, found, False, hit, end_hit)
+    out = Outcome({found.property: found} if found else {}, found, False, w.hit, w.end_hit)
     return Result(engine="random", verdict=final_verdict(model.info, out, opts.check_deadlock),
                   properties=property_results(model.info, out, opts.check_deadlock),
                   stats=stats, trace=found, traces=out.traces, limit=limit, seed=opts.seed, complete=False)
