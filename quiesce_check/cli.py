@@ -71,15 +71,15 @@ from quiesce_check.lang.checker import MAX_CONST_BITS
 from quiesce_check.lang.errors import Diagnostic, ModelError, render
 from quiesce_check.lang.paths import display
 from quiesce_check.lang.types import TEnum, Value
+from quiesce_check.output.ablation import render_ablation
+from quiesce_check.output.formats import CheckReport, HookReport, NotWritten, Searched, files_of
+from quiesce_check.output.terminal import render_result, render_trace
 from quiesce_check.printable import printable
-from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
+from quiesce_check.regress import ManifestError, RunOutcome, load_manifest, regress
 from quiesce_check.safe_write import write_text_atomic
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
-from quiesce_check.trace.html import render_html
-from quiesce_check.trace.itf import TraceFormatError, to_itf
-from quiesce_check.trace.jsonout import result_to_json, space_to_json
+from quiesce_check.trace.itf import TraceFormatError
 from quiesce_check.trace.replay import replay
-from quiesce_check.trace.terminal import render_result, render_trace
 
 EXIT_REPLAY_MISMATCH = 22
 EXIT_REGRESSION = 1
@@ -204,7 +204,7 @@ def _check_parser(c: argparse.ArgumentParser) -> None:
                    help="check only this invariant or final property (repeatable); others are ignored")
     c.add_argument("--continue", action="store_true", dest="keep_going",
                    help="bfs, bmc: go on after a violation and report every property's shortest counterexample")
-    _output_options(c)
+    _output_options(c, "check")
     c.add_argument("--symmetry", action=argparse.BooleanOptionalAction, default=None,
                    help="bfs: keep one state per orbit of the model's `symmetric type`s (the default when the "
                         "model declares one); --no-symmetry explores every state")
@@ -224,7 +224,7 @@ def _resume_parser(u: argparse.ArgumentParser) -> None:
     u.add_argument("--backend", choices=["auto", "native", "python"], default="auto", help="as for check")
     u.add_argument("--checkpoint-every", type=_seconds, default=300.0, metavar="SECONDS",
                    help="seconds between checkpoints, saved in DIR again (default 300)")
-    _output_options(u)
+    _output_options(u, "resume")
 
 
 
@@ -244,13 +244,11 @@ def _other_parsers(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per search")
     h.add_argument("--jobs", type=_positive, help="searches to run at once when ablating (default: the cores, up to 4)")
     h.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
-    h.add_argument("--json", metavar="FILE", help="write the result and the ablation as JSON")
-    h.add_argument("--html", metavar="FILE", help="write the result and the ablation as an HTML page")
+    _file_options(h, "hook")
 
     g = sub.add_parser("regress", help="check every model of a manifest against its expected verdicts")
     g.add_argument("manifest", help="the TOML manifest (specs/regress.toml)")
-    g.add_argument("--junit", metavar="FILE", help="write the results as JUnit XML")
-    g.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    _file_options(g, "regress")
     g.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
                    help="run the searches as generated C (native), in Python, or C when a compiler works")
     g.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per run")
@@ -264,12 +262,15 @@ def _other_parsers(sub: argparse._SubParsersAction) -> None:
                    help="override a model parameter (default: the trace's recorded parameters)")
 
 
-def _output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", metavar="FILE", help="write the result as JSON")
-    p.add_argument("--itf", metavar="FILE", help="write the counterexample as an ITF JSON trace")
-    p.add_argument("--html", metavar="FILE", help="write the result as a self-contained HTML page with a "
-                                                  "timeline of each counterexample")
+def _output_options(p: argparse.ArgumentParser, command: str) -> None:
+    _file_options(p, command)
     p.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
+
+
+def _file_options(p: argparse.ArgumentParser, command: str) -> None:
+    """An option per file `command` can write (`output.formats`)."""
+    for f in files_of(command):
+        p.add_argument(f.option, metavar="FILE", help=f"write {f.holds}")
 
 
 class _Progress:
@@ -305,7 +306,8 @@ class _Progress:
 
 
 class _Outputs:
-    """The files a command writes once it has its verdict (--json, --itf, --html, --junit).
+    """The files a command writes once it has its verdict (--json, --itf, --html, --junit; which
+    command writes which, and their text, are `output.formats`'s).
 
     Each is written atomically (`safe_write.write_atomic`): never through a link planted at its
     name, never left truncated. A file that cannot be written does not stop the others, and
@@ -323,8 +325,17 @@ class _Outputs:
             return False
         return True
 
-    def json(self, path: str, doc: Any) -> bool:
-        return self.text(path, json.dumps(doc, indent=2) + "\n")
+    def write(self, command: str, report: Any, args: argparse.Namespace, out: Console, err: Console) -> None:
+        """Each file of `command` (`output.formats`) the command line names, in their order."""
+        for f in files_of(command):
+            path = getattr(args, f.dest)
+            if not path:
+                continue
+            text = f.text(report)
+            if isinstance(text, NotWritten):
+                err.print(Text(printable(f"{text.reason}: {path} not written{text.note}")), soft_wrap=True)
+            elif self.text(path, text) and f.written:
+                out.print(Text(printable(f"{f.written} {path}")), soft_wrap=True)
 
     def exit_code(self, code: int, verdict: str, err: Console) -> int:
         if not self.failed:
@@ -473,24 +484,10 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
     if result.checkpoint and not result.complete and result.exit_code == EXIT_CODES[Verdict.INCOMPLETE]:
         directory = str(Path(result.checkpoint).parent)
         out.print(Text(printable(f"saved: go on with `quiesce-check resume {directory}`")), soft_wrap=True)
+    searched = Searched(info, result, model_path, params_shown, explain,
+                        annotator(built.ast.sources, built.checked.consts))
     outputs = _Outputs()
-    if args.json:
-        doc = result_to_json(info, result, display(model_path), params_shown, explain)
-        doc["memory_limit_mb"] = args.memory_limit // MB if args.memory_limit else None
-        doc["state_space"] = space_to_json(space)
-        outputs.json(args.json, doc)
-    if args.itf:
-        if result.trace is None:
-            why = " (a counterexample to induction is no trace of the model: see --json)" \
-                if result.symbolic is not None and result.symbolic.cti is not None else ""
-            err.print(Text(printable(f"no counterexample: {args.itf} not written{why}")), soft_wrap=True)
-        elif outputs.json(args.itf, to_itf(info, result.trace, display(model_path), params_shown)):
-            out.print(Text(printable(f"trace written to {args.itf}")), soft_wrap=True)
-    if args.html:
-        page = render_html(info, result, model_path, params_shown, explain,
-                           annotator(built.ast.sources, built.checked.consts))
-        if outputs.text(args.html, display(page)):  # a path that is not UTF-8, escaped wherever it is shown
-            out.print(Text(printable(f"page written to {args.html}")), soft_wrap=True)
+    outputs.write(args.command, CheckReport(searched, space, args.memory_limit), args, out, err)
     return outputs.exit_code(result.exit_code, result.verdict.value, err)
 
 
@@ -614,59 +611,11 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(Text(f"ablating {len(hook.obligations)} obligations ..."), soft_wrap=True)
         ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs)
         render_ablation(out, hook, ablation)
-    params_shown = user_params(built)
+    searched = Searched(built.model.info, result, args.model, user_params(built), explain,
+                        annotator(built.ast.sources, built.checked.consts))
     outputs = _Outputs()
-    if args.json:
-        doc = result_to_json(built.model.info, result, display(args.model), params_shown, explain)
-        doc["hook"] = {"name": hook.name, "spec": display(args.spec), "text": hook.text, "at": hook.at,
-                       "binds": list(hook.binds), "obligations": hook.obligations, "on": on}
-        if ablation is not None:
-            doc["ablation"] = hooks.ablation_json(ablation)
-        outputs.json(args.json, doc)
-    if args.html:
-        extra = [hooks.ablation_html(hook, ablation)] if ablation is not None else []
-        page = render_html(built.model.info, result, args.model, params_shown, explain,
-                           annotator(built.ast.sources, built.checked.consts),
-                           title=f"hook {hook.name} with {args.model}", extra=extra)
-        if outputs.text(args.html, display(page)):
-            out.print(Text(printable(f"page written to {args.html}")), soft_wrap=True)
+    outputs.write("hook", HookReport(searched, hook, args.spec, on, ablation), args, out, err)
     return outputs.exit_code(result.exit_code, result.verdict.value, err)
-
-
-def render_ablation(out: Console, hook: hooks.Hook, ab: hooks.Ablation) -> None:
-    names = list(hook.obligations)
-    out.print()
-    table = Table(title="Ablation: each obligation removed in turn", title_justify="left", show_edge=False)
-    for col in ("without", "then violated", "shortest", "why"):
-        table.add_column(col, justify="right" if col == "shortest" else "left")
-    for n in names:
-        o = ab.without[n]
-        more = ab.breaks_without(n)
-        # the row's own shortest counterexample: of what it newly breaks, else of anything it breaks
-        first = min((p for p in (more or o.lengths) if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
-        if more:
-            what = Text(", ".join(more), style="bold red")
-        else:
-            what = Text("nothing more than with every obligation" if not ab.full.keeps_all else "nothing: not needed",
-                        style="yellow")
-        table.add_row(Text(n), what, Text(str(o.lengths[first]) if first else "-"),
-                      Text(o.why.get(first, "") if first else ""))
-    out.print(table)
-    if not ab.full.keeps_all:
-        first = min(ab.full.lengths, key=lambda p: (ab.full.lengths[p], p), default=None)
-        out.print(Text(f"With every obligation, {', '.join(ab.full.broken())} still fail"
-                       + (f" ({ab.full.lengths[first]} steps): {ab.full.why.get(first, '')}" if first else ".")
-                       + " The hook needs something it does not list.", style="bold red"), soft_wrap=True)
-    if not ab.exhaustive:
-        out.print(Text(f"{len(names)} obligations: more than {hooks.MAX_EXHAUSTIVE}, so the minimal sets were not "
-                       "searched"), soft_wrap=True)
-        return
-    out.print(Text(f"Minimal sets of obligations that keep every property: {hooks.sets_text(ab.minimal, names)}",
-                   style="bold"), soft_wrap=True)
-    if ab.minimal:
-        spare = [n for n in names if n not in ab.needed()]
-        out.print(Text("Not needed: " + ", ".join(spare) if spare else "Every obligation is needed."),
-                  soft_wrap=True)
 
 
 def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -705,10 +654,7 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(table)
     bad = [o for o in outcomes if not o.ok]
     outputs = _Outputs()
-    if args.junit:
-        outputs.text(args.junit, display(junit(outcomes)))
-    if args.json:
-        outputs.json(args.json, to_json(outcomes))
+    outputs.write("regress", outcomes, args, out, err)
     if interrupted:
         code = EXIT_CODES[Verdict.INCOMPLETE]
         verdict = f"interrupted after {len(outcomes)} of {len(runs)} runs, {len(bad)} of them differing from the manifest"

@@ -7,7 +7,8 @@ worth: the model checked with each obligation switched off in turn (which
 properties break, the shortest counterexample, why), and the minimal sets of
 obligations that keep every property, searched exhaustively for up to
 `MAX_EXHAUSTIVE` obligations. Ablation runs are independent searches, run
-in parallel processes. Imports `build`, `domain`, `engines`, `lang`.
+in parallel processes. An ablation's table, JSON and HTML are `output.ablation`'s.
+Imports `build`, `compile`, `domain`, `engines`, `lang`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from html import escape
 from pathlib import Path
-from typing import Any
 
 from quiesce_check.build import Built, build_text
 from quiesce_check.compile.deadline import Deadline, TimeLimit
@@ -189,37 +188,3 @@ def ablate(spec: str, model: str, params: dict[str, Value], hook: Hook, select: 
         run_all(candidates)
         out.minimal += [c for c in candidates if done[c].keeps_all]
     return out
-
-
-def sets_text(sets: Sequence[frozenset[str]], order: Sequence[str]) -> str:
-    """`{a, b}; {c}` in the obligations' order, or `none`."""
-    return "; ".join("{" + ", ".join(n for n in order if n in s) + "}" for s in sets) if sets else "none"
-
-
-def ablation_json(ab: Ablation) -> dict[str, Any]:
-    def outcome(o: Outcome) -> dict[str, Any]:
-        return {"on": sorted(o.on), "statuses": o.statuses, "lengths": o.lengths, "why": o.why,
-                "problem": o.problem, "states": o.states}
-    return {"full": outcome(ab.full), "without": {n: outcome(o) for n, o in ab.without.items()},
-            "breaks_without": {n: ab.breaks_without(n) for n in ab.without},
-            "minimal_sets": [sorted(s) for s in ab.minimal], "exhaustive": ab.exhaustive,
-            "needed": sorted(ab.needed())}
-
-
-def ablation_html(hook: Hook, ab: Ablation) -> str:
-    """The ablation as an HTML section (every string escaped)."""
-    names = list(hook.obligations)
-    rows = []
-    for n in names:
-        o = ab.without[n]
-        more = ab.breaks_without(n)
-        first = min((p for p in (more or o.lengths) if p in o.lengths), key=lambda p: (o.lengths[p], p), default=None)
-        broken = ", ".join(more) or ("nothing more than with every obligation" if not ab.full.keeps_all
-                                     else "nothing: not needed")
-        rows.append(f"<tr><td>{escape(n)}</td><td>{escape(hook.obligations[n])}</td>"
-                    f'<td class="{"violated" if more else "holds"}">{escape(broken)}</td>'
-                    f"<td>{o.lengths[first] if first else '-'}</td><td>{escape(o.why.get(first, '') if first else '')}</td></tr>")
-    minimal = sets_text(ab.minimal, names) if ab.exhaustive else "not searched"
-    return ('<h2>Ablation: each obligation removed in turn</h2><table id="ablation"><tr><th>without</th>'
-            "<th>obligation</th><th>violated</th><th>shortest</th><th>why</th></tr>" + "".join(rows) + "</table>"
-            f'<p id="minimal">Minimal sets of obligations that keep every property: {escape(minimal)}</p>')

@@ -21,7 +21,8 @@ or inside the manifest's own folder when it belongs to none: a manifest names th
 its project, and reaching further (`../../../etc/...`) needs the user's `allow_outside`
 (`--allow-outside`). A run that cannot be done (its model does not build, the time limit
 passes while building it, no C compiler for `--backend native`, an encoding it does not fit)
-is a failed row that says why. Imports `build`, `compile`, `engines.*`, `lang.errors`, `printable`.
+is a failed row that says why. The outcomes' files (JUnit XML, JSON) are `output.regress`'s.
+Imports `build`, `compile`, `engines.*`, `lang.errors`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from quiesce_check.build import build_file, symmetry_of
 from quiesce_check.compile.deadline import Deadline, TimeLimit
@@ -43,8 +43,6 @@ from quiesce_check.engines import ENGINES, NoCompiler, Refused, run_checked
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.errors import ModelError
-from quiesce_check.lang.paths import display
-from quiesce_check.printable import printable
 
 VERDICTS = ("holds", "violated", "vacuous")
 _RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", "symmetry", "engine", "depth"}
@@ -343,41 +341,3 @@ def regress(runs: Sequence[Run], options: Options,
         if outcome.interrupted:
             break
     return outcomes
-
-
-def junit(outcomes: Sequence[RunOutcome]) -> str:
-    """The outcomes as JUnit XML: a test case per run and property, a failure per deviation. Text
-    from the manifest or a model is written with control characters escaped: XML 1.0 has no way
-    to hold most of them, and a CI page shows the rest raw."""
-    cases = [(o, r) for o in outcomes for r in o.rows]
-    errors = [o for o in outcomes if o.error is not None]
-    suite = ET.Element("testsuite", name="quiesce-check regress", tests=str(len(cases) + len(errors)),
-                       failures=str(sum(not r.ok for _, r in cases)), errors=str(len(errors)),
-                       time=f"{sum(o.seconds for o in outcomes):.3f}")
-    for o in outcomes:
-        name = printable(o.run.name)
-        if o.error is not None:
-            case = ET.SubElement(suite, "testcase", classname=name, name="(run)", time=f"{o.seconds:.3f}")
-            ET.SubElement(case, "error", message=printable(o.error)).text = printable(o.error, lines=True)
-        for r in o.rows:
-            case = ET.SubElement(suite, "testcase", classname=name, name=printable(r.prop), time=f"{o.seconds:.3f}")
-            if not r.ok:
-                msg = f"expected {r.expected}, got {r.got}" + (f": {r.detail}" if r.detail else "")
-                ET.SubElement(case, "failure", message=printable(msg)).text = printable(msg, lines=True)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def to_json(outcomes: Sequence[RunOutcome]) -> dict[str, Any]:
-    return {
-        "ok": all(o.ok for o in outcomes),
-        "runs": [{
-            "name": o.run.name, "model": display(o.run.model), "params": o.run.params, "scenario": o.run.scenario,
-            "engine": o.run.engine,
-            "ok": o.ok, "error": o.error, "states": o.states, "expected_states": o.run.states,
-            "seconds": round(o.seconds, 3),
-            "properties": [{"property": r.prop, "expected": r.expected, "got": r.got, "ok": r.ok,
-                            "detail": r.detail} for r in o.rows],
-        } for o in outcomes],
-    }
-
-

@@ -3,7 +3,7 @@
 Takes the source files a model was built from and its constants; gives the
 explainer of the vocabulary it uses (a function from a trace to sentences), or
 None; likewise its annotator of timelines. Imports `domain.*`, `lang.types`,
-`trace.terminal` and `trace.timeline` (the types).
+`trace.timeline` (the types).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from pathlib import Path
 from quiesce_check.domain import vocabulary_path
 from quiesce_check.domain.xen import XenExplainer
 from quiesce_check.lang.types import Type, Value
-from quiesce_check.trace.terminal import Explain
-from quiesce_check.trace.timeline import Annotate
+from quiesce_check.trace.timeline import Annotate, Explain
 
 
 def _xen(paths: Iterable[str], consts: Mapping[str, tuple[Value, Type]]) -> XenExplainer | None:

@@ -6,7 +6,8 @@ sentences that name the page, the write, the actor, the pass and the reason
 the bitmap missed it. Everything is computed from the trace: which step last
 wrote the word, the page's last send, the bitmap reads around them, the
 mapping the write went through and when it was unmapped. Nothing is written
-per model. Also lays a trace out on a timeline for pictures (`annotate`).
+per model. Also lays a trace out on a timeline for pictures (`annotate`), with
+the words its legend gives each kind of mark (`LEGEND`).
 Imports `compile.*`, `engines.result`, `lang.types`, `trace.timeline`.
 """
 
@@ -70,6 +71,16 @@ class _History:
 
     def steps_changing(self, pick: Any) -> list[int]:
         return [k for k in range(1, self.n + 1) if pick(self.vals[k - 1]) != pick(self.vals[k])]
+
+
+# What each kind of mark `annotate` draws means, in the order a legend lists them.
+LEGEND = {
+    "early": "a write before log-dirty is on",
+    "send": "the toolstack copies a word",
+    "mark": "a write Xen marks",
+    "write": "a write Xen does not mark",
+    "late": "a write after the final CLEAN",
+}
 
 
 def _upper(text: str) -> str:
@@ -469,4 +480,4 @@ class XenExplainer:
             if text and h.n >= 1:
                 highlights.append(Highlight(h.n, h.who(h.n), text, "other"))
         return Timeline(tl.steps, tl.lanes, marks, tl.spans + spans, tl.moments + sorted(moments, key=lambda m: m.step),
-                        tl.rows + rows, tl.highlights + highlights)
+                        tl.rows + rows, tl.highlights + highlights, {**tl.legend, **LEGEND})

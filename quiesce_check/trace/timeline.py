@@ -4,8 +4,10 @@ Takes a `Trace` and the model's `ModelInfo`; gives a `Timeline`: a lane per
 process in the order they first act, a mark per step in its lane, and no
 domain knowledge. A vocabulary adds what it knows (the passes as spans, the
 bitmap reads as moments, pages over time as rows, the step to look at as a
-highlight) through an `Annotate` function. Renderers draw any timeline.
-Imports `compile.model`, `engines.result`.
+highlight) through an `Annotate` function, and names the kinds of mark it
+draws in the timeline's `legend`. Renderers draw any timeline. Also
+`Explain`, the type of a vocabulary's explanation of a counterexample,
+which every renderer takes. Imports `compile.model`, `engines.result`.
 """
 
 from __future__ import annotations
@@ -76,10 +78,19 @@ class Timeline:
     moments: list[Moment] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     highlights: list[Highlight] = field(default_factory=list)
+    # mark kind -> what a mark of that kind means, in the order a legend lists them; whoever
+    # draws marks of a kind names it, so a renderer needs no vocabulary's words
+    legend: dict[str, str] = field(default_factory=dict)
 
 
 # What a vocabulary knows of a trace, added to its timeline.
 Annotate = Callable[[ModelInfo, Trace, Timeline], Timeline]
+
+# Domain words for a counterexample: sentences that say why it breaks the property.
+Explain = Callable[[ModelInfo, Trace], list[str]]
+
+# The kinds of mark `timeline` draws that a legend explains (a failing step is not listed).
+_LEGEND = {"step": "a step"}
 
 
 def timeline(info: ModelInfo, trace: Trace) -> Timeline:
@@ -93,4 +104,4 @@ def timeline(info: ModelInfo, trace: Trace) -> Timeline:
             lanes.append(lane)
         failed = k >= len(trace.states)
         marks.append(Mark(k, lane, a.text if a else "?", "fails" if failed else "step"))
-    return Timeline(len(trace.steps), lanes, marks)
+    return Timeline(len(trace.steps), lanes, marks, legend=dict(_LEGEND))

@@ -28,8 +28,8 @@ from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.checker import Checker
 from quiesce_check.lang.errors import Diagnostic, ModelError
 from quiesce_check.lang.types import TArray, TInt, TRecord, Type, scalar_values
+from quiesce_check.output.itf import to_itf
 from quiesce_check.reference.interp import ReferenceModel
-from quiesce_check.trace.itf import to_itf
 from quiesce_check.trace.replay import replay
 from tests.conftest import ROOT, model_files
 

@@ -20,7 +20,8 @@ from quiesce_check.cli import main
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.result import Options
 from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, scalar_values
-from quiesce_check.trace.itf import TraceFormatError, from_itf, to_itf, value_from_itf, value_to_itf
+from quiesce_check.output.itf import to_itf, value_to_itf
+from quiesce_check.trace.itf import TraceFormatError, from_itf, value_from_itf
 
 HERE = Path(__file__).parent
 MODELS = HERE / "models"

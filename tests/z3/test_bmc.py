@@ -21,7 +21,7 @@ from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.bmc import bmc
 from quiesce_check.engines.result import Options, Result, Status, Verdict
 from quiesce_check.engines.symbolic import SymbolicMismatch
-from quiesce_check.trace.itf import to_itf
+from quiesce_check.output.itf import to_itf
 from quiesce_check.trace.replay import replay
 from tests.conftest import ROOT, build, model_files
 

@@ -4,12 +4,13 @@ Takes a `Result`, the model's `ModelInfo` and a rich `Console`; prints. The
 counterexample is a table of steps with only the variables that changed.
 Lines people grep or copy (statistics and the seed, the verdict) are printed
 unwrapped; only tables fit themselves to the console's width. Imports
-`compile.*`, `engines.result`, `trace.steps`, `printable`.
+`compile.*`, `engines.result`, `trace.steps`, `trace.timeline` (the type of an
+explanation), `printable`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -20,6 +21,7 @@ from quiesce_check.compile.model import ModelInfo
 from quiesce_check.engines.result import Result, Status, Trace, Verdict, never_fired
 from quiesce_check.printable import printable
 from quiesce_check.trace.steps import rows
+from quiesce_check.trace.timeline import Explain
 
 
 def _t(text: str, style: str = "") -> Text:
@@ -27,9 +29,6 @@ def _t(text: str, style: str = "") -> Text:
     messages) with control characters escaped."""
     return Text(printable(text), style=style)
 
-
-# Domain words for a counterexample: sentences that say why it breaks the property.
-Explain = Callable[[ModelInfo, Trace], list[str]]
 
 _STATUS_STYLE = {
     Status.HOLDS: "green", Status.REACHED: "green", Status.VIOLATED: "bold red",

@@ -4,7 +4,8 @@ Takes a `Result`, the model's `ModelInfo` and the run's settings; gives a
 plain dict with stable key order. Times are under `stats.seconds`,
 `stats.states_per_second` and `symbolic.solver_seconds` only, so two runs
 differ nowhere else. Imports
-`compile.*`, `engines.result`, `trace.steps`.
+`compile.*`, `engines.result`, `lang.types`, `trace.steps`, `trace.timeline`
+(the type of an explanation).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from quiesce_check.compile.size import StateSpace
 from quiesce_check.engines.result import Result, Trace, never_fired
 from quiesce_check.lang.types import Value
 from quiesce_check.trace.steps import rows
-from quiesce_check.trace.terminal import Explain
+from quiesce_check.trace.timeline import Explain
 
 
 def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None,

@@ -5,21 +5,25 @@ a vocabulary's explanation and timeline annotation; gives the text of one
 page that needs no network and no script: inline CSS, an inline SVG timeline
 per counterexample (a lane per actor, a mark per step, the vocabulary's spans
 and moments, rows of values over time, the step to look at circled with its
-explanation), and the trace table. Every string from the model is escaped.
-Imports `compile.*`, `engines.result`, `trace.*`.
+explanation, a legend in the words the timeline gives its kinds of mark),
+and the trace table. A vocabulary's words come with its explanation and its
+timeline; the page keeps only a colour per kind of mark. Every string from
+the model is escaped.
+Imports `compile.*`, `engines.result`, `lang.types`, `trace.*`,
+`output.terminal`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.engines.result import Result, Status, Trace
 from quiesce_check.lang.types import Value
+from quiesce_check.output.terminal import where_text
 from quiesce_check.trace.steps import rows
-from quiesce_check.trace.terminal import Explain, where_text
-from quiesce_check.trace.timeline import Annotate, Timeline, timeline
+from quiesce_check.trace.timeline import Annotate, Explain, Row, Timeline, timeline
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1b1f24; }
@@ -42,22 +46,63 @@ svg text { font-family: ui-monospace, monospace; }
 
 _MARK_FILL = {"step": "#8c959f", "early": "#c4b5a0", "send": "#0969da", "write": "#bc4c00", "mark": "#1a7f37",
               "late": "#cf222e", "fails": "#1b1f24", "escape": "#cf222e", "torn": "#8250df"}
-_MARK_NAMES = [("step", "a step"), ("early", "a write before log-dirty is on"),
-               ("send", "the toolstack copies a word"), ("mark", "a write Xen marks"),
-               ("write", "a write Xen does not mark"), ("late", "a write after the final CLEAN")]
 _MOMENT_STROKE = {"clean": "#0969da", "final": "#cf222e", "suspend": "#1b1f24", "resume": "#1a7f37",
                   "destroy": "#57606a", "event": "#8c959f"}
+
+
+def _shown_rows(tl: Timeline) -> list[Row]:
+    """The rows worth drawing: a group of rows that never changes says nothing, unless a
+    highlight points into it."""
+    rows_by_label = {r.label: r for r in tl.rows}
+    groups = {r.group or r.label for r in tl.rows if len(set(r.values)) > 1}
+    groups |= {rows_by_label[h.row].group or h.row for h in tl.highlights if h.row in rows_by_label}
+    return [r for r in tl.rows if (r.group or r.label) in groups]
+
+
+def _moments(tl: Timeline, x: Callable[[int], float], width_step: int, top: int, height: float) -> list[str]:
+    """The moments, their labels on staggered lines so that neighbours do not overlap."""
+    out = []
+    level_end: list[float] = []
+    for m in sorted(tl.moments, key=lambda m: m.step):
+        stroke = _MOMENT_STROKE.get(m.kind, "#8c959f")
+        lx = x(m.step) + width_step / 2
+        level = next((i for i, end in enumerate(level_end) if end < lx), len(level_end))
+        if level == len(level_end):
+            level_end.append(0.0)
+        level_end[level] = lx + 6.5 * len(m.label) + 6
+        ly = top - 30 - 12 * (level % 3)
+        out.append(f'<g class="moment {escape(m.kind)}"><line x1="{lx:.1f}" y1="{ly + 2}" '
+                   f'x2="{lx:.1f}" y2="{height - 6}" stroke="{stroke}" stroke-width="1.5" '
+                   f'stroke-dasharray="4 3"/><text x="{lx + 2:.1f}" y="{ly}" font-size="10" '
+                   f'fill="{stroke}">{escape(m.label)}</text></g>')
+    return out
+
+
+def _value_rows(tl: Timeline, shown_rows: list[Row], x: Callable[[int], float], left: int, width_step: int,
+                rows_top: int, row_h: int) -> list[str]:
+    """Rows of values over time, a cell per state; a changed value and a highlighted cell stand out."""
+    out = []
+    hl_cells = {(h.row, h.step) for h in tl.highlights if h.row}
+    for i, row in enumerate(shown_rows):
+        y = rows_top + i * row_h
+        out.append(f'<g class="row {escape(row.kind)}"><text x="{left - 8}" y="{y + 13}" font-size="11" '
+                   f'text-anchor="end" fill="{"#0550ae" if row.kind == "target" else "#1b1f24"}">{escape(row.label)}</text>')
+        for k, value in enumerate(row.values):
+            changed = k > 0 and value != row.values[k - 1]
+            fill = "#ffd8d3" if (row.label, k) in hl_cells else "#fff8c5" if changed else "#f6f8fa"
+            out.append(f'<rect class="cell{" changed" if changed else ""}" x="{x(k) - width_step / 2 + 1:.1f}" y="{y + 1}" '
+                       f'width="{width_step - 2}" height="{row_h - 3}" fill="{fill}"/>')
+            if changed or k == 0:
+                out.append(f'<text x="{x(k):.1f}" y="{y + 13}" font-size="9" text-anchor="middle">{escape(value)}</text>')
+        out.append("</g>")
+    return out
 
 
 def _svg(tl: Timeline, anchor: str) -> str:
     n = tl.steps
     left, top, lane_h, row_h = 230, 84, 26, 20
     width_step = max(16, min(34, 1200 // max(1, n + 1)))
-    # a group of rows that never changes says nothing, unless a highlight points into it
-    rows_by_label = {r.label: r for r in tl.rows}
-    groups = {r.group or r.label for r in tl.rows if len(set(r.values)) > 1}
-    groups |= {rows_by_label[h.row].group or h.row for h in tl.highlights if h.row in rows_by_label}
-    shown_rows = [r for r in tl.rows if (r.group or r.label) in groups]
+    shown_rows = _shown_rows(tl)
 
     def x(k: int) -> float:
         """The centre of step k's column (column 0 is the initial state)."""
@@ -83,20 +128,7 @@ def _svg(tl: Timeline, anchor: str) -> str:
     for k in range(0, n + 1):
         if n <= 40 or k % 5 == 0:
             out.append(f'<text x="{x(k):.1f}" y="{top - 14}" font-size="9" text-anchor="middle" fill="#57606a">{k}</text>')
-    # moments, their labels on staggered lines so that neighbours do not overlap
-    level_end: list[float] = []
-    for m in sorted(tl.moments, key=lambda m: m.step):
-        stroke = _MOMENT_STROKE.get(m.kind, "#8c959f")
-        lx = x(m.step) + width_step / 2
-        level = next((i for i, end in enumerate(level_end) if end < lx), len(level_end))
-        if level == len(level_end):
-            level_end.append(0.0)
-        level_end[level] = lx + 6.5 * len(m.label) + 6
-        ly = top - 30 - 12 * (level % 3)
-        out.append(f'<g class="moment {escape(m.kind)}"><line x1="{lx:.1f}" y1="{ly + 2}" '
-                   f'x2="{lx:.1f}" y2="{height - 6}" stroke="{stroke}" stroke-width="1.5" '
-                   f'stroke-dasharray="4 3"/><text x="{lx + 2:.1f}" y="{ly}" font-size="10" '
-                   f'fill="{stroke}">{escape(m.label)}</text></g>')
+    out.extend(_moments(tl, x, width_step, top, height))
     # lanes and marks
     lane_y = {lane: top + i * lane_h + lane_h / 2 for i, lane in enumerate(tl.lanes)}
     for lane, y in lane_y.items():
@@ -108,20 +140,7 @@ def _svg(tl: Timeline, anchor: str) -> str:
         fill = _MARK_FILL.get(mark.kind, "#8c959f")
         out.append(f'<circle class="mark {escape(mark.kind)}" cx="{x(mark.step):.1f}" cy="{y:.1f}" r="5.5" '
                    f'fill="{fill}"><title>step {mark.step}: {escape(mark.label)}</title></circle>')
-    # rows: values over time
-    hl_cells = {(h.row, h.step) for h in tl.highlights if h.row}
-    for i, row in enumerate(shown_rows):
-        y = rows_top + i * row_h
-        out.append(f'<g class="row {escape(row.kind)}"><text x="{left - 8}" y="{y + 13}" font-size="11" '
-                   f'text-anchor="end" fill="{"#0550ae" if row.kind == "target" else "#1b1f24"}">{escape(row.label)}</text>')
-        for k, value in enumerate(row.values):
-            changed = k > 0 and value != row.values[k - 1]
-            fill = "#ffd8d3" if (row.label, k) in hl_cells else "#fff8c5" if changed else "#f6f8fa"
-            out.append(f'<rect class="cell{" changed" if changed else ""}" x="{x(k) - width_step / 2 + 1:.1f}" y="{y + 1}" '
-                       f'width="{width_step - 2}" height="{row_h - 3}" fill="{fill}"/>')
-            if changed or k == 0:
-                out.append(f'<text x="{x(k):.1f}" y="{y + 13}" font-size="9" text-anchor="middle">{escape(value)}</text>')
-        out.append("</g>")
+    out.extend(_value_rows(tl, shown_rows, x, left, width_step, rows_top, row_h))
     # highlights on top
     for h in tl.highlights:
         y = lane_y.get(h.lane, top)
@@ -134,8 +153,8 @@ def _svg(tl: Timeline, anchor: str) -> str:
 
 def _legend(tl: Timeline) -> str:
     kinds = {m.kind for m in tl.marks}
-    parts = [f'<span><i class="dot" style="background:{_MARK_FILL[k]}"></i>{escape(t)}</span>'
-             for k, t in _MARK_NAMES if k in kinds]
+    parts = [f'<span><i class="dot" style="background:{_MARK_FILL.get(k, "#8c959f")}"></i>{escape(t)}</span>'
+             for k, t in tl.legend.items() if k in kinds]
     if tl.highlights:
         parts.append('<span><i class="dot" style="background:none;border:2px solid #cf222e"></i>the step to look at</span>')
     return f'<div class="legend">{"".join(parts)}</div>'
