@@ -76,7 +76,9 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("bmc", bmc, Family.SYMBOLIC, "bounded model checking with Z3 (shortest counterexample)",
                frozenset({"depth", "encoding", "keep_going"}), keep_going=True, needs_program=True),
     EngineSpec("induction", induction, Family.SYMBOLIC, "k-induction with Z3 (proofs)",
-               frozenset({"depth", "encoding", "seed"}), needs_program=True),
+               # keep_going: its base case is bmc's, and goes on past a violation as bmc does (a
+               # regression run asks for it); the command line offers --continue with bmc only
+               frozenset({"depth", "encoding", "seed", "keep_going"}), needs_program=True),
 )}
 
 
