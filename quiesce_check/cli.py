@@ -62,12 +62,12 @@ from quiesce_check.lang.paths import display
 from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.printable import printable
 from quiesce_check.regress import ManifestError, RunOutcome, junit, load_manifest, regress, to_json
+from quiesce_check.replay import replay
 from quiesce_check.safe_write import write_text_atomic
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
 from quiesce_check.trace.html import render_html
 from quiesce_check.trace.itf import TraceFormatError, to_itf
 from quiesce_check.trace.jsonout import result_to_json, space_to_json
-from quiesce_check.trace.replay import replay
 from quiesce_check.trace.terminal import render_result, render_trace
 
 EXIT_REPLAY_MISMATCH = 22
@@ -842,8 +842,3 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "please report it with the model and the command line."), soft_wrap=True)
         return EXIT_INTERNAL
 
-
-if __name__ == "__main__":
-    from quiesce_check.command import run
-
-    run()

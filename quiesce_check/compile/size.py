@@ -1,11 +1,11 @@
 """Stage 3b: how big a lowered model is, before anything is generated or explored.
 
-Takes a `lower.Program`; gives `check_size` (a `ModelError` for a model too big to generate
+Takes an `ir.Program`; gives `check_size` (a `ModelError` for a model too big to generate
 code for or to explore: too many actions, a step with more than `MAX_FANOUT` successors of one
 state, or an expression whose values may need more than `MAX_VALUE_BITS` bits) and `estimate`
 (a `StateSpace`: the number of initial states, a lower bound on what a search must hold, and
 the product of every slot's range, an upper bound on the reachable states, with the bits a
-packed state takes). Imports `compile.ir`, `compile.lower`, `compile.pygen`, `lang.errors`.
+packed state takes). Imports `compile.ir`, `lang.errors`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from quiesce_check.compile import ir as I
-from quiesce_check.compile.lower import Program
-from quiesce_check.compile.pygen import flatten_chain, straight
+from quiesce_check.compile.ir import Program, flatten_chain, straight
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 
 # More actions (process positions times instances, plus plain actions) than this and the

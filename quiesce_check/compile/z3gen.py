@@ -1,6 +1,6 @@
 """Stage 4, symbolic: the core IR as Z3 terms, for bounded model checking and k-induction.
 
-Takes a `lower.Program`, a `z3.Context` and an integer encoding; gives an
+Takes an `ir.Program`, a `z3.Context` and an integer encoding; gives an
 `Encoding`: one frame of state variables and, over it, every predicate an
 engine needs as a template (the initial states, the transition relation to a
 next frame, each action's enabledness, the failing steps, and each property's
@@ -24,7 +24,7 @@ bit-vectors (`"bv"`) one width for the whole model, wide enough (by interval
 analysis of every expression) that no evaluation overflows. Values known
 while translating (constants, enumerated choices) are folded in Python.
 Variable names are internal (`s<frame>_<slot>`): no model text reaches Z3.
-Imports `compile.ir`, `compile.layout`, `compile.lower`, `lang.types`.
+Imports `compile.ir`, `compile.bounds`, `compile.layout`, `lang.types`.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ import z3
 from z3.z3 import _to_expr_ref
 
 from quiesce_check.compile import ir as I
+from quiesce_check.compile.ir import Program
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.lower import Program
 from quiesce_check.lang.types import TBool
 
 # An action may split into at most this many paths (`either` branches times `with` values).

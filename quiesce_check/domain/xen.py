@@ -18,9 +18,9 @@ from typing import Any
 
 from quiesce_check.compile.layout import variable_values
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Trace
 from quiesce_check.lang.types import TArray, TEnum, Type, Value
 from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
+from quiesce_check.trace.types import Trace
 
 
 @dataclass(frozen=True)

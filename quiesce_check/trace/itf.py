@@ -19,10 +19,10 @@ from typing import Any
 
 from quiesce_check.compile.layout import State, flatten, instance_name, pc_text, variable_values
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Trace
 from quiesce_check.lang.positions import describe
 from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, Value, scalar_values
 from quiesce_check.trace.steps import describe_choices
+from quiesce_check.trace.types import Trace
 
 ITF_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 _BIGINT = re.compile(r"-?[0-9]+")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from quiesce_check.compile.layout import State, format_slot
 from quiesce_check.compile.model import Choices, ModelInfo
-from quiesce_check.engines.result import Trace
+from quiesce_check.trace.types import Trace
 
 
 @dataclass(frozen=True)

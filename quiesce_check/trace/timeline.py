@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Trace
+from quiesce_check.trace.types import Trace
 
 
 @dataclass(frozen=True)
