@@ -7,7 +7,7 @@ the bitmap missed it. Everything is computed from the trace: which step last
 wrote the word, the page's last send, the bitmap reads around them, the
 mapping the write went through and when it was unmapped. Nothing is written
 per model. Also lays a trace out on a timeline for pictures (`annotate`).
-Imports `compile.*`, `engines.result`, `lang.types`, `trace.timeline`.
+Imports `compile.*`, `lang.types`, `trace.timeline`, `trace.types`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ process in the order they first act, a mark per step in its lane, and no
 domain knowledge. A vocabulary adds what it knows (the passes as spans, the
 bitmap reads as moments, pages over time as rows, the step to look at as a
 highlight) through an `Annotate` function. Renderers draw any timeline.
-Imports `compile.model`, `engines.result`.
+Imports `compile.model`, `trace.types`.
 """
 
 from __future__ import annotations
