@@ -15,8 +15,9 @@ from pathlib import Path
 
 from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.expansion import check_expansion
-from quiesce_check.compile.layout import build_layout
-from quiesce_check.compile.lower import Program, lower
+from quiesce_check.compile.ir import Program
+from quiesce_check.compile.layout_build import build_layout
+from quiesce_check.compile.lower import lower
 from quiesce_check.compile.pygen import CompiledModel, compile_program
 from quiesce_check.compile.size import check_size
 from quiesce_check.compile.symmetry import Symmetry, build_symmetry

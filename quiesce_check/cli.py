@@ -76,10 +76,10 @@ from quiesce_check.output.formats import CheckReport, HookReport, NotWritten, Se
 from quiesce_check.output.terminal import render_result, render_trace
 from quiesce_check.printable import printable
 from quiesce_check.regress import ManifestError, RunOutcome, load_manifest, regress
+from quiesce_check.replay import replay
 from quiesce_check.safe_write import write_text_atomic
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
 from quiesce_check.trace.itf import TraceFormatError
-from quiesce_check.trace.replay import replay
 
 EXIT_REPLAY_MISMATCH = 22
 EXIT_REGRESSION = 1
@@ -819,8 +819,3 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "please report it with the model and the command line."), soft_wrap=True)
         return EXIT_INTERNAL
 
-
-if __name__ == "__main__":
-    from quiesce_check.command import run
-
-    run()

@@ -37,11 +37,11 @@ from io import BufferedReader
 from pathlib import Path
 
 from quiesce_check.compile import ir as I
+from quiesce_check.compile.bounds import bounds
 from quiesce_check.compile.cc import run_compiler
 from quiesce_check.compile.deadline import Deadline
-from quiesce_check.compile.lower import Program
+from quiesce_check.compile.ir import Program, assigns, flatten_chain, straight
 from quiesce_check.compile.packing import Packing, pack_layout
-from quiesce_check.compile.pygen import assigns, bounds, flatten_chain, straight
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.safe_write import private_dir, trusted, write_atomic
 

@@ -1,16 +1,21 @@
 """The core IR: domain-free, finite, flat. What every engine and backend consumes.
 
-Takes nothing; gives the node classes. A state is a tuple of scalar slots whose
-layout (`layout.Layout`) is fixed per model. An action is a name, the process it
-belongs to, and a body: a small sequential program over slots with guards,
-assertions, conditionals and finite non-deterministic choices. Every value is
-an `int` or a `bool`. Imports nothing of the project but `lang.errors.Span`.
+Takes nothing; gives the node classes, their root `Program` (what lowering
+makes of a model), and a few questions about their shape (`flatten_chain`,
+`straight`, `assigns`) that every code generator asks. A state is a tuple of
+scalar slots whose layout (`layout.Layout`) is fixed per model. An action is a
+name, the process it belongs to, and a body: a small sequential program over
+slots with guards, assertions, conditionals and finite non-deterministic
+choices. Every value is an `int` or a `bool`. Imports `compile.layout` and
+`lang.errors.Span`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from quiesce_check.compile.layout import Layout, State
 from quiesce_check.lang.errors import Span
 
 # ---------------------------------------------------------------- expressions
@@ -175,3 +180,50 @@ class AssertInfo:
     id: int
     text: str
     span: Span
+
+
+@dataclass(frozen=True)
+class Program:
+    """Everything an engine needs, as data."""
+
+    layout: Layout
+    actions: tuple[Action, ...]
+    initial: tuple[State, ...]
+    invariants: tuple[Property, ...]
+    # the reachability goals, then the premise of each invariant that is an implication
+    # (kind "premise", named after its invariant): a goal is hit in any state
+    reachables: tuple[Property, ...]
+    terminals: tuple[Property, ...]
+    asserts: tuple[AssertInfo, ...]
+    choice_names: tuple[str, ...]      # by `Pick.var` / either id
+    end_pcs: tuple[tuple[int, int], ...]  # (pc slot, value of `end`) per process instance
+    finals: tuple[Property, ...] = ()     # must hold in every state without successors
+    end_goals: tuple[Property, ...] = ()  # premises of the finals: hit in states without successors
+
+
+# ------------------------------------------------------------ shapes of the IR
+
+
+def flatten_chain(e: Bin) -> list[Expr]:
+    """The operands of a left- or right-nested chain of one associative operator."""
+    out: list[Expr] = []
+    todo: list[Expr] = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Bin) and x.op == e.op:
+            todo += [x.b, x.a]
+        else:
+            out.append(x)
+    return out
+
+
+def straight(stmts: Sequence[Stmt]) -> bool:
+    """Whether running `stmts` has one outcome: no `either` or `with` anywhere in them."""
+    return all(not isinstance(s, Choice | Pick) and (not isinstance(s, If) or (
+        straight(s.then) and straight(s.orelse))) for s in stmts)
+
+
+def assigns(stmts: Sequence[Stmt]) -> bool:
+    """Whether `stmts` (an `if`'s arm with one outcome) store anything."""
+    return any(isinstance(s, Assign) or (isinstance(s, If) and (assigns(s.then) or assigns(s.orelse)))
+               for s in stmts)

@@ -1,31 +1,26 @@
 """State layout: which slot of the state tuple holds which scalar.
 
-Takes a `CheckedModel`; gives a `Layout`: one slot per scalar of every global
-variable (arrays and records flattened in index and field order), then per
-process instance its program counter and its locals. Every slot has a finite
-range, so a later backend may pack a state into bits. Also converts between a
-state and readable, structured values (for traces and ITF). Imports `lang.*`.
+Gives the `Layout` type (`layout_build.build_layout` makes one from a checked
+model): one slot per scalar of every global variable (arrays and records
+flattened in index and field order), then per process instance its program
+counter and its locals. Every slot has a finite range, so a later backend may
+pack a state into bits. Also converts between a state and readable, structured
+values (for traces and ITF). Imports `lang.types` and `lang.positions`; the
+checker's `ProcInfo` and `VarInfo`, which the layout holds, only for type
+checking, so that the engines load no parser.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from quiesce_check.lang.checker import CheckedModel, ProcInfo, VarInfo
 from quiesce_check.lang.positions import describe
-from quiesce_check.lang.types import (
-    TArray,
-    TBool,
-    TEnum,
-    TInt,
-    TRecord,
-    Type,
-    Value,
-    format_value,
-    scalar_values,
-)
+from quiesce_check.lang.types import TArray, TRecord, Type, Value, format_value, scalar_values
+
+if TYPE_CHECKING:
+    from quiesce_check.lang.checker import ProcInfo, VarInfo
 
 State = tuple[Any, ...]
 
@@ -71,56 +66,10 @@ def slot_count(t: Type) -> int:
     return 1
 
 
-def _scalar_names(name: str, t: Type) -> Iterator[tuple[str, Type]]:
-    if isinstance(t, TArray):
-        for v in scalar_values(t.index):
-            yield from _scalar_names(f"{name}[{format_value(t.index, v)}]", t.elem)
-    elif isinstance(t, TRecord):
-        for fname, ft in t.fields:
-            yield from _scalar_names(f"{name}.{fname}", ft)
-    else:
-        yield name, t
-
-
-def _bounds(t: Type) -> tuple[int, int]:
-    if isinstance(t, TBool):
-        return 0, 1
-    if isinstance(t, TEnum):
-        return 0, len(t.members) - 1
-    assert isinstance(t, TInt) and t.lo is not None and t.hi is not None
-    return t.lo, t.hi
-
-
 def instance_name(proc: ProcInfo, instance: object) -> str:
     if proc.index_type is None:
         return proc.name
     return f"{proc.name}[{format_value(proc.index_type, instance)}]"
-
-
-def build_layout(cm: CheckedModel) -> Layout:
-    lay = Layout()
-
-    def add_var(var: VarInfo, shown: str, instance: object) -> None:
-        base = len(lay.slots)
-        for sname, st in _scalar_names(shown, var.type):
-            lo, hi = _bounds(st)
-            lay.slots.append(SlotInfo(sname, st, lo, hi))
-        place = VarPlace(shown, var.type, base, len(lay.slots) - base)
-        lay.places.append(place)
-        lay.by_var[(id(var), instance)] = place
-
-    for var in cm.globals:
-        add_var(var, var.name, None)
-    for proc in cm.processes:
-        for inst in proc.instances:
-            shown = instance_name(proc, inst)
-            lay.instances.append((proc, inst))
-            lay.pc_slot[(proc.name, inst)] = len(lay.slots)
-            lay.slots.append(SlotInfo(f"{shown}.pc", TInt(0, len(proc.positions.keys) - 1), 0,
-                                      len(proc.positions.keys) - 1))
-            for var in proc.locals.values():
-                add_var(var, f"{shown}.{var.name}", inst)
-    return lay
 
 
 def flatten(t: Type, v: Value) -> list[Value]:

@@ -52,25 +52,6 @@ MAX_UNROLL = 4096
 MAX_UNROLLED = 65536
 
 
-@dataclass(frozen=True)
-class Program:
-    """Everything an engine needs, as data."""
-
-    layout: Layout
-    actions: tuple[I.Action, ...]
-    initial: tuple[State, ...]
-    invariants: tuple[I.Property, ...]
-    # the reachability goals, then the premise of each invariant that is an implication
-    # (kind "premise", named after its invariant): a goal is hit in any state
-    reachables: tuple[I.Property, ...]
-    terminals: tuple[I.Property, ...]
-    asserts: tuple[I.AssertInfo, ...]
-    choice_names: tuple[str, ...]      # by `Pick.var` / either id
-    end_pcs: tuple[tuple[int, int], ...]  # (pc slot, value of `end`) per process instance
-    finals: tuple[I.Property, ...] = ()     # must hold in every state without successors
-    end_goals: tuple[I.Property, ...] = ()  # premises of the finals: hit in states without successors
-
-
 # A scalar location: a fixed slot (`index is None`, one slot) or a table read.
 @dataclass(frozen=True)
 class Loc:
@@ -726,7 +707,7 @@ class Lowerer:
         return tuple(I.Property("premise", d.name, self.expr(self.cm.premises[d.name], _Env(None))[0], d.span)
                      for d in props if d.name in self.cm.premises)
 
-    def run(self) -> Program:
+    def run(self) -> I.Program:
         for proc in self.cm.processes:
             for inst in proc.instances:
                 self.process(proc, inst)
@@ -735,7 +716,7 @@ class Lowerer:
         initial = self.initial_states()
         end_pcs = tuple((self.lay.pc_slot[(p.name, inst)], p.positions.number(END))
                         for p in self.cm.processes for inst in p.instances)
-        return Program(
+        return I.Program(
             layout=self.lay, actions=tuple(self.actions), initial=tuple(initial),
             invariants=tuple(self.prop(d) for d in self.cm.invariants),
             reachables=tuple(self.prop(d) for d in self.cm.reachables) + self.premises(self.cm.invariants),
@@ -776,7 +757,7 @@ def _negate(c: I.Expr) -> I.Expr:
     return I.Const(not c.value) if isinstance(c, I.Const) else I.Un("not", c)
 
 
-def lower(cm: CheckedModel, layout: Layout) -> Program:
+def lower(cm: CheckedModel, layout: Layout) -> I.Program:
     return Lowerer(cm, layout).run()
 
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from quiesce_check.compile.ir import Action, AssertInfo, Property
+from quiesce_check.compile.ir import Action, AssertInfo, Program, Property
 from quiesce_check.compile.layout import Layout, State
-
-if TYPE_CHECKING:
-    from quiesce_check.compile.lower import Program
 
 # (choice id, value) for every `with`, `either` and action parameter a step went through.
 Choices = tuple[tuple[int, int | bool], ...]

@@ -1,6 +1,6 @@
 """Stage 4: the fast path. IR to generated Python code over state tuples.
 
-Takes a `lower.Program`; gives a `CompiledModel` implementing `model.Model`.
+Takes an `ir.Program`; gives a `CompiledModel` implementing `model.Model`.
 One Python function per action (guards first on the untouched state tuple, a
 list copy only once the step writes), one dispatch function that switches on
 each process's program counter so that only the actions at the current
@@ -18,8 +18,8 @@ from typing import Any
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.bounds import bounds
+from quiesce_check.compile.ir import Program, assigns, flatten_chain, straight
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.lower import Program
 from quiesce_check.compile.model import AssertFailure, Choices, ModelInfo, StepError, Successor
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 
@@ -51,31 +51,6 @@ class _Runtime:
 
     def fail(self, ai: int, ch: Choices, aid: int) -> None:
         raise AssertFailure(ai, ch, aid)
-
-
-def flatten_chain(e: I.Bin) -> list[I.Expr]:
-    """The operands of a left- or right-nested chain of one associative operator."""
-    out: list[I.Expr] = []
-    todo: list[I.Expr] = [e]
-    while todo:
-        x = todo.pop()
-        if isinstance(x, I.Bin) and x.op == e.op:
-            todo += [x.b, x.a]
-        else:
-            out.append(x)
-    return out
-
-
-def straight(stmts: Sequence[I.Stmt]) -> bool:
-    """Whether running `stmts` has one outcome: no `either` or `with` anywhere in them."""
-    return all(not isinstance(s, I.Choice | I.Pick) and (not isinstance(s, I.If) or (
-        straight(s.then) and straight(s.orelse))) for s in stmts)
-
-
-def assigns(stmts: Sequence[I.Stmt]) -> bool:
-    """Whether `stmts` (an `if`'s arm with one outcome) store anything."""
-    return any(isinstance(s, I.Assign) or (isinstance(s, I.If) and (assigns(s.then) or assigns(s.orelse)))
-               for s in stmts)
 
 
 @dataclass

@@ -1,11 +1,11 @@
 """Stage 3b: how big a lowered model is, before anything is generated or explored.
 
-Takes a `lower.Program`; gives `check_size` (a `ModelError` for a model too big to generate
+Takes an `ir.Program`; gives `check_size` (a `ModelError` for a model too big to generate
 code for or to explore: too many actions, a step with more than `MAX_FANOUT` successors of one
 state, or an expression whose values may need more than `MAX_VALUE_BITS` bits) and `estimate`
 (a `StateSpace`: the number of initial states, a lower bound on what a search must hold, and
 the product of every slot's range, an upper bound on the reachable states, with the bits a
-packed state takes). Imports `compile.ir`, `compile.lower`, `compile.pygen`, `lang.errors`.
+packed state takes). Imports `compile.ir`, `compile.bounds`, `lang.errors`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from quiesce_check.compile import ir as I
-from quiesce_check.compile.lower import Program
-from quiesce_check.compile.pygen import flatten_chain, straight
+from quiesce_check.compile.bounds import Interval, Ranges
+from quiesce_check.compile.ir import Program, straight
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 
 # More actions (process positions times instances, plus plain actions) than this and the
@@ -81,83 +81,40 @@ def _mag(v: int) -> int:
     return min(abs(int(v)), _SATURATED)
 
 
-class _Magnitude:
-    """The largest absolute value each expression can take, from the slots' ranges."""
+def _symmetric(m: int) -> Interval:
+    return -m, m
+
+
+class _Magnitude(Ranges):
+    """The largest absolute value each expression can take, from the slots' ranges: the interval
+    analysis over intervals `-m..m` that saturate, seeing every subexpression and keeping the
+    largest `m` it meets (`worst`). Its estimates are coarser than `Ranges` gives (a difference
+    or a sum of magnitudes, the dividend's magnitude for a quotient, the divisor's for a
+    remainder, 2**63 for a choice not seen bound), and cheap however large the numbers."""
+
+    exhaustive = True
+    flat = True
 
     def __init__(self, program: Program) -> None:
-        self.slot_mag = [max(_mag(s.lo), _mag(s.hi)) for s in program.layout.slots]
+        super().__init__([_symmetric(max(_mag(s.lo), _mag(s.hi))) for s in program.layout.slots])
         self.worst = 0
 
-    def expr(self, e: I.Expr, chosen: dict[int, int]) -> int:
-        m = min(self._expr(e, chosen), _SATURATED)
-        self.worst = max(self.worst, m)
-        return m
+    def note(self, iv: Interval) -> Interval:
+        iv = self.widen(iv)
+        self.worst = max(self.worst, iv[1])
+        return iv
 
-    def _expr(self, e: I.Expr, chosen: dict[int, int]) -> int:
-        if isinstance(e, I.Const):
-            return _mag(int(e.value))
-        if isinstance(e, I.Slot):
-            return self.slot_mag[e.index]
-        if isinstance(e, I.Table):
-            self.expr(e.index, chosen)
-            return max((self.slot_mag[s] for s in e.slots), default=1)
-        if isinstance(e, I.Checked):
-            return self.expr(e.index, chosen)
-        if isinstance(e, I.Chosen):
-            return chosen.get(e.var, 1 << 63)
-        if isinstance(e, I.Un):
-            m = self.expr(e.a, chosen)
-            return 1 if e.op == "not" else m
-        if isinstance(e, I.Ite):
-            self.expr(e.cond, chosen)
-            return max(self.expr(e.then, chosen), self.expr(e.orelse, chosen))
-        if isinstance(e, I.Count):
-            for t in e.terms:
-                self.expr(t, chosen)
-            return len(e.terms)
-        if isinstance(e, I.Bin):
-            if e.op in ("and", "or", "+", "*"):
-                # quantifiers unroll into long chains: walk them flat, not one level per operand
-                total = 1 if e.op == "*" else 0
-                for x in flatten_chain(e):
-                    m = self.expr(x, chosen)
-                    total = min(total * m if e.op == "*" else total + m, _SATURATED)
-                return 1 if e.op in ("and", "or") else total
-            a, b = self.expr(e.a, chosen), self.expr(e.b, chosen)
-            if e.op == "-":
-                return a + b
-            if e.op == "/":
-                return a
-            if e.op == "%":
-                return b
-            return 1
-        raise AssertionError(e)
+    def choice(self, var: int, env: dict[int, Interval]) -> Interval:
+        return env.get(var, _symmetric(1 << 63))
 
-    def stmts(self, body: Iterable[I.Stmt], chosen: dict[int, int]) -> None:
-        for s in body:
-            if isinstance(s, I.Assign):
-                for (_, index), value in zip(s.targets, s.values, strict=True):
-                    self.expr(value, chosen)
-                    if index is not None:
-                        self.expr(index, chosen)
-            elif isinstance(s, I.Guard | I.Assert):
-                self.expr(s.cond, chosen)
-            elif isinstance(s, I.If):
-                self.expr(s.cond, chosen)
-                self.stmts(s.then, chosen)
-                self.stmts(s.orelse, chosen)
-            elif isinstance(s, I.Choice):
-                for branch in s.branches:
-                    self.stmts(branch, chosen)
-            elif isinstance(s, I.Pick):
-                inner = {**chosen, s.var: max((_mag(int(v)) for v in s.values), default=1)}
-                if s.where is not None:
-                    self.expr(s.where, inner)
-                self.stmts(s.body, inner)
-            elif isinstance(s, I.Let):
-                chosen = {**chosen, s.var: self.expr(s.value, chosen)}
-            else:
-                raise AssertionError(s)
+    def widen(self, iv: Interval) -> Interval:
+        return _symmetric(min(max(abs(iv[0]), abs(iv[1])), _SATURATED))
+
+    def division(self, op: str, a: Interval | None, b: Interval | None) -> Interval | None:
+        return a if op == "/" else b
+
+    def pick(self, values: Sequence[int | bool]) -> Interval:
+        return _symmetric(max((_mag(int(v)) for v in values), default=1))
 
     @property
     def too_big(self) -> bool:
@@ -243,7 +200,7 @@ def check_size(program: Program) -> None:
     m = _Magnitude(program)
     for a in program.actions:
         m.worst = 0
-        m.stmts(a.body, {})
+        m.block(a.body, {})
         if m.too_big:
             diags.append(_too_big(a.span))
     for p in (*program.invariants, *program.reachables, *program.terminals, *program.finals, *program.end_goals):

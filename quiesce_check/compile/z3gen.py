@@ -1,6 +1,6 @@
 """Stage 4, symbolic: the core IR as Z3 terms, for bounded model checking and k-induction.
 
-Takes a `lower.Program`, a `z3.Context` and an integer encoding; gives an
+Takes an `ir.Program`, a `z3.Context` and an integer encoding; gives an
 `Encoding`: one frame of state variables and, over it, every predicate an
 engine needs as a template (the initial states, the transition relation to a
 next frame, each action's enabledness, the failing steps, and each property's
@@ -20,11 +20,11 @@ the successor state, and the conditions under which it fails by a model error
 or an assertion, earlier statements first, as the Python code raises them.
 
 Integers are Z3 integers with range constraints (`"int"`) or signed
-bit-vectors (`"bv"`) one width for the whole model, wide enough (by interval
-analysis of every expression) that no evaluation overflows. Values known
+bit-vectors (`"bv"`) one width for the whole model, wide enough (by the interval
+analysis of `compile.bounds` over every expression) that no evaluation overflows. Values known
 while translating (constants, enumerated choices) are folded in Python.
 Variable names are internal (`s<frame>_<slot>`): no model text reaches Z3.
-Imports `compile.ir`, `compile.layout`, `compile.lower`, `lang.types`.
+Imports `compile.ir`, `compile.bounds`, `compile.layout`, `lang.types`.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ import z3
 from z3.z3 import _to_expr_ref
 
 from quiesce_check.compile import ir as I
+from quiesce_check.compile.bounds import Interval, Ranges
+from quiesce_check.compile.ir import Program
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.lower import Program
 from quiesce_check.lang.types import TBool
 
 # An action may split into at most this many paths (`either` branches times `with` values).
@@ -200,87 +201,45 @@ _COMPARE = {
 # ------------------------------------------------------------ widths for bit-vectors
 
 
-class _Magnitude:
-    """The largest absolute value any integer (sub)expression of the program can take."""
+class _Widths(Ranges):
+    """The largest absolute value any integer (sub)expression of the program can take: the
+    interval analysis seeing every subexpression and noting every interval it finds, with
+    bounds of its own where `Ranges` would have none or finer ones: a choice never bound is
+    0..1, a quotient lies within the dividend's magnitude and a remainder within the
+    divisor's, whatever the signs; and it notes `a - a mod b`, which the bit-vector quotient
+    computes on the way. A width may be wider than needed, never narrower."""
+
+    exhaustive = True
 
     def __init__(self, program: Program) -> None:
-        self.slots = [(s.lo, s.hi) for s in program.layout.slots]
+        super().__init__([(s.lo, s.hi) for s in program.layout.slots])
         self.biggest = max((max(abs(lo), abs(hi)) for lo, hi in self.slots), default=1)
 
-    def note(self, lo: int, hi: int) -> tuple[int, int]:
-        self.biggest = max(self.biggest, abs(lo), abs(hi))
-        return lo, hi
+    def note(self, iv: Interval) -> Interval:
+        self.biggest = max(self.biggest, abs(iv[0]), abs(iv[1]))
+        return iv
 
-    def expr(self, e: I.Expr, env: dict[int, tuple[int, int]]) -> tuple[int, int]:
-        if isinstance(e, I.Const):
-            return self.note(int(e.value), int(e.value))
-        if isinstance(e, I.Slot):
-            return self.slots[e.index]
-        if isinstance(e, I.Table):
-            self.expr(e.index, env)
-            los, his = zip(*(self.slots[s] for s in e.slots), strict=True)
-            return self.note(min(los), max(his))
-        if isinstance(e, I.Checked):
-            return self.expr(e.index, env)
-        if isinstance(e, I.Chosen):
-            return env.get(e.var, (0, 1))
-        if isinstance(e, I.Count):
-            for t in e.terms:
-                self.expr(t, env)
-            return self.note(0, len(e.terms))
-        if isinstance(e, I.Un):
-            lo, hi = self.expr(e.a, env)
-            return (0, 1) if e.op == "not" else self.note(-hi, -lo)
-        if isinstance(e, I.Ite):
-            self.expr(e.cond, env)
-            a = self.expr(e.then, env)
-            b = self.expr(e.orelse, env)
-            return min(a[0], b[0]), max(a[1], b[1])
-        assert isinstance(e, I.Bin)
-        a = self.expr(e.a, env)
-        b = self.expr(e.b, env)
-        if e.op == "+":
-            return self.note(a[0] + b[0], a[1] + b[1])
-        if e.op == "-":
-            return self.note(a[0] - b[1], a[1] - b[0])
-        if e.op == "*":
-            p = [x * y for x in a for y in b]
-            return self.note(min(p), max(p))
-        if e.op in ("/", "%"):
-            m = max(abs(a[0]), abs(a[1]))
-            n = max(abs(b[0]), abs(b[1]))
-            self.note(-(m + n), m + n)  # a - a mod b, on the way to the quotient
-            return self.note(-m, m) if e.op == "/" else self.note(-n, n)
-        return 0, 1
+    def choice(self, var: int, env: dict[int, Interval]) -> Interval:
+        return env.get(var, (0, 1))
 
-    def stmts(self, stmts: Sequence[I.Stmt], env: dict[int, tuple[int, int]]) -> None:
-        for s in stmts:
-            if isinstance(s, I.Guard | I.Assert):
-                self.expr(s.cond, env)
-            elif isinstance(s, I.Assign):
-                for (_, index), value in zip(s.targets, s.values, strict=True):
-                    self.expr(value, env)
-                    if index is not None:
-                        self.expr(index, env)
-            elif isinstance(s, I.If):
-                self.expr(s.cond, env)
-                self.stmts(s.then, env)
-                self.stmts(s.orelse, env)
-            elif isinstance(s, I.Choice):
-                for b in s.branches:
-                    self.stmts(b, env)
-            elif isinstance(s, I.Let):
-                env[s.var] = self.expr(s.value, env)
-            elif isinstance(s, I.Pick):
-                ints = [int(v) for v in s.values]
-                env[s.var] = self.note(min(ints), max(ints))
-                if s.where is not None:
-                    self.expr(s.where, env)
-                self.stmts(s.body, env)
+    def division(self, op: str, a: Interval | None, b: Interval | None) -> Interval:
+        assert a is not None and b is not None
+        m = max(abs(a[0]), abs(a[1]))
+        n = max(abs(b[0]), abs(b[1]))
+        self.note((-(m + n), m + n))  # a - a mod b, on the way to the quotient
+        return (-m, m) if op == "/" else (-n, n)
+
+    def bind(self, env: dict[int, Interval], var: int, iv: Interval) -> dict[int, Interval]:
+        # a binding holds for the rest of the step, past the end of its `if` arm or `with` body
+        env[var] = iv
+        return env
+
+    def pick(self, values: Sequence[int | bool]) -> Interval:
+        return self.note(super().pick(values))
 
     def program(self, p: Program) -> int:
         for a in p.actions:
-            self.stmts(a.body, {})
+            self.block(a.body, {})
         for prop in (*p.invariants, *p.reachables, *p.terminals, *p.finals, *p.end_goals):
             self.expr(prop.expr, {})
         return self.biggest
@@ -288,7 +247,7 @@ class _Magnitude:
 
 def bv_width(program: Program) -> int:
     """A bit-vector width in which no integer expression of the program overflows."""
-    return max(4, _Magnitude(program).program(program).bit_length() + 2)
+    return max(4, _Widths(program).program(program).bit_length() + 2)
 
 
 # ------------------------------------------------------------ expressions

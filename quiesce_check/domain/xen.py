@@ -8,7 +8,7 @@ wrote the word, the page's last send, the bitmap reads around them, the
 mapping the write went through and when it was unmapped. Nothing is written
 per model. Also lays a trace out on a timeline for pictures (`annotate`), with
 the words its legend gives each kind of mark (`LEGEND`).
-Imports `compile.*`, `engines.result`, `lang.types`, `trace.timeline`.
+Imports `compile.*`, `lang.types`, `trace.timeline`, `trace.types`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 from quiesce_check.compile.layout import variable_values
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Trace
 from quiesce_check.lang.types import TArray, TEnum, Type, Value
 from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
+from quiesce_check.trace.types import Trace
 
 
 @dataclass(frozen=True)

@@ -51,12 +51,11 @@ from quiesce_check.engines.result import (
     Reporter,
     Result,
     Stats,
-    Step,
-    Trace,
     final_verdict,
     first_reported,
     property_results,
 )
+from quiesce_check.trace.types import Step, Trace
 
 _PROGRESS_EVERY = 2048
 # ... or after this many successors, when states have many: limits and Ctrl-C are seen promptly

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import AssertFailure, Model, StepError, Successor
-from quiesce_check.engines.result import Step, Trace
+from quiesce_check.trace.types import Step, Trace
 
 
 class Failure(Exception):

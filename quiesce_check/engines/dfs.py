@@ -22,11 +22,10 @@ from quiesce_check.engines.result import (
     Reporter,
     Result,
     Stats,
-    Step,
-    Trace,
     final_verdict,
     property_results,
 )
+from quiesce_check.trace.types import Step, Trace
 
 _PROGRESS_EVERY = 2048
 

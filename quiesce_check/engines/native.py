@@ -42,13 +42,12 @@ from quiesce_check.engines.result import (
     Reporter,
     Result,
     Stats,
-    Step,
-    Trace,
     final_verdict,
     first_reported,
     property_results,
 )
 from quiesce_check.engines.symmetry import Reduced
+from quiesce_check.trace.types import Step, Trace
 
 _SLICE = 1 << 15
 

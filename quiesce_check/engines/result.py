@@ -1,9 +1,9 @@
-"""What every engine takes and gives: options, the reporter, verdicts, traces, results.
+"""What every engine takes and gives: options, the reporter, verdicts, results.
 
 Takes nothing; gives `Options` (frozen), `Reporter` (progress goes through it,
-engines never print), `Trace` (initial state plus steps, rebuilt from parent
-links), `PropertyResult`, `Stats` and `Result`, and the exit code of a result.
-Imports `compile.model`, `engines.checkpoint`.
+engines never print), `PropertyResult`, `Stats` and `Result` (with its
+counterexamples as `trace.types.Trace`), and the exit code of a result.
+Imports `compile.*`, `engines.checkpoint`, `trace.types`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from quiesce_check.compile.deadline import Deadline
-from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import Choices, ModelInfo
+from quiesce_check.compile.model import ModelInfo
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.engines.checkpoint import CheckpointPlan
+from quiesce_check.trace.types import Trace
 
 # What a property is, as results name it: an invariant (or a lemma, an invariant stated to help
 # induction), a final-state property, a reachability goal, the model's asserts, freedom from deadlock.
@@ -95,27 +95,6 @@ class Reporter(Protocol):
 class NullReporter:
     def progress(self, distinct: int, generated: int, depth: int, queued: int, elapsed: float) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class Step:
-    action: int
-    choices: Choices
-
-
-@dataclass(frozen=True)
-class Trace:
-    """`states[0]` is initial; `steps[i]` leads from `states[i]` to `states[i + 1]`.
-
-    A trace that ends in a failed assertion or a model error has one more step
-    than it has successor states: the last step never completed.
-    """
-
-    states: tuple[State, ...]
-    steps: tuple[Step, ...]
-    kind: str           # invariant | assertion | deadlock | model-error | goal
-    property: str       # the violated invariant, the assertion text, "deadlock", ...
-    message: str = ""
 
 
 @dataclass(frozen=True)

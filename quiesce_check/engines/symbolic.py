@@ -21,8 +21,8 @@ from typing import Protocol, runtime_checkable
 
 import z3
 
+from quiesce_check.compile.ir import Program
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.lower import Program
 from quiesce_check.compile.model import Model
 from quiesce_check.compile.z3gen import Encoding, encode
 from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect
@@ -34,12 +34,11 @@ from quiesce_check.engines.result import (
     Result,
     Stats,
     Status,
-    Step,
     Symbolic,
-    Trace,
     Verdict,
     first_reported,
 )
+from quiesce_check.trace.types import Step, Trace
 
 # --depth when none is given
 DEFAULT_DEPTH = 20

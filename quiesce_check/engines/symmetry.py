@@ -23,7 +23,8 @@ from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model, StepError, Successor
 from quiesce_check.compile.symmetry import Permutation, Symmetry, SymType, show_state
 from quiesce_check.engines.common import Failure, expand
-from quiesce_check.engines.result import Result, Step, Trace
+from quiesce_check.engines.result import Result
+from quiesce_check.trace.types import Step, Trace
 
 # How many reachable states the self-check samples, and the seed it samples them with.
 SAMPLES = 300

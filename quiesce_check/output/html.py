@@ -19,11 +19,12 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Result, Status, Trace
+from quiesce_check.engines.result import Result, Status
 from quiesce_check.lang.types import Value
 from quiesce_check.output.terminal import where_text
 from quiesce_check.trace.steps import rows
 from quiesce_check.trace.timeline import Annotate, Explain, Row, Timeline, timeline
+from quiesce_check.trace.types import Trace
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1b1f24; }

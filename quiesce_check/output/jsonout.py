@@ -14,10 +14,11 @@ from typing import Any
 
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.compile.size import StateSpace
-from quiesce_check.engines.result import Result, Trace, never_fired
+from quiesce_check.engines.result import Result, never_fired
 from quiesce_check.lang.types import Value
 from quiesce_check.trace.steps import rows
 from quiesce_check.trace.timeline import Explain
+from quiesce_check.trace.types import Trace
 
 
 def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None,

@@ -18,10 +18,11 @@ from rich.table import Table
 from rich.text import Text
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Result, Status, Trace, Verdict, never_fired
+from quiesce_check.engines.result import Result, Status, Verdict, never_fired
 from quiesce_check.printable import printable
 from quiesce_check.trace.steps import rows
 from quiesce_check.trace.timeline import Explain
+from quiesce_check.trace.types import Trace
 
 
 def _t(text: str, style: str = "") -> Text:

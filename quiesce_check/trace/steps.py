@@ -3,7 +3,7 @@
 Takes a `Trace` and the model's `ModelInfo`; gives `TraceRow`s shared by every
 renderer (terminal, JSON, ITF meta). Program counters are not listed among the
 changes: the action column already says which statement ran. Imports
-`compile.*`, `engines.result`.
+`compile.*`, `trace.types`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from quiesce_check.compile.layout import State, format_slot
 from quiesce_check.compile.model import Choices, ModelInfo
-from quiesce_check.engines.result import Trace
+from quiesce_check.trace.types import Trace
 
 
 @dataclass(frozen=True)

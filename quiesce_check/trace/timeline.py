@@ -7,7 +7,7 @@ bitmap reads as moments, pages over time as rows, the step to look at as a
 highlight) through an `Annotate` function, and names the kinds of mark it
 draws in the timeline's `legend`. Renderers draw any timeline. Also
 `Explain`, the type of a vocabulary's explanation of a counterexample,
-which every renderer takes. Imports `compile.model`, `engines.result`.
+which every renderer takes. Imports `compile.model`, `trace.types`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Trace
+from quiesce_check.trace.types import Trace
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ import pytest
 from quiesce_check.build import Built, build_file
 from quiesce_check.domain.explain import explainer
 from quiesce_check.engines import breadth_first
-from quiesce_check.engines.result import NullReporter, Options, Trace
+from quiesce_check.engines.result import NullReporter, Options
+from quiesce_check.trace.types import Trace
 from tests.conftest import ROOT
 
 

@@ -23,14 +23,15 @@ from quiesce_check.compile.layout import State, unflatten
 from quiesce_check.compile.lower import Lowerer
 from quiesce_check.engines import breadth_first
 from quiesce_check.engines.common import Failure, expand
-from quiesce_check.engines.result import NullReporter, Options, Result, Trace
+from quiesce_check.engines.result import NullReporter, Options, Result
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.checker import Checker
 from quiesce_check.lang.errors import Diagnostic, ModelError
 from quiesce_check.lang.types import TArray, TInt, TRecord, Type, scalar_values
 from quiesce_check.output.itf import to_itf
 from quiesce_check.reference.interp import ReferenceModel
-from quiesce_check.trace.replay import replay
+from quiesce_check.replay import replay
+from quiesce_check.trace.types import Trace
 from tests.conftest import ROOT, model_files
 
 PRECOPY = ROOT / "models" / "precopy_symmetric.qdl"

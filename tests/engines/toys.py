@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from functools import cached_property, reduce
 
 from quiesce_check.compile import ir as I
-from quiesce_check.compile.layout import Layout, SlotInfo, State, VarPlace
 
 # The one import of `Program`: it is moving from `compile.lower` to `compile.ir`.
-from quiesce_check.compile.lower import Program
+from quiesce_check.compile.ir import Program
+from quiesce_check.compile.layout import Layout, SlotInfo, State, VarPlace
 from quiesce_check.compile.model import AssertFailure, ModelInfo, StepError, Successor
 from quiesce_check.compile.pygen import CompiledModel, compile_program
 from quiesce_check.lang.errors import Span

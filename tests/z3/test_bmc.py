@@ -22,7 +22,7 @@ from quiesce_check.engines.bmc import bmc
 from quiesce_check.engines.result import Options, Result, Status, Verdict
 from quiesce_check.engines.symbolic import SymbolicMismatch
 from quiesce_check.output.itf import to_itf
-from quiesce_check.trace.replay import replay
+from quiesce_check.replay import replay
 from tests.conftest import ROOT, build, model_files
 
 HERE = Path(__file__).parent / "models"

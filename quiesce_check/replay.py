@@ -4,7 +4,7 @@ Takes the model (`Model`) and an ITF document; gives a `Replay`: the trace
 rebuilt as a `Trace` of this model (each step identified by the action that
 produces the recorded next state), or the first step that does not replay,
 with what differs. A recorded violation is checked again on the last state
-(or on the failing step). Imports `compile.model`, `engines.*`, `trace.itf`.
+(or on the failing step). Imports `compile.*`, `engines.common`, `trace.*`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 from quiesce_check.compile.layout import State, format_slot
 from quiesce_check.compile.model import Model
 from quiesce_check.engines.common import Failure, at_end, check_state, expand
-from quiesce_check.engines.result import Step, Trace
 from quiesce_check.trace.itf import from_itf
+from quiesce_check.trace.types import Step, Trace
 
 
 @dataclass(frozen=True)

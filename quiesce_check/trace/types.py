@@ -1,0 +1,36 @@
+"""A counterexample as data: an initial state and the steps that lead on from it.
+
+Takes nothing; gives `Step` (the action taken and the values it chose) and
+`Trace` (the states and steps of one run, with what it shows: a violated
+invariant, a failed assertion, a deadlock, a model error, a goal reached). The
+engines build traces, the formats render them, replay rebuilds them from a
+file. Imports `compile.layout`, `compile.model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quiesce_check.compile.layout import State
+from quiesce_check.compile.model import Choices
+
+
+@dataclass(frozen=True)
+class Step:
+    action: int
+    choices: Choices
+
+
+@dataclass(frozen=True)
+class Trace:
+    """`states[0]` is initial; `steps[i]` leads from `states[i]` to `states[i + 1]`.
+
+    A trace that ends in a failed assertion or a model error has one more step
+    than it has successor states: the last step never completed.
+    """
+
+    states: tuple[State, ...]
+    steps: tuple[Step, ...]
+    kind: str           # invariant | assertion | deadlock | model-error | goal
+    property: str       # the violated invariant, the assertion text, "deadlock", ...
+    message: str = ""
