@@ -35,6 +35,7 @@ services that call one another, reached through one `context.Checker`:
 `evaluate` (constant values), `resolve` (type expressions and domains),
 `expressions` (the type of every expression), `statements` (statement rules),
 `routines` (defs and procs, checked at first use), `symmetry` (E027).
+A service module imports `context` only for its annotations.
 """
 
 from quiesce_check.lang.checker.driver import check

@@ -2,7 +2,8 @@
 
 Takes the `Tables` after `state width`; checks each action's parameter domains, its `when`
 and its body as one step, and fills `actions` with every action whose parameters all
-check. Imports `lang.ast`, `lang.types` and the checker's tables and declarations.
+check. Imports `lang.ast`, `lang.types` and the checker's declarations,
+results and tables.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Takes the `Tables` after `declare`; fills `params`, `param_types`, `consts` (enu
 too, as their types are resolved), `obligations`, `type_names` and `symmetric`. Reports
 values that are not constant (E023), params and obligations of the wrong type (E020) and
 overrides that do not fit them (E040). Imports `lang.ast`, `lang.types` and the checker's
-tables.
+dispatch and values.
 """
 
 from __future__ import annotations

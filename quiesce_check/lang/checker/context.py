@@ -4,7 +4,7 @@ Takes the `Tables` of a model; gives a `Checker`, what every pass is run with. T
 call one another (a range bound is a constant expression, an expression may call a def, a
 def's body is an expression and a proc's a block, a block holds expressions and `for`
 loops under the symmetry rules), so each holds the `Checker` and reaches the others
-through it. Imports the checker's services.
+through it. Imports the checker's services and tables.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ record per def and proc) and `hook`, and reports reserved words (E013), names de
 twice (E010), unresolved `use`s (E014) and `--param` names the model does not declare
 (E040). `reserved`, `declare` and `bind_ok` are the same rules for the names later passes
 meet (enum members, record fields, locals, labels, bound names). Imports `lang.ast`,
-`lang.errors`, `lang.parser` (its keywords) and the checker's tables.
+`lang.errors`, `lang.parser` (its keywords) and the checker's dispatch, limits,
+results and tables.
 """
 
 from __future__ import annotations

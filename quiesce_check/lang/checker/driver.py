@@ -3,7 +3,8 @@
 Takes an `ast.Model`, `--param` overrides, the file each declaration came from and the
 `--property` selection; runs every pass of `PASSES` in order over one `Checker`, each pass
 collecting its diagnostics, and gives the `CheckedModel`, or raises `ModelError` with every
-diagnostic. Imports `lang.ast`, `lang.errors`, `lang.types` and the checker's passes.
+diagnostic. Imports `lang.ast`, `lang.errors`, `lang.types` and the checker's passes,
+context, results and tables.
 """
 
 from __future__ import annotations

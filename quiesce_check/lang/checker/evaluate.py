@@ -5,7 +5,8 @@ gives its value (`Constants.const_eval`), or types and evaluates it in one step 
 E023 when it is not constant (`eval_constant`, which also refuses defs and procs inside
 it). `apply_binary` is the meaning of every binary operator, shared with the reference
 interpreter. Reads `consts`, `domains` and `types` of the tables. Imports `lang.ast`,
-`lang.errors`, `lang.types` and the checker's tables.
+`lang.errors`, `lang.types` and the checker's dispatch, limits
+and tables.
 """
 
 from __future__ import annotations

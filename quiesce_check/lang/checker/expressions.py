@@ -6,7 +6,8 @@ reaches (`proc_fields`) and the def every call runs (`calls`); or None once the 
 reported (E011 unknown names, E012 names of the wrong kind, E020 type errors, E025 empty
 arrays, E026 repeated fields, E027 symmetric values singled out, E032 unknown labels, E035
 defs named without their arguments). One method per node class, chosen by `rule_for`.
-Imports `lang.ast`, `lang.errors`, `lang.types` and the checker's tables and declarations.
+Imports `lang.ast`, `lang.errors`, `lang.types` and the checker's declarations,
+dispatch, results and tables.
 """
 
 from __future__ import annotations

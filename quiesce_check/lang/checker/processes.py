@@ -5,8 +5,8 @@ can name every other: first each process's instances (its index domain), then ea
 locals, labels (E032 for one declared twice) and control positions (a `for` of steps is
 unrolled over its domain's values, resolved here), then each one's `when` and body, checked
 as statements that are not one step. Reports locals that clash with a declared name (E010).
-Imports `lang.ast`, `lang.errors`, `lang.positions`, `lang.types` and the checker's tables,
-declarations and variables.
+Imports `lang.ast`, `lang.errors`, `lang.positions`, `lang.types` and the checker's
+declarations, dispatch, results, tables and variables.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ element type and values, which it records in `domains`. Range bounds and set ele
 constant expressions (evaluated by `Constants`); enum members are declared as they are
 met. Reports unknown types (E011), names that are no type (E012), bad bounds and domains
 (E020), empty or too large ones (E024). Imports `lang.ast`, `lang.errors`, `lang.types`
-and the checker's tables and declarations.
+and the checker's declarations, dispatch, limits, tables and values.
 """
 
 from __future__ import annotations

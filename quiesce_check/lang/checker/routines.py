@@ -6,7 +6,8 @@ use names, checked on first use (its parameters and body, advancing its `state`)
 wrong kind or unknown (E011, E012), uses inside constants (E023), recursion and argument
 counts (E035), argument types (E020, E027). The pass `check_unused_routines` checks the
 routines nothing used, so that their errors are reported all the same. Imports `lang.ast`,
-`lang.errors`, `lang.types` and the checker's tables and declarations.
+`lang.errors`, `lang.types` and the checker's declarations, results and
+tables.
 """
 
 from __future__ import annotations

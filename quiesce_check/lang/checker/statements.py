@@ -5,8 +5,8 @@ Takes a block of statements, the scope it stands in and whether it runs as one s
 expressions, and reports what may not stand where it stands (E030), assignments to what
 cannot be assigned (E022, E033, E034) or of the wrong type (E021), and loops over a
 symmetric type whose rounds could see one another (E027). One method per statement class,
-chosen by `rule_for`. Imports `lang.ast`, `lang.types` and the checker's tables and
-declarations.
+chosen by `rule_for`. Imports `lang.ast`, `lang.types` and the checker's declarations,
+dispatch, results and tables.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 Takes a `symmetric type` declaration, or a use of a symmetric type's values met while code
 is checked; gives the type of its own (`symmetric_type`, recorded in `symmetric`), reports a
-use that would single one value out (`sym_misuse`), and refuses a `for` loop over a
-symmetric type whose rounds could see one another (`independent_rounds`, through `Rounds`,
-the writes, reads and proc calls of a loop's body). Reads `routines`, `procs` and `refs` of
-the tables. Imports `lang.ast`, `lang.errors`, `lang.types` and the checker's results.
+use that would single one value out (`sym_misuse`, and `mixes` where two types meet), and
+refuses a `for` loop over a symmetric type whose rounds could see one another
+(`independent_rounds`, through `Rounds`, the writes, reads and proc calls of a loop's
+body). Reads `routines`, `procs` and `refs` of the tables. Imports `lang.ast`,
+`lang.errors`, `lang.types` and the checker's dispatch and results.
 """
 
 from __future__ import annotations

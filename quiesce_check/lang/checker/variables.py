@@ -7,7 +7,7 @@ values of the wrong type or outside it and variables without one (E021), symmetr
 singled out (E027) and too many initial values (E024). The pass `check_globals` fills
 `globals`; `check_state_width` (after `processes`) refuses a state wider than
 `MAX_STATE_SLOTS` (E024). Imports `lang.ast`, `lang.errors`, `lang.types` and the checker's
-tables.
+limits, results, tables and values.
 """
 
 from __future__ import annotations
