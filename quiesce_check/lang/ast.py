@@ -3,8 +3,8 @@
 Takes nothing; gives frozen, slotted node classes. Every node carries a source
 `Span`, left out of equality so that parser tests can compare whole trees.
 Nodes hold no behaviour and are never mutated: analysis results live in side
-tables keyed by node identity (see `checker.py`). Imports nothing of the project
-but `errors.Span`.
+tables keyed by node identity (see the `checker` package). Imports nothing of
+the project but `errors.Span`.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from quiesce_check.engines import breadth_first
 from quiesce_check.engines.common import Failure, expand
 from quiesce_check.engines.result import NullReporter, Options, Result
 from quiesce_check.engines.symmetry import SymmetryBreach
-from quiesce_check.lang.checker import Checker
+from quiesce_check.lang.checker.symmetry import SymmetryRules
 from quiesce_check.lang.errors import Diagnostic, ModelError
 from quiesce_check.lang.types import TArray, TInt, TRecord, Type, scalar_values
 from quiesce_check.output.itf import to_itf
@@ -277,7 +277,7 @@ def test_a_model_that_breaks_its_declaration_is_refused(text: str, monkeypatch: 
     # the checker refuses these `for` loops (E027) on the text and on the compiled rounds; without
     # both checks the sampling self-check refuses them
     assert "E027" in {d.code for d in _diagnostics(text)}
-    monkeypatch.setattr(Checker, "independent_rounds", lambda self, s, t: None)
+    monkeypatch.setattr(SymmetryRules, "independent_rounds", lambda self, s, t: None)
     monkeypatch.setattr(Lowerer, "rounds_apart", lambda *args: None)
     built = build_text(text, "t.qdl")
     with pytest.raises(SymmetryBreach) as e:
@@ -298,7 +298,7 @@ def test_the_command_line_refuses_a_broken_declaration_with_e028(tmp_path: Path,
     model.write_text(BROKEN)
     assert main(["check", str(model)]) == 150
     assert f"{model}:6:44: error[E027]" in capsys.readouterr().err  # `owner := p` in a `for` over Pid
-    monkeypatch.setattr(Checker, "independent_rounds", lambda self, s, t: None)
+    monkeypatch.setattr(SymmetryRules, "independent_rounds", lambda self, s, t: None)
     monkeypatch.setattr(Lowerer, "rounds_apart", lambda *args: None)
     assert main(["check", str(model)]) == 150
     err = capsys.readouterr().err
@@ -676,7 +676,7 @@ def test_rounds_that_touch_each_others_state_are_refused_from_the_code_that_runs
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # the second line behind the checker's rule on the text: with that rule switched off, the same
     # condition held on the lowered rounds (every name resolved, every alias a slot) refuses each
-    monkeypatch.setattr(Checker, "independent_rounds", lambda self, s, t: None)
+    monkeypatch.setattr(SymmetryRules, "independent_rounds", lambda self, s, t: None)
     with pytest.raises(ModelError) as e:
         build_file(str(SYMMETRIC / f"{name}.qdl"))
     (d,) = e.value.diagnostics

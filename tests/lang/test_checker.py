@@ -138,3 +138,13 @@ def test_premises_of_implications() -> None:
     cm = check(parse(src, "m.qdl"))
     assert set(cm.premises) == {"p", "q"}
     assert cm.premises["q"].kind == "exists"  # type: ignore[union-attr]
+
+
+def test_the_package_lists_its_passes_in_the_order_they_run() -> None:
+    import re
+
+    import quiesce_check.lang.checker as package
+    from quiesce_check.lang.checker.driver import PASSES
+
+    listed = re.findall(r"^ *\d+\. (\S+(?: \S+)*?) {2,}", package.__doc__ or "", re.M)
+    assert listed == [name for name, _ in PASSES]

@@ -1,0 +1,120 @@
+"""Stage 2, pass `declare`: every top-level name, once; and the rules every name obeys.
+
+Takes the `Tables` of a model; fills `declared`, `decl_kind`, `routines` (one unchecked
+record per def and proc) and `hook`, and reports reserved words (E013), names declared
+twice (E010), unresolved `use`s (E014) and `--param` names the model does not declare
+(E040). `reserved`, `declare` and `bind_ok` are the same rules for the names later passes
+meet (enum members, record fields, locals, labels, bound names). Imports `lang.ast`,
+`lang.errors`, `lang.parser` (its keywords) and the checker's dispatch, limits,
+results and tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from quiesce_check.lang import ast as A
+from quiesce_check.lang.checker.dispatch import rule_for
+from quiesce_check.lang.checker.limits import VERDICT_NAMES
+from quiesce_check.lang.checker.results import RoutineInfo
+from quiesce_check.lang.checker.tables import Scope, Tables
+from quiesce_check.lang.errors import Span, nearest
+from quiesce_check.lang.parser import keywords
+
+if TYPE_CHECKING:
+    from quiesce_check.lang.checker.context import Checker
+
+
+def reserved(t: Tables, name: str, span: Span) -> bool:
+    """Report (E013) and say so when `name` is a reserved word."""
+    if name in keywords():
+        t.error("E013", f"`{name}` is a reserved word and cannot be a name", span, "choose another name")
+        return True
+    return False
+
+
+def declare(t: Tables, name: str, span: Span, kind: str) -> bool:
+    """Declare a top-level name; False (reported) when it is reserved or taken."""
+    if reserved(t, name, span):
+        return False
+    if name in t.declared:
+        t.error("E010", f"`{name}` is declared twice", span,
+                related=(("first declared", t.declared[name]),))
+        return False
+    t.declared[name] = span
+    t.decl_kind[name] = kind
+    return True
+
+
+def bind_ok(t: Tables, name: str, span: Span, scope: Scope) -> bool:
+    """May a binder (quantifier, `with`, `for`, `let`, parameter) bind `name` here?"""
+    if reserved(t, name, span):
+        return False
+    if scope.library:
+        return True  # a used file's bound names may shadow what the model declares
+    if name in t.declared or name in scope.bound or (scope.proc and name in scope.proc.locals):
+        where = t.declared.get(name)
+        t.error("E010", f"`{name}` is already declared; a bound name must be new", span,
+                related=(("declared", where),) if where else ())
+        return False
+    return True
+
+
+def _named(kind: str) -> Callable[[Tables, Any], None]:
+    """The rule of a declaration that only names something of `kind`."""
+    def rule(t: Tables, d: Any) -> None:
+        declare(t, d.name, d.span, kind)
+    return rule
+
+
+def _property(t: Tables, d: A.PropertyDecl) -> None:
+    if d.name in VERDICT_NAMES:
+        t.error("E013", f"`{d.name}` names the built-in {d.name} verdict and cannot name a "
+                "property", d.span, "choose another name; results report the "
+                f"{d.name} check under this name")
+    else:
+        declare(t, d.name, d.span, d.kind)
+
+
+def _routine(t: Tables, d: A.DefDecl | A.ProcDecl) -> None:
+    kind = "def" if isinstance(d, A.DefDecl) else "proc"
+    if declare(t, d.name, d.span, kind):
+        t.routines[d.name] = RoutineInfo(d.name, d)
+
+
+def _hook(t: Tables, d: A.HookDecl) -> None:
+    if t.hook is not None:
+        t.error("E010", "a second hook in one model", d.span,
+                related=(("the first", t.hook.span),))
+    elif declare(t, d.name, d.span, "hook"):
+        t.hook = d
+
+
+def _use(t: Tables, d: A.UseDecl) -> None:
+    t.error("E014", f"`use {d.target}` was not resolved", d.span,
+            "check the model with the quiesce-check command, which reads what `use` names")
+
+
+# what each declaration declares (a `check` declaration declares nothing)
+_RULES: dict[type, Callable[[Tables, Any], None]] = {
+    A.ParamDecl: _named("param"), A.ConstDecl: _named("const"), A.TypeDecl: _named("type"),
+    A.VarDecl: _named("var"), A.ProcessDecl: _named("process"), A.ActionDecl: _named("action"),
+    A.PropertyDecl: _property, A.DefDecl: _routine, A.ProcDecl: _routine, A.ObligationDecl: _named("param"),
+    A.HookDecl: _hook, A.UseDecl: _use,
+}
+
+
+def declare_all(cx: Checker) -> None:
+    t = cx.tables
+    for d in t.model.decls:
+        rule = rule_for(_RULES, d)
+        if rule is not None:
+            rule(t, d)
+    params = [d.name for d in t.model.decls if isinstance(d, A.ParamDecl | A.ObligationDecl)]
+    for name in t.overrides:
+        if name not in params:
+            t.error("E040", f"--param {name}: the model declares no parameter `{name}`", None,
+                    nearest(name, params) or (
+                        "the model's parameters are " + ", ".join(params) if params
+                        else "the model declares no parameters"))
