@@ -56,12 +56,31 @@ def imports(path) -> set[str]:
     return out
 
 
+def dotted(path: Path) -> str:
+    """`lang/checker/driver.py` as `lang.checker.driver`."""
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def governing(path: Path) -> str | None:
+    """The entry of ALLOWED that answers for a module: the longest that names it or a folder
+    above it (a module in a subfolder answers to its folder's entry)."""
+    parts = dotted(path).split(".")
+    return next((".".join(parts[:k]) for k in range(len(parts), 0, -1) if ".".join(parts[:k]) in ALLOWED), None)
+
+
 def modules_of(part: str) -> list[Path]:
-    """The files `part` names: a module, or a folder's modules that have no entry of their own."""
+    """The files `part` answers for: a module, or every module below a folder (subfolders
+    included) that no longer entry answers for."""
     path = PACKAGE.joinpath(*part.split("."))
     if not path.is_dir():
         return [path.with_suffix(".py")]
-    return [p for p in sorted(path.glob("*.py")) if f"{part}.{p.stem}" not in ALLOWED]
+    return [p for p in sorted(path.rglob("*.py")) if governing(p) == part]
+
+
+def test_every_module_answers_to_an_entry() -> None:
+    loose = [dotted(p) for p in sorted(PACKAGE.rglob("*.py"))
+             if governing(p) is None and dotted(p) not in FOUNDATION | {"__init__", "__main__"}]
+    assert loose == []
 
 
 @pytest.mark.parametrize("part", sorted(ALLOWED))
