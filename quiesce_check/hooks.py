@@ -119,7 +119,7 @@ def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:
             lengths[p.name] = len(t.steps)
             lines = explain(built.model.info, t) if explain is not None else []
             why[p.name] = lines[0].rstrip(";:,") + "." if lines else t.message
-    problem = None
+    problem: str | None = None
     for t in result.traces.values():
         if t.kind in ("deadlock", "assertion", "model-error"):
             problem = t.kind

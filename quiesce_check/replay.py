@@ -16,7 +16,7 @@ from quiesce_check.compile.layout import State, format_slot
 from quiesce_check.compile.model import Model
 from quiesce_check.engines.common import Failure, at_end, check_state, expand
 from quiesce_check.trace.itf import from_itf
-from quiesce_check.trace.types import Step, Trace
+from quiesce_check.trace.types import Step, Trace, TraceKind
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ def replay(model: Model, doc: Any) -> Replay:
         steps.append(Step(ai, ch))
     last = states[-1]
     reproduced = None
-    kind, prop, message = "goal", "", "the trace replays"
+    kind: TraceKind = "goal"
+    prop, message = "", "the trace replays"
     bad = check_state(model, last)
     if not bad:
         failing = meta.get("failing_step") if isinstance(meta.get("failing_step"), dict) else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.ir import flatten_chain
@@ -183,7 +184,7 @@ class Exit:
     choice: the step is not enabled), "assert" (assertion `assert_id` may fail) or "error"
     (a model error may be raised: `what` says which)."""
 
-    kind: str
+    kind: Literal["block", "assert", "error"]
     assert_id: int = -1
     what: str = ""
 

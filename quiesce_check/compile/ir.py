@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from quiesce_check.compile.layout import Layout, State
 from quiesce_check.lang.errors import Span
@@ -167,9 +168,15 @@ class Action:
         return f"{self.process}.{self.name}" if self.process else self.name
 
 
+# What a declared property is: an invariant (or a lemma, an invariant stated to help induction),
+# a final-state property, a reachability goal, a terminal predicate, or the premise of an
+# invariant or final property written as an implication (hit or not, it settles vacuity).
+PropertyKind = Literal["invariant", "lemma", "final", "reachable", "terminal", "premise"]
+
+
 @dataclass(frozen=True)
 class Property:
-    kind: str  # invariant | final | reachable | terminal | premise
+    kind: PropertyKind
     name: str  # for a premise: the name of the property it belongs to
     expr: Expr
     span: Span

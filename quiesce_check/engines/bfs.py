@@ -55,7 +55,7 @@ from quiesce_check.engines.result import (
     first_reported,
     property_results,
 )
-from quiesce_check.trace.types import Step, Trace
+from quiesce_check.trace.types import Step, Trace, TraceKind
 
 _PROGRESS_EVERY = 2048
 # ... or after this many successors, when states have many: limits and Ctrl-C are seen promptly
@@ -119,7 +119,7 @@ class BfsSearch:
             index = self.parent[index]
         return states[::-1], steps[::-1]
 
-    def trace(self, index: int, kind: str, prop: str, message: str, extra: Step | None = None) -> Trace:
+    def trace(self, index: int, kind: TraceKind, prop: str, message: str, extra: Step | None = None) -> Trace:
         states, steps = self.path_to(index)
         if extra is not None:
             steps.append(extra)

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import AssertFailure, Model, StepError, Successor
-from quiesce_check.trace.types import Step, Trace
+from quiesce_check.trace.types import Step, Trace, TraceKind
 
 
 class Failure(Exception):
     """A step from `state` ended the search: a failed assertion or a model error."""
 
-    def __init__(self, step: Step, kind: str, prop: str, message: str) -> None:
+    def __init__(self, step: Step, kind: TraceKind, prop: str, message: str) -> None:
         super().__init__(message)
         self.step = step
         self.kind = kind
@@ -40,7 +40,7 @@ def expand(model: Model, state: State) -> list[Successor]:
 
 
 # (kind, property, message): one property a state or a step violates
-Violation = tuple[str, str, str]
+Violation = tuple[TraceKind, str, str]
 
 # kinds after which the search cannot go on: the step or the property has no defined result
 FATAL = ("assertion", "model-error")
@@ -54,7 +54,7 @@ def check_state(model: Model, state: State) -> list[Violation]:
         ks = model.violations(state)
     except StepError as e:
         return [("model-error", "model error", f"evaluating an invariant: {e.message}")]
-    out = []
+    out: list[Violation] = []
     for k in ks:
         inv = model.info.invariants[k]
         out.append(("invariant", inv.name, f"{inv.kind} `{inv.name}` ({inv.span}) does not hold"))
@@ -107,7 +107,7 @@ def at_end(model: Model, state: State, check_deadlock: bool) -> tuple[list[Viola
     return out, goals
 
 
-def trace_from_path(states: Sequence[State], steps: Sequence[Step], kind: str, prop: str,
+def trace_from_path(states: Sequence[State], steps: Sequence[Step], kind: TraceKind, prop: str,
                     message: str) -> Trace:
     return Trace(tuple(states), tuple(steps), kind, prop, message)
 

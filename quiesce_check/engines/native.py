@@ -47,7 +47,7 @@ from quiesce_check.engines.result import (
     property_results,
 )
 from quiesce_check.engines.symmetry import Reduced
-from quiesce_check.trace.types import Step, Trace
+from quiesce_check.trace.types import Step, Trace, TraceKind
 
 _SLICE = 1 << 15
 
@@ -133,7 +133,7 @@ class NativeSearch:
             out.append(Step(*match))
         return out
 
-    def trace_to(self, index: int, kind: str, prop: str, message: str) -> Trace:
+    def trace_to(self, index: int, kind: TraceKind, prop: str, message: str) -> Trace:
         states = self.path(index)
         return Trace(tuple(states), tuple(self.steps(states)), kind, prop, message)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from quiesce_check.compile.deadline import Deadline
+from quiesce_check.compile.ir import Property, PropertyKind
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.engines.checkpoint import CheckpointPlan
@@ -20,7 +21,16 @@ from quiesce_check.trace.types import Trace
 
 # What a property is, as results name it: an invariant (or a lemma, an invariant stated to help
 # induction), a final-state property, a reachability goal, the model's asserts, freedom from deadlock.
-PropertyKind = Literal["invariant", "lemma", "final", "reachable", "assertion", "deadlock"]
+CheckKind = Literal["invariant", "lemma", "final", "reachable", "assertion", "deadlock"]
+
+
+_CHECK_KIND: dict[PropertyKind, CheckKind] = {"invariant": "invariant", "lemma": "lemma", "final": "final",
+                                             "reachable": "reachable"}
+
+
+def check_kind(p: Property) -> CheckKind:
+    """The kind a result gives a declared invariant, lemma, final-state property or goal."""
+    return _CHECK_KIND[p.kind]
 
 
 class Status(enum.Enum):
@@ -99,7 +109,7 @@ class NullReporter:
 
 @dataclass(frozen=True)
 class PropertyResult:
-    kind: str      # a PropertyKind
+    kind: CheckKind
     name: str
     status: Status
     detail: str = ""   # how the status was established (symbolic engines: depths, proofs, premises)
@@ -218,7 +228,7 @@ def property_results(info: ModelInfo, out: Outcome, check_deadlock: bool) -> lis
             return Status.INCOMPLETE
         return Status.VACUOUS if name in has_premise and name not in premise_hit else Status.HOLDS
 
-    res = [PropertyResult(p.kind, p.name, status(p.name)) for p in info.invariants]
+    res = [PropertyResult(check_kind(p), p.name, status(p.name)) for p in info.invariants]
     res += [PropertyResult("final", p.name, status(p.name)) for p in info.finals]
     for k, goal in enumerate(info.reachables):
         if goal.kind == "premise":

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from quiesce_check.compile.model import Model, ModelInfo
-from quiesce_check.engines.result import Options, PropertyKind, Reporter, Result
+from quiesce_check.engines.result import CheckKind, Options, Reporter, Result
 
 Engine = Callable[[Model, Options, Reporter], Result]
 
@@ -30,13 +30,13 @@ class Family(enum.Enum):
 
 
 # How each property kind is named when an engine refuses it.
-KIND_WORDS: dict[PropertyKind, str] = {
+KIND_WORDS: dict[CheckKind, str] = {
     "invariant": "invariants", "lemma": "lemmas", "final": "final-state properties",
     "reachable": "reachability goals", "assertion": "assertions", "deadlock": "deadlock",
 }
 
 # Every property kind a model can state today: each engine below checks them all.
-ALL_KINDS: frozenset[PropertyKind] = frozenset(KIND_WORDS)
+ALL_KINDS: frozenset[CheckKind] = frozenset(KIND_WORDS)
 
 # The `Options` fields every engine reads.
 COMMON_OPTIONS = frozenset({"deadline", "check_deadlock"})
@@ -54,7 +54,7 @@ class EngineSpec:
     family: Family
     summary: str                  # one line for `--help`
     options: frozenset[str]       # the `Options` fields it reads, beyond COMMON_OPTIONS
-    checks: frozenset[PropertyKind] = ALL_KINDS
+    checks: frozenset[CheckKind] = ALL_KINDS
     symmetry: bool = False        # keeps one state per orbit of the symmetric types
     checkpoints: bool = False     # saves its search periodically; `resume` goes on with it
     keep_going: bool = False      # with --continue, every property's shortest counterexample
@@ -67,7 +67,7 @@ class EngineSpec:
     def takes(self, field: str) -> bool:
         return field in self.options or field in COMMON_OPTIONS
 
-    def unchecked(self, kinds: Sequence[PropertyKind]) -> list[PropertyKind]:
+    def unchecked(self, kinds: Sequence[CheckKind]) -> list[CheckKind]:
         """Of the property kinds a run asks for, those this engine does not evaluate."""
         return [k for k in kinds if k not in self.checks]
 
@@ -94,9 +94,9 @@ class EngineSpec:
             raise Refused(f"--engine {self.name} needs a model compiled from its program")
 
 
-def requested(info: ModelInfo, check_deadlock: bool) -> list[PropertyKind]:
+def requested(info: ModelInfo, check_deadlock: bool) -> list[CheckKind]:
     """The property kinds a run of a model with this `ModelInfo` must check, in a fixed order."""
-    present: set[PropertyKind] = {"lemma" if p.kind == "lemma" else "invariant" for p in info.invariants}
+    present: set[CheckKind] = {"lemma" if p.kind == "lemma" else "invariant" for p in info.invariants}
     if info.finals:
         present.add("final")
     if any(g.kind != "premise" for g in info.reachables):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import z3
 
@@ -28,6 +28,7 @@ from quiesce_check.compile.z3gen import Encoding, encode
 from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect
 from quiesce_check.engines.interrupt import Interrupts
 from quiesce_check.engines.result import (
+    CheckKind,
     Options,
     PropertyResult,
     Reporter,
@@ -36,13 +37,17 @@ from quiesce_check.engines.result import (
     Status,
     Symbolic,
     Verdict,
+    check_kind,
     first_reported,
 )
-from quiesce_check.trace.types import Step, Trace
+from quiesce_check.trace.types import Step, Trace, TraceKind
 
 # --depth when none is given
 DEFAULT_DEPTH = 20
 
+# What a claim is about (see `Claim`)
+ClaimKind = Literal["failure", "error", "end-error", "invariant", "final", "deadlock", "goal", "end-goal",
+                    "action", "auto"]
 SAFETY = ("failure", "error", "end-error", "invariant", "final", "deadlock")
 # claims about states without successors: found where a search expands a state
 AT_END = ("end-error", "final", "deadlock", "end-goal")
@@ -87,7 +92,7 @@ class Claim:
     """
 
     key: str
-    kind: str
+    kind: ClaimKind
     index: int        # into the invariants, finals, goals, end goals or actions
     bad: z3.BoolRef
 
@@ -260,7 +265,8 @@ def replay_steps(model: Model, states: Sequence[State], from_initial: bool = Tru
     return steps
 
 
-def _shows(model: Model, state: State, claim: Claim, check_deadlock: bool) -> tuple[str, str, str, Step | None] | None:
+def _shows(model: Model, state: State, claim: Claim,
+           check_deadlock: bool) -> tuple[TraceKind, str, str, Step | None] | None:
     """What the compiled model says `state` shows for `claim`: (kind, property, message, failing
     step), or None when it does not show it."""
     info = model.info
@@ -392,21 +398,22 @@ def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
                   if c.kind == "goal" and info.reachables[c.index].kind == "premise"}
     end_premise_of = {info.end_goals[c.index].name: c for c in cs if c.kind == "end-goal"}
     for kind, props, table in (("invariant", info.invariants, premise_of), ("final", info.finals, end_premise_of)):
+        kinds = [check_kind(p) for p in props]
         for i, p in enumerate(props):
             key = f"{kind}{i}"
             trace = found.traces.get(p.name)
             if trace is not None and trace.kind in ("invariant", "final"):
-                rows.append(PropertyResult(p.kind, p.name, Status.VIOLATED, f"after {_steps(len(trace.steps))}"))
+                rows.append(PropertyResult(kinds[i], p.name, Status.VIOLATED, f"after {_steps(len(trace.steps))}"))
                 continue
             state, said = premise(table.get(p.name) if p.kind != "lemma" else None)
             if holds(key):
                 if state == "unreachable":
-                    rows.append(PropertyResult(p.kind, p.name, Status.VACUOUS, f"{how(key)}; {said}"))
+                    rows.append(PropertyResult(kinds[i], p.name, Status.VACUOUS, f"{how(key)}; {said}"))
                     continue
                 unresolved |= state == "unknown"
-                rows.append(PropertyResult(p.kind, p.name, Status.HOLDS, "; ".join(x for x in (how(key), said) if x)))
+                rows.append(PropertyResult(kinds[i], p.name, Status.HOLDS, "; ".join(x for x in (how(key), said) if x)))
             else:
-                rows.append(PropertyResult(p.kind, p.name, Status.INCOMPLETE,
+                rows.append(PropertyResult(kinds[i], p.name, Status.INCOMPLETE,
                                            "; ".join(x for x in (undecided, said) if x)))
     for j, g in enumerate(info.reachables):
         if g.kind == "premise":
@@ -419,7 +426,7 @@ def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
         else:
             rows.append(PropertyResult("reachable", g.name, Status.INCOMPLETE, f"not reached {bound}"))
 
-    def row(kind: str, name: str, key: str, violated: bool) -> PropertyResult:
+    def row(kind: CheckKind, name: str, key: str, violated: bool) -> PropertyResult:
         if violated:
             return PropertyResult(kind, name, Status.VIOLATED)
         if holds(key):

@@ -10,6 +10,7 @@ the project but `errors.Span`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from quiesce_check.lang.errors import Span
 
@@ -364,7 +365,7 @@ class ActionDecl:
 
 @dataclass(frozen=True, slots=True)
 class PropertyDecl:
-    kind: str  # "invariant" | "lemma" | "reachable" | "terminal" | "final"
+    kind: Literal["invariant", "lemma", "reachable", "terminal", "final"]  # the keyword that declares it
     name: str
     expr: Expr
     span: Span = _span()

@@ -217,7 +217,8 @@ class Build(Transformer[Token, A.Model]):
         if optional:
             rest.pop(0)
         kind, name, e = rest
-        return A.PropertyDecl(str(kind), str(name), e, self._s(meta), optional)
+        # the grammar admits only the five keywords as a property's kind
+        return A.PropertyDecl(cast(Any, str(kind)), str(name), e, self._s(meta), optional)
 
     def optional_mod(self, meta: Any, tok: Token) -> str:
         return str(tok)

@@ -10,9 +10,14 @@ file. Imports `compile.layout`, `compile.model`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Choices
+
+# What a counterexample (or a witness) shows: an invariant or a final-state property broken, an
+# assert failed, a deadlock, a step or a property gone outside its types, a goal reached.
+TraceKind = Literal["invariant", "final", "assertion", "deadlock", "model-error", "goal"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,6 @@ class Trace:
 
     states: tuple[State, ...]
     steps: tuple[Step, ...]
-    kind: str           # invariant | assertion | deadlock | model-error | goal
+    kind: TraceKind
     property: str       # the violated invariant, the assertion text, "deadlock", ...
     message: str = ""
