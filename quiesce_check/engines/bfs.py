@@ -315,24 +315,19 @@ class BfsSearch:
         return None
 
     def search(self, interrupts: Interrupts) -> Result:
-        clock = Clock(self.options.deadline)
-        self.clock = clock
+        """The search, level by level. A violation found while expanding a level is one step
+        deeper than the level; an end (a deadlock, a final property) found at one of the level's
+        states not yet expanded is a step shorter: once the first is found, the rest of the level
+        is checked for ends only. Meanwhile a checkpoint saves the search as it was before the
+        expansion that found it."""
+        clock = self.clock = Clock(self.options.deadline)
         gauge = MemoryGauge(self.options.memory_limit)
-        self.last_save = 0.0
-        model, opts, stats = self.model, self.options, self.stats
-        stop = False
-        limit: str | None = None
-        consistent = True
+        model, opts, stats, seen = self.model, self.options, self.stats, self.seen
+        stop, limit, consistent, finishing = False, None, True, False
         if not self.states:
             stop, limit = self.add_initial()
             self.depth_end = len(self.states)  # states before this index are at depth <= current
-        seen = self.seen
         next_check = stats.generated + _CHECK_GENERATED
-        # A violation found while expanding this level is one step deeper than the level; an end
-        # (a deadlock, a final property) found at one of the level's states not yet expanded is a
-        # step shorter: once the first is found, the rest of the level is checked for ends only.
-        # Meanwhile a checkpoint saves the search as it was before the expansion that found it.
-        finishing = False
         try:
             while not stop and self.head < len(self.states):
                 head = self.head

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import AssertFailure, Model, StepError, Successor
+from quiesce_check.engines.result import Options, Stats
 from quiesce_check.trace.types import Step, Trace, TraceKind
 
 
@@ -110,6 +111,20 @@ def at_end(model: Model, state: State, check_deadlock: bool) -> tuple[list[Viola
 def trace_from_path(states: Sequence[State], steps: Sequence[Step], kind: TraceKind, prop: str,
                     message: str) -> Trace:
     return Trace(tuple(states), tuple(steps), kind, prop, message)
+
+
+class Explored:
+    """What a search that keeps its states in a set shares (dfs, random walks): the model, its
+    options, the clock, the statistics, the states seen and the goals met."""
+
+    def __init__(self, model: Model, opts: Options) -> None:
+        self.model, self.opts = model, opts
+        self.clock = Clock(opts.deadline)
+        n = len(model.info.actions)
+        self.stats = Stats(fired=[0] * n, new=[0] * n)
+        self.seen: set[State] = set()
+        self.hit: set[int] = set()       # indexes of `ModelInfo.reachables`
+        self.end_hit: set[int] = set()   # indexes of `ModelInfo.end_goals`
 
 
 class Clock:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model, Successor
-from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect, trace_from_path
+from quiesce_check.engines.common import Explored, Failure, at_end, expand, inspect, trace_from_path
 from quiesce_check.engines.memory import MemoryGauge
 from quiesce_check.engines.result import (
     NullReporter,
@@ -21,7 +21,6 @@ from quiesce_check.engines.result import (
     Outcome,
     Reporter,
     Result,
-    Stats,
     final_verdict,
     property_results,
 )
@@ -30,18 +29,13 @@ from quiesce_check.trace.types import Step, Trace
 _PROGRESS_EVERY = 2048
 
 
-class _Dfs:
+class _Dfs(Explored):
     """One search: the path on the stack, what was seen, met and counted."""
 
     def __init__(self, model: Model, opts: Options, rep: Reporter) -> None:
-        self.model, self.opts, self.rep = model, opts, rep
-        self.clock = Clock(opts.deadline)
+        super().__init__(model, opts)
+        self.rep = rep
         self.gauge = MemoryGauge(opts.memory_limit)
-        n = len(model.info.actions)
-        self.stats = Stats(fired=[0] * n, new=[0] * n)
-        self.seen: set[State] = set()
-        self.hit: set[int] = set()
-        self.end_hit: set[int] = set()
         self.max_seen_depth = 0
         self.truncated = False  # a state was left unexpanded at --max-depth
         # the current path: states, the steps between them, and each state's pending successors

@@ -13,7 +13,7 @@ import random
 
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
-from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect, trace_from_path
+from quiesce_check.engines.common import Explored, Failure, at_end, expand, inspect, trace_from_path
 from quiesce_check.engines.memory import MemoryGauge
 from quiesce_check.engines.result import (
     NullReporter,
@@ -21,24 +21,14 @@ from quiesce_check.engines.result import (
     Outcome,
     Reporter,
     Result,
-    Stats,
     final_verdict,
     property_results,
 )
 from quiesce_check.trace.types import Step, Trace
 
 
-class _Walks:
+class _Walks(Explored):
     """What the walks share: the model, the options, the clock, the statistics and what was met."""
-
-    def __init__(self, model: Model, opts: Options) -> None:
-        self.model, self.opts = model, opts
-        self.clock = Clock(opts.deadline)
-        n = len(model.info.actions)
-        self.stats = Stats(fired=[0] * n, new=[0] * n)
-        self.seen: set[State] = set()
-        self.hit: set[int] = set()
-        self.end_hit: set[int] = set()
 
     def walk(self, state: State, depth_bound: int, rng: random.Random) -> tuple[Trace | None, str | None]:
         """One walk from `state` of at most `depth_bound` steps: the counterexample it met, or

@@ -21,7 +21,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import z3
 
-from quiesce_check.compile.ir import Program
+from quiesce_check.compile.ir import Program, Property
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
 from quiesce_check.compile.z3gen import Encoding, encode
@@ -360,85 +360,89 @@ def _steps(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"
 
 
+class _Rows:
+    """How each property's status was established, in words: the pieces `property_rows` puts together."""
+
+    def __init__(self, found: Findings) -> None:
+        self.found = found
+        self.bound = f"within {_steps(found.depth)}"
+        stopped = bool(found.traces) and found.complete_at is None
+        self.undecided = "undecided: the search ended at a counterexample" if stopped else f"no violation {self.bound}"
+        self.complete = found.complete_at is not None
+
+    def holds(self, key: str) -> bool:
+        return self.complete or key in self.found.proved
+
+    def how(self, key: str) -> str:
+        if key in self.found.proved:
+            return f"proved by {self.found.proved[key]}-induction"
+        return f"every reachable state checked (none is more than {_steps(self.found.complete_at or 0)} away)"
+
+    def met(self, key: str) -> str:
+        n = self.found.hit[key]
+        return f"in a simulated run, after {_steps(n)}" if key in self.found.simulated else f"after {_steps(n)}"
+
+    def premise(self, goal: Claim | None) -> tuple[str, str]:
+        """(reached | unreachable | unknown, what to say)."""
+        if goal is None:
+            return "none", ""
+        if goal.key in self.found.hit:
+            return "reached", f"its premise holds {self.met(goal.key)}"
+        if self.holds(goal.key):
+            return "unreachable", "its premise never holds"
+        return "unknown", f"its premise was not reached {self.bound} and not proved unreachable"
+
+    def declared(self, kind: CheckKind, p: Property, key: str, premise: Claim | None) -> tuple[PropertyResult, bool]:
+        """An invariant's, a lemma's or a final property's row; and whether its premise is unresolved."""
+        trace = self.found.traces.get(p.name)
+        if trace is not None and trace.kind in ("invariant", "final"):
+            return PropertyResult(kind, p.name, Status.VIOLATED, f"after {_steps(len(trace.steps))}"), False
+        state, said = self.premise(premise if p.kind != "lemma" else None)
+        if not self.holds(key):
+            return PropertyResult(kind, p.name, Status.INCOMPLETE, "; ".join(x for x in (self.undecided, said) if x)), False
+        if state == "unreachable":
+            return PropertyResult(kind, p.name, Status.VACUOUS, f"{self.how(key)}; {said}"), False
+        how = "; ".join(x for x in (self.how(key), said) if x)
+        return PropertyResult(kind, p.name, Status.HOLDS, how), state == "unknown"
+
+    def goal(self, name: str, key: str) -> PropertyResult:
+        if key in self.found.hit:
+            return PropertyResult("reachable", name, Status.REACHED, self.met(key))
+        if self.holds(key):
+            return PropertyResult("reachable", name, Status.UNREACHED, self.how(key))
+        return PropertyResult("reachable", name, Status.INCOMPLETE, f"not reached {self.bound}")
+
+    def row(self, kind: CheckKind, name: str, key: str, violated: bool) -> PropertyResult:
+        if violated:
+            return PropertyResult(kind, name, Status.VIOLATED)
+        if self.holds(key):
+            return PropertyResult(kind, name, Status.HOLDS, self.how(key))
+        return PropertyResult(kind, name, Status.INCOMPLETE, self.undecided)
+
+
 def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
                   check_deadlock: bool) -> tuple[list[PropertyResult], bool]:
     """Each property's status and how it was established; and whether anything is unresolved."""
     info = model.info
     by_key = {c.key: c for c in cs}
-    bound = f"within {_steps(found.depth)}"
-    stopped = bool(found.traces) and found.complete_at is None
-    undecided = "undecided: the search ended at a counterexample" if stopped else f"no violation {bound}"
-    complete = found.complete_at is not None
+    words = _Rows(found)
     unresolved = False
-
-    def holds(key: str) -> bool:
-        return complete or key in found.proved
-
-    def how(key: str) -> str:
-        if key in found.proved:
-            return f"proved by {found.proved[key]}-induction"
-        return f"every reachable state checked (none is more than {_steps(found.complete_at or 0)} away)"
-
-    def met(key: str) -> str:
-        n = found.hit[key]
-        return f"in a simulated run, after {_steps(n)}" if key in found.simulated else f"after {_steps(n)}"
-
-    def premise(goal: Claim | None) -> tuple[str, str]:
-        """(reached | unreachable | unknown, what to say)."""
-        if goal is None:
-            return "none", ""
-        if goal.key in found.hit:
-            return "reached", f"its premise holds {met(goal.key)}"
-        if holds(goal.key):
-            return "unreachable", "its premise never holds"
-        return "unknown", f"its premise was not reached {bound} and not proved unreachable"
-
     rows: list[PropertyResult] = []
     premise_of = {info.reachables[c.index].name: c for c in cs
                   if c.kind == "goal" and info.reachables[c.index].kind == "premise"}
     end_premise_of = {info.end_goals[c.index].name: c for c in cs if c.kind == "end-goal"}
     for kind, props, table in (("invariant", info.invariants, premise_of), ("final", info.finals, end_premise_of)):
-        kinds = [check_kind(p) for p in props]
         for i, p in enumerate(props):
-            key = f"{kind}{i}"
-            trace = found.traces.get(p.name)
-            if trace is not None and trace.kind in ("invariant", "final"):
-                rows.append(PropertyResult(kinds[i], p.name, Status.VIOLATED, f"after {_steps(len(trace.steps))}"))
-                continue
-            state, said = premise(table.get(p.name) if p.kind != "lemma" else None)
-            if holds(key):
-                if state == "unreachable":
-                    rows.append(PropertyResult(kinds[i], p.name, Status.VACUOUS, f"{how(key)}; {said}"))
-                    continue
-                unresolved |= state == "unknown"
-                rows.append(PropertyResult(kinds[i], p.name, Status.HOLDS, "; ".join(x for x in (how(key), said) if x)))
-            else:
-                rows.append(PropertyResult(kinds[i], p.name, Status.INCOMPLETE,
-                                           "; ".join(x for x in (undecided, said) if x)))
-    for j, g in enumerate(info.reachables):
-        if g.kind == "premise":
-            continue
-        key = f"goal{j}"
-        if key in found.hit:
-            rows.append(PropertyResult("reachable", g.name, Status.REACHED, met(key)))
-        elif holds(key):
-            rows.append(PropertyResult("reachable", g.name, Status.UNREACHED, how(key)))
-        else:
-            rows.append(PropertyResult("reachable", g.name, Status.INCOMPLETE, f"not reached {bound}"))
-
-    def row(kind: CheckKind, name: str, key: str, violated: bool) -> PropertyResult:
-        if violated:
-            return PropertyResult(kind, name, Status.VIOLATED)
-        if holds(key):
-            return PropertyResult(kind, name, Status.HOLDS, how(key))
-        return PropertyResult(kind, name, Status.INCOMPLETE, undecided)
-
+            row, open_premise = words.declared(check_kind(p), p, f"{kind}{i}", table.get(p.name))
+            rows.append(row)
+            unresolved |= open_premise
+    rows += [words.goal(g.name, f"goal{j}") for j, g in enumerate(info.reachables) if g.kind != "premise"]
     if info.asserts:
         failed = [t for t in found.traces.values() if t.kind == "assertion"]
-        rows.append(row("assertion", failed[0].property if failed else "every assert", "failure", bool(failed)))
+        rows.append(words.row("assertion", failed[0].property if failed else "every assert", "failure", bool(failed)))
     if check_deadlock:
-        rows.append(row("deadlock", "no deadlock", "deadlock", "deadlock" in found.traces))
-    if not all(k in by_key and holds(k) for k in ("failure", "error", "end-error")):
+        rows.append(words.row("deadlock", "no deadlock", "deadlock", "deadlock" in found.traces))
+    if not all(k in by_key and words.holds(k) for k in ("failure", "error", "end-error")):
         unresolved = True
     return rows, unresolved
 
