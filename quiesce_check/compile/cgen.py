@@ -18,8 +18,9 @@ entry points) and `checkpoint.c` (saving and resuming). `load_native`
 compiles it (`cc -O2 -shared`, -O1 for very large sources) in a private
 temporary folder and loads it with ctypes; it keeps the library in a cache
 named by the hash of the whole source (so of the shipped files too), trusted
-only as far as it is private (see `load_native`). It returns None when no
-compiler works, and the caller falls back to the Python engine.
+only as far as it is private (see `load_native`). When no compiler works it
+raises `CompilerUnavailable`, which carries the reason, and the caller falls
+back to the Python engine or tells the user why.
 
 The C text holds only numbers and internal names: nothing from the model
 reaches it. Arithmetic is checked for overflow; an overflow, like an
@@ -65,12 +66,16 @@ _COMPILE_SECONDS = 120
 # the most read of a cache entry's digest file (a hex SHA-256 and a newline)
 _SIDECAR_BYTES = 128
 
-# why the last `load_native` that gave None did so
-_last_failure = "no working C compiler (cc, gcc or clang; or set CC)"
+NO_COMPILER = "no working C compiler (cc, gcc or clang; or set CC)"
 
 
-def last_failure() -> str:
-    return _last_failure
+class CompilerUnavailable(Exception):
+    """No C search for this model here: no compiler works, the compiler failed or was given up
+    on, or the library it built would not load. `reason` says which, as the user is told."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 # States with more slots than this are packed and unpacked by a loop, not unrolled code.
 _UNROLL_SLOTS = 64
@@ -567,66 +572,82 @@ def _verified(lib: Path, sidecar: Path) -> bool:
     return trusted(lst) and trusted(sst) and hmac.compare_digest(digest, recorded)
 
 
-def _load(path: Path, packing: Packing, nslots: int) -> NativeLib | None:
-    global _last_failure
+def _load(path: Path, packing: Packing, nslots: int) -> NativeLib:
     try:
         return NativeLib(path, packing, nslots)
     except (OSError, AttributeError) as e:
-        _last_failure = f"the compiled search could not be loaded: {e}"
-        return None
+        raise CompilerUnavailable(f"the compiled search could not be loaded: {e}") from None
+
+
+def _flags(source: str) -> list[str]:
+    """The compiler's options for `source`: -O2 pays for itself on ordinary models;
+    on very large sources (quantifiers over thousands of values unroll into long expressions) it
+    costs the compiler minutes, -O1 or -O0 seconds."""
+    opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1" if len(source) <= _O1_SOURCE_BYTES else "-O0"
+    return [opt, "-shared", "-fPIC"]
+
+
+def _marked(path: Path) -> bool:
+    """Whether the marker at `path` is a regular file of this user's, writable by no one else."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and trusted(st)
+
+
+def _compile(argv: list[str], source: str, folder: Path, deadline: Deadline | None) -> Path:
+    """The library `argv` builds from `source` in `folder` (private), mode 0700."""
+    src = folder / "model.c"
+    src.write_text(source)
+    out = folder / "model.so"
+    r = run_compiler([*argv, "-o", str(out), str(src)], _COMPILE_SECONDS, deadline)
+    if r.returncode != 0:
+        raise CompilerUnavailable(f"{argv[0]} could not compile this model's C: {r.stderr.strip()[:300]}")
+    os.chmod(out, 0o700)
+    return out
 
 
 def load_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None
-                ) -> NativeLib | None:
+                ) -> NativeLib:
     """Compile (or reuse) the model's search library, storing each state's canonical form under
-    `symmetry` when it is given; None if no C compiler is usable. `TimeLimit` when `deadline`
-    passes while the compiler runs (it is stopped, and its temporary folder removed).
+    `symmetry` when it is given. `CompilerUnavailable`, saying why, when no C compiler is usable;
+    `TimeLimit` when `deadline` passes while the compiler runs (it is stopped, and its temporary
+    folder removed).
 
     The cache is trusted only as far as it is private: its folder must be the user's own and
     writable by no one else (it is made so, mode 0700, or a private temporary folder is used
     instead); an entry is loaded only when the library and the SHA-256 of it recorded at build
     time are both the user's, writable by no one else, and agree. Anything else (planted,
     loosened, truncated, damaged) is built again. A library is built in a private temporary
-    folder, loaded from there, and only then renamed into the cache."""
-    global _last_failure
+    folder, loaded from there, and only then renamed into the cache. An entry is named by the
+    hash of the compiler, its options and the whole source, the shipped C files included."""
     cc = compiler()
     if cc is None:
-        _last_failure = "no working C compiler (cc, gcc or clang; or set CC)"
-        return None
+        raise CompilerUnavailable(NO_COMPILER)
     source, packing = generate_c(program, symmetry)
     nslots = len(program.layout.slots)
-    # -O2 pays for itself on ordinary models; on very large sources (quantifiers over thousands
-    # of values unroll into long expressions) it costs the compiler minutes, -O1 or -O0 seconds
-    opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1" if len(source) <= _O1_SOURCE_BYTES else "-O0"
-    digest = hashlib.sha256((cc + "\0" + opt + "\0" + source).encode()).hexdigest()[:24]
+    argv = [cc, *_flags(source)]
+    digest = hashlib.sha256("\0".join([*argv, source]).encode()).hexdigest()[:24]
     cache = private_dir(_cache_dir())
+    why = NO_COMPILER  # said when a built library cannot be read, unless a cached one failed to load
     if cache is not None:
         target, sidecar = cache / f"qc_{digest}.so", cache / f"qc_{digest}.sha256"
-        if _verified(target, sidecar):
-            lib = _load(target, packing, nslots)
-            if lib is not None:
-                return lib
         gave_up = cache / f"qc_{digest}.timeout"  # a compile given up on is not tried again
-        with contextlib.suppress(OSError):
-            st = os.lstat(gave_up)
-            if stat.S_ISREG(st.st_mode) and trusted(st):
-                _last_failure = f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C before"
-                return None
+        if _verified(target, sidecar):
+            try:
+                return _load(target, packing, nslots)
+            except CompilerUnavailable as e:
+                why = e.reason  # and it is built again
+        if _marked(gave_up):
+            raise CompilerUnavailable(f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C before")
     try:
         with tempfile.TemporaryDirectory(dir=cache, prefix="qc-build-") as tmp:
-            src = Path(tmp) / "model.c"
-            src.write_text(source)
-            out = Path(tmp) / "model.so"
-            r = run_compiler([cc, opt, "-shared", "-fPIC", "-o", str(out), str(src)], _COMPILE_SECONDS,
-                             deadline)
-            if r.returncode != 0:
-                _last_failure = f"{cc} could not compile this model's C: {r.stderr.strip()[:300]}"
-                return None
-            os.chmod(out, 0o700)
+            out = _compile(argv, source, Path(tmp), deadline)
             built = _digest_of(out)
-            lib = _load(out, packing, nslots) if built is not None else None
-            if lib is None or built is None:
-                return None
+            if built is None:
+                raise CompilerUnavailable(why)
+            lib = _load(out, packing, nslots)
             if cache is not None:
                 with contextlib.suppress(OSError):
                     # the digest first: a reader that sees the new library sees its digest
@@ -634,11 +655,9 @@ def load_native(program: Program, symmetry: Symmetry | None = None, deadline: De
                     os.replace(out, target)
             return lib
     except subprocess.TimeoutExpired:
-        _last_failure = f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C"
         if cache is not None:
             with contextlib.suppress(OSError):
                 write_atomic(gave_up, b"", mode=0o600)
-        return None
+        raise CompilerUnavailable(f"{cc} took longer than {_COMPILE_SECONDS} s on this model's C") from None
     except (OSError, subprocess.SubprocessError) as e:
-        _last_failure = f"the C search could not be built: {e}"
-        return None
+        raise CompilerUnavailable(f"the C search could not be built: {e}") from None
