@@ -153,6 +153,10 @@ class _CGen:
                 return f"{ops[e.op]}({a}, {b})"
             if e.op == "=>":
                 return f"(val)(!{a} || {b})"
+            if isinstance(e.a, I.Chosen) and a == b:
+                # a bound value compared with itself (a model may say `i == i`): through qcmp, as
+                # the compiler warns that such a comparison is always true
+                return f"(val)(qcmp({a}, {b}) {e.op} 0)"
             return f"(val)({a} {e.op} {b})"
         raise AssertionError(e)
 
@@ -192,7 +196,8 @@ class _CGen:
             arr, k = self.fresh("pv"), self.fresh("k")
             self.emit(depth, f"static const val {arr}[] = {{{vals}}};")
             self.emit(depth, f"for (int {k} = 0; {k} < {len(s.values)}; {k}++) {{")
-            self.emit(depth + 1, f"val c{s.var} = {arr}[{k}];")
+            # a value bound and not read is no warning: (void) reads it
+            self.emit(depth + 1, f"val c{s.var} = {arr}[{k}]; (void)c{s.var};")
             if s.where is not None:
                 v = self.fresh("g")
                 self.emit(depth + 1, f"val {v} = {self.expr(s.where, cur)};")
@@ -222,7 +227,7 @@ class _CGen:
             self.emit(depth, f"if (!{v}) {{ c->status = ASSERTION_; c->where = parent; c->what = {ai}; "
                              "return produced; }")
         elif isinstance(s, I.Let):
-            self.emit(depth, f"val c{s.var} = {self.expr(s.value, cur)};")
+            self.emit(depth, f"val c{s.var} = {self.expr(s.value, cur)}; (void)c{s.var};")
             self.fail_on_err(depth, ai)
             known = bounds(s.value, slots, chosen)
             if known is not None:
@@ -338,6 +343,7 @@ class _CGen:
         self.lines = []
         self.emit(0, "static int64_t expand(ctx_t *c, const val *cur, uint32_t parent) {")
         self.emit(1, "int64_t produced = 0;")
+        self.emit(1, "(void)c; (void)cur; (void)parent;")  # `action a { }` evaluates nothing: no `parent`
         by_pc: dict[int, dict[int, list[I.Action]]] = {}
         plain = []
         for a in p.actions:
@@ -386,6 +392,7 @@ class _CGen:
             self.emit(1, "(void)c; (void)cur; (void)idx;")
             self.emit(0, "}")
         self.emit(0, "static int terminal(const val *cur) {")
+        self.emit(1, "(void)cur;")
         for prop in p.terminals:
             self.emit(1, f"if ({self.expr(prop.expr, 'cur')}) return 1;")
         if p.end_pcs:
@@ -579,12 +586,12 @@ def _load(path: Path, packing: Packing, nslots: int) -> NativeLib:
         raise CompilerUnavailable(f"the compiled search could not be loaded: {e}") from None
 
 
-def _flags(source: str) -> list[str]:
-    """The compiler's options for `source`: -O2 pays for itself on ordinary models;
+def compile_flags(source: str) -> list[str]:
+    """The compiler's options for `source`, warnings on: -O2 pays for itself on ordinary models;
     on very large sources (quantifiers over thousands of values unroll into long expressions) it
     costs the compiler minutes, -O1 or -O0 seconds."""
     opt = "-O2" if len(source) <= _O2_SOURCE_BYTES else "-O1" if len(source) <= _O1_SOURCE_BYTES else "-O0"
-    return [opt, "-shared", "-fPIC"]
+    return [opt, "-Wall", "-Wextra", "-shared", "-fPIC"]
 
 
 def _marked(path: Path) -> bool:
@@ -627,7 +634,7 @@ def load_native(program: Program, symmetry: Symmetry | None = None, deadline: De
         raise CompilerUnavailable(NO_COMPILER)
     source, packing = generate_c(program, symmetry)
     nslots = len(program.layout.slots)
-    argv = [cc, *_flags(source)]
+    argv = [cc, *compile_flags(source)]
     digest = hashlib.sha256("\0".join([*argv, source]).encode()).hexdigest()[:24]
     cache = private_dir(_cache_dir())
     why = NO_COMPILER  # said when a built library cannot be read, unless a cached one failed to load

@@ -34,7 +34,9 @@ static void canon(val *v) {
     int ncand[NSYMT];
     for (int k = 0; k < NSYMT; k++) {
         if (INERT[k]) { cand[k][0] = 0; ncand[k] = 1; continue; }
-        int n = SYMN[k], order[SYMW], gstart[SYMW], glen[SYMW], ng = 0, img[SYMW];
+        /* `order` is written before it is read (order[p - 1] only for p <= i); zeroed because
+           gcc cannot tell */
+        int n = SYMN[k], order[SYMW] = {0}, gstart[SYMW], glen[SYMW], ng = 0, img[SYMW];
         uint64_t sig[SYMW];
         for (int i = 0; i < n; i++) {
             uint64_t s = 0;

@@ -27,6 +27,8 @@ static inline val qmod(val a, val b) {
     val r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r;
 }
 static inline val chk(val i, val n) { if (i < 0 || i >= n) { if (!err) err = 1; return 0; } return i; }
+/* -1, 0, 1 as a < b, a == b, a > b: `a OP b` is `qcmp(a, b) OP 0` for every comparison OP */
+static inline int qcmp(val a, val b) { return (a > b) - (a < b); }
 
 typedef struct {
     uint64_t *states;      /* NWORDS words per state, in discovery order */
