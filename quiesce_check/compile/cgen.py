@@ -15,12 +15,13 @@ per state, an open-addressing table of state indices, memory accounting),
 `symmetry.Symmetry`, every successor is replaced by the canonical form
 `Symmetry.canon` computes before it is stored), `bfs.c` (the search and its
 entry points) and `checkpoint.c` (saving and resuming). `load_native`
-compiles it (`cc -O2 -shared`, -O1 for very large sources) in a private
-temporary folder and loads it with ctypes; it keeps the library in a cache
-named by the hash of the whole source (so of the shipped files too), trusted
-only as far as it is private (see `load_native`). When no compiler works it
-raises `CompilerUnavailable`, which carries the reason, and the caller falls
-back to the Python engine or tells the user why.
+compiles it (`cc -O2 -Wall -Wextra -shared`, -O1 for very large sources;
+the program is warning-free) in a private temporary folder and loads it with
+ctypes; it keeps the library in a cache named by the hash of the compiler,
+its options and the whole source (so of the shipped files too), trusted only
+as far as it is private (see `load_native`). When no compiler works it raises
+`CompilerUnavailable`, which carries the reason, and the caller falls back to
+the Python engine or tells the user why.
 
 The C text holds only numbers and internal names: nothing from the model
 reaches it. Arithmetic is checked for overflow; an overflow, like an
@@ -296,6 +297,16 @@ class _CGen:
         self.emit(2, "} while (0);")
 
     def generate(self) -> str:
+        """The whole program: the model's part between the shipped files, each part after the
+        ones it uses."""
+        head = [*self.sizes(), fixed_c("runtime.h"), fixed_c("store.c"), *self.pack_code()]
+        expand = self.successors()  # before the properties: fresh names are numbered in this order
+        props = self.properties()
+        tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
+        return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("checkpoint.c")])
+
+    def sizes(self) -> list[str]:
+        """The model's sizes, and the status codes shared with `engines.native`."""
         p, pk = self.program, self.packing
         n = len(p.layout.slots)
         out = [f"#define NSLOTS {max(1, n)}", f"#define NWORDS {pk.words}",
@@ -310,9 +321,13 @@ class _CGen:
                            ("BAD_STATE_", BAD_STATE), ("DUPLICATE_STATE_", DUPLICATE_STATE),
                            ("IMPORT_NO_MEMORY_", IMPORT_NO_MEMORY)):
             out.append(f"#define {name} {code}")
-        out += [fixed_c("runtime.h"), fixed_c("store.c")]
-        # pack / unpack: unrolled for narrow states; for wide ones a loop over a table of the
-        # fields (unrolled, thousands of slots take the C compiler minutes)
+        return out
+
+    def pack_code(self) -> list[str]:
+        """pack / unpack / in_range: unrolled for narrow states; for wide ones a loop over a table
+        of the fields (unrolled, thousands of slots take the C compiler minutes)."""
+        pk = self.packing
+        out: list[str] = []
         if len(pk.fields) <= _UNROLL_SLOTS:
             out.append("static inline void unpack(const uint64_t *w, val *v) {")
             for k, f in enumerate(pk.fields):
@@ -339,7 +354,11 @@ class _CGen:
             out.append("static const struct { uint32_t word, shift; uint64_t mask; val lo; } FIELDS[] = {"
                        + rows + "};")
             out.append(fixed_c("pack_table.c"))
-        # successors
+        return out
+
+    def successors(self) -> list[str]:
+        """`expand`: every step from a state, one block per action, dispatched on program counters."""
+        p = self.program
         self.lines = []
         self.emit(0, "static int64_t expand(ctx_t *c, const val *cur, uint32_t parent) {")
         self.emit(1, "int64_t produced = 0;")
@@ -367,8 +386,11 @@ class _CGen:
             self.emit(1, "}")
         self.emit(1, "return produced;")
         self.emit(0, "}")
-        expand = list(self.lines)
-        # properties
+        return list(self.lines)
+
+    def properties(self) -> list[str]:
+        """Invariants, final properties, goals, end goals and terminal states over a state."""
+        p = self.program
         self.lines = []
         for fname, checked in (("violations", p.invariants), ("finals", p.finals)):
             # every property is evaluated; one that cannot be evaluated sets `err`
@@ -400,9 +422,7 @@ class _CGen:
         else:
             self.emit(1, "return 0;")
         self.emit(0, "}")
-        props = list(self.lines)
-        tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
-        return "\n".join(out + tables + self.canon() + props + expand + [fixed_c("bfs.c"), fixed_c("checkpoint.c")])
+        return list(self.lines)
 
     def canon(self) -> list[str]:
         """`canon(v)`: the canonical form of state `v` under the permutations of the symmetric
