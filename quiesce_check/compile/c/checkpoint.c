@@ -2,7 +2,8 @@
    (packed words) and parents of its first n states, the queue (head, level_end, depth) and
    every counter and first-violation record. One that stopped inside an expansion, or that is
    finishing a level after a violation, is saved as it was before that expansion began:
-   resumed, it does that expansion again and comes to the same end. */
+   resumed, it does that expansion again and comes to the same end. Comes after bfs.c; a saved
+   state is checked with the model's pack, unpack and in_range. */
 
 /* take the part of the current expansion already counted off the given counters */
 static void undo_expansion(const ctx_t *c, uint64_t *generated, uint64_t *fired, uint64_t *fresh) {

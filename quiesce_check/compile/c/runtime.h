@@ -1,8 +1,8 @@
 /* The runtime every generated search shares: checked 64-bit arithmetic and the search's context.
 
-   Comes first in the program, after the model's sizes (NSLOTS, NWORDS, NACT1, NGOAL1, NEND1, NINV1,
-   NFIN1: each count of properties and actions plus one) and the status codes (RUNNING_ ...), which
-   compile/cgen.py defines from its own constants. A value is a `val`; an operation that cannot be
+   The first of the shipped files in the program; only the model's sizes (NSLOTS, NWORDS, NACT1,
+   NGOAL1, NEND1, NINV1, NFIN1: each count of properties and actions plus one) and the status codes
+   (RUNNING_ ...) come before it, which compile/cgen.py defines from its own constants. A value is a `val`; an operation that cannot be
    done sets `err` and gives 0, and the step or property that ran it is then stopped. */
 
 #include <stdint.h>
