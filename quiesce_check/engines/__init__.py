@@ -7,7 +7,7 @@ and `breadth_first`, the search `check` runs by default. Engines consume only th
 
 from __future__ import annotations
 
-from quiesce_check.compile.cgen import last_failure
+from quiesce_check.compile.cgen import CompilerUnavailable
 from quiesce_check.compile.model import Model
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
@@ -53,11 +53,11 @@ def breadth_first(model: Model, options: Options, reporter: Reporter, resume: Ch
 
 def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: Checkpoint | None) -> Result:
     if options.backend != "python" and isinstance(model, CompiledModel):
-        result = native_bfs(model, options, reporter, resume)
-        if result is not None:
-            return result
-        if options.backend == "native":
-            raise NoCompiler(last_failure())
+        try:
+            return native_bfs(model, options, reporter, resume)
+        except CompilerUnavailable as e:
+            if options.backend == "native":
+                raise NoCompiler(e.reason) from None
     searched = model if options.symmetry is None else Reduced(model, options.symmetry)
     result = bfs(searched, options, reporter, resume.read_arrays() if resume is not None else None)
     result.resumed = resume is not None

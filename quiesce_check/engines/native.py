@@ -7,8 +7,9 @@ runs in slices of a bounded number of expansions, so progress, the time limit
 and Ctrl-C are handled here between slices. A counterexample comes back as a
 chain of state indices; each step is identified, and a failing last step
 re-raised with its message, by the Python backend, which also cross-checks
-the C code on every step of every trace. Returns None when no C compiler is
-available, so the caller can fall back to `engines.bfs`.
+the C code on every step of every trace. Raises `cgen.CompilerUnavailable`,
+which says why, when no C compiler is available, so the caller can fall back
+to `engines.bfs` or tell the user.
 Imports `compile.*`, `engines.*`.
 """
 
@@ -394,21 +395,20 @@ def python_bfs(model: Model, options: Options, reporter: Reporter, resume: Check
 
 
 def native_bfs(model: CompiledModel, options: Options | None = None, reporter: Reporter | None = None,
-               resume: Checkpoint | None = None) -> Result | None:
-    """Breadth-first search in C (from the start, or from `resume`), or None when no C compiler
-    is available. With `Options.symmetry` the C search stores canonical states, and the traces
-    it gives are through them (`engines.symmetry.concretise` makes them real)."""
+               resume: Checkpoint | None = None) -> Result:
+    """Breadth-first search in C (from the start, or from `resume`); `cgen.CompilerUnavailable`
+    when no C compiler is available. With `Options.symmetry` the C search stores canonical
+    states, and the traces it gives are through them (`engines.symmetry.concretise` makes them
+    real)."""
     opts = options or Options()
     rep = reporter or NullReporter()
     searched: Model = model if opts.symmetry is None else Reduced(model, opts.symmetry)
     if not cgen.fits_int64(model.program):
         if cgen.compiler() is None:
-            return None
+            raise cgen.CompilerUnavailable(cgen.NO_COMPILER)
         return python_bfs(searched, opts, rep, resume,
                           "the model holds numbers beyond 64 bits; the search ran in Python")
     lib = cgen.load_native(model.program, opts.symmetry, opts.deadline)
-    if lib is None:
-        return None
     search = NativeSearch(searched, lib, opts, rep)
     try:
         if resume is not None:

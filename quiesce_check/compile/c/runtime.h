@@ -1,0 +1,69 @@
+/* The runtime every generated search shares: checked 64-bit arithmetic and the search's context.
+
+   The first of the shipped files in the program; only the model's sizes (NSLOTS, NWORDS, NACT1,
+   NGOAL1, NEND1, NINV1, NFIN1: each count of properties and actions plus one) and the status codes
+   (RUNNING_ ...) come before it, which compile/cgen.py defines from its own constants. A value is a `val`; an operation that cannot be
+   done sets `err` and gives 0, and the step or property that ran it is then stopped. */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int64_t val;
+static int err;   /* 1 index out of range, 2 division by zero, 3 overflow */
+
+static inline val qadd(val a, val b) { val r; if (__builtin_add_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
+static inline val qsub(val a, val b) { val r; if (__builtin_sub_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
+static inline val qmul(val a, val b) { val r; if (__builtin_mul_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
+static inline val qneg(val a) { if (a == INT64_MIN) { if (!err) err = 3; return 0; } return -a; }
+static inline val qdiv(val a, val b) {
+    if (b == 0) { if (!err) err = 2; return 0; }
+    if (a == INT64_MIN && b == -1) { if (!err) err = 3; return 0; }
+    val q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q--; return q;
+}
+static inline val qmod(val a, val b) {
+    if (b == 0) { if (!err) err = 2; return 0; }
+    if (b == -1) return 0;
+    val r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r;
+}
+static inline val chk(val i, val n) { if (i < 0 || i >= n) { if (!err) err = 1; return 0; } return i; }
+/* -1, 0, 1 as a < b, a == b, a > b: `a OP b` is `qcmp(a, b) OP 0` for every comparison OP */
+static inline int qcmp(val a, val b) { return (a > b) - (a < b); }
+
+typedef struct {
+    uint64_t *states;      /* NWORDS words per state, in discovery order */
+    uint32_t *parent;
+    uint64_t n, cap;
+    uint32_t *table;       /* state index + 1; 0 = empty */
+    uint64_t tcap;
+    uint64_t head, level_end, depth;
+    uint64_t generated;
+    uint64_t fired[NACT1], fresh[NACT1];
+    int64_t goal[NGOAL1];
+    int64_t end_goal[NEND1];  /* first state without successors where each final's premise holds */
+    int64_t inv_first[NINV1], fin_first[NFIN1], deadlock_first;  /* first violation of each, -1: none */
+    int status;
+    int64_t where, what;   /* state index; action, invariant or assertion */
+    uint64_t max_states;   /* 0: no limit */
+    uint64_t max_depth;    /* UINT64_MAX: no limit */
+    int check_deadlock;
+    int keep_going;        /* go on past violations, keeping the first of each property */
+    uint64_t mem_limit;    /* bytes the tables may take; 0: no limit */
+    /* the expansion under way: states from `mark` on are its new ones, and the first
+       `committed` buffered successors have been counted (see qc_point) */
+    uint64_t mark, committed;
+    /* finishing: a violation one step below this level was found (noted in pend_*); the rest of
+       the level is checked for ends only, which are a step shorter */
+    int finishing, pend_status;
+    int64_t pend_where, pend_what;
+    /* where a saved search stands while the level is finished: before the expansion that met
+       the violation (its state, the states before it, the counters before it) */
+    uint64_t rb_n, rb_head, rb_generated;
+    uint64_t rb_fired[NACT1], rb_fresh[NACT1];
+    /* the successors of the state being expanded, committed only once its
+       expansion completes: a step that fails leaves no partial expansion behind */
+    uint64_t *succ; int32_t *succ_action; uint64_t nsucc, succ_cap;
+} ctx_t;
+
+/* buffer one successor of the state being expanded (bfs.c); nonzero when the search must stop */
+static int emit(ctx_t *c, const val *t, int action);
