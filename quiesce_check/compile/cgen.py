@@ -1,6 +1,6 @@
 """Stage 4, native: IR to a C breadth-first search, compiled with the system compiler.
 
-Takes a `lower.Program`; gives C source (`generate_c`) for a shared library
+Takes an `ir.Program`; gives C source (`generate_c`) for a shared library
 that runs the whole breadth-first search. This module writes only the model's
 part: its sizes, the packing of its states into 64-bit words
 (`packing.Packing`), the successor function (one block per action, dispatched

@@ -1,8 +1,10 @@
 """Pieces every explicit engine shares: one step's outcome, trace assembly, limits.
 
 Takes a `Model`; gives `expand` (successors, or the counterexample a step
-produced), `trace_from_path`, and `Clock` for the time limit. Imports
-`compile.model` and `engines.result`.
+produced), `trace_from_path`, `Clock` for the time limit, and `Explored`, what
+a search that keeps its states in a set counts and meets. Imports
+`compile.deadline`, `compile.layout`, `compile.model`, `engines.result`,
+`trace.types`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ or another tool does; gives the states of the model's layout it records and
 each state's recorded step (`from_itf`), strictly: every problem is a
 `TraceFormatError` naming the state and variable. The encoding is the one
 `output.itf` describes; integers may also be plain JSON numbers. This is the
-input of `trace.replay`, so it sits below the output formats. Imports
+input of `replay`, so it sits below the output formats. Imports
 `compile.*`, `lang.positions`, `lang.types`.
 """
 
