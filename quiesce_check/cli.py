@@ -450,9 +450,11 @@ def _search(built: Built, opts: Options, engine: EngineSpec, err: Console, resum
         # an engine stops at a first interrupt itself and reports; one before it starts (while
         # the C compiles) or a second one ends here
         with _during("compiling the model or searching (a second interrupt stops at once)"):
-            if resume is not None:
+            opts = engine.narrow(opts)
+            if resume is not None:  # a resumed search is held to its engine's spec as a new one is
+                engine.refuse(built.model, opts)
                 return breadth_first(built.model, opts, reporter, resume)
-            return run_checked(engine, built.model, engine.narrow(opts), reporter)
+            return run_checked(engine, built.model, opts, reporter)
     except Refused as e:
         raise UsageError(str(e)) from None
     except NoCompiler as e:
@@ -599,6 +601,8 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     reporter = _Progress(err)
     try:
         built, result = hooks.check_with(args.spec, args.model, params, on, select, opts, reporter)
+    except Refused as e:
+        raise UsageError(str(e)) from None
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
     finally:

@@ -23,7 +23,7 @@ from pathlib import Path
 from quiesce_check.build import Built, build_text
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.domain.explain import explainer
-from quiesce_check.engines import breadth_first
+from quiesce_check.engines import ENGINES, run_checked
 from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.errors import Diagnostic, ModelError
@@ -135,7 +135,9 @@ def check_with(spec: str, model: str, params: dict[str, Value], obligations: dic
                select: list[str], options: Options, reporter: Reporter | None = None) -> tuple[Built, Result]:
     deadline = Deadline(options.time_limit)  # per search: its build and compile count too
     built = build_composed(spec, model, {**params, **obligations}, select)
-    return built, breadth_first(built.model, replace(options, deadline=deadline), reporter or NullReporter())
+    bfs = ENGINES["bfs"]  # a hook is weighed by the shortest counterexample of each property
+    return built, run_checked(bfs, built.model, bfs.narrow(replace(options, deadline=deadline)),
+                              reporter or NullReporter())
 
 
 def _run(args: tuple[str, str, dict[str, Value], tuple[str, ...], frozenset[str], list[str], Options]) -> Outcome:

@@ -123,3 +123,20 @@ def test_the_command_line_words_come_from_the_specs(tmp_path: Path, capsys) -> N
     for extra, words in cases:
         assert main(["check", str(path), *extra]) == 151
         assert words in capsys.readouterr().err, extra
+
+
+def test_hook_and_resume_go_through_the_contract_too(tmp_path: Path, capsys, monkeypatch) -> None:
+    # a breadth-first search that checked no kind at all: `hook` refuses before any search, and so
+    # does `resume` of a search saved while the engine still checked everything
+    path = tmp_path / "m.qdl"
+    path.write_text(WITH_FINAL)
+    ck = tmp_path / "ck"
+    assert main(["check", str(path), "--checkpoint", str(ck), "--backend", "python"]) == 0
+    capsys.readouterr()
+    monkeypatch.setitem(ENGINES, "bfs", dataclasses.replace(ENGINES["bfs"], checks=frozenset()))
+    assert main(["resume", str(ck)]) == 151
+    assert "--engine bfs does not check final-state properties, deadlock" in capsys.readouterr().err
+    code = main(["hook", str(ROOT / "specs/hooks/s15_handshake.qdl"), "--model",
+                 str(ROOT / "models/v2_blkfront_blkback.qdl")])
+    err = capsys.readouterr().err
+    assert code == 151 and "--engine bfs does not check" in err, err
