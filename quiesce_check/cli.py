@@ -62,6 +62,7 @@ from quiesce_check.engines.result import (
     EXIT_INTERNAL,
     EXIT_MODEL_INVALID,
     EXIT_USAGE,
+    VERDICT_OF,
     Options,
     Result,
     Verdict,
@@ -720,9 +721,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_REPLAY_MISMATCH
     out.print(Text(printable(f"{args.trace}: {rep.message}"), style="green"), soft_wrap=True)
     if rep.trace is not None and rep.reproduced:
-        verdict = {"invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
-                   "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR}[rep.trace.kind]
-        return EXIT_CODES[verdict]
+        return EXIT_CODES[VERDICT_OF[rep.trace.kind]]
     return 0
 
 

@@ -182,6 +182,65 @@ class Property:
     span: Span
 
 
+# What a liveness property says of every fair infinite behaviour: `p ~> q` (whenever p holds,
+# q holds then or later), `eventually p`, `always eventually p` (p again and again),
+# `eventually always p` (from some point on, p for good).
+TemporalKind = Literal["leads_to", "eventually", "always_eventually", "eventually_always"]
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """One liveness property, or one instance of a parameterised one (`instance` "r = 1")."""
+
+    kind: TemporalKind
+    name: str
+    instance: str
+    p: Expr
+    q: Expr | None   # leads_to's target
+    span: Span
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({self.instance})" if self.instance else self.name
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """A fairness assumption on a set of steps: weak (a behaviour in which one of them stays
+    enabled for good takes one of them again and again) or strong (... is enabled again and
+    again ...). `what` says it as written: "process Backend", "process Worker[1]",
+    "action deliver", "action Blkback.respond", "system". The steps are the actions it
+    `covers`: those of one process instance (`process`), of a family's labelled statement
+    (`family` and `action`), a plain action (`family` "" and `action`), or all (none set)."""
+
+    strong: bool
+    what: str
+    span: Span
+    process: str | None = None   # an instance's shown name: "Backend", "Worker[1]"
+    family: str | None = None    # a process family's name, "" for plain actions
+    action: str | None = None    # an action's name or a label
+
+    @property
+    def text(self) -> str:
+        return f"{'strong' if self.strong else 'weak'} fairness of {self.what}"
+
+    def covers(self, a: Action) -> bool:
+        return ((self.process is None or a.process == self.process)
+                and (self.family is None or a.process.split("[", 1)[0] == self.family)
+                and (self.action is None or a.name == self.action))
+
+
+@dataclass(frozen=True)
+class StepProperty:
+    """`always step name: e;` over a step: `Slot(i)` reads slot i before the step,
+    `Slot(n + i)` after it (n the layout's size), `Slot(2n)` holds the index of the action
+    taken."""
+
+    name: str
+    expr: Expr
+    span: Span
+
+
 @dataclass(frozen=True)
 class AssertInfo:
     id: int
@@ -206,6 +265,9 @@ class Program:
     end_pcs: tuple[tuple[int, int], ...]  # (pc slot, value of `end`) per process instance
     finals: tuple[Property, ...] = ()     # must hold in every state without successors
     end_goals: tuple[Property, ...] = ()  # premises of the finals: hit in states without successors
+    liveness: tuple[Liveness, ...] = ()   # one per instance of each parameterised property
+    fairness: tuple[Fairness, ...] = ()   # one per process instance a `fair process` names
+    step_properties: tuple[StepProperty, ...] = ()
 
 
 # ------------------------------------------------------------ shapes of the IR
@@ -234,3 +296,23 @@ def assigns(stmts: Sequence[Stmt]) -> bool:
     """Whether `stmts` (an `if`'s arm with one outcome) store anything."""
     return any(isinstance(s, Assign) or (isinstance(s, If) and (assigns(s.then) or assigns(s.orelse)))
                for s in stmts)
+
+
+def shift_slots(e: Expr, by: int) -> Expr:
+    """`e` with every slot it reads moved `by` places: what `e'` reads of a step's after state
+    (the state before it in slots 0..n-1, the state after in n..2n-1)."""
+    if isinstance(e, Slot):
+        return Slot(e.index + by)
+    if isinstance(e, Table):
+        return Table(tuple(s + by for s in e.slots), shift_slots(e.index, by))
+    if isinstance(e, Checked):
+        return Checked(shift_slots(e.index, by), e.size, e.what)
+    if isinstance(e, Un):
+        return Un(e.op, shift_slots(e.a, by))
+    if isinstance(e, Bin):
+        return Bin(e.op, shift_slots(e.a, by), shift_slots(e.b, by), e.span)
+    if isinstance(e, Ite):
+        return Ite(shift_slots(e.cond, by), shift_slots(e.then, by), shift_slots(e.orelse, by))
+    if isinstance(e, Count):
+        return Count(tuple(shift_slots(t, by) for t in e.terms))
+    return e  # Const, Chosen

@@ -42,6 +42,7 @@ from quiesce_check.lang.types import (
     TRecord,
     Type,
     Value,
+    format_value,
     scalar_values,
     sym_of,
 )
@@ -254,6 +255,11 @@ class Lowerer:
             return self.value_access(e, env)
         if isinstance(e, A.At):
             return [self.at_expr(e, env)]
+        if isinstance(e, A.Prime):
+            return [I.shift_slots(x, len(self.lay.slots)) for x in self.expr(e.base, env)]
+        if isinstance(e, A.By):
+            call = self.cm.by_calls.get(id(e))
+            return self.expr(call, env) if call is not None else [self.by_expr(e.name)]
         if isinstance(e, A.Unary):
             (a,) = self.expr(e.operand, env)
             if isinstance(a, I.Const):
@@ -707,6 +713,49 @@ class Lowerer:
         return tuple(I.Property("premise", d.name, self.expr(self.cm.premises[d.name], _Env(None))[0], d.span)
                      for d in props if d.name in self.cm.premises)
 
+    # temporal properties and fairness ---------------------------------------
+    def family(self, name: str) -> list[tuple[str, list[int]]]:
+        """Each instance of process `name` (its shown name) and the indices of its actions."""
+        procs = [p for p in self.cm.processes if p.name == name]
+        return [(shown, [a.index for a in self.actions if a.process == shown])
+                for p in procs for shown in (instance_name(p, i) for i in p.instances)]
+
+    def by_expr(self, name: str) -> I.Expr:
+        """`by name`: the step's action (in slot 2n) is one of the process's, or the action."""
+        taken = [a for _, acts in self.family(name) for a in acts]
+        taken += [a.index for a in self.actions if not a.process and a.name == name]
+        who = I.Slot(2 * len(self.lay.slots))
+        out: I.Expr = I.Const(False)
+        for a in taken:
+            test = I.Bin("==", who, I.Const(a))
+            out = test if out == I.Const(False) else I.Bin("or", out, test)
+        return out
+
+    def liveness(self, d: A.LivenessDecl) -> list[I.Liveness]:
+        out: list[I.Liveness] = []
+        domains = [self.cm.domains[id(p.domain)] for p in d.params]
+        for combo in itertools.product(*(values for _, values in domains)):
+            env = _Env(None)
+            shown = []
+            for p, (t, _), v in zip(d.params, domains, combo, strict=True):
+                env = env.with_bound(p.name, [I.Const(x) for x in flatten(t, v)])
+                shown.append(f"{p.name} = {format_value(t, v)}")
+            q = None if d.q is None else self.expr(d.q, env)[0]
+            out.append(I.Liveness(d.kind, d.name, ", ".join(shown), self.expr(d.p, env)[0], q, d.span))
+        return out
+
+    def fairness(self, d: A.FairnessDecl, index: Value | None) -> list[I.Fairness]:
+        if d.target == "system":
+            return [I.Fairness(d.strong, "system", d.span)]
+        if d.target == "action" and d.label is None:
+            return [I.Fairness(d.strong, f"action {d.name}", d.span, family="", action=d.name)]
+        if d.label is not None:
+            return [I.Fairness(d.strong, f"action {d.name}.{d.label}", d.span, family=d.name, action=d.label)]
+        proc = next(p for p in self.cm.processes if p.name == d.name)
+        insts = proc.instances if index is None else (index,)
+        return [I.Fairness(d.strong, f"process {shown}", d.span, process=shown)
+                for shown in (instance_name(proc, i) for i in insts)]
+
     def run(self) -> I.Program:
         for proc in self.cm.processes:
             for inst in proc.instances:
@@ -722,7 +771,11 @@ class Lowerer:
             reachables=tuple(self.prop(d) for d in self.cm.reachables) + self.premises(self.cm.invariants),
             terminals=tuple(self.prop(d) for d in self.cm.terminals),
             asserts=tuple(self.asserts), choice_names=tuple(self.choice_names), end_pcs=end_pcs,
-            finals=tuple(self.prop(d) for d in self.cm.finals), end_goals=self.premises(self.cm.finals))
+            finals=tuple(self.prop(d) for d in self.cm.finals), end_goals=self.premises(self.cm.finals),
+            liveness=tuple(x for d in self.cm.liveness for x in self.liveness(d)),
+            fairness=tuple(f for d, index in self.cm.fairness for f in self.fairness(d, index)),
+            step_properties=tuple(I.StepProperty(d.name, self.expr(d.expr, _Env(None))[0], d.span)
+                                  for d in self.cm.step_props))
 
     def initial_states(self) -> list[State]:
         """Every combination of initial values, in slot order."""

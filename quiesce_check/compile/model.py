@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from quiesce_check.compile.ir import Action, AssertInfo, Program, Property
+from quiesce_check.compile.ir import (
+    Action,
+    AssertInfo,
+    Fairness,
+    Liveness,
+    Program,
+    Property,
+    StepProperty,
+)
 from quiesce_check.compile.layout import Layout, State
 
 # (choice id, value) for every `with`, `either` and action parameter a step went through.
@@ -53,6 +61,9 @@ class ModelInfo:
     choice_names: Sequence[str]
     finals: Sequence[Property] = ()     # must hold in every state without successors
     end_goals: Sequence[Property] = ()  # the finals' premises, hit in states without successors
+    liveness: Sequence[Liveness] = ()   # properties of fair infinite behaviours (an instance each)
+    fairness: Sequence[Fairness] = ()   # what a fair behaviour must do
+    step_properties: Sequence[StepProperty] = ()  # `always step`: hold of every step
 
 
 class Model(Protocol):
@@ -92,4 +103,12 @@ class Model(Protocol):
 
     def is_terminal(self, state: State) -> bool:
         """Whether a state without successors is a proper end (declared terminal, or all done)."""
+        ...
+
+    def temporal(self, state: State) -> list[tuple[bool, bool]]:
+        """Per liveness property (`info.liveness`): whether its `p` and its `q` hold here."""
+        ...
+
+    def step_violations(self, before: State, action: int, after: State) -> list[int]:
+        """Indices of the step properties the step `action` from `before` to `after` breaks."""
         ...

@@ -308,6 +308,23 @@ class _Gen:
                 self.emit(1, f"if {'not ' if negate else ''}{cond}: out.append({k})")
             self.emit(1, "return out")
             self.emit(0, "")
+        self.emit(0, "def temporal(s):")
+        self.emit(1, "out = []")
+        for live in p.liveness:
+            self.origins.append((len(self.lines) + 1, live.span))
+            q = "False" if live.q is None else self.expr(live.q, "s", -1, "()")
+            self.emit(1, f"out.append(({self.expr(live.p, 's', -1, '()')}, {q}))")
+        self.emit(1, "return out")
+        self.emit(0, "")
+        # a step property reads the state before the step, the state after it, and the action
+        self.emit(0, "def step_violations(s, a, t):")
+        self.emit(1, "x = s + t + (a,)")
+        self.emit(1, "out = []")
+        for k, sp in enumerate(p.step_properties):
+            self.origins.append((len(self.lines) + 1, sp.span))
+            self.emit(1, f"if not {self.expr(sp.expr, 'x', -1, '()')}: out.append({k})")
+        self.emit(1, "return out")
+        self.emit(0, "")
         self.emit(0, "def is_terminal(s):")
         for prop in p.terminals:
             self.origins.append((len(self.lines) + 1, prop.span))
@@ -326,7 +343,8 @@ class CompiledModel:
     def __init__(self, program: Program) -> None:
         self.program = program
         self.info = ModelInfo(program.layout, program.actions, program.invariants, program.reachables,
-                              program.asserts, program.choice_names, program.finals, program.end_goals)
+                              program.asserts, program.choice_names, program.finals, program.end_goals,
+                              program.liveness, program.fairness, program.step_properties)
         gen = _Gen(program)
         self.source = gen.generate()
         namespace: dict[str, Any] = {"_R": _Runtime(gen.messages), "_T": tuple(gen.tables),
@@ -346,6 +364,8 @@ class CompiledModel:
         self.final_violations: Callable[[State], list[int]] = namespace["final_violations"]
         self.end_reached: Callable[[State], list[int]] = namespace["end_reached"]
         self.is_terminal: Callable[[State], bool] = namespace["is_terminal"]
+        self.temporal: Callable[[State], list[tuple[bool, bool]]] = namespace["temporal"]
+        self.step_violations: Callable[[State, int, State], list[int]] = namespace["step_violations"]
         self._initial = program.initial
 
     def initial_states(self) -> Sequence[State]:

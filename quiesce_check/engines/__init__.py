@@ -18,7 +18,15 @@ from quiesce_check.engines.induction import induction
 from quiesce_check.engines.native import native_bfs
 from quiesce_check.engines.random_walk import random_walks
 from quiesce_check.engines.result import Options, Reporter, Result
-from quiesce_check.engines.spec import Engine, EngineSpec, Family, Refused, names, run_checked
+from quiesce_check.engines.spec import (
+    ALL_KINDS,
+    Engine,
+    EngineSpec,
+    Family,
+    Refused,
+    names,
+    run_checked,
+)
 from quiesce_check.engines.symmetry import Reduced, concretise_result, self_check
 
 __all__ = ["ENGINES", "Engine", "EngineSpec", "Family", "NoCompiler", "Refused", "breadth_first", "by_family",
@@ -52,7 +60,11 @@ def breadth_first(model: Model, options: Options, reporter: Reporter, resume: Ch
 
 
 def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: Checkpoint | None) -> Result:
-    if options.backend != "python" and isinstance(model, CompiledModel):
+    temporal = bool(model.info.liveness or model.info.step_properties)
+    if temporal and options.backend == "native" and not NATIVE_TEMPORAL:
+        raise Refused("--backend native does not check liveness or step properties; "
+                      "--backend python (or auto) does")
+    if options.backend != "python" and isinstance(model, CompiledModel) and (NATIVE_TEMPORAL or not temporal):
         try:
             return native_bfs(model, options, reporter, resume)
         except CompilerUnavailable as e:
@@ -64,11 +76,14 @@ def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: C
     return result
 
 
+# whether the generated C search checks liveness and step properties (else bfs runs in Python)
+NATIVE_TEMPORAL = False
+
 _LIMITS = frozenset({"max_states", "max_depth", "memory_limit"})
 
 ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("bfs", breadth_first, Family.EXPLICIT, "breadth-first search (the default; shortest counterexample)",
-               _LIMITS | {"backend", "keep_going", "checkpoint", "symmetry"},
+               _LIMITS | {"backend", "keep_going", "checkpoint", "symmetry"}, ALL_KINDS,
                symmetry=True, checkpoints=True, keep_going=True),
     EngineSpec("dfs", dfs, Family.EXPLICIT, "depth-first search", _LIMITS),
     EngineSpec("random", random_walks, Family.EXPLICIT, "random simulation (proves nothing)",

@@ -38,11 +38,13 @@ from quiesce_check.engines.common import (
     Violation,
     at_end,
     check_state,
+    check_step,
     expand,
     inspect,
     trace_from_path,
 )
 from quiesce_check.engines.interrupt import Interrupts
+from quiesce_check.engines.liveness import Stopped, check_liveness, explore
 from quiesce_check.engines.memory import MemoryGauge
 from quiesce_check.engines.result import (
     NullReporter,
@@ -93,6 +95,7 @@ class BfsSearch:
         self.packed_parents = array.array("I")
         self.packed_count = 0
         self.save_error: str | None = None
+        self.interrupts: Interrupts | None = None
         if resume is not None:
             self.restore(resume)
 
@@ -134,6 +137,22 @@ class BfsSearch:
             t = self.trace(index, kind, prop, message, extra)
             self.traces[prop] = t
             self.first_at[prop] = (index, at_expansion)
+            if self.first is None:
+                self.first = t
+            if kind in FATAL or not self.options.keep_going:
+                return True
+        return False
+
+    def record_step(self, head: int, step: Step, after: State, bad: list[Violation]) -> bool:
+        """A step from state `head` that breaks a step property: its counterexample ends in the
+        state after it. True when the search must stop."""
+        for kind, prop, message in bad:
+            if prop in self.traces:
+                continue
+            states, steps = self.path_to(head)
+            t = trace_from_path([*states, after], [*steps, step], kind, prop, message)
+            self.traces[prop] = t
+            self.first_at[prop] = (head, True)
             if self.first is None:
                 self.first = t
             if kind in FATAL or not self.options.keep_going:
@@ -267,6 +286,7 @@ class BfsSearch:
     # the search -------------------------------------------------------------
     def run(self) -> Result:
         with Interrupts() as interrupts:
+            self.interrupts = interrupts
             return self.search(interrupts)
 
     def end_of_level(self, head: int) -> bool:
@@ -324,6 +344,7 @@ class BfsSearch:
         gauge = MemoryGauge(self.options.memory_limit)
         model, opts, stats, seen = self.model, self.options, self.stats, self.seen
         stop, limit, consistent, finishing = False, None, True, False
+        stepping = bool(model.info.step_properties)
         if not self.states:
             stop, limit = self.add_initial()
             self.depth_end = len(self.states)  # states before this index are at depth <= current
@@ -373,6 +394,11 @@ class BfsSearch:
                     counted += 1
                     stats.generated += 1
                     stats.fired[ai] += 1
+                    if stepping:
+                        bad = check_step(model, state, ai, t)
+                        if bad and self.record_step(head, Step(ai, ch), t, bad):
+                            finishing = True
+                            break
                     if t in seen:
                         continue
                     if opts.max_states is not None and len(self.states) >= opts.max_states:
@@ -405,18 +431,49 @@ class BfsSearch:
         stats.elapsed = self.elapsed_before + clock.elapsed()
         if plan is not None and consistent:
             self.save()
+        undecided: frozenset[str] = frozenset()
+        if explored and model.info.liveness:
+            undecided, limit = self.liveness(clock)
+            self.first = first_reported(model.info, self.traces)
         witnesses = {model.info.reachables[g].name: self.trace(i, "goal", model.info.reachables[g].name, "")
                      for g, i in sorted(self.hit.items()) if model.info.reachables[g].kind != "premise"}
         traces = self.traces
         if not opts.keep_going and self.first is not None:
-            traces = {self.first.property: self.first}  # a search that stops reports its shortest
-        out = Outcome(traces, self.first, explored, set(self.hit), set(self.end_hit))
+            # a search that stops reports its shortest; the liveness check, run once every state
+            # was explored, decided every liveness property
+            traces = {name: t for name, t in traces.items() if t is self.first or t.kind == "liveness"}
+        out = Outcome(traces, self.first, explored, set(self.hit), set(self.end_hit), undecided)
         return Result(
             engine="bfs", verdict=final_verdict(model.info, out, opts.check_deadlock),
             properties=property_results(model.info, out, opts.check_deadlock),
             stats=stats, trace=self.first, traces=traces, limit=limit, complete=explored,
             witnesses=witnesses, checkpoint=self.saved,
             note=f"the checkpoint was not written: {self.save_error}" if self.save_error else None)
+
+
+    def liveness(self, clock: Clock) -> tuple[frozenset[str], str | None]:
+        """Once every state is explored: the liveness properties, on the graph explored again
+        with its steps. The names left undecided, and the limit that stopped the check."""
+        opts = self.options
+
+        def limit() -> str | None:
+            if clock.expired():
+                return f"--time-limit {opts.time_limit:g}s (checking liveness)"
+            return None
+        interrupts = self.interrupts
+
+        def check() -> str | None:
+            return "interrupted (checking liveness)" if interrupts is not None and interrupts.requested else limit()
+        try:
+            graph = explore(self.model, clock, check)
+            self.traces.update(check_liveness(self.model, graph, check))
+        except Stopped as e:
+            names = frozenset(p.name for p in self.model.info.liveness if p.name not in self.traces)
+            return names, e.why
+        except KeyboardInterrupt:
+            names = frozenset(p.name for p in self.model.info.liveness if p.name not in self.traces)
+            return names, "interrupted (checking liveness)"
+        return frozenset(), None
 
 
 def bfs(model: Model, options: Options | None = None, reporter: Reporter | None = None,

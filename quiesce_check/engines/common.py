@@ -64,6 +64,20 @@ def check_state(model: Model, state: State) -> list[Violation]:
     return out
 
 
+def check_step(model: Model, before: State, action: int, after: State) -> list[Violation]:
+    """The step properties (`always step`) the step `action` from `before` to `after` breaks."""
+    try:
+        ks = model.step_violations(before, action, after)
+    except StepError as e:
+        return [("model-error", "model error", f"evaluating a step property: {e.message}")]
+    out: list[Violation] = []
+    for k in ks:
+        prop = model.info.step_properties[k]
+        out.append(("action", prop.name, f"step property `{prop.name}` ({prop.span}) does not hold of the "
+                    f"last step ({model.info.actions[action].label})"))
+    return out
+
+
 def terminal(model: Model, state: State) -> Violation | bool:
     """`model.is_terminal`; a terminal predicate that cannot be evaluated gives
     the violation of a model error instead."""

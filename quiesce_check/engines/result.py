@@ -17,11 +17,13 @@ from quiesce_check.compile.ir import Property, PropertyKind
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.engines.checkpoint import CheckpointPlan
-from quiesce_check.trace.types import Trace
+from quiesce_check.trace.types import Trace, TraceKind
 
 # What a property is, as results name it: an invariant (or a lemma, an invariant stated to help
 # induction), a final-state property, a reachability goal, the model's asserts, freedom from deadlock.
-CheckKind = Literal["invariant", "lemma", "final", "reachable", "assertion", "deadlock"]
+# A liveness property holds of every fair infinite behaviour; an action property (`always step`)
+# of every step.
+CheckKind = Literal["invariant", "lemma", "final", "reachable", "assertion", "deadlock", "liveness", "action"]
 
 
 _CHECK_KIND: dict[PropertyKind, CheckKind] = {"invariant": "invariant", "lemma": "lemma", "final": "final",
@@ -44,7 +46,8 @@ class Status(enum.Enum):
 
 class Verdict(enum.Enum):
     HOLDS = "holds"
-    VIOLATED = "violated"          # an invariant
+    VIOLATED = "violated"          # an invariant, a final-state or a step property
+    LIVENESS = "liveness violated"  # a fair behaviour breaks a liveness property
     ASSERTION = "assertion failed"
     DEADLOCK = "deadlock"
     MODEL_ERROR = "model error"    # a step left its types (out of range, bad index, x/0)
@@ -57,10 +60,17 @@ EXIT_CODES: dict[Verdict, int] = {
     Verdict.HOLDS: 0,
     Verdict.DEADLOCK: 11,
     Verdict.VIOLATED: 12,
+    Verdict.LIVENESS: 13,
     Verdict.ASSERTION: 14,
     Verdict.INCOMPLETE: 20,
     Verdict.VACUOUS: 21,
     Verdict.MODEL_ERROR: 75,
+}
+# The verdict a counterexample of each kind gives.
+VERDICT_OF: dict[TraceKind, Verdict] = {
+    "invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "action": Verdict.VIOLATED,
+    "assertion": Verdict.ASSERTION, "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR,
+    "liveness": Verdict.LIVENESS, "goal": Verdict.HOLDS,
 }
 EXIT_MODEL_INVALID = 150
 EXIT_USAGE = 151
@@ -191,9 +201,13 @@ class Outcome:
     explored: bool
     hit: set[int]
     end_hit: set[int] = field(default_factory=set)
+    # properties left undecided in a search that explored every state: the liveness
+    # properties, when a limit stopped their check
+    undecided: frozenset[str] = frozenset()
 
 
-_KIND_ORDER = {"model-error": 0, "assertion": 1, "invariant": 2, "final": 3, "deadlock": 4}
+_KIND_ORDER = {"model-error": 0, "assertion": 1, "invariant": 2, "action": 3, "final": 4, "deadlock": 5,
+               "liveness": 6}
 
 
 def never_fired(info: ModelInfo, result: Result) -> list[str]:
@@ -204,7 +218,9 @@ def never_fired(info: ModelInfo, result: Result) -> list[str]:
 def first_reported(info: ModelInfo, traces: dict[str, Trace]) -> Trace | None:
     """The counterexample a result leads with: the shortest, then by kind and declaration
     order. The same whichever engine found them, and in whatever order."""
-    order = {p.name: k for k, p in enumerate([*info.invariants, *info.finals])}
+    names = [p.name for p in info.invariants] + [p.name for p in info.step_properties]
+    names += [p.name for p in info.finals] + [p.name for p in info.liveness]
+    order = {name: k for k, name in enumerate(dict.fromkeys(names))}
     return min(traces.values(), default=None,
                key=lambda t: (len(t.steps), _KIND_ORDER.get(t.kind, 9), order.get(t.property, 0), t.property))
 
@@ -224,12 +240,14 @@ def property_results(info: ModelInfo, out: Outcome, check_deadlock: bool) -> lis
     def status(name: str) -> Status:
         if name in out.traces:
             return Status.VIOLATED
-        if not out.explored:
+        if not out.explored or name in out.undecided:
             return Status.INCOMPLETE
         return Status.VACUOUS if name in has_premise and name not in premise_hit else Status.HOLDS
 
     res = [PropertyResult(check_kind(p), p.name, status(p.name)) for p in info.invariants]
+    res += [PropertyResult("action", p.name, status(p.name)) for p in info.step_properties]
     res += [PropertyResult("final", p.name, status(p.name)) for p in info.finals]
+    res += [PropertyResult("liveness", name, status(name)) for name in dict.fromkeys(p.name for p in info.liveness)]
     for k, goal in enumerate(info.reachables):
         if goal.kind == "premise":
             continue
@@ -249,9 +267,8 @@ def property_results(info: ModelInfo, out: Outcome, check_deadlock: bool) -> lis
 
 def final_verdict(info: ModelInfo, out: Outcome, check_deadlock: bool = True) -> Verdict:
     if out.first is not None:
-        return {"invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
-                "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR}[out.first.kind]
-    if not out.explored:
+        return VERDICT_OF[out.first.kind]
+    if not out.explored or out.undecided:
         return Verdict.INCOMPLETE
     statuses = property_results(info, out, check_deadlock)
     if any(p.status in (Status.UNREACHED, Status.VACUOUS) for p in statuses):

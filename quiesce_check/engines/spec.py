@@ -33,10 +33,13 @@ class Family(enum.Enum):
 KIND_WORDS: dict[CheckKind, str] = {
     "invariant": "invariants", "lemma": "lemmas", "final": "final-state properties",
     "reachable": "reachability goals", "assertion": "assertions", "deadlock": "deadlock",
+    "liveness": "liveness properties", "action": "step properties (`always step`)",
 }
 
-# Every property kind a model can state today: each engine below checks them all.
+# Every property kind a model can state.
 ALL_KINDS: frozenset[CheckKind] = frozenset(KIND_WORDS)
+# What every engine checks: the properties of states and of finite runs.
+SAFETY_KINDS: frozenset[CheckKind] = ALL_KINDS - {"liveness", "action"}
 
 # The `Options` fields every engine reads.
 COMMON_OPTIONS = frozenset({"deadline", "check_deadlock"})
@@ -54,7 +57,7 @@ class EngineSpec:
     family: Family
     summary: str                  # one line for `--help`
     options: frozenset[str]       # the `Options` fields it reads, beyond COMMON_OPTIONS
-    checks: frozenset[CheckKind] = ALL_KINDS
+    checks: frozenset[CheckKind] = SAFETY_KINDS
     symmetry: bool = False        # keeps one state per orbit of the symmetric types
     checkpoints: bool = False     # saves its search periodically; `resume` goes on with it
     keep_going: bool = False      # with --continue, every property's shortest counterexample
@@ -90,6 +93,15 @@ class EngineSpec:
         for f in dataclasses.fields(Options):
             if not self.takes(f.name) and getattr(options, f.name) != getattr(defaults, f.name):
                 raise Refused(f"--engine {self.name} does not take the option {f.name}")
+        temporal = [k for k in requested(model.info, options.check_deadlock) if k in ("liveness", "action")]
+        if temporal and options.symmetry is not None:
+            raise Refused(f"--engine {self.name} does not reduce by symmetry a model with "
+                          f"{' or '.join(KIND_WORDS[k] for k in temporal)}: a fair cycle or a "
+                          "step's mover need not map onto its orbit's representative; check it "
+                          "with --no-symmetry")
+        if "action" in temporal and options.checkpoint is not None:
+            raise Refused("checkpoints do not keep the counterexamples of step properties (`always step`): "
+                          "check this model without --checkpoint")
         if self.needs_program and model.program is None:
             raise Refused(f"--engine {self.name} needs a model compiled from its program")
 
@@ -103,6 +115,10 @@ def requested(info: ModelInfo, check_deadlock: bool) -> list[CheckKind]:
         present.add("reachable")
     if info.asserts:
         present.add("assertion")
+    if info.liveness:
+        present.add("liveness")
+    if info.step_properties:
+        present.add("action")
     if check_deadlock:
         present.add("deadlock")
     return [k for k in KIND_WORDS if k in present]

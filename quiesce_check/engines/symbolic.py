@@ -28,6 +28,7 @@ from quiesce_check.compile.z3gen import Encoding, encode
 from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect
 from quiesce_check.engines.interrupt import Interrupts
 from quiesce_check.engines.result import (
+    VERDICT_OF,
     CheckKind,
     Options,
     PropertyResult,
@@ -352,8 +353,7 @@ class Findings:
             or c.key in self.dropped or self.complete_at is not None
 
 
-_VERDICTS = {"invariant": Verdict.VIOLATED, "final": Verdict.VIOLATED, "assertion": Verdict.ASSERTION,
-             "deadlock": Verdict.DEADLOCK, "model-error": Verdict.MODEL_ERROR}
+_VERDICTS = VERDICT_OF
 
 
 def _steps(n: int) -> str:

@@ -73,6 +73,12 @@ class Reduced:
     def is_terminal(self, state: State) -> bool:
         return self.base.is_terminal(state)
 
+    def temporal(self, state: State) -> list[tuple[bool, bool]]:
+        return self.base.temporal(state)  # never asked: engines refuse liveness with symmetry
+
+    def step_violations(self, before: State, action: int, after: State) -> list[int]:
+        return self.base.step_violations(before, action, after)  # likewise
+
 
 # ------------------------------------------------------------------ self-check
 

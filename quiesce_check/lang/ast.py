@@ -116,6 +116,23 @@ class At:
 
 
 @dataclass(frozen=True, slots=True)
+class Prime:
+    """`e'`: the value of `e` after the step (only in an `always step` property)."""
+
+    base: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class By:
+    """`by(P)`: the step was taken by process P (any of its instances) or is action P
+    (only in an `always step` property). A model that declares a def `by` calls it instead."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Unary:
     op: str  # "-" | "not"
     operand: Expr
@@ -180,7 +197,7 @@ class Call:
 
 Expr = (
     IntLit | BoolLit | Name | Index | Field | At | Unary | Binary | IfExpr | Quant | ArrayLit
-    | ArrayComp | RecordLit | Call
+    | ArrayComp | RecordLit | Call | Prime | By
 )
 
 
@@ -372,6 +389,49 @@ class PropertyDecl:
     optional: bool = False  # checked only when a `check` declaration (or --property) names it
 
 
+TemporalKind = Literal["leads_to", "eventually", "always_eventually", "eventually_always"]
+
+
+@dataclass(frozen=True, slots=True)
+class LivenessDecl:
+    """`liveness name(x in D): p ~> q;` (or `eventually p`, `always eventually p`,
+    `eventually always p`): a property of every fair infinite behaviour, one per value of
+    its parameters."""
+
+    kind: TemporalKind
+    name: str
+    params: tuple[ActionParam, ...]
+    p: Expr          # the premise of `~>`; the predicate of the others
+    q: Expr | None   # what `~>` leads to
+    span: Span = _span()
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FairnessDecl:
+    """`fair process P;`, `fair process P[i];`, `strong fair action a;`, `fair action P.label;`,
+    `fair system;`: a behaviour in which the steps named stay enabled (weak), or are enabled
+    again and again (strong), takes one of them again and again."""
+
+    strong: bool
+    target: Literal["process", "action", "system"]
+    name: str                  # the process or action ("" for the system)
+    label: str | None = None   # `fair action P.label`: one labelled statement of process P
+    index: Expr | None = None  # `fair process P[i]`: one instance
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class StepPropertyDecl:
+    """`always step name: e;`: `e` holds of every step, over the state before it, the state
+    after it (`x'`) and who took it (`by P`)."""
+
+    name: str
+    expr: Expr
+    span: Span = _span()
+    optional: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class DefDecl:
     """`def f(x: T) = e;`: a named expression, inlined where it is used."""
@@ -443,7 +503,8 @@ class HookDecl:
 
 Decl = (
     ParamDecl | ConstDecl | TypeDecl | VarDecl | ProcessDecl | ActionDecl | PropertyDecl | DefDecl
-    | ProcDecl | UseDecl | CheckDecl | ObligationDecl | HookDecl
+    | ProcDecl | UseDecl | CheckDecl | ObligationDecl | HookDecl | LivenessDecl | FairnessDecl
+    | StepPropertyDecl
 )
 
 

@@ -63,6 +63,8 @@ CODES: dict[str, str] = {
     "E036": "a `check` that names no property",
     "E040": "a `--param` that the model does not declare, or a value of the wrong type",
     "E041": "a model with nothing to run (no process and no action)",
+    "E042": "`x'` or `by P` outside an `always step` property, or `x'` primed twice",
+    "E043": "a fairness declaration that names no process, instance, label or action",
 }
 
 

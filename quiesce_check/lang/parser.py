@@ -220,6 +220,53 @@ class Build(Transformer[Token, A.Model]):
         # the grammar admits only the five keywords as a property's kind
         return A.PropertyDecl(cast(Any, str(kind)), str(name), e, self._s(meta), optional)
 
+    def liveness_decl(self, meta: Any, *items: Any) -> A.LivenessDecl:
+        rest = list(items)
+        optional = isinstance(rest[0], str) and rest[0] == "optional" and not isinstance(rest[0], Token)
+        if optional:
+            rest.pop(0)
+        name = rest.pop(0)
+        params: tuple[A.ActionParam, ...] = tuple(rest.pop(0)) if isinstance(rest[0], list) else ()
+        kind, p, q = rest[0]
+        return A.LivenessDecl(kind, str(name), params, p, q, self._s(meta), optional)
+
+    def leads_to(self, meta: Any, p: A.Expr, q: A.Expr) -> tuple[str, A.Expr, A.Expr | None]:
+        return ("leads_to", p, q)
+
+    def eventually(self, meta: Any, p: A.Expr) -> tuple[str, A.Expr, A.Expr | None]:
+        return ("eventually", p, None)
+
+    def always_eventually(self, meta: Any, p: A.Expr) -> tuple[str, A.Expr, A.Expr | None]:
+        return ("always_eventually", p, None)
+
+    def eventually_always(self, meta: Any, p: A.Expr) -> tuple[str, A.Expr, A.Expr | None]:
+        return ("eventually_always", p, None)
+
+    def fairness_decl(self, meta: Any, *items: Any) -> A.FairnessDecl:
+        strong = len(items) == 2 and items[0] == "strong"
+        target = items[-1]
+        return A.FairnessDecl(strong, target[0], target[1], target[2], target[3], self._s(meta))
+
+    def fair_strength(self, meta: Any, tok: Token) -> str:
+        return str(tok)
+
+    def fair_process(self, meta: Any, name: Token, index: A.Expr | None = None) -> tuple[Any, ...]:
+        return ("process", str(name), None, index)
+
+    def fair_action(self, meta: Any, name: Token, label: Token | None = None) -> tuple[Any, ...]:
+        return ("action", str(name), None if label is None else str(label), None)
+
+    def fair_system(self, meta: Any) -> tuple[Any, ...]:
+        return ("system", "", None, None)
+
+    def step_property_decl(self, meta: Any, *items: Any) -> A.StepPropertyDecl:
+        optional = len(items) == 3
+        name, e = items[-2:]
+        return A.StepPropertyDecl(str(name), e, self._s(meta), optional)
+
+    def prime(self, meta: Any, base: A.Expr) -> A.Prime:
+        return A.Prime(base, self._s(meta))
+
     def optional_mod(self, meta: Any, tok: Token) -> str:
         return str(tok)
 
@@ -375,8 +422,12 @@ class Build(Transformer[Token, A.Model]):
     def name(self, meta: Any, tok: Token) -> A.Name:
         return A.Name(str(tok), self._s(meta))
 
-    def call_expr(self, meta: Any, name: Token, *args: A.Expr | None) -> A.Call:
-        return A.Call(str(name), tuple(a for a in args if a is not None), self._s(meta))
+    def call_expr(self, meta: Any, name: Token, *args: A.Expr | None) -> A.Call | A.By:
+        given = tuple(a for a in args if a is not None)
+        if str(name) == "by" and len(given) == 1 and isinstance(given[0], A.Name):
+            # `by(P)`: a built-in of step properties, unless the model declares a def `by`
+            return A.By(given[0].name, self._s(meta))
+        return A.Call(str(name), given, self._s(meta))
 
     def if_expr(self, meta: Any, c: A.Expr, a: A.Expr, b: A.Expr) -> A.IfExpr:
         return A.IfExpr(c, a, b, self._s(meta))
@@ -400,11 +451,16 @@ def _parser() -> lark.Lark:
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
+# words the grammar uses only where no name can stand (after `always`, after `fair`): the
+# contextual lexer reads them as names everywhere else, so a model may still name things so
+_SOFT_WORDS = frozenset({"step", "system"})
+
+
 @functools.cache
 def keywords() -> frozenset[str]:
     """The grammar's reserved words: its string terminals that look like names."""
     return frozenset(t.pattern.value for t in _parser().terminals
-                     if t.pattern.type == "str" and t.pattern.value.isidentifier())
+                     if t.pattern.type == "str" and t.pattern.value.isidentifier()) - _SOFT_WORDS
 
 
 def _expected_words(expected: set[str]) -> str:

@@ -37,7 +37,7 @@ _STATUS_STYLE = {
 }
 _VERDICT_STYLE = {
     Verdict.HOLDS: "bold green", Verdict.VIOLATED: "bold red", Verdict.ASSERTION: "bold red",
-    Verdict.DEADLOCK: "bold red", Verdict.MODEL_ERROR: "bold red", Verdict.INCOMPLETE: "bold yellow",
+    Verdict.DEADLOCK: "bold red", Verdict.MODEL_ERROR: "bold red", Verdict.LIVENESS: "bold red", Verdict.INCOMPLETE: "bold yellow",
     Verdict.VACUOUS: "bold yellow",
 }
 
@@ -54,7 +54,7 @@ def render_properties(console: Console, result: Result) -> None:
         shown = p.status.value
         trace = result.traces.get(p.name) if p.status is Status.VIOLATED else None
         if trace is not None and (trace.kind == p.kind or (p.kind == "lemma" and trace.kind == "invariant")):
-            shown += f" ({len(trace.steps)} steps)"
+            shown += f" ({lasso_text(trace) if trace.loop is not None else _steps(len(trace.steps))})"
         elif p.status is Status.VACUOUS and not p.detail:
             shown += " (its premise never held)"
         cells = [_t(p.kind), _t(p.name), _t(shown, style=_STATUS_STYLE[p.status])]
@@ -178,6 +178,22 @@ def _steps(n: int) -> str:
     return "1 step" if n == 1 else f"{n} steps"
 
 
+def lasso_text(trace: Trace) -> str:
+    """`3 steps, then a cycle of 4` for a lasso."""
+    assert trace.loop is not None
+    cycle = len(trace.steps) - trace.loop
+    return f"{_steps(trace.loop)}, then {'stuttering' if cycle == 0 else 'a cycle of ' + _steps(cycle)}"
+
+
+def loop_text(trace: Trace) -> str:
+    """What a lasso does after its last row."""
+    assert trace.loop is not None
+    if trace.loop == len(trace.steps):
+        return f"The behaviour stays in state {trace.loop} for ever (nothing fair is enabled there)."
+    return (f"The cycle starts at step {trace.loop}: after step {len(trace.steps)} the behaviour is in "
+            f"state {trace.loop} again and repeats steps {trace.loop + 1} to {len(trace.steps)} for ever.")
+
+
 def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str | None = None,
                  explain: Explain | None = None, cti: bool = False, not_inductive: Sequence[str] = (),
                  unproved: Sequence[str] = ()) -> None:
@@ -194,6 +210,9 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
                                + ", ".join(not_inductive) + "."
                                + (f" Given up after these, and perhaps needing only them: {', '.join(later)}."
                                   if later else ""), style="yellow"), soft_wrap=True)
+    elif trace.loop is not None:
+        console.print(_t(f"Counterexample ({lasso_text(trace)}): {trace.message}", style="bold red"),
+                      soft_wrap=True)
     else:
         console.print(_t(f"Counterexample ({_steps(len(trace.steps))}): {trace.message}", style="bold red"),
                       soft_wrap=True)
@@ -216,6 +235,8 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
         table.add_row(_t(str(row.index)), _t(row.process), _t(step),
                       _t(row.choices), _t(where_text(row.where, main_path)), ch)
     console.print(table)
+    if trace.loop is not None:
+        console.print(_t(loop_text(trace), style="bold"), soft_wrap=True)
     lines = explain(info, trace) if explain is not None else []
     if lines:
         console.print(_t("Why: " + " ".join(lines), style="bold"), soft_wrap=False)

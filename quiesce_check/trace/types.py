@@ -17,7 +17,9 @@ from quiesce_check.compile.model import Choices
 
 # What a counterexample (or a witness) shows: an invariant or a final-state property broken, an
 # assert failed, a deadlock, a step or a property gone outside its types, a goal reached.
-TraceKind = Literal["invariant", "final", "assertion", "deadlock", "model-error", "goal"]
+# A liveness counterexample is a lasso; an action counterexample ends with the step that broke
+# an `always step` property.
+TraceKind = Literal["invariant", "final", "assertion", "deadlock", "model-error", "goal", "liveness", "action"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class Trace:
 
     A trace that ends in a failed assertion or a model error has one more step
     than it has successor states: the last step never completed.
+
+    A lasso (a liveness counterexample) has `loop`: the behaviour goes on for ever as
+    from state `loop` on. Its last state is `states[loop]` again, reached by the step that
+    closes the cycle; when `loop` is the last index, the behaviour stays in the last state
+    for ever (it stutters: nothing fair is enabled there).
     """
 
     states: tuple[State, ...]
@@ -39,3 +46,4 @@ class Trace:
     kind: TraceKind
     property: str       # the violated invariant, the assertion text, "deadlock", ...
     message: str = ""
+    loop: int | None = None

@@ -100,7 +100,8 @@ def test_the_generated_python_names_nothing_but_its_own():
     names |= {n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)}
     names |= {a.arg for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef) for a in n.args.args}
     allowed = re.compile(r"^(_R|_T|_a\d+|c\d+|s|out|pc|t\d*|v\d*|i\d*|k\d*|g\d*|n\d*|tuple|list|range|"
-                         r"successors|violations|reached|final_violations|end_reached|is_terminal|\w{1,3}\d*)$")
+                         r"successors|violations|reached|final_violations|end_reached|is_terminal|temporal|"
+                         r"step_violations|\w{1,3}\d*)$")
     assert all(allowed.match(n) for n in names), sorted(n for n in names if not allowed.match(n))
     assert "__import__" not in source and "x" * 100 not in source and "x" * 100 not in c_source
 

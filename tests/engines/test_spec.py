@@ -14,7 +14,7 @@ from quiesce_check.build import build_text
 from quiesce_check.cli import main
 from quiesce_check.compile.deadline import Deadline
 from quiesce_check.engines import ENGINES, SYMBOLIC, Family, Refused, run_checked
-from quiesce_check.engines.result import NullReporter, Options, Verdict
+from quiesce_check.engines.result import NullReporter, Options, Status, Verdict
 from quiesce_check.engines.spec import ALL_KINDS, COMMON_OPTIONS, requested
 from tests.conftest import ROOT
 
@@ -81,7 +81,32 @@ def test_the_kinds_a_run_asks_for() -> None:
     assert requested(info, check_deadlock=True) == ["invariant", "final", "reachable", "assertion", "deadlock"]
     assert requested(info, check_deadlock=False) == ["invariant", "final", "reachable", "assertion"]
     assert all(set(requested(info, True)) <= s.checks for s in ENGINES.values())
-    assert {"invariant", "lemma", "final", "reachable", "assertion", "deadlock"} == ALL_KINDS
+    assert {"invariant", "lemma", "final", "reachable", "assertion", "deadlock", "liveness", "action"} == ALL_KINDS
+
+
+TEMPORAL = """
+var x: 0..2 = 0;
+process P { while true { x := (x + 1) % 3; } }
+fair process P;
+"""
+
+
+@pytest.mark.parametrize("decl,kind", [("liveness l: always eventually x == 0;", "liveness"),
+                                       ("always step s: x' != x;", "action")])
+@pytest.mark.parametrize("name", list(ENGINES))
+def test_an_engine_checks_a_temporal_kind_or_refuses_it(name: str, decl: str, kind: str) -> None:
+    """Liveness and step properties hold here: an engine that does not evaluate them must
+    refuse the model, never say it holds."""
+    spec = ENGINES[name]
+    model = build_text(TEMPORAL + decl, "m.qdl").model
+    assert kind in requested(model.info, True)
+    opts = spec.narrow(Options(depth=4, walks=20, max_states=1000))
+    if kind not in spec.checks:
+        with pytest.raises(Refused, match=f"--engine {name} does not check"):
+            run_checked(spec, model, opts, NullReporter())
+        return
+    result = run_checked(spec, model, opts, NullReporter())
+    assert [(p.kind, p.status) for p in result.properties if p.kind == kind] == [(kind, Status.HOLDS)]
 
 
 @pytest.mark.parametrize("name", list(ENGINES))

@@ -25,8 +25,11 @@ Passes, in the order `driver.check` runs them (`driver.PASSES`), each in its mod
                   goals, terminal predicates; `check` selections and
                   `--property`; the premise of every invariant and final
                   property that is an implication, for vacuity (properties.py)
-  9. hook         the def a hook runs at and the processes it binds (hooks.py)
- 10. activity     a model with no process and no action is refused, when
+  9. temporal     liveness properties (their parameters and predicates), `always
+                  step` properties (`x'`, `by P`), fairness declarations and
+                  what each names (temporal.py)
+ 10. hook         the def a hook runs at and the processes it binds (hooks.py)
+ 11. activity     a model with no process and no action is refused, when
                   nothing else was (driver.py)
 
 What the passes learn is kept in one `tables.Tables` (each field says which pass

@@ -77,6 +77,15 @@ def _property(t: Tables, d: A.PropertyDecl) -> None:
         declare(t, d.name, d.span, d.kind)
 
 
+def _temporal(t: Tables, d: A.LivenessDecl | A.StepPropertyDecl) -> None:
+    kind = "liveness" if isinstance(d, A.LivenessDecl) else "step property"
+    if d.name in VERDICT_NAMES:
+        t.error("E013", f"`{d.name}` names the built-in {d.name} verdict and cannot name a "
+                "property", d.span, "choose another name")
+    else:
+        declare(t, d.name, d.span, kind)
+
+
 def _routine(t: Tables, d: A.DefDecl | A.ProcDecl) -> None:
     kind = "def" if isinstance(d, A.DefDecl) else "proc"
     if declare(t, d.name, d.span, kind):
@@ -101,7 +110,8 @@ _RULES: dict[type, Callable[[Tables, Any], None]] = {
     A.ParamDecl: _named("param"), A.ConstDecl: _named("const"), A.TypeDecl: _named("type"),
     A.VarDecl: _named("var"), A.ProcessDecl: _named("process"), A.ActionDecl: _named("action"),
     A.PropertyDecl: _property, A.DefDecl: _routine, A.ProcDecl: _routine, A.ObligationDecl: _named("param"),
-    A.HookDecl: _hook, A.UseDecl: _use,
+    A.HookDecl: _hook, A.UseDecl: _use, A.LivenessDecl: _temporal, A.StepPropertyDecl: _temporal,
+    A.FairnessDecl: lambda t, d: None,
 }
 
 

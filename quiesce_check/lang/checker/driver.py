@@ -22,6 +22,7 @@ from quiesce_check.lang.checker.properties import select_properties
 from quiesce_check.lang.checker.results import CheckedModel
 from quiesce_check.lang.checker.routines import check_unused_routines
 from quiesce_check.lang.checker.tables import Tables
+from quiesce_check.lang.checker.temporal import check_temporal
 from quiesce_check.lang.checker.variables import check_globals, check_state_width
 from quiesce_check.lang.errors import ModelError, Span
 from quiesce_check.lang.types import Value
@@ -46,6 +47,7 @@ PASSES: tuple[tuple[str, Callable[[Checker], None]], ...] = (
     ("actions", check_actions),
     ("routines", check_unused_routines),
     ("properties", select_properties),
+    ("temporal", check_temporal),
     ("hook", check_hook),
     ("activity", require_activity),
 )
@@ -75,5 +77,6 @@ def _checked_model(t: Tables) -> CheckedModel:
         actions=t.actions, invariants=t.props["invariant"],
         reachables=t.props["reachable"], terminals=t.props["terminal"],
         types=t.types, refs=t.refs, proc_fields=t.proc_fields, domains=t.domains,
-        finals=t.props["final"], calls=t.calls, premises=t.premises, param_types=t.param_types,
-        obligations=t.obligations, hook=t.hook, symmetric=t.symmetric)
+        finals=t.props["final"], calls=t.calls, by_calls=t.by_calls, premises=t.premises, param_types=t.param_types,
+        obligations=t.obligations, hook=t.hook, symmetric=t.symmetric,
+        liveness=t.liveness, step_props=t.step_props, fairness=t.fairness)

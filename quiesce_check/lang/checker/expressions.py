@@ -51,7 +51,7 @@ class Expressions:
             A.IntLit: self._int_lit, A.BoolLit: self._bool_lit, A.Name: self.name_type, A.Unary: self._unary,
             A.Binary: self._binary, A.IfExpr: self._if, A.Quant: self._quant, A.ArrayComp: self._array_comp,
             A.ArrayLit: self._array_lit, A.RecordLit: self._record_lit, A.Index: self._index,
-            A.Field: self._field, A.Call: self._call, A.At: self._at,
+            A.Field: self._field, A.Call: self._call, A.At: self._at, A.Prime: self._prime, A.By: self._by,
         }
 
     def expr_type(self, e: A.Expr, scope: Scope) -> Type | None:
@@ -265,6 +265,28 @@ class Expressions:
             return None
         self.tables.calls[id(e)] = info
         return info.result
+
+    def _prime(self, e: A.Prime, scope: Scope) -> Type | None:
+        if not scope.step:
+            self.tables.error("E042", "`'` (the value after the step) stands only in an `always step` property, "
+                              "and once", e.span)
+            return None
+        # the base is read after the step as a whole: nothing in it may be primed again
+        return self.expr_type(e.base, Scope(scope.bound, scope.proc, scope.consts, scope.origin, False))
+
+    def _by(self, e: A.By, scope: Scope) -> Type | None:
+        if "by" in self.tables.routines:   # the model's own def `by`, called with a name
+            call = A.Call("by", (A.Name(e.name, e.span),), e.span)
+            self.tables.by_calls[id(e)] = call
+            return self.expr_type(call, scope)
+        if not scope.step:
+            self.tables.error("E042", "`by(P)` stands only in an `always step` property", e.span)
+            return None
+        if e.name not in self.tables.procs and e.name not in {a.name for a in self.tables.actions}:
+            self.tables.error("E011", f"`by({e.name})`: no process or action `{e.name}`", e.span,
+                              nearest(e.name, [*self.tables.procs, *(a.name for a in self.tables.actions)]))
+            return None
+        return BOOL
 
     def _at(self, e: A.At, scope: Scope) -> Type | None:
         pt = self.expr_type(e.process, scope)

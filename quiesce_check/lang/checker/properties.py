@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 Properties = dict[str, A.PropertyDecl]
 _PROPERTY_KINDS = ("invariant", "lemma", "reachable", "terminal", "final")
+# checked by the `temporal` pass, named by `check` and `--property` as the others
+TEMPORAL_KINDS = ("liveness", "step property")
 
 
 def select_properties(cx: Checker) -> None:
@@ -44,8 +46,8 @@ def _checked(t: Tables, props: Properties) -> set[str]:
         for n in d.names:
             if n.name in props:
                 checked.add(n.name)
-            elif t.decl_kind.get(n.name) in _PROPERTY_KINDS:
-                pass  # declared, but its expression failed to check and was reported
+            elif t.decl_kind.get(n.name) in _PROPERTY_KINDS + TEMPORAL_KINDS:
+                pass  # declared, but its expression failed to check and was reported, or temporal
             elif n.name in t.decl_kind:
                 t.error("E036", f"`{n.name}` is a {t.decl_kind[n.name]}, not a property", n.span)
             else:
@@ -55,11 +57,13 @@ def _checked(t: Tables, props: Properties) -> set[str]:
 
 
 def _check_selection(t: Tables, select: list[str], props: Properties) -> None:
-    """Every `--property` name must be an invariant or final property."""
+    """Every `--property` name must be an invariant, final, liveness or step property."""
     selectable = [p.name for p in props.values() if p.kind in ("invariant", "final")]
+    selectable += [d.name for d in t.model.decls if isinstance(d, A.LivenessDecl | A.StepPropertyDecl)]
     for name in select:
         if name not in selectable:
-            t.error("E040", f"--property {name}: the model has no invariant or final property `{name}`",
+            t.error("E040", f"--property {name}: the model has no invariant, final, liveness or step "
+                    f"property `{name}`",
                     None, nearest(name, selectable) or (
                         "its properties are " + ", ".join(selectable) if selectable
                         else "it declares none"))

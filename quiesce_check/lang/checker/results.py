@@ -114,6 +114,7 @@ class CheckedModel:
     domains: dict[int, tuple[Type, tuple[Value, ...]]]  # id(domain) -> element type, values
     finals: list[A.PropertyDecl] = field(default_factory=list)
     calls: dict[int, RoutineInfo] = field(default_factory=dict)  # id(Call or CallStmt) -> def or proc
+    by_calls: dict[int, A.Call] = field(default_factory=dict)  # id(By) -> the call of a def `by`
     # property name -> the premise of its implication (`p` of `p => q`, `exists x: p` of
     # `forall x: p => q`): a property whose premise never holds is vacuous
     premises: dict[str, A.Expr] = field(default_factory=dict)
@@ -122,6 +123,10 @@ class CheckedModel:
     hook: A.HookDecl | None = None
     # the `symmetric type` declarations, by name: the type and the declaration
     symmetric: dict[str, tuple[TInt, A.TypeDecl]] = field(default_factory=dict)
+    # the active liveness properties and `always step` properties, and every fairness declaration
+    liveness: list[A.LivenessDecl] = field(default_factory=list)
+    step_props: list[A.StepPropertyDecl] = field(default_factory=list)
+    fairness: list[tuple[A.FairnessDecl, Value | None]] = field(default_factory=list)  # and the instance
 
     def type_of(self, e: A.Expr) -> Type:
         return self.types[id(e)]

@@ -25,6 +25,7 @@ class Scope:
     proc: ProcInfo | None
     consts: dict[str, Value] = field(default_factory=dict)  # bound names with known values
     origin: str = ""  # the file whose code this is ("" for the model): it may assign its own `protected` variables
+    step: bool = False  # an `always step` property's expression: `x'` and `by P` may stand here
 
     @property
     def library(self) -> bool:
@@ -33,7 +34,7 @@ class Scope:
 
     def bind(self, name: str, t: Type) -> Scope:
         """This scope with `name` bound to a value of type `t`."""
-        return Scope({**self.bound, name: t}, self.proc, self.consts, self.origin)
+        return Scope({**self.bound, name: t}, self.proc, self.consts, self.origin, self.step)
 
 
 @dataclass(eq=False)
@@ -84,6 +85,10 @@ class Tables:
     props: dict[str, list[A.PropertyDecl]] = field(default_factory=lambda: {
         "invariant": [], "reachable": [], "terminal": [], "final": []})
     premises: dict[str, A.Expr] = field(default_factory=dict)
+    # -- filled by `temporal`: the active liveness and step properties, the fairness declarations
+    liveness: list[A.LivenessDecl] = field(default_factory=list)
+    step_props: list[A.StepPropertyDecl] = field(default_factory=list)
+    fairness: list[tuple[A.FairnessDecl, Value | None]] = field(default_factory=list)  # and the instance
 
     # -- node tables, filled wherever code is checked
     types: dict[int, Type] = field(default_factory=dict)      # expression -> its type (read by constant evaluation)
@@ -93,6 +98,7 @@ class Tables:
     # positions of `processes` (a `for` of steps is resolved when its process's labels are)
     domains: dict[int, tuple[Type, tuple[Value, ...]]] = field(default_factory=dict)
     calls: dict[int, RoutineInfo] = field(default_factory=dict)  # Call or CallStmt -> the def or proc
+    by_calls: dict[int, A.Call] = field(default_factory=dict)  # `by(x)` -> the call of the model's def `by`
     # how deep constant evaluation is: inside it, a use of a def or proc is refused (E023)
     in_constant: int = 0
 
