@@ -733,28 +733,14 @@ class Lowerer:
 
     def liveness(self, d: A.LivenessDecl) -> list[I.Liveness]:
         out: list[I.Liveness] = []
-        domains = [self.cm.domains[id(p.domain)] for p in d.params]
-        for combo in itertools.product(*(values for _, values in domains)):
+        types = {p.name: self.cm.domains[id(p.domain)][0] for p in d.params}
+        for shown, values in liveness_instances(self.cm, d):
             env = _Env(None)
-            shown = []
-            for p, (t, _), v in zip(d.params, domains, combo, strict=True):
-                env = env.with_bound(p.name, [I.Const(x) for x in flatten(t, v)])
-                shown.append(f"{p.name} = {format_value(t, v)}")
+            for name, v in values.items():
+                env = env.with_bound(name, [I.Const(x) for x in flatten(types[name], v)])
             q = None if d.q is None else self.expr(d.q, env)[0]
-            out.append(I.Liveness(d.kind, d.name, ", ".join(shown), self.expr(d.p, env)[0], q, d.span))
+            out.append(I.Liveness(d.kind, d.name, shown, self.expr(d.p, env)[0], q, d.span))
         return out
-
-    def fairness(self, d: A.FairnessDecl, index: Value | None) -> list[I.Fairness]:
-        if d.target == "system":
-            return [I.Fairness(d.strong, "system", d.span)]
-        if d.target == "action" and d.label is None:
-            return [I.Fairness(d.strong, f"action {d.name}", d.span, family="", action=d.name)]
-        if d.label is not None:
-            return [I.Fairness(d.strong, f"action {d.name}.{d.label}", d.span, family=d.name, action=d.label)]
-        proc = next(p for p in self.cm.processes if p.name == d.name)
-        insts = proc.instances if index is None else (index,)
-        return [I.Fairness(d.strong, f"process {shown}", d.span, process=shown)
-                for shown in (instance_name(proc, i) for i in insts)]
 
     def run(self) -> I.Program:
         for proc in self.cm.processes:
@@ -773,7 +759,7 @@ class Lowerer:
             asserts=tuple(self.asserts), choice_names=tuple(self.choice_names), end_pcs=end_pcs,
             finals=tuple(self.prop(d) for d in self.cm.finals), end_goals=self.premises(self.cm.finals),
             liveness=tuple(x for d in self.cm.liveness for x in self.liveness(d)),
-            fairness=tuple(f for d, index in self.cm.fairness for f in self.fairness(d, index)),
+            fairness=fairness_of(self.cm),
             step_properties=tuple(I.StepProperty(d.name, self.expr(d.expr, _Env(None))[0], d.span)
                                   for d in self.cm.step_props))
 
@@ -808,6 +794,35 @@ class Lowerer:
 
 def _negate(c: I.Expr) -> I.Expr:
     return I.Const(not c.value) if isinstance(c, I.Const) else I.Un("not", c)
+
+
+def fairness_of(cm: CheckedModel) -> tuple[I.Fairness, ...]:
+    """The model's fairness assumptions, one per process instance a `fair process` names."""
+    out: list[I.Fairness] = []
+    for d, index in cm.fairness:
+        if d.target == "system":
+            out.append(I.Fairness(d.strong, "system", d.span))
+        elif d.target == "action" and d.label is None:
+            out.append(I.Fairness(d.strong, f"action {d.name}", d.span, family="", action=d.name))
+        elif d.label is not None:
+            out.append(I.Fairness(d.strong, f"action {d.name}.{d.label}", d.span, family=d.name, action=d.label))
+        else:
+            proc = next(p for p in cm.processes if p.name == d.name)
+            insts = proc.instances if index is None else (index,)
+            out += [I.Fairness(d.strong, f"process {shown}", d.span, process=shown)
+                    for shown in (instance_name(proc, i) for i in insts)]
+    return tuple(out)
+
+
+def liveness_instances(cm: CheckedModel, d: A.LivenessDecl) -> list[tuple[str, dict[str, Value]]]:
+    """Each instance of a liveness property: how it is shown ("r = 1") and its parameters' values."""
+    domains = [cm.domains[id(p.domain)] for p in d.params]
+    out = []
+    for combo in itertools.product(*(values for _, values in domains)):
+        shown = ", ".join(f"{p.name} = {format_value(t, v)}" for p, (t, _), v in zip(d.params, domains, combo,
+                                                                                     strict=True))
+        out.append((shown, {p.name: v for p, v in zip(d.params, combo, strict=True)}))
+    return out
 
 
 def lower(cm: CheckedModel, layout: Layout) -> I.Program:

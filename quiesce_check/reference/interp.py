@@ -18,6 +18,7 @@ from typing import Any
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, unflatten
+from quiesce_check.compile.lower import fairness_of, liveness_instances
 from quiesce_check.compile.model import AssertFailure, ModelInfo, StepError, Successor
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import (
@@ -59,9 +60,10 @@ class _St:
 
 
 class _Ctx:
-    def __init__(self, action: int, choices: tuple[Any, ...]) -> None:
+    def __init__(self, action: int, choices: tuple[Any, ...], after: _St | None = None) -> None:
         self.action = action
         self.choices = choices
+        self.after = after  # a step property's: the state after the step (what `x'` reads)
 
 
 class _Thunk:
@@ -102,7 +104,11 @@ class ReferenceModel:
                               self.asserts, self.choice_names,
                               [I.Property("final", d.name, dummy, d.span) for d in cm.finals],
                               [I.Property("premise", d.name, dummy, d.span) for d in cm.finals
-                               if d.name in cm.premises])
+                               if d.name in cm.premises],
+                              [I.Liveness(d.kind, d.name, shown, dummy, None, d.span) for d in cm.liveness
+                               for shown, _ in liveness_instances(cm, d)],
+                              fairness_of(cm),
+                              [I.StepProperty(d.name, dummy, d.span) for d in cm.step_props])
 
     # state conversion -------------------------------------------------------
     def decode(self, s: State) -> _St:
@@ -222,6 +228,15 @@ class ReferenceModel:
             return self.at_label(st, target, target[0].positions.labels[e.label], ctx)
         if isinstance(e, A.Call):
             return self.call_def(self.cm.calls[id(e)], e.args, st, env, inst, ctx)
+        if isinstance(e, A.Prime):
+            assert ctx.after is not None
+            return self.ev(e.base, ctx.after, env, inst, _Ctx(ctx.action, ctx.choices))
+        if isinstance(e, A.By):
+            call = self.cm.by_calls.get(id(e))
+            if call is not None:
+                return self.ev(call, st, env, inst, ctx)
+            taken = self.action_table[ctx.action]
+            return taken.process.split("[", 1)[0] == e.name or (not taken.process and taken.name == e.name)
         raise AssertionError(e)
 
     def call_def(self, info: RoutineInfo, args: Sequence[A.Expr], st: _St, env: dict[str, Value],
@@ -419,7 +434,9 @@ class ReferenceModel:
                 yield from walk(target, visited)
 
         def finish(stmt_key: Key | None, target: Key) -> Iterator[Successor]:
-            aid = self.action_id((shown, start, stmt_key, target), f"{shown}@{stmt_key}", shown,
+            # a labelled statement's step is named by its label, as `fair action P.label` names it
+            label = next((n for n, keys in pos.labels.items() if stmt_key in keys), f"{shown}@{stmt_key}")
+            aid = self.action_id((shown, start, stmt_key, target), label, shown,
                                  pos.stmt[stmt_key].span if stmt_key is not None else pos.stmt[start].span)
             if stmt_key is None:
                 new = st.copy()
@@ -495,6 +512,20 @@ class ReferenceModel:
     def end_reached(self, state: State) -> list[int]:
         st = self.decode(state)
         return [k for k, e in enumerate(self.end_goals) if self.holds(e, st)]
+
+    def temporal(self, state: State) -> list[tuple[bool, bool]]:
+        st = self.decode(state)
+        out = []
+        for d in self.cm.liveness:
+            for _, env in liveness_instances(self.cm, d):
+                ctx = _Ctx(-1, ())
+                q = d.q is not None and bool(self.ev(d.q, st, dict(env), None, ctx))
+                out.append((bool(self.ev(d.p, st, dict(env), None, ctx)), q))
+        return out
+
+    def step_violations(self, before: State, action: int, after: State) -> list[int]:
+        st, ctx = self.decode(before), _Ctx(action, (), self.decode(after))
+        return [k for k, d in enumerate(self.cm.step_props) if not self.ev(d.expr, st, {}, None, ctx)]
 
     def is_terminal(self, state: State) -> bool:
         st = self.decode(state)
