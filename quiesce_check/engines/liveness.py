@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from quiesce_check.compile.ir import Fairness, Liveness
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import Choices, Model
+from quiesce_check.compile.model import Choices, Model, ModelInfo
 from quiesce_check.engines.common import Clock
 from quiesce_check.trace.types import Step, Trace
 
@@ -206,8 +206,10 @@ def _problem(g: Graph, k: int, live: Liveness) -> _Problem:
 class LivenessCheck:
     """One property instance on the graph, under the model's fairness assumptions."""
 
-    def __init__(self, g: Graph, fair_sets: list[tuple[Fairness, frozenset[int]]], k: int, live: Liveness) -> None:
+    def __init__(self, g: Graph, fair_sets: list[tuple[Fairness, frozenset[int]]], k: int, live: Liveness,
+                 info: ModelInfo | None = None) -> None:
         self.g = g
+        self.info = info  # for the words of a lasso's explanation: who waits, who is starved
         self.fair = fair_sets
         self.k = k
         self.live = live
@@ -411,7 +413,54 @@ class LivenessCheck:
                 "leads_to": "becomes pending and is never met"}[live.kind]
         where = f" ({live.instance})" if live.instance else ""
         cycle = "stutters for ever" if not steps else f"repeats a cycle of {len(steps)} step{'s' * (len(steps) != 1)}"
-        return f"liveness `{live.name}`{where} ({live.span}) {what}: the behaviour {cycle}"
+        why = self.who(nodes, steps) if self.info is not None else []
+        return f"liveness `{live.name}`{where} ({live.span}) {what}: the behaviour {cycle}" + (
+            ". " + "; ".join(why) if why else "")
+
+    def who(self, nodes: list[int], steps: list[Step]) -> list[str]:
+        """On the cycle, each process (or plain action) that never moves: waiting for ever (never
+        enabled there) at its statement, or starved (enabled and never taken), with the fairness
+        that would rule the cycle out."""
+        info = self.info
+        assert info is not None
+        cycle = nodes[:-1] if steps else nodes
+        moved = {info.actions[st.action].process or info.actions[st.action].name for st in steps}
+        actors: dict[str, list[int]] = {}
+        for a in info.actions:
+            actors.setdefault(a.process or a.name, []).append(a.index)
+        out: list[str] = []
+        for actor, acts in actors.items():
+            if actor in moved:
+                continue
+            mine = set(acts)
+            enabled = [any(e[0] in mine for e in self.g.edges[v]) for v in cycle]
+            if all(enabled):
+                out.append(f"{actor} can move throughout and never does (`fair {self.kind_of(actor)}` would rule "
+                           "this out)")
+            elif any(enabled):
+                out.append(f"{actor} can move now and then and never does (`strong fair {self.kind_of(actor)}` "
+                           "would rule this out)")
+            else:
+                at = self.waiting_at(actor, cycle[0])
+                if at:
+                    out.append(f"{actor} waits for ever at {at}")
+        return out
+
+    def kind_of(self, actor: str) -> str:
+        assert self.info is not None
+        return ("process " if any(a.process == actor for a in self.info.actions) else "action ") + actor
+
+    def waiting_at(self, actor: str, v: int) -> str | None:
+        """The statement a process stands at in state v (one whose guard is false there); None for
+        a process that has ended or a plain action."""
+        assert self.info is not None
+        state = self.g.states[v]
+        for a in self.info.actions:
+            if a.process == actor and a.pc_slot is not None and state[a.pc_slot] == a.pc_value:
+                if a.text.startswith("("):   # the end of a loop or of the process, no statement
+                    return None
+                return f"line {a.span.line} (`{a.text}`)"
+        return None
 
 
 def fairness_sets(model: Model) -> list[tuple[Fairness, frozenset[int]]]:
@@ -431,7 +480,7 @@ def check_liveness(model: Model, graph: Graph, check: Callable[[], str | None] |
         why = check() if check is not None else None
         if why:
             raise Stopped(why)
-        trace = LivenessCheck(graph, fair, k, live).lasso()
+        trace = LivenessCheck(graph, fair, k, live, model.info).lasso()
         if trace is not None:
             out[live.name] = trace
     return out
