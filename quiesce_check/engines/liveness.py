@@ -284,10 +284,10 @@ class LivenessCheck:
             node = queue.popleft()
             v, pending = node
             if not pending and v in entry and (v, True) not in parent:
-                # the property becomes pending here: the same state, no step taken
+                # the property may become pending here: the same state, no step taken, so it is
+                # looked at next (0-1 breadth first); the behaviour may also go on unpending
                 parent[(v, True)] = parent[node]
                 queue.appendleft((v, True))
-                continue
             if pending and v in targets:
                 nodes, steps = [v], []
                 cur: tuple[int, bool] = node

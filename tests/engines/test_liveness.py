@@ -275,3 +275,19 @@ def test_a_limit_leaves_liveness_undecided(tmp_path: Path, capsys: pytest.Captur
     assert main(["check", str(path), "--max-states", "2"]) == 20
     out = capsys.readouterr().out
     assert "again" in out and "incomplete" in out
+
+
+def test_a_fair_component_reached_only_after_the_property_stops_pending_is_found() -> None:
+    # Found by replaying random lassos: x != 0 at the start is no reason to stop looking. A is
+    # fair and must set x to 2; then B's first step and its choice x := 0 leave x == 0 with
+    # A and B done, where only the unfair `bump` can move: three steps, then stuttering.
+    text = """
+var x: 0..2 = 0; var y: 0..2 = 0;
+process A { x := 2; }
+process B { y := (y + 1) % 3; either { x := 0; } or { x := 2; } }
+action bump when x < 2 { x := x + 1; }
+fair process A;
+liveness l1: always eventually x != 0;
+"""
+    status, traces, _ = check(text, check_deadlock=False)
+    assert status["l1"] is Status.VIOLATED and shape(traces["l1"]) == (3, 0)
