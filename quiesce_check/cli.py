@@ -256,7 +256,8 @@ def _other_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--allow-outside", action="store_true",
                    help="run models outside the manifest's repository (or, outside any, its folder)")
 
-    r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step")
+    r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step; a lasso "
+                       "(`loop`) also closes its cycle, is fair and breaks the liveness property")
     r.add_argument("trace", help="the ITF JSON trace (as written by check --itf)")
     r.add_argument("model", help="the .qdl model file")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",

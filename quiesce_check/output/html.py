@@ -5,10 +5,12 @@ a vocabulary's explanation and timeline annotation; gives the text of one
 page that needs no network and no script: inline CSS, an inline SVG timeline
 per counterexample (a lane per actor, a mark per step, the vocabulary's spans
 and moments, rows of values over time, the step to look at circled with its
-explanation, a legend in the words the timeline gives its kinds of mark),
-and the trace table. A vocabulary's words come with its explanation and its
-timeline; the page keeps only a colour per kind of mark. Every string from
-the model is escaped.
+explanation, a legend in the words the timeline gives its kinds of mark;
+for a lasso, the cycle's steps on a band and an arrow from the last step back
+to the state the cycle starts from, or a loop on the last state when the
+behaviour stays there for ever), and the trace table, the cycle's rows marked.
+A vocabulary's words come with its explanation and its timeline; the page
+keeps only a colour per kind of mark. Every string from the model is escaped.
 Imports `compile.*`, `engines.result`, `lang.types`, `trace.*`,
 `output.terminal`.
 """
@@ -21,7 +23,7 @@ from html import escape
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.engines.result import Result, Status
 from quiesce_check.lang.types import Value
-from quiesce_check.output.terminal import where_text
+from quiesce_check.output.terminal import cycle_marks, length_text, state_name, where_text
 from quiesce_check.trace.steps import rows
 from quiesce_check.trace.timeline import Annotate, Explain, Row, Timeline, timeline
 from quiesce_check.trace.types import Trace
@@ -40,6 +42,7 @@ th { background: #f6f8fa; }
 .why { background: #fff8c5; border-left: 4px solid #d4a72c; padding: 8px 12px; max-width: 1100px; font-size: 14px; }
 .trace td.changes { font-family: ui-monospace, monospace; font-size: 12px; }
 .trace tr.hl td { background: #ffebe9; }
+.trace tr.cycle td { background: #f0f6ff; } .trace td.cycle { color: #0550ae; white-space: nowrap; }
 svg text { font-family: ui-monospace, monospace; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
 .dot { display: inline-block; width: 10px; height: 10px; border-radius: 5px; margin-right: 4px; vertical-align: -1px; }
@@ -99,7 +102,35 @@ def _value_rows(tl: Timeline, shown_rows: list[Row], x: Callable[[int], float], 
     return out
 
 
-def _svg(tl: Timeline, anchor: str) -> str:
+def _loop_back(loop: int, n: int, x: Callable[[int], float], width_step: int, top: int, y: float,
+               anchor: str) -> list[str]:
+    """A lasso's cycle: a band behind its steps (columns loop + 1 to n) and an arrow under the lanes
+    from the last column back to the column of the state it starts from; a behaviour that
+    stays in its last state for ever: a loop on that column."""
+    color = "#0550ae"
+    marker = f"{anchor}-arrow"
+    out = [f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" '
+           f'orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" fill="{color}"/></marker></defs>']
+    if loop == n:
+        cx = x(n)
+        return out + [f'<g class="loop-back stutter"><path d="M {cx - 5:.1f} {y:.1f} C {cx - 16:.1f} '
+                      f'{y + 22:.1f}, {cx + 16:.1f} {y + 22:.1f}, {cx + 5:.1f} {y:.1f}" fill="none" '
+                      f'stroke="{color}" stroke-width="1.5" marker-end="url(#{marker})"/><text x="{cx + 14:.1f}" '
+                      f'y="{y + 20:.1f}" font-size="10" fill="{color}">stays here for ever</text><title>the '
+                      f"behaviour stays in {state_name(n)} for ever</title></g>"]
+    x0, x1 = x(loop) + width_step / 2, x(n) + width_step / 2
+    band = (f'<g class="cycle"><rect x="{x0:.1f}" y="{top - 8}" width="{x1 - x0:.1f}" height="{y - top + 4:.1f}" '
+            f'fill="#f0f6ff"/><text x="{x0 + 3:.1f}" y="{top - 0.5:.1f}" font-size="10" fill="{color}">'
+            "cycle, repeated for ever</text></g>")
+    back = x(loop)
+    arrow = (f'<g class="loop-back"><path d="M {x(n):.1f} {y:.1f} C {x(n):.1f} {y + 26:.1f}, {back:.1f} '
+             f'{y + 26:.1f}, {back:.1f} {y + 2:.1f}" fill="none" stroke="{color}" stroke-width="1.5" '
+             f'marker-end="url(#{marker})"/><title>after step {n} the behaviour is back in {state_name(loop)} '
+             f"and repeats steps {loop + 1} to {n}</title></g>")
+    return out + [band, arrow]
+
+
+def _svg(tl: Timeline, anchor: str, loop: int | None = None) -> str:
     n = tl.steps
     left, top, lane_h, row_h = 230, 84, 26, 20
     width_step = max(16, min(34, 1200 // max(1, n + 1)))
@@ -113,9 +144,12 @@ def _svg(tl: Timeline, anchor: str) -> str:
     rows_top = top + lanes_h + 24
     height = rows_top + row_h * len(shown_rows) + 20
     width = x(n) + width_step + 140
+    full = height + (34 if loop is not None else 0)  # room under the rows for the arrow back
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="{anchor}" class="timeline" width="{width:.0f}" '
-           f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" role="img">']
-    out.append(f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="white"/>')
+           f'height="{full:.0f}" viewBox="0 0 {width:.0f} {full:.0f}" role="img">']
+    out.append(f'<rect x="0" y="0" width="{width:.0f}" height="{full:.0f}" fill="white"/>')
+    if loop is not None:  # behind everything
+        out.extend(_loop_back(loop, n, x, width_step, top, height - 10, anchor))
     # spans behind everything
     for span in tl.spans:
         color = "#fbefff" if span.kind == "torn" else "#ddf4ff"
@@ -152,18 +186,25 @@ def _svg(tl: Timeline, anchor: str) -> str:
     return "\n".join(out)
 
 
-def _legend(tl: Timeline) -> str:
+def _legend(tl: Timeline, loop: int | None = None) -> str:
     kinds = {m.kind for m in tl.marks}
     parts = [f'<span><i class="dot" style="background:{_MARK_FILL.get(k, "#8c959f")}"></i>{escape(t)}</span>'
              for k, t in tl.legend.items() if k in kinds]
     if tl.highlights:
         parts.append('<span><i class="dot" style="background:none;border:2px solid #cf222e"></i>the step to look at</span>')
+    if loop is not None and loop < tl.steps:
+        parts.append('<span><i class="dot" style="background:#f0f6ff;border:1px solid #0550ae"></i>the cycle: after '
+                     f"step {tl.steps} the behaviour is back in {state_name(loop)} and repeats for ever</span>")
+    elif loop is not None:
+        parts.append('<span><i class="dot" style="background:none;border:2px solid #0550ae"></i>the behaviour '
+                     f"stays in {state_name(loop)} for ever</span>")
     return f'<div class="legend">{"".join(parts)}</div>'
 
 
 def _trace_table(info: ModelInfo, trace: Trace, main_path: str | None, hl_steps: set[int]) -> str:
-    out = ['<table class="trace"><tr><th>#</th><th>process</th><th>step</th><th>choices</th><th>at</th>'
-           "<th>changes</th></tr>"]
+    cycle = cycle_marks(trace)
+    out = ['<table class="trace"><tr><th>#</th>' + ("<th>cycle</th>" if cycle else "")
+           + "<th>process</th><th>step</th><th>choices</th><th>at</th><th>changes</th></tr>"]
     for row in rows(info, trace):
         if row.index == 0:
             changes = ", ".join(f"{c.name}={c.after}" for c in row.changes)
@@ -171,8 +212,10 @@ def _trace_table(info: ModelInfo, trace: Trace, main_path: str | None, hl_steps:
             changes = ", ".join(f"{c.name}: {c.before} \u2192 {c.after}" for c in row.changes)
         if row.failed:
             changes = f"FAILS: {trace.message}"
-        cls = ' class="hl"' if row.index in hl_steps else ""
-        out.append(f"<tr{cls}><td>{row.index}</td><td>{escape(row.process)}</td><td>{escape(row.text or row.action)}</td>"
+        classes = " ".join(c for c, on in (("hl", row.index in hl_steps), ("cycle", row.index in cycle)) if on)
+        cls = f' class="{classes}"' if classes else ""
+        mark = f'<td class="cycle">{escape(cycle.get(row.index, ""))}</td>' if cycle else ""
+        out.append(f"<tr{cls}><td>{row.index}</td>{mark}<td>{escape(row.process)}</td><td>{escape(row.text or row.action)}</td>"
                    f"<td>{escape(row.choices)}</td><td>{escape(where_text(row.where, main_path))}</td>"
                    f'<td class="changes">{escape(changes)}</td></tr>')
     out.append("</table>")
@@ -183,7 +226,7 @@ def render_html(info: ModelInfo, result: Result, model_path: str, params: dict[s
                 explain: Explain | None = None, annotate: Annotate | None = None,
                 title: str | None = None, extra: Sequence[str] = ()) -> str:
     """The page. `extra` is HTML the caller built (escaped already), shown after the verdicts."""
-    verdict_cls = "ok" if result.exit_code == 0 else "bad" if result.exit_code in (11, 12, 14, 75) else "meh"
+    verdict_cls = "ok" if result.exit_code == 0 else "bad" if result.exit_code in (11, 12, 13, 14, 75) else "meh"
     shown = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items())
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{escape(title or model_path)}: {escape(result.verdict.value)}</title>",
@@ -201,7 +244,7 @@ def render_html(info: ModelInfo, result: Result, model_path: str, params: dict[s
         text = p.status.value
         t = result.traces.get(p.name) if p.status is Status.VIOLATED else None
         if t is not None:
-            text += f" ({len(t.steps)} steps)"
+            text += f" ({length_text(t)})"
         out.append(f'<tr><td>{escape(p.kind)}</td><td>{escape(p.name)}</td>'
                    f'<td class="{escape(p.status.value)}">{escape(text)}</td></tr>')
     out.append("</table>")
@@ -211,7 +254,7 @@ def render_html(info: ModelInfo, result: Result, model_path: str, params: dict[s
     for k, trace in enumerate(traces):
         anchor = f"timeline-{k}"
         out.append(f'<section class="counterexample" id="cex-{k}">')
-        out.append(f"<h2>Counterexample {k + 1}: {escape(trace.property)} ({len(trace.steps)} steps)</h2>")
+        out.append(f"<h2>Counterexample {k + 1}: {escape(trace.property)} ({escape(length_text(trace))})</h2>")
         out.append(f'<p class="sub">{escape(trace.message)}</p>')
         lines = explain(info, trace) if explain is not None else []
         if lines:
@@ -219,8 +262,8 @@ def render_html(info: ModelInfo, result: Result, model_path: str, params: dict[s
         tl = timeline(info, trace)
         if annotate is not None:
             tl = annotate(info, trace, tl)
-        out.append(_svg(tl, anchor))
-        out.append(_legend(tl))
+        out.append(_svg(tl, anchor, trace.loop))
+        out.append(_legend(tl, trace.loop))
         out.append(_trace_table(info, trace, model_path, {h.step for h in tl.highlights}))
         out.append("</section>")
     if not traces:

@@ -6,8 +6,18 @@ are the model's variables (process locals as `Proc.x`, program counters as
 enum values strings, arrays indexed by `0..n-1` JSON lists, other arrays
 `{"#map": [[key, value], ...]}`, records objects. The step that led to each
 state is in the state's `#meta`; a step that failed (assertion, model error)
-is in the trace's `#meta`. `trace.itf` reads such a document back. Imports
-`compile.*`, `engines.result`, `lang.types`, `trace.itf`, `trace.steps`.
+is in the trace's `#meta`, as is the violation (its kind, property, message).
+
+A lasso (a liveness counterexample) has ITF's `loop`: the index of the state
+the last state goes on to, the states from there to the last repeating for
+ever. A `Trace`'s last state is `states[loop]` again, reached by the step that
+closes the cycle; ITF writes no state twice, so that last state is left out,
+`loop` is the `Trace`'s, and the closing step is the trace's
+`#meta.loop_step`. A lasso that stutters for ever in its last state (no cycle
+steps) writes every state and `loop` the last one's index, with no
+`loop_step`: the last state goes on to itself without a step. `trace.itf`
+reads such a document back into the same `Trace`. Imports
+`compile.*`, `lang.types`, `trace.itf`, `trace.steps`, `trace.types`.
 """
 
 from __future__ import annotations
@@ -16,10 +26,10 @@ from typing import Any
 
 from quiesce_check.compile.layout import State, pc_text, variable_values
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Trace
 from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, Value, scalar_values
 from quiesce_check.trace.itf import variable_names
 from quiesce_check.trace.steps import describe_choices
+from quiesce_check.trace.types import Step, Trace
 
 ITF_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 
@@ -55,16 +65,20 @@ def state_to_itf(info: ModelInfo, state: State) -> dict[str, Any]:
     return out
 
 
+def _step_meta(info: ModelInfo, step: Step) -> dict[str, str]:
+    return {"action": info.actions[step.action].label, "choices": describe_choices(info, step.choices)}
+
+
 def to_itf(info: ModelInfo, trace: Trace, source: str, params: dict[str, Value]) -> dict[str, Any]:
+    closing = trace.loop is not None and trace.loop < len(trace.steps)
+    written = trace.states[:-1] if closing else trace.states
     states = []
-    for k, state in enumerate(trace.states):
+    for k, state in enumerate(written):
         meta: dict[str, Any] = {"index": k}
         if k > 0:
-            step = trace.steps[k - 1]
-            a = info.actions[step.action]
-            meta["action"] = a.label
-            if step.choices:
-                meta["choices"] = describe_choices(info, step.choices)
+            meta.update(_step_meta(info, trace.steps[k - 1]))
+            if not meta["choices"]:
+                del meta["choices"]
         states.append({"#meta": meta, **state_to_itf(info, state)})
     doc_meta: dict[str, Any] = {
         "format": "ITF", "format-description": ITF_DESCRIPTION, "source": source,
@@ -73,7 +87,10 @@ def to_itf(info: ModelInfo, trace: Trace, source: str, params: dict[str, Value])
         "violation": {"kind": trace.kind, "property": trace.property, "message": trace.message},
     }
     if len(trace.steps) >= len(trace.states):
-        step = trace.steps[-1]
-        doc_meta["failing_step"] = {"action": info.actions[step.action].label,
-                                    "choices": describe_choices(info, step.choices)}
-    return {"#meta": doc_meta, "vars": variable_names(info), "states": states}
+        doc_meta["failing_step"] = _step_meta(info, trace.steps[-1])
+    if closing:
+        doc_meta["loop_step"] = _step_meta(info, trace.steps[-1])
+    doc: dict[str, Any] = {"#meta": doc_meta, "vars": variable_names(info), "states": states}
+    if trace.loop is not None:
+        doc["loop"] = trace.loop
+    return doc

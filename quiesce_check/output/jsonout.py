@@ -1,7 +1,10 @@
 """A result as one JSON document (`--json FILE`), for CI glue and other tools.
 
 Takes a `Result`, the model's `ModelInfo` and the run's settings; gives a
-plain dict with stable key order. Times are under `stats.seconds`,
+plain dict with stable key order. A trace has its kind (`liveness` for a
+lasso, `action` for a step property), its rows and its `loop` as `Trace` has
+it (null for a finite trace); the result its verdict and exit code (13 for a
+liveness violation). Times are under `stats.seconds`,
 `stats.states_per_second` and `symbolic.solver_seconds` only, so two runs
 differ nowhere else. Imports
 `compile.*`, `engines.result`, `lang.types`, `trace.steps`, `trace.timeline`
@@ -25,6 +28,9 @@ def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None,
                   whole_first: bool = False) -> dict[str, Any]:
     return {
         "kind": t.kind, "property": t.property, "message": t.message, "length": len(t.steps),
+        # a lasso: the behaviour goes on for ever as from state `loop` (the last state is that one
+        # again, reached by the step closing the cycle; `loop` == `length`: it stays there)
+        "loop": t.loop,
         "steps": [
             {"index": r.index, "process": r.process, "action": r.action, "choices": r.choices,
              "text": r.text, "at": r.where, "failed": r.failed,

@@ -54,7 +54,7 @@ def render_properties(console: Console, result: Result) -> None:
         shown = p.status.value
         trace = result.traces.get(p.name) if p.status is Status.VIOLATED else None
         if trace is not None and (trace.kind == p.kind or (p.kind == "lemma" and trace.kind == "invariant")):
-            shown += f" ({lasso_text(trace) if trace.loop is not None else _steps(len(trace.steps))})"
+            shown += f" ({length_text(trace)})"
         elif p.status is Status.VACUOUS and not p.detail:
             shown += " (its premise never held)"
         cells = [_t(p.kind), _t(p.name), _t(shown, style=_STATUS_STYLE[p.status])]
@@ -178,20 +178,49 @@ def _steps(n: int) -> str:
     return "1 step" if n == 1 else f"{n} steps"
 
 
+def length_text(trace: Trace) -> str:
+    """`3 steps`; for a lasso, `3 steps, then a cycle of 4 steps`."""
+    return lasso_text(trace) if trace.loop is not None else _steps(len(trace.steps))
+
+
 def lasso_text(trace: Trace) -> str:
-    """`3 steps, then a cycle of 4` for a lasso."""
+    """`3 steps, then a cycle of 4 steps` for a lasso; `3 steps, then stuttering` for one that stays."""
     assert trace.loop is not None
     cycle = len(trace.steps) - trace.loop
     return f"{_steps(trace.loop)}, then {'stuttering' if cycle == 0 else 'a cycle of ' + _steps(cycle)}"
 
 
-def loop_text(trace: Trace) -> str:
+def state_name(k: int) -> str:
+    """The state of row k of a trace's table."""
+    return "the initial state" if k == 0 else f"the state after step {k}"
+
+
+def loop_text(info: ModelInfo, trace: Trace) -> str:
     """What a lasso does after its last row."""
     assert trace.loop is not None
-    if trace.loop == len(trace.steps):
-        return f"The behaviour stays in state {trace.loop} for ever (nothing fair is enabled there)."
-    return (f"The cycle starts at step {trace.loop}: after step {len(trace.steps)} the behaviour is in "
-            f"state {trace.loop} again and repeats steps {trace.loop + 1} to {len(trace.steps)} for ever.")
+    n, loop = len(trace.steps), trace.loop
+    where = state_name(loop)
+    if loop == n:
+        why = ("the model assumes no fairness, so a behaviour may stop anywhere" if not info.fairness
+               else "no step a fairness assumption covers is enabled there")
+        return f"The behaviour stays in {where} for ever ({why})."
+    repeats = f"step {n} repeats" if loop + 1 == n else f"steps {loop + 1} to {n} repeat"
+    return f"The cycle starts at step {loop}: step {n} leads back to {where}, and {repeats} for ever."
+
+
+def cycle_marks(trace: Trace, utf: bool = True) -> dict[int, str]:
+    """For a lasso's table, by row: where the cycle starts, the rows in it, the step that closes it
+    (or the state the behaviour stays in for ever)."""
+    if trace.loop is None:
+        return {}
+    n, loop = len(trace.steps), trace.loop
+    if loop == n:
+        return {n: ("\u21ba" if utf else "@") + " for ever"}
+    top, mid, bottom = ("\u250c", "\u2502", "\u2514") if utf else ("+", "|", "+")
+    marks = {k: mid for k in range(loop + 1, n)}
+    marks[loop] = f"{top} starts"
+    marks[n] = f"{bottom} back to {loop}"
+    return marks
 
 
 def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str | None = None,
@@ -210,15 +239,16 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
                                + ", ".join(not_inductive) + "."
                                + (f" Given up after these, and perhaps needing only them: {', '.join(later)}."
                                   if later else ""), style="yellow"), soft_wrap=True)
-    elif trace.loop is not None:
-        console.print(_t(f"Counterexample ({lasso_text(trace)}): {trace.message}", style="bold red"),
-                      soft_wrap=True)
     else:
-        console.print(_t(f"Counterexample ({_steps(len(trace.steps))}): {trace.message}", style="bold red"),
+        console.print(_t(f"Counterexample ({length_text(trace)}): {trace.message}", style="bold red"),
                       soft_wrap=True)
-    arrow = "\u2192" if console.encoding.lower().replace("-", "").startswith("utf") else "->"
+    utf = console.encoding.lower().replace("-", "").startswith("utf")
+    arrow = "\u2192" if utf else "->"
+    cycle = cycle_marks(trace, utf)
     table = Table(show_edge=False, show_lines=False)
     table.add_column("#", justify="right")
+    if cycle:
+        table.add_column("cycle")
     table.add_column("process")
     table.add_column("step")
     table.add_column("choices")
@@ -232,11 +262,12 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
         if row.failed:
             ch = _t(f"FAILS: {trace.message}", style="bold red")
         step = "a state not known to be reachable" if cti and row.index == 0 else row.text or row.action
-        table.add_row(_t(str(row.index)), _t(row.process), _t(step),
+        marked = [_t(cycle.get(row.index, ""), style="bold")] if cycle else []
+        table.add_row(_t(str(row.index)), *marked, _t(row.process), _t(step),
                       _t(row.choices), _t(where_text(row.where, main_path)), ch)
     console.print(table)
     if trace.loop is not None:
-        console.print(_t(loop_text(trace), style="bold"), soft_wrap=True)
+        console.print(_t(loop_text(info, trace), style="bold"), soft_wrap=True)
     lines = explain(info, trace) if explain is not None else []
     if lines:
         console.print(_t("Why: " + " ".join(lines), style="bold"), soft_wrap=False)

@@ -1,17 +1,29 @@
 """Traces in ITF JSON (the Informal Trace Format of Apalache and Quint) read back.
 
 Takes the model's `ModelInfo` and an ITF document, as `output.itf` writes it
-or another tool does; gives the states of the model's layout it records and
-each state's recorded step (`from_itf`), strictly: every problem is a
+or another tool does; gives a `Recorded` trace (`from_itf`): the states of the
+model's layout it records, each state's recorded step, the trace's `#meta`, and
+for a lasso the state the behaviour loops back to. Strictly: every problem is a
 `TraceFormatError` naming the state and variable. The encoding is the one
-`output.itf` describes; integers may also be plain JSON numbers. This is the
-input of `replay`, so it sits below the output formats. Imports
+`output.itf` describes; integers may also be plain JSON numbers.
+
+A lasso. ITF's `loop` is the index of the state the last state goes on to: the
+states from `loop` to the last repeat for ever. A `Trace` writes the state the
+cycle closes on twice (its last state is `states[loop]` again), so the reader
+appends that state, reached by one more step (the closing step, whose action
+the document's `#meta.loop_step` names), unless the last state already is
+`states[loop]` and no closing step is recorded: then the file repeats the state
+itself (as a `Trace` does), or, with `loop` the last index, the behaviour
+stutters there for ever. `output.itf` writes exactly that.
+
+This is the input of `replay`, so it sits below the output formats. Imports
 `compile.*`, `lang.positions`, `lang.types`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from quiesce_check.compile.layout import State, flatten, instance_name
@@ -91,8 +103,36 @@ def variable_names(info: ModelInfo) -> list[str]:
     return [p.name for p in lay.places] + [f"{instance_name(p, i)}.pc" for p, i in lay.instances]
 
 
-def from_itf(info: ModelInfo, doc: Any) -> tuple[list[State], list[str | None], dict[str, Any]]:
-    """States of the model's layout from an ITF document; also each state's recorded action."""
+@dataclass(frozen=True)
+class Recorded:
+    """A trace as a document records it, in the states of the model's layout."""
+
+    states: list[State]         # a lasso's last state is `states[loop]` again (as in a `Trace`)
+    actions: list[str | None]   # per state, the recorded label of the step that led to it
+    meta: dict[str, Any]        # the document's `#meta`
+    loop: int | None = None     # a lasso: the behaviour goes on for ever as from `states[loop]`
+
+
+def _loop(doc: dict[str, Any], states: list[State], actions: list[str | None],
+          meta: dict[str, Any]) -> int | None:
+    """ITF's `loop` as a `Trace`'s: the state the cycle closes on appended, with its step's
+    recorded action, when the document does not repeat it (the module's docstring)."""
+    loop = doc.get("loop")
+    if loop is None:
+        return None
+    if not isinstance(loop, int) or isinstance(loop, bool) or not 0 <= loop < len(states):
+        raise TraceFormatError(f"`loop` must be the index of one of the trace's {len(states)} states, "
+                               f"found {_short(loop)}")
+    step = meta.get("loop_step")
+    action = step.get("action") if isinstance(step, dict) else None
+    if isinstance(step, dict) or states[-1] != states[loop]:
+        states.append(states[loop])
+        actions.append(action if isinstance(action, str) else None)
+    return loop
+
+
+def from_itf(info: ModelInfo, doc: Any) -> Recorded:
+    """The trace an ITF document records, in the states of the model's layout."""
     if not isinstance(doc, dict):
         raise TraceFormatError("an ITF trace is a JSON object with `vars` and `states`")
     if not isinstance(doc.get("states"), list) or not doc["states"]:
@@ -132,4 +172,6 @@ def from_itf(info: ModelInfo, doc: Any) -> tuple[list[State], list[str | None], 
         actions.append(action if isinstance(action, str) else None)
         states.append(tuple(slots))
     doc_meta = doc.get("#meta")
-    return states, actions, doc_meta if isinstance(doc_meta, dict) else {}
+    meta = doc_meta if isinstance(doc_meta, dict) else {}
+    loop = _loop(doc, states, actions, meta)
+    return Recorded(states, actions, meta, loop)

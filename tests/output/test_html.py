@@ -98,3 +98,48 @@ def test_model_text_is_escaped(tmp_path: Path) -> None:
                      "    }\n    x := 2;\n}\ninvariant small: x < 2;\n")
     _, text, _ = page_of(tmp_path, str(model))
     assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+def _path_ends(d: str) -> tuple[float, float]:
+    """The x where an SVG path starts and the x where it ends."""
+    numbers = [float(t) for t in d.replace(",", " ").split() if t not in ("M", "C")]
+    return numbers[0], numbers[-2]
+
+
+def test_a_lasso_has_a_loop_back_arrow_from_its_last_step_to_the_cycle_start(tmp_path: Path) -> None:
+    code, _, page = page_of(tmp_path, str(ROOT / "tests" / "trace" / "models" / "lasso_spin.qdl"))
+    assert code == 13
+    assert page.with_class("span", "verdict") and "bad" in page.with_class("span", "verdict")[0]["class"]
+    # A goes round x = 0, 1, 2 from the initial state: no step before the cycle, three in it
+    assert "violated (0 steps, then a cycle of 3 steps)" in " ".join(page.text["td.violated"])
+    marks = [float(a["cx"]) for a in page.with_class("circle", "mark")]
+    assert len(marks) == 3
+    column = marks[1] - marks[0]
+    (band,) = page.with_class("g", "cycle")
+    assert page.text["g.cycle"] == ["cycle, repeated for ever"]
+    paths = [a for t, a in page.elements if t == "path" and a.get("marker-end")]
+    (arrow,) = paths
+    start, end = _path_ends(arrow["d"])
+    assert start == marks[-1]                       # from the last step's column
+    assert end == marks[0] - column                 # back to column 0, the initial state
+    marker = arrow["marker-end"][len("url(#"):-1]
+    assert [a for t, a in page.elements if t == "marker" and a.get("id") == marker]
+    # the table marks the cycle: every row is in it (it starts at the initial state)
+    assert len(page.with_class("tr", "cycle")) == 4
+    assert page.text["td.cycle"] == ["┌ starts", "│", "│", "└ back to 0"]
+
+
+def test_a_lasso_that_stutters_loops_on_its_last_state(tmp_path: Path) -> None:
+    model = tmp_path / "m.qdl"
+    model.write_text("var x: 0..1 = 0;\naction up { x := 1; }\nliveness back: always eventually x == 0;\n")
+    code, _, page = page_of(tmp_path, str(model))
+    # nothing is fair: after `up` (x = 1) the behaviour may stay there for ever
+    assert code == 13
+    assert "violated (1 step, then stuttering)" in " ".join(page.text["td.violated"])
+    (loop,) = page.with_class("g", "stutter")
+    (mark,) = page.with_class("circle", "mark")
+    (path,) = [a for t, a in page.elements if t == "path" and a.get("marker-end")]
+    start, end = _path_ends(path["d"])
+    assert start < float(mark["cx"]) < end          # around the last step's column
+    assert page.text["td.cycle"] == ["↺ for ever"]  # on the last row; the first has none
+    assert not page.with_class("g", "cycle")

@@ -21,6 +21,7 @@ from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.result import Options
 from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, scalar_values
 from quiesce_check.output.itf import to_itf, value_to_itf
+from quiesce_check.replay import replay
 from quiesce_check.trace.itf import TraceFormatError, from_itf, value_from_itf
 
 HERE = Path(__file__).parent
@@ -180,10 +181,11 @@ def test_from_itf_inverts_to_itf():
     assert result.trace is not None
     doc = to_itf(built.model.info, result.trace, "types.qdl", {})
     doc = json.loads(json.dumps(doc))  # through JSON text, as a file would
-    states, actions, meta = from_itf(built.model.info, doc)
-    assert tuple(states) == result.trace.states
-    assert actions[0] is None and all(isinstance(a, str) for a in actions[1:])
-    assert meta["violation"]["property"] == "only_red"
+    rec = from_itf(built.model.info, doc)
+    assert tuple(rec.states) == result.trace.states
+    assert rec.actions[0] is None and all(isinstance(a, str) for a in rec.actions[1:])
+    assert rec.meta["violation"]["property"] == "only_red"
+    assert rec.loop is None and "loop" not in doc
 
 
 def _values(t: Type) -> st.SearchStrategy[Any]:
@@ -238,3 +240,49 @@ def test_value_from_itf_rejects(t, j, words):
         value_from_itf(t, j, "state 3, `v`")
     assert str(e.value).startswith("state 3, `v`")
     assert words in str(e.value)
+
+
+# ------------------------------------------------------------------- lassos and step properties
+
+@pytest.mark.parametrize(("model", "name", "written", "loop", "loop_step"), [
+    # A goes round x = 0, 1, 2: three states written, and the last goes on to state 0 by A's step
+    ("lasso_spin.qdl", "done", 3, 0, "A."),
+    # P's skip goes from the initial state to itself: one state, and a closing step
+    ("lasso_skip.qdl", "one", 1, 0, "P."),
+    # nothing is fair: the behaviour stops in the initial state; one state, no closing step
+    ("lasso_ring.qdl", "reaches3", 1, 0, None),
+    # one inc, then x = 1 for ever
+    ("lasso_ring.qdl", "answered", 2, 1, None),
+])
+def test_a_lasso_in_itf(model, name, written, loop, loop_step):
+    built = build_file(str(MODELS / model))
+    trace = bfs(built.model, Options(keep_going=True), None).traces[name]
+    assert trace.kind == "liveness" and trace.loop == loop
+    doc = json.loads(json.dumps(to_itf(built.model.info, trace, model, {})))
+    read = trace_from_json(doc)  # the independent reader: ITF's own `loop`
+    assert read.loop == loop and len(read.states) == written
+    assert doc["#meta"]["violation"] == {"kind": "liveness", "property": name, "message": trace.message}
+    if loop_step is None:
+        assert "loop_step" not in doc["#meta"]
+    else:
+        assert doc["#meta"]["loop_step"]["action"].startswith(loop_step)
+    # read back: the state the cycle closes on is there again, reached by the closing step
+    rec = from_itf(built.model.info, doc)
+    assert rec.loop == loop and tuple(rec.states) == trace.states
+    rebuilt = replay(built.model, doc)
+    assert rebuilt.ok and rebuilt.trace is not None
+    assert (rebuilt.trace.states, rebuilt.trace.steps, rebuilt.trace.kind, rebuilt.trace.property,
+            rebuilt.trace.loop) == (trace.states, trace.steps, trace.kind, trace.property, trace.loop)
+
+
+def test_a_step_property_counterexample_in_itf():
+    built = build_file(str(MODELS / "step_only_p.qdl"))
+    trace = bfs(built.model, Options(), None).traces["only_p"]
+    doc = json.loads(json.dumps(to_itf(built.model.info, trace, "step_only_p.qdl", {})))
+    assert "loop" not in doc and trace.loop is None
+    assert doc["#meta"]["violation"]["kind"] == "action" and doc["#meta"]["violation"]["property"] == "only_p"
+    # P counts x to 2, Q waits for it and resets it: 4 steps, 5 states, the last by Q
+    assert len(trace_from_json(doc).states) == 5 and doc["states"][-1]["#meta"]["action"].startswith("Q.")
+    rebuilt = replay(built.model, doc)
+    assert rebuilt.ok and rebuilt.reproduced == "action only_p" and rebuilt.trace is not None
+    assert (rebuilt.trace.states, rebuilt.trace.steps, rebuilt.trace.kind) == (trace.states, trace.steps, "action")
