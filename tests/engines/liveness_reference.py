@@ -80,6 +80,7 @@ class Explicit:
 
 
 def explicit(model: Model) -> Explicit:
+    """Every state reachable from the initial ones, each expanded once."""
     index: dict[State, int] = {}
     states: list[State] = []
     for s in model.initial_states():
@@ -100,6 +101,7 @@ def explicit(model: Model) -> Explicit:
 
 
 def fair_sets(model: Model) -> list[tuple[bool, frozenset[int]]]:
+    """Each fairness assumption of the model: whether strong, and the actions it covers."""
     info = model.info
     return [(f.strong, frozenset(a.index for a in info.actions if f.covers(a))) for f in info.fairness]
 
