@@ -1,7 +1,9 @@
 """Toy models for the engine tests, built by hand: no parser, no checker, no lowering.
 
 Takes nothing; gives `Graph`, an explicit state graph (nodes are the integers
-0..n-1, edges an adjacency dict), and two independent implementations of it:
+0..n-1, edges an adjacency dict; each edge may be owned by a process, the graph may state
+liveness properties over its nodes (`Live`) and fairness on its processes), and two
+independent implementations of it:
 `GraphModel`, a pure-Python `compile.model.Model` that walks the adjacency dict,
 and `Graph.program()`, the same graph as a hand-built IR `Program` (one action per
 edge: `when node == src { node := dst }`) for `compile.pygen.compile_program`,
@@ -21,7 +23,7 @@ from functools import cached_property, reduce
 from quiesce_check.compile import ir as I
 
 # The one import of `Program`: it is moving from `compile.lower` to `compile.ir`.
-from quiesce_check.compile.ir import Program
+from quiesce_check.compile.ir import Program, TemporalKind
 from quiesce_check.compile.layout import Layout, SlotInfo, State, VarPlace
 from quiesce_check.compile.model import AssertFailure, ModelInfo, StepError, Successor
 from quiesce_check.compile.pygen import CompiledModel, compile_program
@@ -40,6 +42,24 @@ def _is_one_of(nodes: Sequence[int]) -> I.Expr:
 
 
 @dataclass(frozen=True)
+class Live:
+    """A liveness property of a graph: its kind, its name, and the nodes where its `p` (and,
+    for leads-to, its `q`) hold."""
+
+    kind: TemporalKind
+    name: str
+    p: frozenset[int]
+    q: frozenset[int] = frozenset()
+
+
+def fair(process: str, strong: bool = False) -> I.Fairness:
+    """Fairness of the steps a process owns (`Graph.owner`); "" for all steps (`fair system`)."""
+    if not process:
+        return I.Fairness(strong, "system", SPAN)
+    return I.Fairness(strong, f"process {process}", SPAN, process=process)
+
+
+@dataclass(frozen=True)
 class Graph:
     """A state graph: the state is `(node,)`, node in 0..n-1 (n: one more than the largest node
     named anywhere here, so `bad` may name nodes no edge reaches).
@@ -55,6 +75,9 @@ class Graph:
     bad: Mapping[str, frozenset[int]] = field(default_factory=dict)
     terminal: frozenset[int] = frozenset()
     fail: Mapping[int, str] = field(default_factory=dict)
+    owner: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    liveness: tuple[Live, ...] = ()
+    fairness: tuple[I.Fairness, ...] = ()
 
     @property
     def size(self) -> int:
@@ -85,7 +108,7 @@ class Graph:
 
     def actions(self) -> tuple[I.Action, ...]:
         at = [I.Guard(I.Bin("==", I.Slot(NODE), I.Const(src))) for src, _ in self.edge_list]
-        out = [I.Action(k, f"{src}->{dst}", "", f"{src}->{dst}", SPAN, None, None,
+        out = [I.Action(k, f"{src}->{dst}", self.owner.get((src, dst), ""), f"{src}->{dst}", SPAN, None, None,
                         (at[k], I.Assign((((NODE,), None),), (I.Const(dst),), "node")), ())
                for k, (src, dst) in enumerate(self.edge_list)]
         for node in self.failing:
@@ -104,15 +127,21 @@ class Graph:
         return tuple(I.AssertInfo(self.assert_id(k), f"false at {k}", SPAN) for k in self.failing
                      if self.fail[k] == ASSERTION)
 
+    def temporal(self) -> tuple[I.Liveness, ...]:
+        return tuple(I.Liveness(live.kind, live.name, "", _is_one_of(sorted(live.p)),
+                                _is_one_of(sorted(live.q)) if live.kind == "leads_to" else None, SPAN)
+                     for live in self.liveness)
+
     def program(self) -> Program:
         terminals = () if not self.terminal else (
             I.Property("terminal", "end", _is_one_of(sorted(self.terminal)), SPAN),)
         return Program(layout=self.layout(), actions=self.actions(), initial=tuple((k,) for k in self.init),
                        invariants=self.invariants(), reachables=(), terminals=terminals, asserts=self.asserts(),
-                       choice_names=(), end_pcs=())
+                       choice_names=(), end_pcs=(), liveness=self.temporal(), fairness=self.fairness)
 
     def info(self) -> ModelInfo:
-        return ModelInfo(self.layout(), self.actions(), self.invariants(), (), self.asserts(), ())
+        return ModelInfo(self.layout(), self.actions(), self.invariants(), (), self.asserts(), (),
+                         liveness=self.temporal(), fairness=self.fairness)
 
     def compiled(self) -> CompiledModel:
         return compile_program(self.program())
@@ -156,6 +185,13 @@ class GraphModel:
 
     def is_terminal(self, state: State) -> bool:
         return state[NODE] in self.graph.terminal
+
+    def temporal(self, state: State) -> list[tuple[bool, bool]]:
+        node = state[NODE]
+        return [(node in live.p, live.kind == "leads_to" and node in live.q) for live in self.graph.liveness]
+
+    def step_violations(self, before: State, action: int, after: State) -> list[int]:
+        return []  # a graph states no `always step` property
 
 
 @dataclass(frozen=True)
