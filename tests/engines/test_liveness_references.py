@@ -320,27 +320,13 @@ def test_token_ring_published_size() -> None:
 # ------------------------------------------------------------------ the reference on toys
 
 
-# A bug in engines/liveness.py (LivenessCheck.prefix): the breadth-first search for a prefix
-# stops at the first state where the property may become pending, and never goes on past it
-# with the property not yet pending; a lasso whose property becomes pending only later is not
-# found, though its fair component was, and `lasso` raises this. See the xfail tests below.
-PREFIX_BUG = "a fair component no prefix reaches"
-
-
-def verdicts(graph: Graph, tolerate: bool = False) -> list[tuple[bool, bool, bool]]:
-    """Per property: (LivenessCheck found a lasso, by_subsets, by_closures); every lasso real.
-    With `tolerate`, PREFIX_BUG counts as a lasso found (the check found a fair component)."""
+def verdicts(graph: Graph) -> list[tuple[bool, bool, bool]]:
+    """Per property: (LivenessCheck found a lasso, by_subsets, by_closures); every lasso real."""
     model = graph.model()
     ex, fairness, g = explicit(model), fair_sets(model), explore(model, Clock(None))
     out = []
     for k, live in enumerate(model.info.liveness):
-        try:
-            trace = LivenessCheck(g, fairness_sets(model), k, live).lasso()
-        except AssertionError as e:
-            if not (tolerate and PREFIX_BUG in str(e)):
-                raise
-            out.append((True, by_subsets(ex, k, live.kind, fairness), by_closures(ex, k, live.kind, fairness)))
-            continue
+        trace = LivenessCheck(g, fairness_sets(model), k, live).lasso()
         if trace is not None:
             assert lasso_problems(model, trace, k, fairness) == [], (graph, k)
         out.append((trace is not None, by_subsets(ex, k, live.kind, fairness), by_closures(ex, k, live.kind, fairness)))
@@ -383,14 +369,10 @@ fair system;
 """
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="engines/liveness.py: LivenessCheck.prefix "
-                   "does not go on past a state where the property may become pending (PREFIX_BUG)")
 def test_a_prefix_passes_a_state_where_the_property_could_become_pending() -> None:
     assert verdicts(PASSING_ENTRY) == [(True, True, True)]
 
 
-@pytest.mark.xfail(strict=True, reason="engines/liveness.py PREFIX_BUG: an internal error (exit 153), not "
-                   "the lasso 0, 1, then 2, 3 for ever (exit 13)")
 def test_a_prefix_passes_a_state_where_the_property_could_become_pending_from_the_command_line(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "often_one.qdl"
@@ -428,15 +410,7 @@ _EXAMPLES = int(os.environ.get("QC_EXAMPLES") or "0") or None
           suppress_health_check=[HealthCheck.too_slow])
 @given(graphs())
 def test_liveness_check_agrees_with_the_brute_force_reference(graph: Graph) -> None:
-    try:
-        found = verdicts(graph)
-    except AssertionError as e:
-        if PREFIX_BUG not in str(e):
-            raise
-        # the known bug: the verdicts must still agree; no lasso to check, and bfs would stop on it
-        found = verdicts(graph, tolerate=True)
-        assert all(a == b == c for a, b, c in found), (graph, found)
-        return
+    found = verdicts(graph)
     assert all(a == b == c for a, b, c in found), (graph, found)
     # the same graph compiled from its IR, through the whole breadth-first search
     compiled = graph.compiled()
