@@ -176,7 +176,7 @@ class XenExplainer:
 
     # properties ----------------------------------------------------------------
     def explain(self, info: ModelInfo, trace: Trace) -> list[str]:
-        if trace.kind not in ("invariant", "final", "liveness"):
+        if trace.kind not in ("invariant", "final", "liveness") or (trace.kind == "liveness" and trace.loop is None):
             return []
         try:
             h = History(info, trace)

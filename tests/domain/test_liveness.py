@@ -8,6 +8,8 @@ own reckoning.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from quiesce_check.build import Built, build_file, build_text
@@ -156,6 +158,25 @@ def test_s15_the_handshake_ends() -> None:
     _, r = run("s15_handshake_liveness.qdl")
     assert {p: v[0] for p, v in verdicts(r).items()} == dict.fromkeys(
         ("migration_completes", "backend_eventually_quiesces", "request_eventually_answered"), "holds")
+
+
+@pytest.mark.parametrize("unfair", ["fair process Blkback;", "fair process QuiesceHook;"])
+def test_the_handshake_needs_blkback_and_its_hook_to_be_scheduled(tmp_path: Path, unfair: str) -> None:
+    # models/lib/blk.qdl and the S15 hook spec, one of them without its fairness declaration
+    blk = (ROOT / "models" / "lib" / "blk.qdl").read_text()
+    hook = (ROOT / "specs" / "hooks" / "s15_handshake.qdl").read_text()
+    assert blk.count(unfair) + hook.count(unfair) == 1
+    (tmp_path / "blk.qdl").write_text(blk.replace(unfair, ""))
+    (tmp_path / "hook.qdl").write_text(hook.replace(unfair, ""))
+    (tmp_path / "m.qdl").write_text('use "blk.qdl"(NREQS = 1, RECOVERY = BlkifRecover);\nuse "hook.qdl";\n'
+                                    "check migration_completes, backend_eventually_quiesces, "
+                                    "request_eventually_answered;\n")
+    built = build_file(str(tmp_path / "m.qdl"))
+    r = check(built)
+    assert {p: v[0] for p, v in verdicts(r).items()} == dict.fromkeys(
+        ("migration_completes", "backend_eventually_quiesces", "request_eventually_answered"), "violated")
+    process = unfair.split()[-1].rstrip(";")
+    assert f"`fair process {process};` rules this behaviour out" in why(built, r.traces["migration_completes"])
 
 
 def test_a_drain_that_waits_for_the_suspended_frontend_hangs() -> None:
