@@ -1,10 +1,11 @@
 """`quiesce-check hook SPEC --model MODEL`: a quiesce hook composed with a protocol model.
 
 Takes a hook spec (a QDL file with a `hook` declaration and `obligation`s)
-and a model; gives the composed model's result for every invariant and
-final-state property it declares, and with `ablate`, what each obligation is
+and a model; gives the composed model's result for every invariant, final-state
+and liveness property it declares, and with `ablate`, what each obligation is
 worth: the model checked with each obligation switched off in turn (which
-properties break, the shortest counterexample, why), and the minimal sets of
+properties break, safety and liveness apart, the shortest counterexample, a
+lasso's with where its cycle starts, why), and the minimal sets of
 obligations that keep every property, searched exhaustively for up to
 `MAX_EXHAUSTIVE` obligations. Ablation runs are independent searches, run
 in parallel processes. An ablation's table, JSON and HTML are `output.ablation`'s.
@@ -52,6 +53,8 @@ class Outcome:
     why: dict[str, str]                    # violated property -> the explanation's first sentence
     problem: str | None = None             # a deadlock, failed assertion or model error, if any
     states: int = 0
+    live: frozenset[str] = frozenset()     # which properties are liveness properties
+    loops: dict[str, int] = field(default_factory=dict)   # violated liveness property -> its lasso's loop
 
     @property
     def keeps_all(self) -> bool:
@@ -99,8 +102,9 @@ def hook_of(built: Built) -> Hook:
 
 
 def all_properties(built: Built) -> list[str]:
-    """Every invariant and final-state property the composed model declares, optional or not."""
-    return [d.name for d in built.ast.decls if isinstance(d, A.PropertyDecl) and d.kind in ("invariant", "final")]
+    """Every invariant, final-state and liveness property the composed model declares, optional or not."""
+    return [d.name for d in built.ast.decls
+            if (isinstance(d, A.PropertyDecl) and d.kind in ("invariant", "final")) or isinstance(d, A.LivenessDecl)]
 
 
 def build_composed(spec: str, model: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
@@ -109,16 +113,18 @@ def build_composed(spec: str, model: str, params: dict[str, Value], select: list
 
 def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:
     explain = explainer(built.ast.sources, built.checked.consts)
-    statuses, lengths, why = {}, {}, {}
+    statuses, lengths, why, loops = {}, {}, {}, {}
     for p in result.properties:
-        if p.kind not in ("invariant", "final"):
+        if p.kind not in ("invariant", "final", "liveness"):
             continue
         statuses[p.name] = p.status.value
         t = result.traces.get(p.name)
         if p.status is Status.VIOLATED and t is not None:
             lengths[p.name] = len(t.steps)
+            if t.loop is not None:
+                loops[p.name] = t.loop
             lines = explain(built.model.info, t) if explain is not None else []
-            why[p.name] = lines[0].rstrip(";:,") + "." if lines else t.message
+            why[p.name] = lines[0].rstrip(";:,.") + "." if lines else t.message
     problem: str | None = None
     for t in result.traces.values():
         if t.kind in ("deadlock", "assertion", "model-error"):
@@ -128,7 +134,8 @@ def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:
             break
     if problem is None and not result.complete:
         problem = f"incomplete: {result.limit or 'the search did not finish'}"
-    return Outcome(on, statuses, lengths, why, problem, result.stats.distinct)
+    live = frozenset(p.name for p in result.properties if p.kind == "liveness")
+    return Outcome(on, statuses, lengths, why, problem, result.stats.distinct, live, loops)
 
 
 def check_with(spec: str, model: str, params: dict[str, Value], obligations: dict[str, bool],

@@ -3,10 +3,11 @@
 Takes a TOML manifest (`specs/regress.toml`): runs, each naming a model (a
 path relative to the manifest), its parameters, and the expected verdict of
 each property (`holds`, `violated`, `vacuous`; `assertions` and `deadlock`
-stand for the model's `assert`s and for deadlock freedom), with, where known, the
-shortest counterexample's length and the complete search's distinct-state
-count. Gives one row per (run, property) with what was expected and what was
-found, and the deviations: a property that stops failing is as much a
+stand for the model's `assert`s and for deadlock freedom), with, where known,
+the shortest counterexample's length (for a liveness property, a lasso's: its
+steps in all, and `loop`, the state its cycle starts from) and the complete
+search's distinct-state count. Gives one row per (run, property) with what was
+expected and what was found, and the deviations: a property that stops failing is as much a
 regression as one that starts. Each run is one breadth-first search that goes
 on past violations (`--continue`), so every property gets its verdict and
 shortest counterexample from the same exploration; a run with
@@ -49,7 +50,7 @@ _RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", 
 # the engines a run may name (by their specs in `engines.ENGINES`): the default search, whose
 # counts and shortest lengths a run pins, or a proof by k-induction
 RUN_ENGINES = ("bfs", "induction")
-_EXPECT_KEYS = {"verdict", "length"}
+_EXPECT_KEYS = {"verdict", "length", "loop"}
 # A manifest larger than this is refused before parsing (the repository's is 20 KB).
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
@@ -63,6 +64,7 @@ class Expect:
     prop: str
     verdict: str
     length: int | None = None
+    loop: int | None = None   # a lasso's: the state its cycle starts from (`length` when it stutters)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,40 @@ class RunOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None and all(r.ok for r in self.rows)
+
+
+def counterexample_text(length: int, loop: int | None) -> str:
+    """`21 steps`; a lasso's `13 steps, then a cycle of 2 steps` or `14 steps, then stuttering`."""
+    def steps(n: int) -> str:
+        return f"{n} step{'s' * (n != 1)}"
+    if loop is None:
+        return steps(length)
+    return f"{steps(loop)}, then " + ("stuttering" if loop == length else f"a cycle of {steps(length - loop)}")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _expect(where: str, prop: str, want: Any) -> Expect:
+    """One property's expectation: a verdict, or a table with the counterexample's length and loop."""
+    if isinstance(want, str):
+        want = {"verdict": want}
+    if not isinstance(want, dict) or set(want) - _EXPECT_KEYS or "verdict" not in want:
+        raise ManifestError(f"{where}: expect.{prop} must be a verdict or a table "
+                            '{ verdict = "violated", length = N }, with `loop = L` for a lasso')
+    if want["verdict"] not in VERDICTS:
+        raise ManifestError(f"{where}: expect.{prop}: `{want['verdict']}` is not one of " + ", ".join(VERDICTS))
+    length, loop = want.get("length"), want.get("loop")
+    for key, value in (("length", length), ("loop", loop)):
+        if value is not None and not _whole(value):
+            raise ManifestError(f"{where}: expect.{prop}.{key} must be a whole number")
+        if value is not None and want["verdict"] != "violated":
+            raise ManifestError(f"{where}: expect.{prop}: only a violated property has a counterexample {key}")
+    if loop is not None and (length is None or loop > length):
+        raise ManifestError(f"{where}: expect.{prop}.loop is the state a lasso's cycle starts from: "
+                            "give its `length` too, at least the loop")
+    return Expect(prop, want["verdict"], length, loop)
 
 
 def _scalar_params(where: str, raw: Any) -> dict[str, Any]:
@@ -205,22 +241,7 @@ def load_manifest(path: str, allow_outside: bool = False) -> list[Run]:
         if not isinstance(expect, dict) or not expect:
             raise ManifestError(f"{where}: `expect` must name at least one property, e.g. "
                                 'expect = { image_consistent = "holds" }')
-        expects = []
-        for prop, want in expect.items():
-            if isinstance(want, str):
-                want = {"verdict": want}
-            if not isinstance(want, dict) or set(want) - _EXPECT_KEYS or "verdict" not in want:
-                raise ManifestError(f"{where}: expect.{prop} must be a verdict or a table "
-                                    '{ verdict = "violated", length = N }')
-            if want["verdict"] not in VERDICTS:
-                raise ManifestError(f"{where}: expect.{prop}: `{want['verdict']}` is not one of "
-                                    + ", ".join(VERDICTS))
-            length = want.get("length")
-            if length is not None and (not isinstance(length, int) or isinstance(length, bool) or length < 0):
-                raise ManifestError(f"{where}: expect.{prop}.length must be a whole number")
-            if length is not None and want["verdict"] != "violated":
-                raise ManifestError(f"{where}: expect.{prop}: only a violated property has a counterexample length")
-            expects.append(Expect(prop, want["verdict"], length))
+        expects = [_expect(where, prop, want) for prop, want in expect.items()]
         states = raw.get("states")
         if states is not None and (not isinstance(states, int) or isinstance(states, bool) or states < 0):
             raise ManifestError(f"{where}: `states` must be a whole number")
@@ -247,20 +268,23 @@ def load_manifest(path: str, allow_outside: bool = False) -> list[Run]:
 SPECIAL = ("assertions", "deadlock")
 
 
-def _verdict_of(result: Result, prop: str) -> tuple[str, int | None]:
+def _verdict_of(result: Result, prop: str) -> tuple[str, int | None, int | None]:
+    """The verdict found for `prop`, with its counterexample's length and, for a lasso, its loop."""
     if prop in SPECIAL:
         kind = "assertion" if prop == "assertions" else "deadlock"
         trace = next((t for t in result.traces.values() if t.kind == kind), None)
         if trace is not None:
-            return "violated", len(trace.steps)
-        return ("holds" if result.complete else "incomplete"), None
+            return "violated", len(trace.steps), None
+        return ("holds" if result.complete else "incomplete"), None, None
     for p in result.properties:
-        if p.name == prop and p.kind in ("invariant", "final", "lemma"):
+        if p.name == prop and p.kind in ("invariant", "final", "lemma", "liveness"):
             if p.status is Status.VIOLATED:
                 trace = result.traces.get(prop)
-                return "violated", len(trace.steps) if trace is not None else None
-            return p.status.value, None
-    return "not checked", None
+                if trace is None:
+                    return "violated", None, None
+                return "violated", len(trace.steps), trace.loop
+            return p.status.value, None, None
+    return "not checked", None, None
 
 
 def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> RunOutcome:
@@ -313,13 +337,15 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
                                                                    for t in result.traces.values()):
         out.error = f"the search did not complete ({result.limit or result.verdict.value})"
     for e in run.expects:
-        got, length = _verdict_of(result, e.prop)
-        ok = got == e.verdict and (e.length is None or length == e.length)
-        shown = got + (f" ({length} steps)" if length is not None else "")
-        wanted = e.verdict + (f" ({e.length} steps)" if e.length is not None else "")
+        got, length, loop = _verdict_of(result, e.prop)
+        same = (e.length is None or length == e.length) and (e.loop is None or loop == e.loop)
+        ok = got == e.verdict and same
+        found = counterexample_text(length, loop) if length is not None else ""
+        shown = got + (f" ({found})" if found else "")
+        wanted = e.verdict + (f" ({counterexample_text(e.length, e.loop)})" if e.length is not None else "")
         detail = ""
-        if got == e.verdict and e.length is not None and length != e.length:
-            detail = f"shortest counterexample now {length} steps, the manifest says {e.length}"
+        if got == e.verdict and not same:
+            detail = f"shortest counterexample now {found}, the manifest says {counterexample_text(e.length or 0, e.loop)}"
         elif got != e.verdict and out.error is None:
             detail = ("now holds: a known-bad model stopped failing" if e.verdict == "violated"
                       else f"now {got}")

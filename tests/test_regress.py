@@ -113,6 +113,14 @@ expect = {{ image_consistent = "violated" }}
      "no state count"),
     ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nengine = 'induction'\nexpect = { p = 'violated' }\n",
      "no state count"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nexpect = { p = { verdict = 'violated', loop = 2 } }\n",
+     "give its `length` too"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nexpect = { p = { verdict = 'violated', length = 2, loop = 3 } }\n",
+     "at least the loop"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nexpect = { p = { verdict = 'holds', loop = 0 } }\n",
+     "only a violated property"),
+    ("[[run]]\nname = 'x'\nmodel = 'm.qdl'\nexpect = { p = { verdict = 'violated', length = 2, loop = true } }\n",
+     "loop must be a whole number"),
 ])
 def test_a_bad_manifest_is_refused_with_its_reason(tmp_path: Path, body: str, fragment: str) -> None:
     with pytest.raises(ManifestError, match=None) as e:
@@ -168,3 +176,53 @@ expect = { below_top = "holds" }
     assert proved.ok and proved.states is None
     assert not bare.ok and bare.error is None
     assert [(r.prop, r.got) for r in bare.rows] == [("below_top", "incomplete")]
+
+
+def test_a_lasso_is_pinned_by_its_length_and_its_loop(tmp_path: Path) -> None:
+    # two models whose lassos are plain by hand: `stops` takes its two steps and then has none,
+    # so it stutters for ever at x = 2 (2 steps, loop 2); `cycles` counts 0, 1, 2, 0, ... for
+    # ever, so the cycle is the whole behaviour from the initial state (3 steps, loop 0)
+    (tmp_path / "stops.qdl").write_text("""
+var x: 0..3 = 0;
+process P { x := 1; x := 2; }
+fair process P;
+liveness reaches_three: eventually x == 3;
+terminal stopped: x == 2;
+""")
+    (tmp_path / "cycles.qdl").write_text("""
+var x: 0..3 = 0;
+process P { while true { x := (x + 1) % 3; } }
+fair process P;
+liveness reaches_three: eventually x == 3;
+liveness comes_back: always eventually x == 0;
+""")
+    path = manifest(tmp_path, """
+[[run]]
+name = "stops"
+model = "stops.qdl"
+states = 3
+expect = { reaches_three = { verdict = "violated", length = 2, loop = 2 } }
+
+[[run]]
+name = "cycles"
+model = "cycles.qdl"
+states = 3
+expect = { reaches_three = { verdict = "violated", length = 3, loop = 0 }, comes_back = "holds" }
+
+[[run]]
+name = "cycles, another loop"
+model = "cycles.qdl"
+expect = { reaches_three = { verdict = "violated", length = 3, loop = 1 } }
+
+[[run]]
+name = "cycles, the length alone"
+model = "cycles.qdl"
+expect = { reaches_three = { verdict = "violated", length = 3 } }
+""")
+    stops, cycles, wrong, length_only = regress(load_manifest(path), Options(keep_going=True))
+    assert stops.ok and cycles.ok and length_only.ok, (stops.rows, cycles.rows, length_only.rows)
+    assert [r.got for r in stops.rows] == ["violated (2 steps, then stuttering)"]
+    assert cycles.rows[0].got == "violated (0 steps, then a cycle of 3 steps)"
+    (row,) = wrong.rows
+    assert not row.ok and row.detail == ("shortest counterexample now 0 steps, then a cycle of 3 steps, the manifest "
+                                         "says 1 step, then a cycle of 2 steps")

@@ -6,9 +6,11 @@ sentences that name the page, the write, the actor, the pass and the reason
 the bitmap missed it. Everything is computed from the trace: which step last
 wrote the word, the page's last send, the bitmap reads around them, the
 mapping the write went through and when it was unmapped. Nothing is written
-per model. Also lays a trace out on a timeline for pictures (`annotate`), with
-the words its legend gives each kind of mark (`LEGEND`).
-Imports `compile.*`, `lang.types`, `trace.timeline`, `trace.types`.
+per model. A lasso of a liveness property is explained by `domain.xen_liveness`:
+who waits for ever, for what, and under which fairness. Also lays a trace out
+on a timeline for pictures (`annotate`), with the words its legend gives each
+kind of mark (`LEGEND`). Imports `compile.model`, `domain.history`,
+`domain.xen_liveness`, `lang.types`, `trace.timeline`, `trace.types`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from quiesce_check.compile.layout import variable_values
 from quiesce_check.compile.model import ModelInfo
+from quiesce_check.domain.history import History
+from quiesce_check.domain.xen_liveness import LivenessWords
 from quiesce_check.lang.types import TArray, TEnum, Type, Value
 from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
 from quiesce_check.trace.types import Trace
@@ -31,46 +34,6 @@ class Send:
     first: int
     last: int
     label: str
-
-
-class _History:
-    """A trace's states as structured values, and the steps that changed them."""
-
-    def __init__(self, info: ModelInfo, trace: Trace) -> None:
-        self.info = info
-        self.trace = trace
-        self.vals = [variable_values(info.layout, s) for s in trace.states]
-        self.types = {p.name: p.type for p in info.layout.places}
-        self.n = len(trace.states) - 1  # steps with a state after them
-
-    def enum(self, var: str, member: str) -> int:
-        """The value of enum `member` in variable `var` (or in its elements)."""
-        t = self.types[var]
-        while isinstance(t, TArray):
-            t = t.elem
-        if not isinstance(t, TEnum):
-            raise KeyError(var)
-        return t.members.index(member)
-
-    def at(self, k: int, var: str) -> Any:
-        return self.vals[k][var]
-
-    def who(self, k: int) -> str:
-        a = self.info.actions[self.trace.steps[k - 1].action]
-        return a.process or a.name
-
-    def text(self, k: int) -> str:
-        return self.info.actions[self.trace.steps[k - 1].action].text
-
-    def first_change(self, pick: Any, start: int = 1) -> int | None:
-        """The first step from `start` after which `pick(values)` differs from before it."""
-        for k in range(max(1, start), self.n + 1):
-            if pick(self.vals[k - 1]) != pick(self.vals[k]):
-                return k
-        return None
-
-    def steps_changing(self, pick: Any) -> list[int]:
-        return [k for k in range(1, self.n + 1) if pick(self.vals[k - 1]) != pick(self.vals[k])]
 
 
 # What each kind of mark `annotate` draws means, in the order a legend lists them.
@@ -91,6 +54,7 @@ class XenExplainer:
     def __init__(self, consts: Mapping[str, tuple[Value, Type]]) -> None:
         self.consts = {name: value for name, (value, _) in consts.items()}
         self.const_types = {name: t for name, (_, t) in consts.items()}
+        self.lasso = LivenessWords(self)
 
     # names ---------------------------------------------------------------------
     def const(self, name: str, default: Any = None) -> Any:
@@ -124,7 +88,7 @@ class XenExplainer:
         return bool(w[p]) if isinstance(w, tuple) else True
 
     # events --------------------------------------------------------------------
-    def sends(self, h: _History, p: int) -> list[Send]:
+    def sends(self, h: History, p: int) -> list[Send]:
         """Every send of page p in the trace: from the step that starts it to the one that ends it."""
         none = len(h.at(0, "mem"))
         out: list[Send] = []
@@ -140,13 +104,13 @@ class XenExplainer:
                 start = None
         return out
 
-    def pass_label(self, h: _History, k: int) -> str:
+    def pass_label(self, h: History, k: int) -> str:
         if h.at(k, "final_read"):
             return "the final pass"
         n = h.at(k, "pass")
         return "pass 0" if n == 0 else f"live pass {n}"
 
-    def copy_step(self, h: _History, send: Send, w: int) -> int | None:
+    def copy_step(self, h: History, send: Send, w: int) -> int | None:
         """The step of `send` that read word w."""
         for k in range(send.first, send.last + 1):
             before, after = h.vals[k - 1]["copied"], h.vals[k]["copied"]
@@ -156,10 +120,10 @@ class XenExplainer:
                 return k  # the last word: `copied` is cleared by the same step
         return None
 
-    def final_clean(self, h: _History) -> int | None:
+    def final_clean(self, h: History) -> int | None:
         return h.first_change(lambda v: v["final_read"])
 
-    def how_written(self, h: _History, k: int, p: int) -> tuple[str, str]:
+    def how_written(self, h: History, k: int, p: int) -> tuple[str, str]:
         """How step k wrote page p: (phrase, kind) with kind guest | copy | foreign | grant | other."""
         before, after = h.vals[k - 1], h.vals[k]
         if after["dirty"][p] and not before["dirty"][p]:
@@ -174,7 +138,7 @@ class XenExplainer:
                 return f"through grant mapping {index}", "grant"
         return "with a write Xen does not log", "other"
 
-    def why_missed(self, h: _History, k: int, p: int, kind: str, final: int | None) -> str:
+    def why_missed(self, h: History, k: int, p: int, kind: str, final: int | None) -> str:
         """Why no bitmap read after step k named page p."""
         late = final is not None and k > final
         mech = self.mechanism(h, k, p, kind, final)
@@ -185,7 +149,7 @@ class XenExplainer:
             return f"{mech}, so the final pass did not send page {p} again"
         return f"no bitmap read after it named page {p}"
 
-    def mechanism(self, h: _History, k: int, p: int, kind: str, final: int | None) -> str:
+    def mechanism(self, h: History, k: int, p: int, kind: str, final: int | None) -> str:
         """What kept Xen from marking page p for the write at step k, or ""."""
         where = f"the final CLEAN (step {final})" if final is not None else "the bitmap's last read"
         if kind == "foreign":
@@ -212,16 +176,16 @@ class XenExplainer:
 
     # properties ----------------------------------------------------------------
     def explain(self, info: ModelInfo, trace: Trace) -> list[str]:
-        if trace.kind not in ("invariant", "final"):
+        if trace.kind not in ("invariant", "final", "liveness") or (trace.kind == "liveness" and trace.loop is None):
             return []
         try:
-            h = _History(info, trace)
-            method = getattr(self, f"explain_{trace.property}", None)
+            h = History(info, trace)
+            method = getattr(self if trace.kind != "liveness" else self.lasso, f"explain_{trace.property}", None)
             return method(h) if method is not None else []
         except (KeyError, IndexError, StopIteration, TypeError, ValueError):
             return []  # a model that changed the vocabulary's state beyond recognition: the table says it all
 
-    def escaping_write(self, h: _History) -> tuple[int, int, int] | None:
+    def escaping_write(self, h: History) -> tuple[int, int, int] | None:
         """(page, word, step): a watched word the target got wrong, and the source's last write to it."""
         last = h.vals[-1]
         bad = [(p, w) for p in range(len(last["mem"])) if self.watched(p)
@@ -232,7 +196,7 @@ class XenExplainer:
                 return p, w, writes[-1]
         return None
 
-    def explain_image_consistent(self, h: _History) -> list[str]:
+    def explain_image_consistent(self, h: History) -> list[str]:
         found = self.escaping_write(h)
         if found is None:
             return []
@@ -252,7 +216,7 @@ class XenExplainer:
         return [first + ";", self.why_missed(h, k, p, kind, final) + ".",
                 f"The target holds {last['tgt'][p][w]} there; the source's last write left {last['mem'][p][w]}."]
 
-    def torn_send(self, h: _History) -> tuple[int, Send, int, int, int, int, int, int] | None:
+    def torn_send(self, h: History) -> tuple[int, Send, int, int, int, int, int, int] | None:
         """(page, send, w1, c1, k1, w2, k2, c2): a watched page's last send that read word w1 at
         step c1, which was written at step k1 >= c1, while word w2 was written at step k2 >= k1
         and read only at step c2 > k2: the target holds a page the source never had."""
@@ -277,7 +241,7 @@ class XenExplainer:
                         return p, s, w1, c1, k1, w2, k2, c2
         return None
 
-    def explain_no_torn_page(self, h: _History) -> list[str]:
+    def explain_no_torn_page(self, h: History) -> list[str]:
         found = self.torn_send(h)
         if found is None:
             return []
@@ -292,7 +256,7 @@ class XenExplainer:
             _upper(self.why_missed(h, k1, p, kind, self.final_clean(h))) + ".",
         ]
 
-    def explain_quiescent_after_suspend(self, h: _History) -> list[str]:
+    def explain_quiescent_after_suspend(self, h: History) -> list[str]:
         k = h.first_change(lambda v: v["late_write"])
         final = self.final_clean(h)
         if k is None or final is None:
@@ -306,7 +270,7 @@ class XenExplainer:
                 "the bitmap is not read again after that CLEAN, so the write is never marked: it reaches the "
                 "target only if the final pass happens to copy that word after it."]
 
-    def explain_no_lost_completion(self, h: _History) -> list[str]:
+    def explain_no_lost_completion(self, h: History) -> list[str]:
         last = h.vals[-1]
         outstanding = h.enum("shadow", "Outstanding")
         g = h.first_change(lambda v: v["garbage_seen"])
@@ -338,7 +302,7 @@ class XenExplainer:
                             f"not its data {want}:"] + self.explain_image_word(h, p, wrong[0])
         return []
 
-    def explain_image_word(self, h: _History, p: int, w: int) -> list[str]:
+    def explain_image_word(self, h: History, p: int, w: int) -> list[str]:
         writes = h.steps_changing(lambda v: v["mem"][p][w])
         if not writes:
             return [f"{self.word_name(p, w)} was never written on the source: the data went elsewhere."]
@@ -347,7 +311,7 @@ class XenExplainer:
         return [f"{self.word_name(p, w)} was written by {h.who(k)} {how} at step {k};",
                 self.why_missed(h, k, p, kind, self.final_clean(h)) + "."]
 
-    def explain_no_duplicate_execution(self, h: _History) -> list[str]:
+    def explain_no_duplicate_execution(self, h: History) -> list[str]:
         k = h.first_change(lambda v: v["duplicated"])
         if k is None:
             return []
@@ -386,7 +350,7 @@ class XenExplainer:
             t = t.elem
         return t.members.index(member) if isinstance(t, TEnum) and member in t.members else None
 
-    def executor(self, h: _History, k: int) -> str:
+    def executor(self, h: History, k: int) -> str:
         """Who ran a request at step k: a source backend, or the target's (reached through recovery)."""
         who = h.who(k)
         if h.at(k - 1, "resumed") and who == "TargetFrontend":
@@ -400,12 +364,12 @@ class XenExplainer:
         """The timeline with what the vocabulary knows: the passes, the bitmap reads and the
         domain's moments, each page on the source and on the target, and the step to look at."""
         try:
-            h = _History(info, trace)
+            h = History(info, trace)
             return self._annotate(h, tl)
         except (KeyError, IndexError, StopIteration, TypeError, ValueError):
             return tl
 
-    def _annotate(self, h: _History, tl: Timeline) -> Timeline:
+    def _annotate(self, h: History, tl: Timeline) -> Timeline:
         pages = range(len(h.vals[0]["mem"]))
         by_pass: dict[str, list[int]] = {}
         sends: dict[int, list[Send]] = {}

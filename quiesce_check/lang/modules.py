@@ -53,7 +53,8 @@ def _modifier(d: A.Decl) -> str | None:
 
 
 def _name(d: A.Decl) -> str | None:
-    return getattr(d, "name", None)
+    """The name `d` declares: a fairness assumption names a process or an action, declares none."""
+    return None if isinstance(d, A.FairnessDecl) else getattr(d, "name", None)
 
 
 class _Expander:

@@ -1,12 +1,12 @@
 """docs/catalogue.md says what specs/regress.toml says: every run and property, verdict,
-shortest counterexample length and state count (the manifest itself is checked against
+shortest counterexample length (a lasso's with where its cycle starts) and state count (the manifest itself is checked against
 the models by tests/test_regress.py)."""
 
 from __future__ import annotations
 
 import re
 
-from quiesce_check.regress import load_manifest
+from quiesce_check.regress import counterexample_text, load_manifest
 from tests.conftest import ROOT
 
 ROW = re.compile(r"^\| (.*?) \| (.*?) \| `(.*?)` \| (.*?) \| `(.*?)` \| (.*?) \| (.*?) \| (.*?) \|$", re.M)
@@ -19,7 +19,7 @@ def test_the_catalogue_page_agrees_with_the_manifest() -> None:
     expected = {}
     for run in load_manifest(str(ROOT / "specs" / "regress.toml")):
         for e in run.expects:
-            got = f"violated, {e.length} steps" if e.length is not None else e.verdict
+            got = f"violated, {counterexample_text(e.length, e.loop)}" if e.length is not None else e.verdict
             states = f"{run.states:,}" if run.states is not None else "-"
             expected[(run.name, e.prop)] = (run.scenario, run.model.name, e.verdict, got, states)
     assert page == expected
