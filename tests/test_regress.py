@@ -144,6 +144,8 @@ def test_pinned_counts_agree_with_the_reference_interpreter() -> None:
         if run.states is None:
             continue
         built = build_file(str(run.model), run.params)
+        if run.symmetry and built.checked.symmetric:
+            continue  # its pinned count is of orbits: test_symmetry holds those to the reference
         ReferenceModel(built.checked, built.program.layout)  # builds
         assert compare(built, limit=10**9) == run.states, run.name
 
