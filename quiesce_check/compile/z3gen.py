@@ -248,10 +248,12 @@ class _Widths(Ranges):
             for e in (live.p, live.q):
                 if e is not None:
                     self.expr(e, {})
-        # a step property reads the slots before the step, after it, and the action's index
-        self.slots = [*self.slots, *self.slots, self.note((0, max(0, len(p.actions) - 1)))]
-        for sp in p.step_properties:
-            self.expr(sp.expr, {})
+        if p.step_properties or p.liveness:
+            # the index of the action a step takes, and the number of actions that bounds it; a
+            # step property reads the slots before the step, after it, and that index
+            self.slots = [*self.slots, *self.slots, self.note((0, len(p.actions)))]
+            for sp in p.step_properties:
+                self.expr(sp.expr, {})
         return self.biggest
 
 

@@ -24,15 +24,21 @@ Each of these is a flag per frame, defined from the one before (as the liveness-
 translation of Biere, Artho and Schuppan, 2002, keeps it in a copy of the state): whether
 the loop has started (`inside`), per fairness assumption whether it was enabled at every
 (weak) or some (strong) frame of the cycle so far and whether the cycle took it, per
-property what it needs. The frame's state with its flags is a state of that translation's
-product; when no path of those product states without a repetition is n steps long, every
-reachable product state is within n - 1 steps, and so is every lasso's last one: the
-lengths searched already held the shortest lasso, if there was one (`complete`).
+property what it needs. The frame's state with its flags, and the state the loop started
+from (which the translation saves), is a state of that translation's product, and whether a
+lasso closes there, fair and breaking the property, depends on that product state alone.
+Two frames' product states differ when their states or one of their flags do (two frames
+inside the loop share its start). When no path of product states without a repetition is
+n steps long, every reachable product state is within n - 1 steps, the closing ones too:
+the lengths searched already held the shortest lasso, if there was one (`complete`).
 
-Every lasso found is rebuilt by replaying its states and actions through the compiled
-model, and the compiled model must show it: the last state is the loop's, the fairness
-holds and the property breaks, evaluated in Python (`SymbolicMismatch` if not).
-Imports `compile.*`, `engines.liveness` (`fairness_sets`), `engines.symbolic`, `trace.types`.
+A stutter at a state where a step fails is no behaviour to report: the failing step is
+found at the next length, as bfs finds it. Every lasso found is rebuilt by replaying its
+states and actions through the compiled model, and the compiled model must show it: the
+last state is the loop's, the fairness holds and the property breaks, evaluated in Python
+(`SymbolicMismatch` if not).
+Imports `compile.*`, `engines.common`, `engines.liveness` (`fairness_sets`),
+`engines.symbolic`, `trace.types`.
 """
 
 from __future__ import annotations
