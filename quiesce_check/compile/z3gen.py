@@ -533,6 +533,8 @@ class Encoding:
     taken (`at_step` instantiates them at step k, from frame k to frame k + 1):
     `chosen` says that `act` is an action leading from `cur` to `nxt`, and each
     step property's value (and the model error evaluating them) reads all three.
+    They are meant for a program with step or liveness properties: only then are
+    the bit-vectors made wide enough for an action's index.
     """
 
     ctx: z3.Context
