@@ -3,10 +3,12 @@
 Takes an `ir.Program`, a `z3.Context` and an integer encoding; gives an
 `Encoding`: one frame of state variables and, over it, every predicate an
 engine needs as a template (the initial states, the transition relation to a
-next frame, each action's enabledness, the failing steps, and each property's
-value and the runtime model errors its evaluation can raise), with the means
-to instantiate a template at frame k, to read a state back from a Z3 model
-and to pin a frame to a state.
+next frame, each action's enabledness, the failing steps, each property's
+value and the runtime model errors its evaluation can raise, the liveness
+properties' predicates; over a step, with the index of the action it takes,
+each step property's value), with the means to instantiate a template at
+frame k (or at the step from it), to read a state and an action back from a
+Z3 model and to pin a frame to a state.
 
 One translation of IR expressions (`_Translator.expr`) serves every guard,
 update, property and error condition: it gives an expression's value together
@@ -29,7 +31,7 @@ Imports `compile.ir`, `compile.bounds`, `compile.layout`, `lang.types`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,6 +244,16 @@ class _Widths(Ranges):
             self.block(a.body, {})
         for prop in (*p.invariants, *p.reachables, *p.terminals, *p.finals, *p.end_goals):
             self.expr(prop.expr, {})
+        for live in p.liveness:
+            for e in (live.p, live.q):
+                if e is not None:
+                    self.expr(e, {})
+        if p.step_properties or p.liveness:
+            # the index of the action a step takes, and the number of actions that bounds it; a
+            # step property reads the slots before the step, after it, and that index
+            self.slots = [*self.slots, *self.slots, self.note((0, len(p.actions)))]
+            for sp in p.step_properties:
+                self.expr(sp.expr, {})
         return self.biggest
 
 
@@ -516,6 +528,13 @@ class Encoding:
     is a model error (the explicit engines evaluate both on every new state);
     `end_error` when evaluating the final-state properties, their premises or
     the terminal predicates is (they are evaluated in states without successors).
+
+    A step's templates are over `cur`, `nxt` and `act`, the index of the action
+    taken (`at_step` instantiates them at step k, from frame k to frame k + 1):
+    `chosen` says that `act` is an action leading from `cur` to `nxt`, and each
+    step property's value (and the model error evaluating them) reads all three.
+    They are meant for a program with step or liveness properties: only then are
+    the bit-vectors made wide enough for an action's index.
     """
 
     ctx: z3.Context
@@ -540,10 +559,17 @@ class Encoding:
     final_error: z3.BoolRef       # the final properties or their premises fail to evaluate
     terminal: z3.BoolRef          # a state without successors is a proper end
     terminal_error: z3.BoolRef
+    act: z3.ExprRef               # the index of the action a step takes
+    chosen: z3.BoolRef            # `act` is an action and leads from `cur` to `nxt`
+    step_values: list[z3.BoolRef]  # each step property's value over `cur`, `nxt`, `act`
+    step_value_error: z3.BoolRef
+    temporal: list[tuple[z3.BoolRef, z3.BoolRef]]  # each liveness instance's p and q (q false if none)
+    temporal_error: z3.BoolRef
     _frames: dict[str, list[list[z3.ExprRef]]] = field(default_factory=dict)
     _arith: _Arith | None = None
-    _pairs: dict[tuple[str, int, bool], tuple[int, Any, Any]] = field(default_factory=dict)
-    _made: dict[tuple[int, str, int], z3.ExprRef] = field(default_factory=dict)
+    _pairs: dict[tuple[str, int, bool, bool], tuple[int, Any, Any]] = field(default_factory=dict)
+    _made: dict[tuple[int, str, int, bool], z3.ExprRef] = field(default_factory=dict)
+    _acts: dict[str, list[z3.ExprRef]] = field(default_factory=dict)
 
     def frame(self, k: int, family: str = "s") -> list[z3.ExprRef]:
         """The state variables of frame k of a family of frames (made on first use).
@@ -556,13 +582,28 @@ class Encoding:
                            else self._arith.var(f"{family}{j}_{i}") for i, v in enumerate(self.cur)])
         return frames[k]
 
-    def _substitute(self, template: z3.ExprRef, k: int, family: str, with_next: bool) -> z3.ExprRef:
+    def action(self, k: int, family: str = "s") -> z3.ExprRef:
+        """The index of the action step k of a family takes (made on first use)."""
+        assert self._arith is not None and family.isidentifier()
+        acts = self._acts.setdefault(family, [])
+        while len(acts) <= k:
+            acts.append(self._arith.var(f"{family}a{len(acts)}"))
+        return acts[k]
+
+    def action_value(self, model: z3.ModelRef, k: int, family: str = "s") -> int:
+        """The index of the action step k takes in a Z3 model."""
+        assert self._arith is not None
+        return self._arith.value(model.eval(self.action(k, family), model_completion=True))
+
+    def _substitute(self, template: z3.ExprRef, k: int, family: str, with_next: bool,
+                    with_act: bool = False) -> z3.ExprRef:
         """`z3.substitute` through the C API with the frame's arrays made once: z3py's own
         checks every pair's sorts in Python, which dominated the engines' time on wide models."""
-        key = (family, k, with_next)
+        key = (family, k, with_next, with_act)
         if key not in self._pairs:
-            src = list(self.cur) + (list(self.nxt) if with_next else [])
-            dst = self.frame(k, family) + (self.frame(k + 1, family) if with_next else [])
+            src = list(self.cur) + (list(self.nxt) if with_next else []) + ([self.act] if with_act else [])
+            dst = self.frame(k, family) + (self.frame(k + 1, family) if with_next else []) + (
+                [self.action(k, family)] if with_act else [])
             n = len(src)
             frm, to = (z3.Ast * n)(), (z3.Ast * n)()
             for i, (a, b) in enumerate(zip(src, dst, strict=True)):
@@ -576,10 +617,18 @@ class Encoding:
         """A template over `cur` instantiated at frame k (made once per template and frame)."""
         if not self.cur:
             return template
-        key = (template.get_id(), family, k)
+        key = (template.get_id(), family, k, False)
         made = self._made.get(key)
         if made is None:
             made = self._made[key] = self._substitute(template, k, family, False)
+        return made
+
+    def at_step(self, template: z3.ExprRef, k: int, family: str = "s") -> z3.ExprRef:
+        """A template over `cur`, `nxt` and `act` instantiated at step k (frame k to frame k + 1)."""
+        key = (template.get_id(), family, k, True)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = self._substitute(template, k, family, True, True)
         return made
 
     def step(self, k: int, family: str = "s") -> z3.ExprRef:
@@ -618,6 +667,18 @@ class Encoding:
         if op == "!=":
             return v != x
         return v <= x if op == "<=" else v >= x
+
+    def enabled_of(self, actions: Iterable[int]) -> z3.BoolRef:
+        """A template: one of `actions` (by index) has a successor from `cur`."""
+        terms = [self.actions[a].enabled for a in actions]
+        return z3.Or(*terms) if terms else z3.BoolVal(False, self.ctx)
+
+    def took(self, k: int, actions: Iterable[int], family: str = "s") -> z3.BoolRef:
+        """Step k of a family takes one of `actions` (by index)."""
+        assert self._arith is not None
+        v = self.action(k, family)
+        terms = [v == self._arith.lift(a) for a in actions]
+        return z3.Or(*terms) if terms else z3.BoolVal(False, self.ctx)
 
     def distinct(self, i: int, j: int, family: str = "s") -> z3.BoolRef:
         """Frames i and j are different states."""
@@ -697,10 +758,11 @@ def encode(program: Program, ctx: z3.Context, arith: str = "int") -> Encoding:
                                    lg.lift(lg.or_(*[p.error for p in paths])),
                                    lg.lift(lg.or_(*[p.failed for p in paths])), len(paths)))
 
-    def values(props: Sequence[I.Property]) -> tuple[list[z3.BoolRef], Cond]:
+    def values(props: Sequence[I.Property | I.StepProperty],
+               over: Sequence[Val] = cur) -> tuple[list[z3.BoolRef], Cond]:
         vals, errs = [], []
         for prop in props:
-            v, err = tr.expr(prop.expr, cur, {})
+            v, err = tr.expr(prop.expr, over, {})
             vals.append(lg.lift(v))
             errs.append(err)
         return vals, lg.or_(*errs)
@@ -722,6 +784,19 @@ def encode(program: Program, ctx: z3.Context, arith: str = "int") -> Encoding:
         at_end = lg.and_(*[cur[slot] == ar.lift(v) for slot, v in program.end_pcs])
         terminal = lg.or_(terminal, lg.and_(before, at_end))
 
+    act = ar.var("act")
+    chosen = lg.and_(act >= ar.lift(0), act < ar.lift(len(actions)),
+                     *[z3.Implies(act == ar.lift(a.index), a.moves) for a in actions])
+    # a step property reads the state before the step, the state after it, and the action
+    step_values, step_value_error = values(program.step_properties, [*cur, *nxt, act])
+    temporal: list[tuple[z3.BoolRef, z3.BoolRef]] = []
+    temporal_errors: list[Cond] = []
+    for live in program.liveness:
+        p, p_err = tr.expr(live.p, cur, {})
+        q, q_err = tr.expr(live.q, cur, {}) if live.q is not None else (False, False)
+        temporal.append((lg.lift(p), lg.lift(q)))
+        temporal_errors += [p_err, q_err]
+
     enc = Encoding(
         ctx=ctx, program=program, arith=arith, width=width, cur=cur, nxt=nxt, ranges=lg.lift(in_range),
         init=_initial(lg, ar, program, cur),
@@ -732,6 +807,8 @@ def encode(program: Program, ctx: z3.Context, arith: str = "int") -> Encoding:
         invariants=invariants, inv_error=lg.lift(inv_error), goals=goals, goal_error=lg.lift(goal_error),
         finals=finals, end_goals=end_goals, final_error=lg.lift(lg.or_(final_error, end_goal_error)),
         terminal=lg.lift(terminal), terminal_error=lg.lift(terminal_error),
+        act=act, chosen=lg.lift(chosen), step_values=step_values, step_value_error=lg.lift(step_value_error),
+        temporal=temporal, temporal_error=lg.lift(lg.or_(*temporal_errors)),
     )
     enc._arith = ar
     return enc

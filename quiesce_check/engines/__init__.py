@@ -20,6 +20,7 @@ from quiesce_check.engines.random_walk import random_walks
 from quiesce_check.engines.result import Options, Reporter, Result
 from quiesce_check.engines.spec import (
     ALL_KINDS,
+    SAFETY_KINDS,
     Engine,
     EngineSpec,
     Family,
@@ -89,11 +90,11 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("random", random_walks, Family.EXPLICIT, "random simulation (proves nothing)",
                _LIMITS | {"seed", "walks", "walk_depth"}),
     EngineSpec("bmc", bmc, Family.SYMBOLIC, "bounded model checking with Z3 (shortest counterexample)",
-               frozenset({"depth", "encoding", "keep_going"}), keep_going=True, needs_program=True),
+               frozenset({"depth", "encoding", "keep_going"}), ALL_KINDS, keep_going=True, needs_program=True),
     EngineSpec("induction", induction, Family.SYMBOLIC, "k-induction with Z3 (proofs)",
                # keep_going: its base case is bmc's, and goes on past a violation as bmc does (a
                # regression run asks for it); the command line offers --continue with bmc only
-               frozenset({"depth", "encoding", "seed", "keep_going"}), needs_program=True),
+               frozenset({"depth", "encoding", "seed", "keep_going"}), SAFETY_KINDS | {"action"}, needs_program=True),
 )}
 
 

@@ -7,8 +7,11 @@ ones, replayed and reported as such); the step case asks a second solver for a
 loop-free path of k + 1 states, not necessarily reachable, whose first k states
 satisfy the claims and whose last breaks one. Claims are every safety property
 (invariants, the user's lemmas, final-state properties, no deadlock, no failing
-step, no model error) and, to settle vacuity and coverage, the negation of every
-goal and premise and of each action's enabledness. They are proved together,
+step, no model error, and the step properties: a claim about a step holds of
+the first k steps and is asked of the step from the last state, to any state)
+and, to settle vacuity and coverage, the negation of every goal and premise
+and of each action's enabledness. Liveness is not proved here (the engine's
+spec refuses a model with a liveness property). They are proved together,
 Houdini-style: a counterexample to induction drops the claims its last state
 breaks, and the rest are tried again, until the remaining set is inductive (a
 claim proved holds in every reachable state, and constrains both solvers from
@@ -41,6 +44,7 @@ from quiesce_check.engines.symbolic import (
     Solving,
     SymbolicMismatch,
     Undecided,
+    step_counterexample,
 )
 
 _FAMILY = "u"
@@ -172,7 +176,9 @@ def meet(run: Run, wanted: dict[str, Claim], key: str, depth: int, path: list[St
 
 class StepCase:
     """Frames u0..uk, a loop-free path of arbitrary (in-range) states; claim c assumed in the
-    first k frames under the literal `assume[c]`."""
+    first k frames (a claim about a step: in the first k steps) under the literal `assume[c]`.
+    The step from the last frame that a claim about a step is checked on is part of the query
+    only: it leads to a frame u(k+1) that need not differ from the others."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -180,21 +186,40 @@ class StepCase:
         self.solving = Solving(run.ctx, run.clock, run.info, run.interrupts)
         self.assume = {c.key: z3.Bool(f"assume_{n}", run.ctx) for n, c in enumerate(run.claims)}
         self.facts: list[z3.BoolRef] = []
+        self.step_facts: list[z3.BoolRef] = []
+        self.tracked = bool(run.model.info.step_properties)
         self.k = 0
         self.solving.add(self.enc.at(self.enc.ranges, 0, _FAMILY))
 
     def extend(self) -> None:
         e, k = self.enc, self.k
-        self.solving.add(*[z3.Implies(self.assume[c.key], z3.Not(e.at(c.bad, k, _FAMILY)))
+        self.solving.add(*[z3.Implies(self.assume[c.key], z3.Not(c.at(e, k, _FAMILY)))
                            for c in self.run.claims if not self.run.found.settled(c)])
         self.solving.add(e.at(e.ranges, k + 1, _FAMILY), e.step(k, _FAMILY),
                          *[e.distinct(j, k + 1, _FAMILY) for j in range(k + 1)],
-                         *[e.at(f, k + 1, _FAMILY) for f in self.facts])
+                         *[e.at(f, k + 1, _FAMILY) for f in self.facts],
+                         *[e.at_step(f, k, _FAMILY) for f in self.step_facts])
+        if self.tracked:
+            self.solving.add(e.at_step(e.chosen, k, _FAMILY))
         self.k = k + 1
 
-    def fact(self, template: z3.BoolRef) -> None:
+    def fact(self, claim: Claim) -> None:
+        """A claim proved: it holds in every reachable state (of every reachable step) from now on."""
+        template = z3.Not(claim.bad)
+        if claim.over_step:
+            self.step_facts.append(template)
+            self.solving.add(*[self.enc.at_step(template, j, _FAMILY) for j in range(self.k)])
+            return
         self.facts.append(template)
         self.solving.add(*[self.enc.at(template, j, _FAMILY) for j in range(self.k + 1)])
+
+    def broken(self, c: Claim) -> z3.BoolRef:
+        """Claim c broken at the last frame; a claim about a step, by a step from it."""
+        e, k = self.enc, self.k
+        if not c.over_step:
+            return e.at(c.bad, k, _FAMILY)
+        return z3.And(e.step(k, _FAMILY), e.at_step(e.chosen, k, _FAMILY), e.at(e.ranges, k + 1, _FAMILY),
+                      c.at(e, k, _FAMILY))
 
     def prove(self, candidates: list[Claim]) -> tuple[list[Claim], dict[str, tuple[int, z3.ModelRef]]]:
         """The largest subset of `candidates` that is k-inductive (Houdini), and for each
@@ -211,7 +236,7 @@ class StepCase:
         rounds = 0
         while left:
             rounds += 1
-            bad = {c.key: self.enc.at(c.bad, self.k, _FAMILY) for c in left}
+            bad = {c.key: self.broken(c) for c in left}
             try:
                 model = self.solving.check(z3.Or(*bad.values()), *[self.assume[c.key] for c in left], cap=cap)
             except QueryTimeout:
@@ -226,14 +251,19 @@ class StepCase:
             left = [c for c in left if c not in dropped]
         return [], ctis
 
-    def states(self, model: z3.ModelRef) -> list[State]:
-        return [self.enc.state(model, j, _FAMILY) for j in range(self.k + 1)]
+    def states(self, model: z3.ModelRef, step: bool = False) -> list[State]:
+        """The frames of a counterexample to induction (with the frame after the last step, for a
+        claim about a step)."""
+        return [self.enc.state(model, j, _FAMILY) for j in range(self.k + 1 + step)]
+
+    def taken(self, model: z3.ModelRef) -> list[int]:
+        return [self.enc.action_value(model, j, _FAMILY) for j in range(self.k + 1)]
 
 
 def induction(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
     run = Run(model, options or Options(), reporter or NullReporter())
     found = run.found
-    last_cti: tuple[list[Claim], list[State]] | None = None
+    last_cti: tuple[list[Claim], list[State], list[int]] | None = None
     try:
         with run.interrupts:
             run.claims += guesses(run, simulate(run))
@@ -251,8 +281,8 @@ def induction(model: Model, options: Options | None = None, reporter: Reporter |
                 proved, ctis = step.prove(candidates)
                 for c in proved:
                     run.proved(c, k)
-                    base.unroll.fact(z3.Not(c.bad))
-                    step.fact(z3.Not(c.bad))
+                    base.unroll.fact(c)
+                    step.fact(c)
                 if k >= 1:
                     found.dropped.update(c.key for c in run.claims if c.kind == "auto" and c.key not in found.proved)
                 # the claims dropped first were broken with every other claim standing assumed: their
@@ -261,7 +291,9 @@ def induction(model: Model, options: Options | None = None, reporter: Reporter |
                 if failing:
                     first = min(ctis[c.key][0] for c in failing)
                     roots = [c for c in failing if ctis[c.key][0] == first]
-                    last_cti = (roots, step.states(ctis[roots[0].key][1]))
+                    cti = ctis[roots[0].key][1]
+                    last_cti = (roots, step.states(cti, roots[0].over_step),
+                                step.taken(cti) if roots[0].over_step else [])
                 # actions that may fire are coverage, not verdict: they do not keep the search going
                 if not [c for c in run.pending() if c.kind not in ("action", "auto")]:
                     break
@@ -272,7 +304,8 @@ def induction(model: Model, options: Options | None = None, reporter: Reporter |
             raise
         found.limit = "interrupted"
     if last_cti is not None and run.pending(True) and not found.traces:
-        roots, states = last_cti
-        found.cti = run.trace(states, roots[0], from_initial=False)
+        roots, states, taken = last_cti
+        found.cti = step_counterexample(model, states, taken, roots[0], from_initial=False) if roots[0].over_step \
+            else run.trace(states, roots[0], from_initial=False)
         found.not_inductive = [run.claim_name(c) for c in roots]
     return run.result("induction")

@@ -2,14 +2,16 @@
 
 Takes a compiled model (its `Program`, encoded by `compile.z3gen`) and `Options`;
 gives `Claim`s (each property, each kind of failure, each goal and each action,
-as the condition under which one state breaks or hits it, decided as the
-explicit engines decide it), `Solving` (one Z3 solver under the time limit, with
-statistics, and `unknown` raised as `Undecided`, never taken for an answer),
-`Unrolling` (frames from the initial states and the transition relation between
-them), `counterexample` (a path the solver found, rebuilt as an ordinary `Trace`
-by replaying it through the compiled model: a path that does not replay is a
-`SymbolicMismatch`, an internal error, never a verdict), and `assemble` (the
-`Result`). Imports `compile.*`, `engines.common`, `engines.result`.
+as the condition under which one state, or one step, breaks or hits it, decided
+as the explicit engines decide it), `Solving` (one Z3 solver under the time
+limit, with statistics, and `unknown` raised as `Undecided`, never taken for an
+answer), `Unrolling` (frames from the initial states and the transition relation
+between them, with each step's action when it is tracked), `counterexample` and
+`step_counterexample` (a path the solver found, rebuilt as an ordinary `Trace` by
+replaying it, with its actions, through the compiled model: a path that does not
+replay is a `SymbolicMismatch`, an internal error, never a verdict), and
+`assemble` (the `Result`, with rows for step and liveness properties).
+Imports `compile.*`, `engines.common`, `engines.result`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import z3
 
 from quiesce_check.compile.ir import Program, Property
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import Model
+from quiesce_check.compile.model import Model, StepError
 from quiesce_check.compile.z3gen import Encoding, encode
-from quiesce_check.engines.common import Clock, Failure, at_end, expand, inspect
+from quiesce_check.engines.common import Clock, Failure, at_end, check_step, expand, inspect
 from quiesce_check.engines.interrupt import Interrupts
 from quiesce_check.engines.result import (
     VERDICT_OF,
@@ -47,9 +49,11 @@ from quiesce_check.trace.types import Step, Trace, TraceKind
 DEFAULT_DEPTH = 20
 
 # What a claim is about (see `Claim`)
-ClaimKind = Literal["failure", "error", "end-error", "invariant", "final", "deadlock", "goal", "end-goal",
-                    "action", "auto"]
-SAFETY = ("failure", "error", "end-error", "invariant", "final", "deadlock")
+ClaimKind = Literal["failure", "error", "end-error", "invariant", "final", "deadlock", "step-error", "step",
+                    "goal", "end-goal", "action", "auto"]
+SAFETY = ("failure", "error", "end-error", "invariant", "final", "deadlock", "step-error", "step")
+# claims about a step (their `bad` is over the encoding's `cur`, `nxt` and `act`)
+OVER_STEP = ("step-error", "step")
 # claims about states without successors: found where a search expands a state
 AT_END = ("end-error", "final", "deadlock", "end-goal")
 
@@ -85,11 +89,14 @@ class Claim:
     """A condition on one state: `bad` is a template over the encoding's current frame.
 
     Safety claims (`failure`: some step from the state fails; `error`: evaluating
-    the invariants or goals in it is a model error; `end-error`: it has no
-    successor and evaluating the final-state properties or the terminal
-    predicates in it is; `invariant`, `final`, `deadlock`) are broken where `bad`
-    holds; the others (`goal`, `end-goal`, `action`, and `auto`: a candidate
-    invariant the engine guessed) are hit there.
+    the invariants, goals or liveness predicates in it is a model error;
+    `end-error`: it has no successor and evaluating the final-state properties
+    or the terminal predicates in it is; `invariant`, `final`, `deadlock`) are
+    broken where `bad` holds; the others (`goal`, `end-goal`, `action`, and
+    `auto`: a candidate invariant the engine guessed) are hit there. The claims
+    `step-error` (evaluating the step properties over a step is a model error)
+    and `step` (a step property, `always step`) are about a step: their `bad`
+    is a template over a step (`Encoding.at_step`).
     """
 
     key: str
@@ -101,6 +108,14 @@ class Claim:
     def safety(self) -> bool:
         return self.kind in SAFETY
 
+    @property
+    def over_step(self) -> bool:
+        return self.kind in OVER_STEP
+
+    def at(self, enc: Encoding, k: int, family: str = "s") -> z3.BoolRef:
+        """`bad` at frame k, or for a claim about a step, at the step from frame k."""
+        return enc.at_step(self.bad, k, family) if self.over_step else enc.at(self.bad, k, family)
+
 
 def claims(enc: Encoding, check_deadlock: bool) -> list[Claim]:
     """Every claim, safety claims first in the order a result reports violations of one length."""
@@ -109,10 +124,14 @@ def claims(enc: Encoding, check_deadlock: bool) -> list[Claim]:
     dead = z3.And(z3.Not(fails), z3.Not(e.enabled))
     end_error = z3.And(dead, z3.Or(e.final_error, e.terminal_error) if check_deadlock else e.final_error)
     out = [Claim("failure", "failure", -1, fails),
-           Claim("error", "error", -1, z3.Or(e.inv_error, e.goal_error)),
+           Claim("error", "error", -1, z3.Or(e.inv_error, e.goal_error, e.temporal_error)),
            Claim("end-error", "end-error", -1, end_error)]
+    if e.step_values:
+        out.append(Claim("step-error", "step-error", -1, e.step_value_error))
     out += [Claim(f"invariant{i}", "invariant", i, z3.And(z3.Not(e.inv_error), z3.Not(v)))
             for i, v in enumerate(e.invariants)]
+    out += [Claim(f"step{i}", "step", i, z3.And(z3.Not(e.step_value_error), z3.Not(v)))
+            for i, v in enumerate(e.step_values)]
     out += [Claim(f"final{i}", "final", i, z3.And(dead, z3.Not(e.final_error), z3.Not(v)))
             for i, v in enumerate(e.finals)]
     if check_deadlock:
@@ -201,13 +220,18 @@ class Unrolling:
 
     Facts (templates proved to hold in every reachable state) constrain every
     frame; `simple` is the assumption that the frames are pairwise distinct.
+    With `tracked`, each step's action is a variable (`Encoding.action`) that
+    the step is bound to (`Encoding.chosen`), for what reads it: the step
+    properties, fairness.
     """
 
-    def __init__(self, enc: Encoding, solving: Solving) -> None:
+    def __init__(self, enc: Encoding, solving: Solving, tracked: bool = False) -> None:
         self.enc = enc
         self.solving = solving
+        self.tracked = tracked
         self.simple = z3.Bool("simple_path", enc.ctx)
         self.facts: list[z3.BoolRef] = []
+        self.step_facts: list[z3.BoolRef] = []
         self.last = 0
         solving.add(enc.at(enc.ranges, 0), enc.at(enc.init, 0))
 
@@ -215,24 +239,39 @@ class Unrolling:
         k = self.last + 1
         e = self.enc
         self.solving.add(e.at(e.ranges, k), e.step(k - 1), *[e.at(f, k) for f in self.facts])
+        if self.tracked:
+            self.solving.add(e.at_step(e.chosen, k - 1), *[e.at_step(f, k - 1) for f in self.step_facts])
         self.solving.add(*[z3.Implies(self.simple, e.distinct(j, k)) for j in range(k)])
         self.last = k
 
-    def fact(self, template: z3.BoolRef) -> None:
+    def fact(self, claim: Claim) -> None:
+        """A claim proved: it holds in every reachable state (of every reachable step)."""
+        template = z3.Not(claim.bad)
+        if claim.over_step:
+            # the steps are tracked, or the model has no step property for a claim to be about
+            self.step_facts.append(template)
+            self.solving.add(*[self.enc.at_step(template, k) for k in range(self.last)])
+            return
         self.facts.append(template)
         self.solving.add(*[self.enc.at(template, k) for k in range(self.last + 1)])
 
     def states(self, model: z3.ModelRef, last: int) -> list[State]:
         return [self.enc.state(model, k) for k in range(last + 1)]
 
+    def taken(self, model: z3.ModelRef, last: int) -> list[int]:
+        """The action of each step up to frame `last` (the steps must be `tracked`)."""
+        assert self.tracked
+        return [self.enc.action_value(model, k) for k in range(last)]
+
 
 def sweep(solving: Solving, enc: Encoding, pending: Sequence[Claim], k: int, family: str = "s",
           assumptions: Sequence[z3.BoolRef] = ()) -> list[tuple[Claim, z3.ModelRef]]:
-    """Every claim of `pending` whose `bad` can hold at frame k, each with a model showing it."""
+    """Every claim of `pending` whose `bad` can hold at frame k (at the step from it, for a claim
+    about a step), each with a model showing it."""
     left = list(pending)
     found: list[tuple[Claim, z3.ModelRef]] = []
     while left:
-        terms = {c.key: enc.at(c.bad, k, family) for c in left}
+        terms = {c.key: c.at(enc, k, family) for c in left}
         model = solving.check(z3.Or(*terms.values()), *assumptions)
         if model is None:
             break
@@ -247,8 +286,10 @@ def sweep(solving: Solving, enc: Encoding, pending: Sequence[Claim], k: int, fam
 # ------------------------------------------------------------------ traces
 
 
-def replay_steps(model: Model, states: Sequence[State], from_initial: bool = True) -> list[Step]:
-    """The steps of the compiled model that lead through `states`, or `SymbolicMismatch`."""
+def replay_steps(model: Model, states: Sequence[State], from_initial: bool = True,
+                 actions: Sequence[int] | None = None) -> list[Step]:
+    """The steps of the compiled model that lead through `states` (by `actions`, when given: the
+    action matters to fairness and to step properties), or `SymbolicMismatch`."""
     if from_initial and states[0] not in set(model.initial_states()):
         raise SymbolicMismatch(f"the solver's initial state {states[0]} is not an initial state")
     steps = []
@@ -258,10 +299,12 @@ def replay_steps(model: Model, states: Sequence[State], from_initial: bool = Tru
         except Failure as f:
             raise SymbolicMismatch(f"step {k + 1}: the solver's path goes on after a failing step "
                                    f"({f.message})") from None
-        match = next(((ai, ch) for ai, ch, t in succs if t == states[k + 1]), None)
+        match = next(((ai, ch) for ai, ch, t in succs
+                      if t == states[k + 1] and (actions is None or ai == actions[k])), None)
         if match is None:
+            by = "" if actions is None else f" by action {actions[k]}"
             raise SymbolicMismatch(f"step {k + 1}: no step of the compiled model leads from {states[k]} "
-                                   f"to {states[k + 1]}")
+                                   f"to {states[k + 1]}{by}")
         steps.append(Step(*match))
     return steps
 
@@ -283,6 +326,11 @@ def _shows(model: Model, state: State, claim: Claim,
             if (claim.kind == "error" and kind == "model-error") or \
                     (claim.kind == "invariant" and kind == "invariant" and prop == info.invariants[claim.index].name):
                 return kind, prop, message, None
+        if claim.kind == "error":
+            try:
+                model.temporal(state)
+            except StepError as e:
+                return "model-error", "model error", f"evaluating a liveness property: {e.message}", None
         if claim.kind == "goal":
             errors = any(kind == "model-error" for kind, _, _ in bad)
             return ("goal", info.reachables[claim.index].name, "", None) \
@@ -311,6 +359,19 @@ def _shows(model: Model, state: State, claim: Claim,
     if claim.kind == "end-goal" and claim.index in goals and not any(k == "model-error" for k, _, _ in bad):
         return "goal", info.end_goals[claim.index].name, "", None
     return None
+
+
+def step_counterexample(model: Model, states: Sequence[State], actions: Sequence[int], claim: Claim,
+                        from_initial: bool = True) -> Trace:
+    """The solver's path whose last step breaks a claim about a step, as a `Trace` ending in the
+    state after that step; each step and the last step's verdict checked on the compiled model."""
+    steps = replay_steps(model, states, from_initial, actions)
+    for kind, prop, message in check_step(model, states[-2], actions[-1], states[-1]):
+        if (claim.kind == "step-error" and kind == "model-error") or \
+                (claim.kind == "step" and kind == "action" and prop == model.info.step_properties[claim.index].name):
+            return Trace(tuple(states), tuple(steps), kind, prop, message)
+    raise SymbolicMismatch(f"the compiled model does not show the solver's {claim.kind} ({claim.key}) in the "
+                           f"step from {states[-2]} to {states[-1]}")
 
 
 def counterexample(model: Model, states: Sequence[State], claim: Claim, check_deadlock: bool,
@@ -347,6 +408,8 @@ class Findings:
     limit: str | None = None
     cti: Trace | None = None
     not_inductive: list[str] = field(default_factory=list)  # the claims the first round of the last k dropped
+    # every liveness property without a lasso holds: why (None: undecided)
+    live_decided: str | None = None
 
     def settled(self, c: Claim) -> bool:
         return c.key in self.violated or c.key in self.hit or c.key in self.proved \
@@ -356,7 +419,7 @@ class Findings:
 _VERDICTS = VERDICT_OF
 
 
-def _steps(n: int) -> str:
+def steps_text(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"
 
 
@@ -365,9 +428,10 @@ class _Rows:
 
     def __init__(self, found: Findings) -> None:
         self.found = found
-        self.bound = f"within {_steps(found.depth)}"
-        stopped = bool(found.traces) and found.complete_at is None
-        self.undecided = "undecided: the search ended at a counterexample" if stopped else f"no violation {self.bound}"
+        self.bound = f"within {steps_text(found.depth)}"
+        self.stopped = bool(found.traces) and found.complete_at is None
+        self.undecided = "undecided: the search ended at a counterexample" if self.stopped \
+            else f"no violation {self.bound}"
         self.complete = found.complete_at is not None
 
     def holds(self, key: str) -> bool:
@@ -376,11 +440,11 @@ class _Rows:
     def how(self, key: str) -> str:
         if key in self.found.proved:
             return f"proved by {self.found.proved[key]}-induction"
-        return f"every reachable state checked (none is more than {_steps(self.found.complete_at or 0)} away)"
+        return f"every reachable state checked (none is more than {steps_text(self.found.complete_at or 0)} away)"
 
     def met(self, key: str) -> str:
         n = self.found.hit[key]
-        return f"in a simulated run, after {_steps(n)}" if key in self.found.simulated else f"after {_steps(n)}"
+        return f"in a simulated run, after {steps_text(n)}" if key in self.found.simulated else f"after {steps_text(n)}"
 
     def premise(self, goal: Claim | None) -> tuple[str, str]:
         """(reached | unreachable | unknown, what to say)."""
@@ -396,7 +460,7 @@ class _Rows:
         """An invariant's, a lemma's or a final property's row; and whether its premise is unresolved."""
         trace = self.found.traces.get(p.name)
         if trace is not None and trace.kind in ("invariant", "final"):
-            return PropertyResult(kind, p.name, Status.VIOLATED, f"after {_steps(len(trace.steps))}"), False
+            return PropertyResult(kind, p.name, Status.VIOLATED, f"after {steps_text(len(trace.steps))}"), False
         state, said = self.premise(premise if p.kind != "lemma" else None)
         if not self.holds(key):
             return PropertyResult(kind, p.name, Status.INCOMPLETE, "; ".join(x for x in (self.undecided, said) if x)), False
@@ -411,6 +475,17 @@ class _Rows:
         if self.holds(key):
             return PropertyResult("reachable", name, Status.UNREACHED, self.how(key))
         return PropertyResult("reachable", name, Status.INCOMPLETE, f"not reached {self.bound}")
+
+    def liveness(self, name: str) -> PropertyResult:
+        trace = self.found.traces.get(name)
+        if trace is not None and trace.kind == "liveness":
+            then = "stuttering" if trace.loop == len(trace.steps) else f"the cycle from state {trace.loop}"
+            return PropertyResult("liveness", name, Status.VIOLATED,
+                                  f"a fair lasso: {steps_text(len(trace.steps))}, then {then} for ever")
+        if self.found.live_decided is not None:
+            return PropertyResult("liveness", name, Status.HOLDS, self.found.live_decided)
+        return PropertyResult("liveness", name, Status.INCOMPLETE,
+                              self.undecided if self.stopped else f"no fair lasso {self.bound}")
 
     def row(self, kind: CheckKind, name: str, key: str, violated: bool) -> PropertyResult:
         if violated:
@@ -436,13 +511,17 @@ def property_rows(model: Model, cs: Sequence[Claim], found: Findings,
             row, open_premise = words.declared(check_kind(p), p, f"{kind}{i}", table.get(p.name))
             rows.append(row)
             unresolved |= open_premise
+        if kind == "invariant":
+            rows += [words.row("action", sp.name, f"step{i}", sp.name in found.traces)
+                     for i, sp in enumerate(info.step_properties)]
+    rows += [words.liveness(name) for name in dict.fromkeys(p.name for p in info.liveness)]
     rows += [words.goal(g.name, f"goal{j}") for j, g in enumerate(info.reachables) if g.kind != "premise"]
     if info.asserts:
         failed = [t for t in found.traces.values() if t.kind == "assertion"]
         rows.append(words.row("assertion", failed[0].property if failed else "every assert", "failure", bool(failed)))
     if check_deadlock:
         rows.append(words.row("deadlock", "no deadlock", "deadlock", "deadlock" in found.traces))
-    if not all(k in by_key and words.holds(k) for k in ("failure", "error", "end-error")):
+    if not all(words.holds(k) for k in by_key if k in ("failure", "error", "end-error", "step-error")):
         unresolved = True
     return rows, unresolved
 
@@ -475,7 +554,8 @@ def assemble(engine: str, model: Model, cs: Sequence[Claim], found: Findings, in
     if verdict is Verdict.INCOMPLETE and limit is None:
         limit = f"--depth {found.depth}"
     complete = found.complete_at is not None and not any(t.kind in ("assertion", "model-error")
-                                                         for t in found.traces.values())
+                                                         for t in found.traces.values()) \
+        and (not mi.liveness or found.live_decided is not None)
     return Result(engine=engine, verdict=verdict, properties=rows, stats=stats, trace=first,
                   traces=dict(found.traces), limit=limit if verdict is Verdict.INCOMPLETE else None,
                   complete=complete, witnesses=found.witnesses, backend="z3", symbolic=info)
@@ -519,6 +599,8 @@ class Run:
             return info.invariants[claim.index].name
         if claim.kind == "final":
             return info.finals[claim.index].name
+        if claim.kind == "step":
+            return info.step_properties[claim.index].name
         return {"failure": "every assert", "deadlock": "no deadlock"}.get(claim.kind, "no model error")
 
     def pending(self, safety: bool | None = None) -> list[Claim]:

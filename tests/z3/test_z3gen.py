@@ -6,24 +6,27 @@ fails (and by an assertion where only an assertion can fail, by a model error
 where only a model error can), and agree on every invariant, goal, final
 property, premise and terminal predicate, and on whether evaluating them is a
 runtime model error. Every repository model (its first states), then random
-models from hypothesis, in both integer encodings.
+models from hypothesis, in both integer encodings; random models with step
+properties and liveness properties too, every step with its action.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import z3
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from quiesce_check.build import Built, build_file, build_text
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import AssertFailure, StepError
 from quiesce_check.compile.z3gen import ENCODINGS, Encoding, EncodingError, bv_width, encode
-from tests.compile.test_differential import random_model
+from tests.compile.test_differential import bool_expr, random_model
 from tests.conftest import build, model_files
 
 
@@ -194,3 +197,69 @@ def test_variable_names_are_internal() -> None:
     text = enc.trans.sexpr() + enc.at(enc.invariants[0], 3).sexpr()
     for word in ("__import__", "eval", "exec"):
         assert word not in text
+
+
+# ------------------------------------------------------------------ step properties and liveness
+
+
+@st.composite
+def temporal_model(draw: st.DrawFn) -> str:
+    """A random model with a step property and liveness properties whose evaluation may fail
+    (indexes, remainders): the encoding must fail where the compiled model does."""
+    text = draw(random_model())
+    after = re.sub(r"\b(x|y|b)\b", r"\1'", draw(bool_expr(2)))
+    p, q = draw(bool_expr(2)), draw(bool_expr(1))
+    return text + (f"always step st: ({draw(bool_expr(1))}) => ({after}) or by(P0);\n"
+                   f"liveness lv: {p} ~> {q};\nliveness ev: eventually {q};\n")
+
+
+def agree_on_temporal(built: Built, arith: str, limit: int) -> None:
+    """Every step property's value over every step from the first `limit` states, with its
+    action, and every liveness predicate in those states, as the compiled model gives them."""
+    m = built.model
+    ctx = z3.Context()
+    enc = encode(built.program, ctx, arith)
+    solver = z3.SolverFor("QF_BV" if arith == "bv" else "QF_FD", ctx=ctx)
+    seen, todo = set(m.initial_states()), list(m.initial_states())
+    while todo and len(seen) <= limit:
+        s = todo.pop()
+        temporal = value(m.temporal, s)
+        solver.push()
+        solver.add(enc.equals(0, s))
+        assert solver.check() == z3.sat
+        model = solver.model()
+        solver.pop()
+        assert (temporal == "error") == z3.is_true(model.eval(enc.at(enc.temporal_error, 0), model_completion=True))
+        if temporal != "error":
+            assert temporal == [tuple(z3.is_true(model.eval(enc.at(x, 0), model_completion=True)) for x in pq)
+                                for pq in enc.temporal], s
+        try:
+            succ = m.successors(s)
+        except (AssertFailure, StepError):
+            continue
+        for a, _, t in succ:
+            broken = value(lambda s, a=a, t=t: m.step_violations(s, a, t), s)
+            solver.push()
+            solver.add(enc.equals(0, s), enc.equals(1, t), enc.action(0) == (a if arith == "int" else
+                                                                              z3.BitVecVal(a, enc.width, ctx)))
+            assert solver.check(enc.at_step(enc.chosen, 0)) == z3.sat, (s, a, t)
+            model = solver.model()
+            solver.pop()
+
+            def holds(template: z3.BoolRef, model: z3.ModelRef = model) -> bool:
+                return z3.is_true(model.eval(enc.at_step(template, 0), model_completion=True))
+            assert (broken == "error") == holds(enc.step_value_error), (s, a, t)
+            if broken != "error":
+                assert broken == [k for k, v in enumerate(enc.step_values) if not holds(v)], (s, a, t)
+            if t not in seen:
+                seen.add(t)
+                todo.append(t)
+
+
+@settings(max_examples=int(os.environ.get("QC_EXAMPLES", "12")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(temporal_model())
+def test_step_properties_and_liveness_predicates_agree(text: str) -> None:
+    built = build_text(text, "random.qdl")
+    for arith in ENCODINGS:
+        agree_on_temporal(built, arith, limit=200)
