@@ -44,7 +44,7 @@ from quiesce_check.engines.common import (
     trace_from_path,
 )
 from quiesce_check.engines.interrupt import Interrupts
-from quiesce_check.engines.liveness import Stopped, check_liveness, explore
+from quiesce_check.engines.liveness import PredicateFailed, Stopped, check_liveness, explore
 from quiesce_check.engines.memory import MemoryGauge
 from quiesce_check.engines.result import (
     NullReporter,
@@ -470,6 +470,10 @@ class BfsSearch:
         except Stopped as e:
             names = frozenset(p.name for p in self.model.info.liveness if p.name not in self.traces)
             return names, e.why
+        except PredicateFailed as e:
+            failed = trace_from_path(e.states, e.steps, "model-error", "model error", e.message)
+            self.traces["model error"] = failed
+            return frozenset(p.name for p in self.model.info.liveness if p.name not in self.traces), None
         except KeyboardInterrupt:
             names = frozenset(p.name for p in self.model.info.liveness if p.name not in self.traces)
             return names, "interrupted (checking liveness)"

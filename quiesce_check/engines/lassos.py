@@ -52,7 +52,7 @@ from quiesce_check.compile.ir import Fairness, Liveness
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
 from quiesce_check.engines.common import Failure, expand
-from quiesce_check.engines.liveness import fairness_sets
+from quiesce_check.engines.liveness import fairness_sets, lasso_message
 from quiesce_check.engines.symbolic import Run, Solving, SymbolicMismatch, Unrolling, replay_steps
 from quiesce_check.trace.types import Trace
 
@@ -230,16 +230,6 @@ def _live_flags(live: Liveness, name: str, loop: tuple[z3.BoolRef, z3.BoolRef, z
 def _broken(live: Liveness, flags: list[z3.BoolRef]) -> z3.BoolRef:
     """At the frame that closes the loop: the lasso breaks the instance."""
     return z3.And(*flags) if live.kind == "leads_to" else flags[0]
-
-
-def lasso_message(live: Liveness, cycle: int) -> str:
-    """What a lasso of `live` with a cycle of `cycle` steps shows, in the explicit engine's words."""
-    what = {"eventually": "never holds", "always_eventually": "stops holding for good",
-            "eventually_always": "keeps failing again and again",
-            "leads_to": "becomes pending and is never met"}[live.kind]
-    where = f" ({live.instance})" if live.instance else ""
-    how = "stutters for ever" if not cycle else f"repeats a cycle of {cycle} step{'s' * (cycle != 1)}"
-    return f"liveness `{live.name}`{where} ({live.span}) {what}: the behaviour {how}"
 
 
 def shows(model: Model, trace: Trace, k: int, fair: Sequence[tuple[Fairness, frozenset[int]]]) -> bool:

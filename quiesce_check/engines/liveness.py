@@ -39,12 +39,23 @@ from dataclasses import dataclass
 
 from quiesce_check.compile.ir import Fairness, Liveness
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import Choices, Model, ModelInfo
+from quiesce_check.compile.model import Choices, Model, ModelInfo, StepError
 from quiesce_check.engines.common import Clock
 from quiesce_check.trace.types import Step, Trace
 
 # one edge: (action, choices, target state's number)
 Edge = tuple[int, Choices, int]
+
+
+class PredicateFailed(Exception):
+    """A liveness property's predicate could not be evaluated in a state (a value outside its
+    type, a division by zero): the path to that state and the reason."""
+
+    def __init__(self, states: list[State], steps: list[Step], message: str) -> None:
+        super().__init__(message)
+        self.states = states
+        self.steps = steps
+        self.message = message
 
 
 class Stopped(Exception):
@@ -112,7 +123,13 @@ def explore(model: Model, clock: Clock, check: Callable[[], str | None] | None =
                 via.append(Step(ai, ch))
             out.append((ai, ch, k))
         edges.append(out)
-        values.append(model.temporal(s))
+        try:
+            values.append(model.temporal(s))
+        except StepError as e:
+            g = Graph(states, edges, values, initial, parent, via)
+            nodes, steps = g.path_to(head)
+            raise PredicateFailed([states[v] for v in nodes], steps,
+                                  f"evaluating a liveness property: {e.message}") from None
         head += 1
     return Graph(states, edges, values, initial, parent, via)
 
@@ -407,15 +424,8 @@ class LivenessCheck:
                      self.message(cyc_nodes, cyc_steps), loop=loop)
 
     def message(self, nodes: list[int], steps: list[Step]) -> str:
-        live = self.live
-        what = {"eventually": "never holds", "always_eventually": "stops holding for good",
-                "eventually_always": "keeps failing again and again",
-                "leads_to": "becomes pending and is never met"}[live.kind]
-        where = f" ({live.instance})" if live.instance else ""
-        cycle = "stutters for ever" if not steps else f"repeats a cycle of {len(steps)} step{'s' * (len(steps) != 1)}"
         why = self.who(nodes, steps) if self.info is not None else []
-        return f"liveness `{live.name}`{where} ({live.span}) {what}: the behaviour {cycle}" + (
-            ". " + "; ".join(why) if why else "")
+        return lasso_message(self.live, len(steps)) + (". " + "; ".join(why) if why else "")
 
     def who(self, nodes: list[int], steps: list[Step]) -> list[str]:
         """On the cycle, each process (or plain action) that never moves: waiting for ever (never
@@ -461,6 +471,16 @@ class LivenessCheck:
                     return None
                 return f"line {a.span.line} (`{a.text}`)"
         return None
+
+
+def lasso_message(live: Liveness, cycle: int) -> str:
+    """What a lasso of `live` whose cycle has `cycle` steps (0: it stutters) shows."""
+    what = {"eventually": "never holds", "always_eventually": "stops holding for good",
+            "eventually_always": "keeps failing again and again",
+            "leads_to": "becomes pending and is never met"}[live.kind]
+    where = f" ({live.instance})" if live.instance else ""
+    how = "stutters for ever" if not cycle else f"repeats a cycle of {cycle} step{'s' * (cycle != 1)}"
+    return f"liveness `{live.name}`{where} ({live.span}) {what}: the behaviour {how}"
 
 
 def fairness_sets(model: Model) -> list[tuple[Fairness, frozenset[int]]]:

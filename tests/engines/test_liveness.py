@@ -291,3 +291,13 @@ liveness l1: always eventually x != 0;
 """
     status, traces, _ = check(text, check_deadlock=False)
     assert status["l1"] is Status.VIOLATED and shape(traces["l1"]) == (3, 0)
+
+
+def test_a_liveness_predicate_that_cannot_be_evaluated_is_a_model_error(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # d reaches 0 after one step, where 10 / d has no value
+    path = tmp_path / "m.qdl"
+    path.write_text("var d: 0..1 = 1;\nprocess P { d := 0; }\nliveness q: eventually (10 / d == 3);\n")
+    assert main(["check", str(path), "--no-deadlock"]) == 75
+    out = capsys.readouterr().out
+    assert "evaluating a liveness property: division by zero" in out
