@@ -282,10 +282,10 @@ class LivenessCheck:
             node = queue.popleft()
             v, pending = node
             if not pending and v in entry and (v, True) not in parent:
-                # the property becomes pending here: the same state, no step taken
+                # the property becomes pending here: the same state, no step taken; (v, not
+                # pending) goes on too, to a later entry state past a state that ends the wait
                 parent[(v, True)] = parent[node]
                 queue.appendleft((v, True))
-                continue
             if pending and v in targets:
                 nodes, steps = [v], []
                 cur: tuple[int, bool] = node
