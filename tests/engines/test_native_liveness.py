@@ -17,7 +17,11 @@ import ctypes
 import dataclasses
 import itertools
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -47,7 +51,7 @@ from tests.engines.toys import SPAN, Graph, _is_one_of
 
 pytestmark = pytest.mark.skipif(cgen.compiler() is None, reason="no C compiler")
 # each example compiles a C search (a few tenths of a second): few in CI, more in the slow run
-EXAMPLES = int(__import__("os").environ.get("QC_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("QC_EXAMPLES", "15"))
 
 
 def agree(model: Model, options: Options | None = None) -> Result:
@@ -475,6 +479,30 @@ def test_ctrl_c_stops_the_liveness_check() -> None:
         assert check.undecided() == {"ev2", "lt", "ae0", "ea0", "each"}
     finally:
         search.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to see the check's thread")
+def test_ctrl_c_during_the_liveness_check_from_the_command_line(tmp_path: Path) -> None:
+    # 3,000 instances that hold, each a pass over the 90,002 states (size S): seconds of checking.
+    # The check runs its calls into C in a second thread: once one exists, the search is over
+    model = tmp_path / "m.qdl"
+    model.write_text((ROOT / "models" / "precopy_backend.qdl").read_text()
+                     + "liveness each(i in 0..2999): eventually always true;\nfair system;\n")
+    env = {k: v for k, v in os.environ.items() if k != "QUIESCE_CHECK_DEBUG"}
+    proc = subprocess.Popen([sys.executable, "-m", "quiesce_check", "check", str(model), "--param", "NPAGES=3",
+                             "--param", "NREQ=2", "--no-coverage"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while len(os.listdir(f"/proc/{proc.pid}/task")) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "the check ended before it was stopped"
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert "Traceback" not in out + err and proc.returncode == 20, err
+    assert "interrupted (checking liveness)" in out and "Verdict: incomplete (exit 20)" in out
 
 
 def test_a_call_into_c_is_stopped_by_the_flag_it_reads() -> None:
