@@ -50,8 +50,9 @@ from tests.conftest import ROOT, model_files
 from tests.engines.toys import SPAN, Graph, _is_one_of
 
 pytestmark = pytest.mark.skipif(cgen.compiler() is None, reason="no C compiler")
-# each example compiles a C search (a few tenths of a second): few in CI, more in the slow run
-EXAMPLES = int(os.environ.get("QC_EXAMPLES", "15"))
+# each example compiles a C search (a few tenths of a second): few in CI, many in the slow run
+EXAMPLES = int(os.environ.get("QC_EXAMPLES", "6"))
+MANY = 25 * EXAMPLES
 
 
 def agree(model: Model, options: Options | None = None) -> Result:
@@ -302,6 +303,13 @@ def test_tiny_graphs_against_the_definition(case: tuple[Any, ...]) -> None:
     check_tiny(case, "native")
 
 
+@pytest.mark.slow
+@settings(max_examples=MANY, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_graph())
+def test_many_tiny_graphs_against_the_definition(case: tuple[Any, ...]) -> None:
+    check_tiny(case, "native")
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_graph())
 def test_the_python_reference_against_the_definition(case: tuple[Any, ...]) -> None:
@@ -379,20 +387,42 @@ def cyclic_model(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(random_model().flatmap(temporal_lines))
-def test_random_models(text: str) -> None:
+def random_agrees(text: str) -> None:
     built = build_text(text, "random.qdl")
     agree(built.model, Options(max_states=3000))
     agree(built.model, Options(max_states=3000, keep_going=True))
 
 
-@settings(max_examples=EXAMPLES * 2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cyclic_model().flatmap(temporal_lines))
-def test_models_that_run_for_ever(text: str) -> None:
+def run_for_ever_agrees(text: str) -> None:
     built = build_text(text, "cyclic.qdl")
     agree(built.model, Options(check_deadlock=False))
     agree(built.model, Options(keep_going=True))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_model().flatmap(temporal_lines))
+def test_random_models(text: str) -> None:
+    random_agrees(text)
+
+
+@settings(max_examples=EXAMPLES * 2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cyclic_model().flatmap(temporal_lines))
+def test_models_that_run_for_ever(text: str) -> None:
+    run_for_ever_agrees(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=MANY, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_model().flatmap(temporal_lines))
+def test_many_random_models(text: str) -> None:
+    random_agrees(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=MANY * 2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cyclic_model().flatmap(temporal_lines))
+def test_many_models_that_run_for_ever(text: str) -> None:
+    run_for_ever_agrees(text)
 
 
 def given_liveness(built: Built) -> list[CompiledModel]:

@@ -403,6 +403,22 @@ static uint32_t first_step(ctx_t *c, uint32_t from, uint32_t to) {
     while (c->g_dst[e] != to) e++;
     return e;
 }
+/* the prefix search reaches (w, pending) from state p ((p, pending of p): `from_pending`); (w, not
+   pending) at an entry state is (w, pending) too, at once: the same state, no step taken */
+static int reach(ctx_t *c, uint32_t w, int pending, uint32_t p, int from_pending) {
+    struct live *L = c->live;
+    if (!pending) {
+        if (L->flag[w] & F_SEEN0) return 0;
+        L->flag[w] |= F_SEEN0; L->par0[w] = p;
+        if (!rpush(c, &L->q, (uint64_t)w << 1, 0)) return 1;
+        return (L->flag[w] & F_ENTRY) ? reach(c, w, 1, p, 0) : 0;
+    }
+    if (L->flag[w] & F_SEEN1) return 0;
+    L->flag[w] = (uint8_t)((L->flag[w] | F_SEEN1) & ~F_PREDP);
+    if (from_pending) L->flag[w] |= F_PREDP;
+    L->par1[w] = p;
+    return !rpush(c, &L->q, (uint64_t)w << 1 | 1, 0);
+}
 /* LivenessCheck.prefix: a shortest path from an initial state to a state flagged `target`,
    pending from an entry state on, into (nodes, steps); *found 0 when there is none */
 static int prefix(ctx_t *c, uint8_t target, vec32 *nodes, vec32 *steps, int *found) {
@@ -410,24 +426,13 @@ static int prefix(ctx_t *c, uint8_t target, vec32 *nodes, vec32 *steps, int *fou
     ring64 *q = &L->q;
     q->n = q->head = 0;
     *found = 0;
-    for (uint64_t v = 0; v < L->ninit; v++) {
-        if (L->free_prefix) { L->flag[v] |= F_SEEN0; L->par0[v] = NONE; if (!rpush(c, q, v << 1, 0)) return 1; }
-        else if (L->flag[v] & F_ENTRY) {
-            L->flag[v] = (uint8_t)((L->flag[v] | F_SEEN1) & ~F_PREDP); L->par1[v] = NONE;
-            if (!rpush(c, q, v << 1 | 1, 0)) return 1;
-        }
-    }
+    for (uint64_t v = 0; v < L->ninit; v++)
+        if ((L->free_prefix || (L->flag[v] & F_ENTRY)) && reach(c, (uint32_t)v, !L->free_prefix, NONE, 0)) return 1;
     while (q->n) {
         if (halted(c)) return 1;
         uint64_t x = rpop(q);
         uint32_t v = (uint32_t)(x >> 1);
         int pending = (int)(x & 1);
-        if (!pending && (L->flag[v] & F_ENTRY) && !(L->flag[v] & F_SEEN1)) {
-            /* the property becomes pending here: the same state, no step taken; (v, not pending)
-               goes on too, for a later entry state */
-            L->flag[v] = (uint8_t)((L->flag[v] | F_SEEN1) & ~F_PREDP); L->par1[v] = L->par0[v];
-            if (!rpush(c, q, x | 1, 1)) return 1;
-        }
         if (pending && (L->flag[v] & target)) {
             nodes->n = steps->n = 0;
             for (;;) {
@@ -443,17 +448,8 @@ static int prefix(ctx_t *c, uint8_t target, vec32 *nodes, vec32 *steps, int *fou
             *found = 1;
             break;
         }
-        for (uint32_t e = c->g_off[v]; e < c->g_off[v + 1]; e++) {
-            uint32_t w = c->g_dst[e];
-            if (pending) {
-                if (!(L->flag[w] & F_STAY) || (L->flag[w] & F_SEEN1)) continue;
-                L->flag[w] |= F_SEEN1 | F_PREDP; L->par1[w] = v;
-            } else {
-                if (L->flag[w] & F_SEEN0) continue;
-                L->flag[w] |= F_SEEN0; L->par0[w] = v;
-            }
-            if (!rpush(c, q, (uint64_t)w << 1 | (uint64_t)pending, 0)) return 1;
-        }
+        for (uint32_t e = c->g_off[v]; e < c->g_off[v + 1]; e++)
+            if ((!pending || (L->flag[c->g_dst[e]] & F_STAY)) && reach(c, c->g_dst[e], pending, v, pending)) return 1;
     }
     for (uint64_t v = 0; v < c->n; v++) L->flag[v] &= (uint8_t)~(F_SEEN0 | F_SEEN1 | F_PREDP);
     return 0;
