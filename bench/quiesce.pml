@@ -15,6 +15,8 @@
  *                RESPOND_FIRST    respond, then unmap          (fails)
  * Sizes (-D): NPAGES (1..8), NREQ, K (live CLEAN passes), MAXV (guest
  * writes per page).
+ * Liveness (-DCOMPLETES): the LTL property `completes`, <> done (the
+ * migration eventually completes), for `pan -a` and `pan -a -f`.
  */
 
 #ifndef NPAGES
@@ -180,3 +182,9 @@ active proctype Migration()
     od;
 end: false   /* block here: a terminated process would add a state */
 }
+
+#ifdef COMPLETES
+/* the migration eventually completes: models/precopy_backend.qdl with
+   `liveness migration_completes: eventually done;` (bench/vs_spin.py) */
+ltl completes { <> done }
+#endif

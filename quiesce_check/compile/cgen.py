@@ -5,7 +5,10 @@ that runs the whole breadth-first search. This module writes only the model's
 part: its sizes, the packing of its states into 64-bit words
 (`packing.Packing`), the successor function (one block per action, dispatched
 on program counters, as the Python backend does), invariants, goals and
-terminal states over unpacked slot values, and the tables of its symmetry.
+terminal states over unpacked slot values, step properties over a step (the
+state before, the state after, the action: `Slot(n + i)` and `Slot(2n)` of a
+step property read the last two), each liveness instance's two predicates,
+and the tables of its symmetry.
 The rest is the same for every model and ships as C files beside this module
 (`compile/c/`, read with `importlib.resources`), concatenated with the
 model's part into one source: `runtime.h` (checked arithmetic, the search's
@@ -14,7 +17,9 @@ per state, an open-addressing table of state indices, memory accounting),
 `pack_table.c` (packing by a table, for wide states), `canon.c` (with a
 `symmetry.Symmetry`, every successor is replaced by the canonical form
 `Symmetry.canon` computes before it is stored), `bfs.c` (the search and its
-entry points) and `checkpoint.c` (saving and resuming). `load_native`
+entry points), `checkpoint.c` (saving and resuming) and `live.c` (the
+liveness check on the graph the search records, as `engines.liveness` does
+it, giving the same lassos). `load_native`
 compiles it (`cc -O2 -Wall -Wextra -shared`, -O1 for very large sources;
 the program is warning-free) in a private temporary folder and loads it with
 ctypes; it keeps the library in a cache named by the hash of the compiler,
@@ -83,7 +88,10 @@ _UNROLL_SLOTS = 64
 
 # Status codes shared with the C side.
 (RUNNING, DONE, INVARIANT, ASSERTION, MODEL_ERROR, DEADLOCK, MAX_STATES, MAX_DEPTH, NO_MEMORY, OVERFLOW, FINAL,
- MEMORY_LIMIT, TOO_MANY) = range(13)
+ MEMORY_LIMIT, TOO_MANY, ACTION, STEP_ERROR, STOPPED, LASSO, LIVE_BUG) = range(18)
+
+# How the liveness check in C (live.c) is told each property's kind.
+LIVE_KINDS = {"eventually": 0, "always_eventually": 1, "eventually_always": 2, "leads_to": 3}
 
 # What `qc_import` says about a saved search it was given.
 IMPORTED, BAD_PARENT, BAD_STATE, DUPLICATE_STATE, IMPORT_NO_MEMORY = range(5)
@@ -105,6 +113,9 @@ class _CGen:
     tables: list[tuple[int, ...]] = field(default_factory=list)
     counter: int = 0
     ranges: list[tuple[int, int]] = field(init=False)  # each slot's (lo, hi), computed once
+    # while a step property is written: slots from n on are read from the state after the step
+    # (`nxt`), slot 2n is the action taken (`act`); None elsewhere
+    after: int | None = None
 
     def __post_init__(self) -> None:
         self.ranges = [(x.lo, x.hi) for x in self.program.layout.slots]
@@ -117,8 +128,17 @@ class _CGen:
         return f"{stem}{self.counter}"
 
     # expressions ------------------------------------------------------------
+    def state_of(self, slot: int, cur: str) -> tuple[str, int]:
+        """The array a slot is read from, and its place there: a step property's slots from n on
+        are the state after the step (`shift_slots` moves a table's slots all together)."""
+        n = self.after
+        if n is not None and slot >= n:
+            return "nxt", slot - n
+        return cur, slot
+
     def slot_of(self, slots: tuple[int, ...], index: I.Expr, cur: str) -> str:
         idx = self.expr(index, cur)
+        slots = tuple(self.state_of(x, cur)[1] for x in slots)
         first, n = slots[0], len(slots)
         stride = slots[1] - first if n > 1 else 1
         if all(slots[k] == first + k * stride for k in range(n)):
@@ -130,9 +150,12 @@ class _CGen:
         if isinstance(e, I.Const):
             return f"((val){int(e.value)})"
         if isinstance(e, I.Slot):
-            return f"{cur}[{e.index}]"
+            if self.after is not None and e.index == 2 * self.after:
+                return "act"
+            array, place = self.state_of(e.index, cur)
+            return f"{array}[{place}]"
         if isinstance(e, I.Table):
-            return f"{cur}[{self.slot_of(e.slots, e.index, cur)}]"
+            return f"{self.state_of(e.slots[0], cur)[0]}[{self.slot_of(e.slots, e.index, cur)}]"
         if isinstance(e, I.Checked):
             return f"chk({self.expr(e.index, cur)}, {e.size})"
         if isinstance(e, I.Chosen):
@@ -303,7 +326,8 @@ class _CGen:
         expand = self.successors()  # before the properties: fresh names are numbered in this order
         props = self.properties()
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
-        return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("checkpoint.c")])
+        return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("checkpoint.c"),
+                          fixed_c("live.c")])
 
     def sizes(self) -> list[str]:
         """The model's sizes, and the status codes shared with `engines.native`."""
@@ -312,12 +336,14 @@ class _CGen:
         out = [f"#define NSLOTS {max(1, n)}", f"#define NWORDS {pk.words}",
                f"#define NACT1 {len(p.actions) + 1}", f"#define NGOAL1 {len(p.reachables) + 1}",
                f"#define NEND1 {len(p.end_goals) + 1}", f"#define NINV1 {len(p.invariants) + 1}",
-               f"#define NFIN1 {len(p.finals) + 1}"]
+               f"#define NFIN1 {len(p.finals) + 1}", f"#define NSTEP1 {len(p.step_properties) + 1}",
+               f"#define NLIVE {len(p.liveness)}"]
         for name, code in (("RUNNING_", RUNNING), ("DONE_", DONE), ("INVARIANT_", INVARIANT),
                            ("ASSERTION_", ASSERTION), ("MODEL_ERROR_", MODEL_ERROR), ("DEADLOCK_", DEADLOCK),
                            ("MAX_STATES_", MAX_STATES), ("MAX_DEPTH_", MAX_DEPTH), ("NO_MEMORY_", NO_MEMORY),
                            ("OVERFLOW_", OVERFLOW), ("FINAL_", FINAL), ("MEMORY_LIMIT_", MEMORY_LIMIT),
-                           ("TOO_MANY_", TOO_MANY), ("IMPORTED_", IMPORTED), ("BAD_PARENT_", BAD_PARENT),
+                           ("TOO_MANY_", TOO_MANY), ("ACTION_", ACTION), ("STEP_ERROR_", STEP_ERROR),
+                           ("STOPPED_", STOPPED), ("LASSO_", LASSO), ("LIVE_BUG_", LIVE_BUG), ("IMPORTED_", IMPORTED), ("BAD_PARENT_", BAD_PARENT),
                            ("BAD_STATE_", BAD_STATE), ("DUPLICATE_STATE_", DUPLICATE_STATE),
                            ("IMPORT_NO_MEMORY_", IMPORT_NO_MEMORY)):
             out.append(f"#define {name} {code}")
@@ -422,7 +448,31 @@ class _CGen:
         else:
             self.emit(1, "return 0;")
         self.emit(0, "}")
+        self.temporal()
         return list(self.lines)
+
+    def temporal(self) -> None:
+        """The step properties over a step (the state before, after, the action: `step_violations`)
+        and each liveness instance's `p` (bit 0) and `q` (bit 1) over a state (`temporal`)."""
+        p = self.program
+        self.emit(0, "static void step_violations(const val *cur, const val *nxt, val act, unsigned char *bad) {")
+        self.after = len(p.layout.slots)
+        for k, prop in enumerate(p.step_properties):
+            self.emit(1, f"bad[{k}] = !({self.expr(prop.expr, 'cur')});")
+        self.after = None
+        self.emit(1, "(void)cur; (void)nxt; (void)act; (void)bad;")
+        self.emit(0, "}")
+        self.emit(0, "static int temporal(int k, const val *cur) {")
+        self.emit(1, "(void)cur;")
+        self.emit(1, "switch (k) {")
+        for k, live in enumerate(p.liveness):
+            # both are evaluated, as the Python backend's `temporal` does: an error in either counts
+            q = "0" if live.q is None else self.expr(live.q, "cur")
+            self.emit(1, f"case {k}: {{ int p = {self.expr(live.p, 'cur')} != 0; int q = {q} != 0; "
+                         "return p | q << 1; }")
+        self.emit(1, "default: return 0;")
+        self.emit(1, "}")
+        self.emit(0, "}")
 
     def canon(self) -> list[str]:
         """`canon(v)`: the canonical form of state `v` under the permutations of the symmetric
@@ -500,6 +550,7 @@ def fits_int64(program: Program) -> bool:
     todo: list[object] = [a.body for a in program.actions]
     todo += [p.expr for p in (*program.invariants, *program.reachables, *program.terminals, *program.finals,
                               *program.end_goals)]
+    todo += [sp.expr for sp in program.step_properties] + [(live.p, live.q) for live in program.liveness]
     while todo:
         x = todo.pop()
         if isinstance(x, tuple | list):
@@ -530,7 +581,8 @@ class NativeLib:
         self.nslots = max(1, nslots)
         L = self.lib
         L.qc_new.restype = ctypes.c_void_p
-        L.qc_new.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int, ctypes.c_int, ctypes.c_uint64]
+        L.qc_new.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int, ctypes.c_int, ctypes.c_uint64,
+                             ctypes.c_int]
         L.qc_firsts.argtypes = [ctypes.c_void_p] + [ctypes.POINTER(ctypes.c_int64)] * 4
         L.qc_free.argtypes = [ctypes.c_void_p]
         L.qc_add_initial.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64)]
@@ -551,6 +603,16 @@ class NativeLib:
         L.qc_reserve.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
         L.qc_import.argtypes = [ctypes.c_void_p, ctypes.c_uint64, u64p, u64p, u64p, i64p, i64p, i64p, i64p,
                                 ctypes.c_int64]
+        L.qc_step_firsts.argtypes = [ctypes.c_void_p, i64p, i64p]
+        # the liveness check (live.c); `stop` is an int the engine sets to end a check
+        u32p, stop = ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_int)
+        L.qc_live_setup.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_uint8), u64p]
+        L.qc_live_graph.argtypes = [ctypes.c_void_p, stop]
+        L.qc_live_scan.argtypes = [ctypes.c_void_p, stop, i64p]
+        L.qc_live_check.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, stop]
+        L.qc_live_lasso.restype = ctypes.c_uint64
+        L.qc_live_lasso.argtypes = [ctypes.c_void_p, u32p, u32p, u64p]
+        L.qc_live_bytes.argtypes = [ctypes.c_void_p, u64p]
 
 
 def _cache_dir() -> Path:

@@ -78,7 +78,7 @@ def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: C
 
 
 # whether the generated C search checks liveness and step properties (else bfs runs in Python)
-NATIVE_TEMPORAL = False
+NATIVE_TEMPORAL = True
 
 _LIMITS = frozenset({"max_states", "max_depth", "memory_limit"})
 

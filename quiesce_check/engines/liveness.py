@@ -292,6 +292,10 @@ class LivenessCheck:
             if node not in parent:
                 parent[node] = back
                 queue.append(node)
+                if not node[1] and node[0] in entry:
+                    # the property may become pending here: the same state, no step taken, so
+                    # found now, at the same distance (found later, it could be found farther)
+                    push((node[0], True), back)
         for v in range(g.initial):
             if pb.free_prefix:
                 push((v, False), None)
@@ -300,11 +304,6 @@ class LivenessCheck:
         while queue:
             node = queue.popleft()
             v, pending = node
-            if not pending and v in entry and (v, True) not in parent:
-                # the property may become pending here: the same state, no step taken, so it is
-                # looked at next (0-1 breadth first); the behaviour may also go on unpending
-                parent[(v, True)] = parent[node]
-                queue.appendleft((v, True))
             if pending and v in targets:
                 nodes, steps = [v], []
                 cur: tuple[int, bool] = node

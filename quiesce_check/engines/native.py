@@ -2,9 +2,11 @@
 
 Takes a `CompiledModel` (its IR program is turned into C by `compile.cgen`),
 `Options` and a `Reporter`; gives the same `Result` as `engines.bfs`, with
-the same verdicts, counts and shortest-counterexample lengths. The C library
-runs in slices of a bounded number of expansions, so progress, the time limit
-and Ctrl-C are handled here between slices. A counterexample comes back as a
+the same verdicts, counts and shortest-counterexample lengths, and, once every
+state is explored, the same liveness verdicts and lassos (`NativeLiveness`). The
+C library runs in slices of a bounded number of expansions, so progress, the
+time limit and Ctrl-C are handled here between slices; the liveness check runs
+in a thread while this one watches them. A counterexample comes back as a
 chain of state indices; each step is identified, and a failing last step
 re-raised with its message, by the Python backend, which also cross-checks
 the C code on every step of every trace. Raises `cgen.CompilerUnavailable`,
@@ -16,12 +18,15 @@ Imports `compile.*`, `engines.*`.
 from __future__ import annotations
 
 import ctypes
+import functools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from quiesce_check.compile import cgen
+from quiesce_check.compile.ir import Liveness
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import Model
+from quiesce_check.compile.model import Model, StepError
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.checkpoint import Checkpoint, CheckpointError, Snapshot, write_checkpoint
@@ -31,10 +36,12 @@ from quiesce_check.engines.common import (
     Failure,
     at_end,
     check_state,
+    check_step,
     expand,
     inspect,
 )
 from quiesce_check.engines.interrupt import Interrupts
+from quiesce_check.engines.liveness import Graph, LivenessCheck, fairness_sets
 from quiesce_check.engines.memory import MB, budget, limit_text
 from quiesce_check.engines.result import (
     NullReporter,
@@ -51,6 +58,8 @@ from quiesce_check.engines.symmetry import Reduced
 from quiesce_check.trace.types import Step, Trace, TraceKind
 
 _SLICE = 1 << 15
+# how often (seconds) the engine looks at the time limit and Ctrl-C while the liveness check runs
+_POLL = 0.05
 
 
 class NativeOverflow(Exception):
@@ -77,10 +86,13 @@ class NativeSearch:
         self.nslots = lib.nslots
         self.memory, self.memory_explicit = budget(options.memory_limit)
         most = (1 << 64) - 1  # ctypes would wrap a larger limit around: 2**64 would mean 0
+        # the liveness check's graph: the steps' targets, and their actions for fairness
+        info = model.info
+        record = 0 if not info.liveness else 2 if info.fairness else 1
         self.ctx = lib.lib.qc_new(min(options.max_states or 0, most),
                                   min(options.max_depth, most) if options.max_depth is not None else most,
                                   1 if options.check_deadlock else 0, 1 if options.keep_going else 0,
-                                  min(self.memory or 0, most))
+                                  min(self.memory or 0, most), record)
         if not self.ctx:
             raise MemoryError("cannot allocate the search tables")
         self.elapsed_before = 0.0
@@ -172,6 +184,31 @@ class NativeSearch:
             return bool(expand(self.model, state))
         except Failure:
             return True
+
+    def step_firsts(self) -> list[tuple[int, int]]:
+        """Per step property, the first step the C search found breaking it: the state it leaves
+        and its place among that state's successors ((-1, -1): none)."""
+        n = len(self.model.info.step_properties) + 1
+        states, places = (ctypes.c_int64 * n)(), (ctypes.c_int64 * n)()
+        self.lib.lib.qc_step_firsts(self.ctx, states, places)
+        return list(zip(states, places, strict=True))[:-1]
+
+    def bad_step(self, index: int, place: int, prop: str) -> Trace:
+        """The C search says the step `place` from state `index` breaks `prop` (a step property, or
+        "model error" when one cannot be evaluated): confirm it, and rebuild the path to it."""
+        states = self.path(index)
+        try:
+            succs = expand(self.model, states[-1])
+        except Failure as f:
+            raise self.mismatch(f"a step of the Python backend fails in {states[-1]} ({f.message}); the C search "
+                                "expanded that state") from None
+        if place >= len(succs):
+            raise self.mismatch(f"the C search reports step {place} from {states[-1]}; it has {len(succs)}")
+        ai, ch, t = succs[place]
+        match = [v for v in check_step(self.model, states[-1], ai, t) if v[1] == prop]
+        if not match:
+            raise self.mismatch(f"the C search reports `{prop}` broken by a step from {states[-1]}; it is not")
+        return Trace((*states, t), (*self.steps(states), Step(ai, ch)), *match[0])
 
     def check_invariant(self, index: int, name: str) -> Trace:
         match = [v for v in check_state(self.model, self.state(index)) if v[1] == name]
@@ -281,7 +318,17 @@ class NativeSearch:
             raise NativeOverflow()
         found = self.found(status, where, what)
         limit = limit or self.limit_of(status)
-        return self.result(found, status, limit, (generated, distinct, depth, table_bytes), clock)
+        explored = limit is None and status == cgen.DONE
+        undecided: frozenset[str] = frozenset()
+        if explored and self.model.info.liveness:
+            check = NativeLiveness(self, interrupts, clock)
+            try:
+                check.check()
+            except KeyboardInterrupt:  # a second Ctrl-C outside a call into C: what is found stands
+                check.why = "interrupted (checking liveness)"
+            found += check.found.values()
+            undecided, limit = check.undecided(), check.why
+        return self.result(found, explored, limit, (generated, distinct, depth, table_bytes), clock, undecided)
 
     def drive(self, interrupts: Interrupts, clock: Clock) -> tuple[int, str | None]:
         """Add the initial states (unless resumed past them), then run the C search slice by
@@ -327,6 +374,11 @@ class NativeSearch:
                 found.append(self.check_final(idx, info.finals[k].name))
         if dead_first >= 0:
             found.append(self.trace_to(dead_first, "deadlock", "deadlock", DEADLOCK_MESSAGE))
+        for k, (idx, place) in enumerate(self.step_firsts()):
+            if idx >= 0:
+                found.append(self.bad_step(idx, place, info.step_properties[k].name))
+        if status == cgen.STEP_ERROR:
+            found.append(self.bad_step(where, what, "model error"))
         if status == cgen.MODEL_ERROR and what == -1:
             state = self.state(where)
             bad, _ = inspect(model, state)
@@ -350,21 +402,23 @@ class NativeSearch:
                 cgen.MEMORY_LIMIT: limit_text(self.memory, self.memory_explicit),
                 cgen.TOO_MANY: "the compiled search holds at most 4,294,967,294 states"}.get(status)
 
-    def result(self, found: list[Trace], status: int, limit: str | None, counts: tuple[int, int, int, int],
-               clock: Clock) -> Result:
-        """The `Result`: verdicts, coverage and witnesses read from the C search's tables."""
+    def result(self, found: list[Trace], explored: bool, limit: str | None, counts: tuple[int, int, int, int],
+               clock: Clock, undecided: frozenset[str]) -> Result:
+        """The `Result`: verdicts, coverage and witnesses read from the C search's tables;
+        `explored` when every state was (the liveness check may have been stopped since)."""
         info, opts, lib = self.model.info, self.options, self.lib.lib
         generated, distinct, depth, table_bytes = counts
         traces = {t.property: t for t in found}
         first = first_reported(info, traces)
         if not opts.keep_going and first is not None:
-            traces = {first.property: first}  # a search that stops reports its shortest
+            # a search that stops reports its shortest; the liveness check, run once every state
+            # was explored, decided every liveness property
+            traces = {name: t for name, t in traces.items() if t is first or t.kind == "liveness"}
         n = len(info.actions) + 1
         fired = (ctypes.c_uint64 * n)()
         fresh = (ctypes.c_uint64 * n)()
         goals = (ctypes.c_int64 * (len(info.reachables) + 1))()
         lib.qc_coverage(self.ctx, fired, fresh, goals)
-        explored = limit is None and status == cgen.DONE
         stats = Stats(generated=generated, distinct=distinct,
                       depth=len(first.steps) if first is not None and not explored else depth,
                       elapsed=self.elapsed_before + clock.elapsed(), fired=list(fired)[:n - 1],
@@ -373,7 +427,7 @@ class NativeSearch:
         witnesses = {info.reachables[k].name: self.trace_to(goals[k], "goal", info.reachables[k].name, "")
                      for k in sorted(hit) if info.reachables[k].kind != "premise"}
         _, _, end_first, _ = self.firsts()
-        out = Outcome(traces, first, explored, hit, {k for k, idx in enumerate(end_first) if idx >= 0})
+        out = Outcome(traces, first, explored, hit, {k for k, idx in enumerate(end_first) if idx >= 0}, undecided)
         if opts.checkpoint is not None:
             self.save()
         return Result(
@@ -382,6 +436,131 @@ class NativeSearch:
             stats=stats, trace=first, traces=traces, limit=limit, complete=explored, witnesses=witnesses,
             store_bytes=table_bytes, checkpoint=self.saved, resumed=self.resumed,
             note=f"the checkpoint was not written: {self.save_error}" if self.save_error else None)
+
+
+class NativeLiveness:
+    """The liveness check in C (`live.c`), once the search has explored every state: on the graph
+    the search recorded (or, resumed, rebuilt), each liveness property in turn, as
+    `engines.liveness` does, with the same lassos; each rebuilt and cross-checked here by the
+    Python backend. A call into C runs in a thread of its own while this one watches the time
+    limit and Ctrl-C and, when one passes, sets the flag the C check reads: it stops within
+    milliseconds, and the properties not decided are named with the limit, "(checking liveness)"."""
+
+    def __init__(self, search: NativeSearch, interrupts: Interrupts, clock: Clock) -> None:
+        self.search = search
+        self.lib = search.lib.lib
+        self.ctx = search.ctx
+        self.interrupts = interrupts
+        self.clock = clock
+        self.found: dict[str, Trace] = {}   # the first lasso of each property broken, by name
+        self.decided: set[str] = set()
+        self.why: str | None = None         # what stopped the check
+        self.seen: str | None = None        # a limit that passed while the last call ran
+
+    def limit_now(self) -> str | None:
+        if self.interrupts.requested:
+            return "interrupted (checking liveness)"
+        if self.clock.expired():
+            return f"--time-limit {self.search.options.time_limit:g}s (checking liveness)"
+        return None
+
+    def call(self, fn: Callable[[Any], int]) -> int:
+        """`fn(stop)` in a thread of its own; the flag `stop` set when a limit passes (`seen`)."""
+        stop = ctypes.c_int(0)
+        out: list[int] = []
+        worker = threading.Thread(target=lambda: out.append(fn(ctypes.byref(stop))), name="qc-liveness", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            try:
+                worker.join(_POLL)
+            except KeyboardInterrupt:  # a second Ctrl-C: the check still stops cleanly
+                self.seen = self.seen or "interrupted (checking liveness)"
+            self.seen = self.seen or self.limit_now()
+            if self.seen:
+                stop.value = 1
+        return out[0] if out else cgen.STOPPED
+
+    def stop(self, code: int) -> None:
+        """The check stopped with status `code` (a limit, or memory): say why."""
+        if code == cgen.STOPPED:
+            self.why = self.seen or "interrupted (checking liveness)"
+        elif code == cgen.TOO_MANY:
+            self.why = "the compiled liveness check holds at most 4,294,967,295 steps (checking liveness)"
+        elif code == cgen.OVERFLOW:
+            raise NativeOverflow()
+        elif code in (cgen.MEMORY_LIMIT, cgen.NO_MEMORY):
+            self.why = f"{self.search.limit_of(code)} (checking liveness)"
+        else:
+            raise self.search.mismatch(f"the liveness check in C stopped with status {code}")
+
+    def undecided(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.search.model.info.liveness if p.name not in self.decided)
+
+    def check(self) -> None:
+        """Every liveness property, in order, until a limit stops the check."""
+        model, lib = self.search.model, self.lib
+        info = model.info
+        fair = fairness_sets(model)
+        words = (len(fair) + 63) // 64
+        cover = (ctypes.c_uint64 * max(1, (len(info.actions) + 1) * words))()
+        for f, (_, acts) in enumerate(fair):
+            for a in acts:
+                cover[a * words + f // 64] |= 1 << (f % 64)
+        strong = (ctypes.c_uint8 * max(1, len(fair)))(*[int(f.strong) for f, _ in fair])
+        code = lib.qc_live_setup(self.ctx, len(fair), strong, cover)
+        code = code or self.call(functools.partial(lib.qc_live_graph, self.ctx))
+        where = ctypes.c_int64(-1)
+        code = code or self.call(lambda stop: lib.qc_live_scan(self.ctx, stop, ctypes.byref(where)))
+        if code == cgen.MODEL_ERROR:  # no property is decided: the model is wrong
+            self.found["model error"] = self.unevaluable(where.value)
+            return
+        if code:
+            return self.stop(code)
+        for k, live in enumerate(info.liveness):
+            if live.name in self.decided:
+                continue   # an instance before this one broke the property
+            self.why = self.limit_now()
+            if self.why:
+                return
+            code = self.call(functools.partial(lib.qc_live_check, self.ctx, k, cgen.LIVE_KINDS[live.kind]))
+            if code == cgen.LASSO:
+                self.found[live.name] = self.lasso(k, live)
+                self.decided.add(live.name)
+            elif code != cgen.DONE:
+                return self.stop(code)
+            elif all(p.name != live.name for p in info.liveness[k + 1:]):
+                self.decided.add(live.name)   # its last instance holds: so does it
+
+    def unevaluable(self, index: int) -> Trace:
+        """The C check says a liveness property cannot be evaluated in state `index`: the model
+        error, confirmed and rebuilt by the Python backend."""
+        state = self.search.state(index)
+        try:
+            self.search.model.temporal(state)
+        except StepError as e:
+            return self.search.trace_to(index, "model-error", "model error",
+                                        f"evaluating a liveness property: {e.message}")
+        raise self.search.mismatch(f"the C search reports a liveness property that cannot be evaluated in {state}")
+
+    def lasso(self, k: int, live: Liveness) -> Trace:
+        """The lasso the C check found, its steps found by the Python backend (by their places
+        among each state's successors) and checked against the states."""
+        n = self.lib.qc_live_lasso(self.ctx, None, None, None)
+        nodes, places, loop = (ctypes.c_uint32 * n)(), (ctypes.c_uint32 * max(1, n - 1))(), ctypes.c_uint64()
+        self.lib.qc_live_lasso(self.ctx, nodes, places, ctypes.byref(loop))
+        states = [self.search.state(i) for i in nodes]
+        steps: list[Step] = []
+        for j in range(n - 1):
+            try:
+                succs = expand(self.search.model, states[j])
+            except Failure as f:
+                raise self.search.mismatch(f"a step of the Python backend fails in {states[j]} ({f.message})") from None
+            if places[j] >= len(succs) or succs[places[j]][2] != states[j + 1]:
+                raise self.search.mismatch(f"no step of the Python backend leads from {states[j]} to {states[j + 1]}")
+            steps.append(Step(succs[places[j]][0], succs[places[j]][1]))
+        # the message as engines.liveness words it (it reads the property and the cycle's steps)
+        message = LivenessCheck(Graph([], [], [], 0, [], []), [], k, live).message([], steps[loop.value:])
+        return Trace(tuple(states), tuple(steps), "liveness", live.name, message, loop=loop.value)
 
 
 def python_bfs(model: Model, options: Options, reporter: Reporter, resume: Checkpoint | None,

@@ -1,7 +1,12 @@
 /* The breadth-first search and the functions the engine calls through ctypes (qc_*).
 
    Comes after the model's part: pack, unpack, expand (which calls `emit` for each successor),
-   violations, finals, goals, end_goals, terminal, and canon when QC_SYMMETRY is defined. */
+   violations, finals, goals, end_goals, terminal, step_violations, and canon when QC_SYMMETRY is
+   defined. */
+
+/* the liveness graph (live.c): one step of the state being committed, then its end */
+static void record_step(ctx_t *c, uint64_t to, int action);
+static void close_state(ctx_t *c);
 
 static int check_new(ctx_t *c, const val *v, int64_t idx) {
     unsigned char bad[NINV1];
@@ -67,30 +72,57 @@ static int emit(ctx_t *c, const val *t, int action) {
     return 0;
 }
 
-/* insert the buffered successors of state `parent`, checking each new one */
-static int commit(ctx_t *c, uint32_t parent) {
+/* a step from state `parent` (`pos` among its successors) by `action`, from `cur` to `nxt`: the
+   step properties it breaks; nonzero when the search must stop (status set) */
+static int check_step(ctx_t *c, const val *cur, const val *nxt, int action, uint32_t parent, uint64_t pos) {
+    unsigned char bad[NSTEP1];
+    err = 0;
+    memset(bad, 0, sizeof bad);
+    step_violations(cur, nxt, (val)action, bad);
+    if (err) { c->status = err == 3 ? OVERFLOW_ : STEP_ERROR_; c->where = parent; c->what = (int64_t)pos; return 1; }
+    for (int k = 0; k < NSTEP1 - 1; k++) {
+        if (!bad[k] || c->step_first[k] >= 0) continue;
+        c->step_first[k] = parent; c->step_pos[k] = (int64_t)pos;
+        if (!c->keep_going) { c->status = ACTION_; c->where = parent; c->what = k; return 1; }
+    }
+    return 0;
+}
+
+/* insert the buffered successors of state `parent` (unpacked in `cur`), checking each step and each
+   new state, and recording the steps in the liveness graph */
+static int commit(ctx_t *c, const val *cur, uint32_t parent) {
     val t[NSLOTS];
+    int rec = c->record && c->g_n == parent;
     for (uint64_t i = 0; i < c->nsucc; i++) {
         const uint64_t *w = c->succ + i * NWORDS;
         int action = c->succ_action[i];
         c->generated++;
         c->fired[action]++;
         c->committed = i + 1;
+        if (NSTEP1 > 1) {
+            unpack(w, t);
+            if (check_step(c, cur, t, action, parent, i)) return 1;
+        }
         int64_t idx = insert(c, w, parent);
         if (idx == -2) return 1;
+        if (rec && c->record) record_step(c, (uint64_t)(idx == -1 ? c->seen_at : idx), action);
         if (idx == -1) continue;
         c->fresh[action]++;
-        unpack(w, t);
+        if (NSTEP1 == 1) unpack(w, t);
         if (check_new(c, t, idx)) return 1;
     }
+    if (rec && c->record) close_state(c);
     return 0;
 }
 
-ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock, int keep_going, uint64_t mem_limit) {
+/* `record`: 0 no liveness graph, 1 the steps' targets, 2 their actions too (for fairness) */
+ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock, int keep_going, uint64_t mem_limit,
+              int record) {
     ctx_t *c = calloc(1, sizeof *c);
     if (!c) return 0;
     c->max_states = max_states; c->max_depth = max_depth; c->check_deadlock = check_deadlock;
-    c->keep_going = keep_going; c->mem_limit = mem_limit;
+    c->keep_going = keep_going; c->mem_limit = mem_limit; c->record = record;
+    for (int i = 0; i < NSTEP1; i++) c->step_first[i] = c->step_pos[i] = -1;
     for (int i = 0; i < NGOAL1; i++) c->goal[i] = -1;
     for (int i = 0; i < NEND1; i++) c->end_goal[i] = -1;
     for (int i = 0; i < NINV1; i++) c->inv_first[i] = -1;
@@ -102,6 +134,7 @@ ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock, int k
 
 void qc_free(ctx_t *c) {
     if (!c) return;
+    drop_graph(c, 0); live_free(c);
     free(c->table); free(c->states); free(c->parent); free(c->succ); free(c->succ_action); free(c);
 }
 
@@ -123,7 +156,8 @@ int qc_add_initial(ctx_t *c, const val *v) {
 static void undo_expansion(const ctx_t *c, uint64_t *generated, uint64_t *fired, uint64_t *fresh);
 
 static int deferred(ctx_t *c) {
-    if (c->status != INVARIANT_ && c->status != ASSERTION_ && c->status != MODEL_ERROR_) return 0;
+    if (c->status != INVARIANT_ && c->status != ASSERTION_ && c->status != MODEL_ERROR_ && c->status != ACTION_
+        && c->status != STEP_ERROR_) return 0;
     c->finishing = 1; c->pend_status = c->status; c->pend_where = c->where; c->pend_what = c->what;
     c->rb_n = c->mark; c->rb_head = c->head; c->rb_generated = c->generated;
     memcpy(c->rb_fired, c->fired, sizeof c->fired); memcpy(c->rb_fresh, c->fresh, sizeof c->fresh);
@@ -158,7 +192,7 @@ int qc_run(ctx_t *c, uint64_t budget) {
             c->head++;
             continue;
         }
-        if (c->status || commit(c, (uint32_t)idx)) {
+        if (c->status || commit(c, cur, (uint32_t)idx)) {
             if (!deferred(c)) return c->status;
             c->head++;
             continue;
@@ -181,6 +215,10 @@ void qc_coverage(ctx_t *c, uint64_t *fired, uint64_t *fresh, int64_t *goal) {
 void qc_firsts(ctx_t *c, int64_t *inv, int64_t *fin, int64_t *endg, int64_t *deadlock) {
     memcpy(inv, c->inv_first, sizeof c->inv_first); memcpy(fin, c->fin_first, sizeof c->fin_first);
     memcpy(endg, c->end_goal, sizeof c->end_goal); *deadlock = c->deadlock_first;
+}
+/* the first step breaking each step property: the state it leaves, its place among its successors */
+void qc_step_firsts(ctx_t *c, int64_t *state, int64_t *pos) {
+    memcpy(state, c->step_first, sizeof c->step_first); memcpy(pos, c->step_pos, sizeof c->step_pos);
 }
 void qc_state(ctx_t *c, uint64_t idx, val *out) { unpack(c->states + idx * NWORDS, out); }
 uint32_t qc_parent(ctx_t *c, uint64_t idx) { return c->parent[idx]; }

@@ -1,7 +1,8 @@
 /* The runtime every generated search shares: checked 64-bit arithmetic and the search's context.
 
    The first of the shipped files in the program; only the model's sizes (NSLOTS, NWORDS, NACT1,
-   NGOAL1, NEND1, NINV1, NFIN1: each count of properties and actions plus one) and the status codes
+   NGOAL1, NEND1, NINV1, NFIN1, NSTEP1: each count of properties and actions plus one; NLIVE, the
+   liveness properties' instances) and the status codes
    (RUNNING_ ...) come before it, which compile/cgen.py defines from its own constants. A value is a `val`; an operation that cannot be
    done sets `err` and gives 0, and the step or property that ran it is then stopped. */
 
@@ -10,6 +11,12 @@
 #include <string.h>
 
 typedef int64_t val;
+/* an action's number in the liveness graph: a byte when the model has few */
+#if NACT1 <= 256
+typedef uint8_t act_t;
+#else
+typedef uint16_t act_t;
+#endif
 static int err;   /* 1 index out of range, 2 division by zero, 3 overflow */
 
 static inline val qadd(val a, val b) { val r; if (__builtin_add_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
@@ -63,7 +70,23 @@ typedef struct {
     /* the successors of the state being expanded, committed only once its
        expansion completes: a step that fails leaves no partial expansion behind */
     uint64_t *succ; int32_t *succ_action; uint64_t nsucc, succ_cap;
+    /* the first step breaking each step property: the state it leaves and its place among that
+       state's successors (-1: none) */
+    int64_t step_first[NSTEP1], step_pos[NSTEP1];
+    int64_t seen_at;       /* the state `insert` found already stored */
+    /* The graph the liveness check reads (live.c), recorded as states are expanded: the steps of
+       state v are g_dst[g_off[v] .. g_off[v + 1]) (their actions in g_act, kept only when there
+       are fairness assumptions), for v < g_n. `record` is 0 when there is no liveness property;
+       the graph gives way to the search when memory runs short (`graph_lost` says why). */
+    int record, graph_lost;
+    uint32_t *g_off, *g_dst; act_t *g_act;
+    uint64_t g_n, g_off_cap, g_m, g_cap;
+    struct live *live;     /* the liveness check's working memory (live.c) */
+    uint64_t live_bytes;   /* ... and what it takes */
 } ctx_t;
 
 /* buffer one successor of the state being expanded (bfs.c); nonzero when the search must stop */
 static int emit(ctx_t *c, const val *t, int action);
+/* give up the liveness graph, which a search needs memory for (live.c) */
+static void drop_graph(ctx_t *c, int why);
+static void live_free(ctx_t *c);

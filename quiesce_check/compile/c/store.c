@@ -11,12 +11,22 @@ static inline uint64_t hash_words(const uint64_t *w) {
     return h;
 }
 
+static uint64_t graph_bytes(const ctx_t *c) {
+    return c->g_off_cap * sizeof *c->g_off + c->g_cap * (sizeof *c->g_dst + (c->g_act ? sizeof *c->g_act : 0));
+}
 static uint64_t mem_used(const ctx_t *c) {
     return c->tcap * sizeof *c->table + c->cap * (NWORDS * sizeof *c->states + sizeof *c->parent)
-         + c->succ_cap * (NWORDS * sizeof *c->succ + sizeof *c->succ_action);
+         + c->succ_cap * (NWORDS * sizeof *c->succ + sizeof *c->succ_action) + graph_bytes(c) + c->live_bytes;
 }
 /* room for `extra` more bytes under the memory limit */
-static int fits(const ctx_t *c, uint64_t extra) { return !c->mem_limit || mem_used(c) + extra <= c->mem_limit; }
+static int room(const ctx_t *c, uint64_t extra) { return !c->mem_limit || mem_used(c) + extra <= c->mem_limit; }
+/* ... for the search: the liveness graph gives way to it (the safety verdicts come first; the
+   liveness check then says that memory stopped it) */
+static int fits(ctx_t *c, uint64_t extra) {
+    if (room(c, extra)) return 1;
+    if (c->g_off || c->g_dst) drop_graph(c, MEMORY_LIMIT_);
+    return room(c, extra);
+}
 
 /* 1: grown; 0: out of memory; -1: the memory limit forbids it */
 static int grow_table(ctx_t *c) {
@@ -56,7 +66,18 @@ static int grow_store(ctx_t *c) { return grow_store_to(c, c->n + 1); }
 
 static void set_memory_status(ctx_t *c, int grown) { c->status = grown < 0 ? MEMORY_LIMIT_ : NO_MEMORY_; }
 
-/* -1: already seen; otherwise the new state's index; -2: stop (status set) */
+/* the index of a stored state, or -1 */
+static int64_t find(const ctx_t *c, const uint64_t *w) {
+    uint64_t h = hash_words(w) & (c->tcap - 1);
+    while (c->table[h]) {
+        if (memcmp(c->states + (uint64_t)(c->table[h] - 1) * NWORDS, w, NWORDS * sizeof *w) == 0)
+            return (int64_t)c->table[h] - 1;
+        h = (h + 1) & (c->tcap - 1);
+    }
+    return -1;
+}
+
+/* -1: already seen (its index in `seen_at`); otherwise the new state's index; -2: stop (status set) */
 static int64_t insert(ctx_t *c, const uint64_t *w, uint32_t parent) {
     /* grow at 70 % load: linear probing stays short, the table costs 6-11 bytes a state */
     if ((c->n + 1) * 10 > c->tcap * 7) {
@@ -65,7 +86,10 @@ static int64_t insert(ctx_t *c, const uint64_t *w, uint32_t parent) {
     }
     uint64_t h = hash_words(w) & (c->tcap - 1);
     while (c->table[h]) {
-        if (memcmp(c->states + (uint64_t)(c->table[h] - 1) * NWORDS, w, NWORDS * sizeof *w) == 0) return -1;
+        if (memcmp(c->states + (uint64_t)(c->table[h] - 1) * NWORDS, w, NWORDS * sizeof *w) == 0) {
+            c->seen_at = (int64_t)c->table[h] - 1;
+            return -1;
+        }
         h = (h + 1) & (c->tcap - 1);
     }
     if (c->max_states && c->n >= c->max_states) { c->status = MAX_STATES_; return -2; }
