@@ -43,6 +43,7 @@ Imports `compile.*`, `engines.common`, `engines.liveness` (`fairness_sets`),
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,7 +53,7 @@ from quiesce_check.compile.ir import Fairness, Liveness
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import Model
 from quiesce_check.engines.common import Failure, expand
-from quiesce_check.engines.liveness import fairness_sets, lasso_message
+from quiesce_check.engines.liveness import cycle_enabled, fairness_sets, lasso_message, lasso_why
 from quiesce_check.engines.symbolic import Run, Solving, SymbolicMismatch, Unrolling, replay_steps
 from quiesce_check.trace.types import Trace
 
@@ -186,8 +187,10 @@ class Lassos:
             steps = replay_steps(self.run.model, states, True, self.unroll.taken(model, n))
             for k in hit:
                 live = self.live[k]
-                trace = Trace(tuple(states), tuple(steps), "liveness", live.name,
-                              lasso_message(live, n - loop), loop=loop)
+                trace = Trace(tuple(states), tuple(steps), "liveness", live.name, "", loop=loop)
+                why = lasso_why(self.run.model.info, states[loop:], steps[loop:],
+                                cycle_enabled(self.run.model, trace))
+                trace = dataclasses.replace(trace, message=lasso_message(live, n - loop, why))
                 if not shows(self.run.model, trace, k, self.fair):
                     raise SymbolicMismatch(f"the compiled model does not show the solver's lasso for "
                                            f"`{live.title}`: {states}, loop at {loop}")

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from quiesce_check.compile.ir import Fairness, Liveness
 from quiesce_check.compile.layout import State
-from quiesce_check.compile.model import Choices, Model, ModelInfo, StepError
+from quiesce_check.compile.model import AssertFailure, Choices, Model, ModelInfo, StepError
 from quiesce_check.engines.common import Clock
 from quiesce_check.trace.types import Step, Trace
 
@@ -419,67 +419,71 @@ class LivenessCheck:
         g = self.g
         loop = len(pre_nodes) - 1
         states = [g.states[v] for v in pre_nodes] + [g.states[v] for v in cyc_nodes[1:]]
+        enabled = [{e[0] for e in g.edges[v]} for v in (cyc_nodes[:-1] if cyc_steps else cyc_nodes)]
+        why = lasso_why(self.info, [g.states[v] for v in cyc_nodes], cyc_steps, enabled) if self.info else []
         return Trace(tuple(states), tuple(pre_steps + cyc_steps), "liveness", self.live.name,
-                     self.message(cyc_nodes, cyc_steps), loop=loop)
+                     lasso_message(self.live, len(cyc_steps), why), loop=loop)
 
-    def message(self, nodes: list[int], steps: list[Step]) -> str:
-        why = self.who(nodes, steps) if self.info is not None else []
-        return lasso_message(self.live, len(steps)) + (". " + "; ".join(why) if why else "")
-
-    def who(self, nodes: list[int], steps: list[Step]) -> list[str]:
-        """On the cycle, each process (or plain action) that never moves: waiting for ever (never
-        enabled there) at its statement, or starved (enabled and never taken), with the fairness
-        that would rule the cycle out."""
-        info = self.info
-        assert info is not None
-        cycle = nodes[:-1] if steps else nodes
-        moved = {info.actions[st.action].process or info.actions[st.action].name for st in steps}
-        actors: dict[str, list[int]] = {}
-        for a in info.actions:
-            actors.setdefault(a.process or a.name, []).append(a.index)
-        out: list[str] = []
-        for actor, acts in actors.items():
-            if actor in moved:
-                continue
-            mine = set(acts)
-            enabled = [any(e[0] in mine for e in self.g.edges[v]) for v in cycle]
-            if all(enabled):
-                out.append(f"{actor} can move throughout and never does (`fair {self.kind_of(actor)}` would rule "
-                           "this out)")
-            elif any(enabled):
-                out.append(f"{actor} can move now and then and never does (`strong fair {self.kind_of(actor)}` "
-                           "would rule this out)")
-            else:
-                at = self.waiting_at(actor, cycle[0])
-                if at:
-                    out.append(f"{actor} waits for ever at {at}")
-        return out
-
-    def kind_of(self, actor: str) -> str:
-        assert self.info is not None
-        return ("process " if any(a.process == actor for a in self.info.actions) else "action ") + actor
-
-    def waiting_at(self, actor: str, v: int) -> str | None:
-        """The statement a process stands at in state v (one whose guard is false there); None for
-        a process that has ended or a plain action."""
-        assert self.info is not None
-        state = self.g.states[v]
-        for a in self.info.actions:
-            if a.process == actor and a.pc_slot is not None and state[a.pc_slot] == a.pc_value:
-                if a.text.startswith("("):   # the end of a loop or of the process, no statement
-                    return None
-                return f"line {a.span.line} (`{a.text}`)"
-        return None
-
-
-def lasso_message(live: Liveness, cycle: int) -> str:
-    """What a lasso of `live` whose cycle has `cycle` steps (0: it stutters) shows."""
+def lasso_message(live: Liveness, cycle: int, why: Sequence[str] = ()) -> str:
+    """What a lasso of `live` whose cycle has `cycle` steps (0: it stutters) shows, and `why`
+    (`lasso_why`)."""
     what = {"eventually": "never holds", "always_eventually": "stops holding for good",
             "eventually_always": "keeps failing again and again",
             "leads_to": "becomes pending and is never met"}[live.kind]
     where = f" ({live.instance})" if live.instance else ""
     how = "stutters for ever" if not cycle else f"repeats a cycle of {cycle} step{'s' * (cycle != 1)}"
-    return f"liveness `{live.name}`{where} ({live.span}) {what}: the behaviour {how}"
+    return f"liveness `{live.name}`{where} ({live.span}) {what}: the behaviour {how}" + (
+        ". " + "; ".join(why) if why else "")
+
+
+def cycle_enabled(model: Model, trace: Trace) -> list[set[int]]:
+    """The actions enabled at each state of a lasso's cycle (the last state, for a stutter)."""
+    assert trace.loop is not None
+    cycle = trace.states[trace.loop:-1] if trace.loop < len(trace.steps) else trace.states[-1:]
+    out = []
+    for s in cycle:
+        try:
+            out.append({a for a, _, _ in model.successors(s)})
+        except (StepError, AssertFailure) as e:
+            out.append({e.action})   # a step that fails there is enabled there; the words stay rough
+    return out
+
+
+def lasso_why(info: ModelInfo, cycle: Sequence[State], steps: Sequence[Step], enabled: Sequence[set[int]]) -> list[str]:
+    """On a lasso's cycle (its states, the last repeating the first unless it stutters; its
+    steps; the actions enabled at each state), each process (or plain action) that never moves:
+    waiting for ever (never enabled there) at its statement, or starved (enabled and never
+    taken), with the fairness that would rule the cycle out."""
+    moved = {info.actions[st.action].process or info.actions[st.action].name for st in steps}
+    actors: dict[str, set[int]] = {}
+    for a in info.actions:
+        actors.setdefault(a.process or a.name, set()).add(a.index)
+    out: list[str] = []
+    for actor, mine in actors.items():
+        if actor in moved:
+            continue
+        kind = ("process " if any(a.process == actor for a in info.actions) else "action ") + actor
+        can = [bool(mine & en) for en in enabled]
+        if all(can):
+            out.append(f"{actor} can move throughout and never does (`fair {kind}` would rule this out)")
+        elif any(can):
+            out.append(f"{actor} can move now and then and never does (`strong fair {kind}` would rule this out)")
+        else:
+            at = _waiting_at(info, actor, cycle[0])
+            if at:
+                out.append(f"{actor} waits for ever at {at}")
+    return out
+
+
+def _waiting_at(info: ModelInfo, actor: str, state: State) -> str | None:
+    """The statement a process stands at in `state` (one whose guard is false there); None for
+    a process that has ended or a plain action."""
+    for a in info.actions:
+        if a.process == actor and a.pc_slot is not None and state[a.pc_slot] == a.pc_value:
+            if a.text.startswith("("):   # the end of a loop or of the process, no statement
+                return None
+            return f"line {a.span.line} (`{a.text}`)"
+    return None
 
 
 def fairness_sets(model: Model) -> list[tuple[Fairness, frozenset[int]]]:

@@ -18,6 +18,7 @@ Imports `compile.*`, `engines.*`.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable, Sequence
@@ -41,7 +42,7 @@ from quiesce_check.engines.common import (
     inspect,
 )
 from quiesce_check.engines.interrupt import Interrupts
-from quiesce_check.engines.liveness import Graph, LivenessCheck, fairness_sets
+from quiesce_check.engines.liveness import cycle_enabled, fairness_sets, lasso_message, lasso_why
 from quiesce_check.engines.memory import MB, budget, limit_text
 from quiesce_check.engines.result import (
     NullReporter,
@@ -558,9 +559,11 @@ class NativeLiveness:
             if places[j] >= len(succs) or succs[places[j]][2] != states[j + 1]:
                 raise self.search.mismatch(f"no step of the Python backend leads from {states[j]} to {states[j + 1]}")
             steps.append(Step(succs[places[j]][0], succs[places[j]][1]))
-        # the message as engines.liveness words it (it reads the property and the cycle's steps)
-        message = LivenessCheck(Graph([], [], [], 0, [], []), [], k, live).message([], steps[loop.value:])
-        return Trace(tuple(states), tuple(steps), "liveness", live.name, message, loop=loop.value)
+        # the message as engines.liveness words it (the property, the cycle, who never moves)
+        trace = Trace(tuple(states), tuple(steps), "liveness", live.name, "", loop=loop.value)
+        model = self.search.model
+        why = lasso_why(model.info, states[loop.value:], steps[loop.value:], cycle_enabled(model, trace))
+        return dataclasses.replace(trace, message=lasso_message(live, len(steps) - loop.value, why))
 
 
 def python_bfs(model: Model, options: Options, reporter: Reporter, resume: Checkpoint | None,
