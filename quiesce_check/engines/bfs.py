@@ -129,30 +129,20 @@ class BfsSearch:
         return trace_from_path(states, steps, kind, prop, message)
 
     def record(self, index: int, violations: list[Violation], extra: Step | None = None,
-               at_expansion: bool = False) -> bool:
-        """Keep the first counterexample of each property; True when the search must stop."""
+               at_expansion: bool = False, after: State | None = None) -> bool:
+        """Keep the first counterexample of each property; True when the search must stop.
+        `extra` is a step from state `index` the trace ends with: one that failed, or (with
+        `after`, the state it led to) one that broke a step property."""
         for kind, prop, message in violations:
             if prop in self.traces:
                 continue
-            t = self.trace(index, kind, prop, message, extra)
+            if after is None:
+                t = self.trace(index, kind, prop, message, extra)
+            else:
+                states, steps = self.path_to(index)
+                t = trace_from_path([*states, after], [*steps, *([extra] if extra else [])], kind, prop, message)
             self.traces[prop] = t
             self.first_at[prop] = (index, at_expansion)
-            if self.first is None:
-                self.first = t
-            if kind in FATAL or not self.options.keep_going:
-                return True
-        return False
-
-    def record_step(self, head: int, step: Step, after: State, bad: list[Violation]) -> bool:
-        """A step from state `head` that breaks a step property: its counterexample ends in the
-        state after it. True when the search must stop."""
-        for kind, prop, message in bad:
-            if prop in self.traces:
-                continue
-            states, steps = self.path_to(head)
-            t = trace_from_path([*states, after], [*steps, step], kind, prop, message)
-            self.traces[prop] = t
-            self.first_at[prop] = (head, True)
             if self.first is None:
                 self.first = t
             if kind in FATAL or not self.options.keep_going:
@@ -396,7 +386,7 @@ class BfsSearch:
                     stats.fired[ai] += 1
                     if stepping:
                         bad = check_step(model, state, ai, t)
-                        if bad and self.record_step(head, Step(ai, ch), t, bad):
+                        if bad and self.record(head, bad, Step(ai, ch), True, t):
                             finishing = True
                             break
                     if t in seen:

@@ -8,10 +8,10 @@ results and tables.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from quiesce_check.lang import ast as A
-from quiesce_check.lang.checker.declarations import bind_ok
+from quiesce_check.lang.checker.declarations import bind_params
 from quiesce_check.lang.checker.results import ActionInfo
 from quiesce_check.lang.checker.tables import Scope
 from quiesce_check.lang.types import Scalar, Value
@@ -27,16 +27,9 @@ def check_actions(cx: Checker) -> None:
 
 
 def _action(cx: Checker, d: A.ActionDecl) -> None:
-    scope = Scope({}, None, origin=cx.tables.origin(d))
-    params: list[tuple[str, Scalar, tuple[Value, ...]]] = []
-    ok = True
-    for p in d.params:
-        r = cx.types.resolve_domain(p.domain, scope)
-        if r is None or not bind_ok(cx.tables, p.name, p.span, scope):
-            ok = False
-            continue
-        params.append((p.name, r[0], r[1]))  # type: ignore[arg-type]
-        scope = scope.bind(p.name, r[0])
+    scope, bound, ok = bind_params(cx, d.params, Scope({}, None, origin=cx.tables.origin(d)))
+    # a domain's elements are scalars
+    params: list[tuple[str, Scalar, tuple[Value, ...]]] = [(n, cast(Scalar, t), v) for n, t, v in bound]
     if d.when is not None:
         cx.exprs.expect(d.when, scope, "bool")
     cx.stmts.check_block(d.body, scope, True)

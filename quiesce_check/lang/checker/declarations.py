@@ -11,7 +11,7 @@ results and tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from quiesce_check.lang import ast as A
@@ -21,6 +21,7 @@ from quiesce_check.lang.checker.results import RoutineInfo
 from quiesce_check.lang.checker.tables import Scope, Tables
 from quiesce_check.lang.errors import Span, nearest
 from quiesce_check.lang.parser import keywords
+from quiesce_check.lang.types import Type, Value
 
 if TYPE_CHECKING:
     from quiesce_check.lang.checker.context import Checker
@@ -32,6 +33,22 @@ def reserved(t: Tables, name: str, span: Span) -> bool:
         t.error("E013", f"`{name}` is a reserved word and cannot be a name", span, "choose another name")
         return True
     return False
+
+
+def bind_params(cx: Checker, params: Sequence[A.ActionParam], scope: Scope
+                ) -> tuple[Scope, list[tuple[str, Type, tuple[Value, ...]]], bool]:
+    """Parameters `x in D` bound in turn: the scope with them, each one's name, type and
+    values, and whether all of them checked (each one that did not is reported)."""
+    out: list[tuple[str, Type, tuple[Value, ...]]] = []
+    ok = True
+    for p in params:
+        r = cx.types.resolve_domain(p.domain, scope)
+        if r is None or not bind_ok(cx.tables, p.name, p.span, scope):
+            ok = False
+            continue
+        out.append((p.name, r[0], r[1]))
+        scope = scope.bind(p.name, r[0])
+    return scope, out, ok
 
 
 def declare(t: Tables, name: str, span: Span, kind: str) -> bool:

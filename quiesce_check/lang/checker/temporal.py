@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from quiesce_check.lang import ast as A
-from quiesce_check.lang.checker.declarations import bind_ok
+from quiesce_check.lang.checker.declarations import bind_params
 from quiesce_check.lang.checker.tables import Scope, Tables
 from quiesce_check.lang.errors import nearest
 from quiesce_check.lang.types import Value
@@ -48,14 +48,7 @@ def _active(t: Tables, d: A.LivenessDecl | A.StepPropertyDecl, named: set[str]) 
 
 
 def _liveness(cx: Checker, d: A.LivenessDecl) -> bool:
-    scope = Scope({}, None)
-    ok = True
-    for p in d.params:
-        r = cx.types.resolve_domain(p.domain, scope)
-        if r is None or not bind_ok(cx.tables, p.name, p.span, scope):
-            ok = False
-            continue
-        scope = scope.bind(p.name, r[0])
+    scope, _, ok = bind_params(cx, d.params, Scope({}, None))
     if not ok:
         return False
     ok = cx.exprs.expect(d.p, scope, "bool") is not None
