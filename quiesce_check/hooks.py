@@ -102,9 +102,11 @@ def hook_of(built: Built) -> Hook:
 
 
 def all_properties(built: Built) -> list[str]:
-    """Every invariant, final-state and liveness property the composed model declares, optional or not."""
+    """Every invariant, final-state, step and liveness property the composed model declares, optional
+    or not."""
     return [d.name for d in built.ast.decls
-            if (isinstance(d, A.PropertyDecl) and d.kind in ("invariant", "final")) or isinstance(d, A.LivenessDecl)]
+            if (isinstance(d, A.PropertyDecl) and d.kind in ("invariant", "final"))
+            or isinstance(d, A.LivenessDecl | A.StepPropertyDecl)]
 
 
 def build_composed(spec: str, model: str, params: dict[str, Value], select: list[str] | None = None) -> Built:
@@ -115,7 +117,7 @@ def summarise(built: Built, result: Result, on: frozenset[str]) -> Outcome:
     explain = explainer(built.ast.sources, built.checked.consts)
     statuses, lengths, why, loops = {}, {}, {}, {}
     for p in result.properties:
-        if p.kind not in ("invariant", "final", "liveness"):
+        if p.kind not in ("invariant", "final", "action", "liveness"):
             continue
         statuses[p.name] = p.status.value
         t = result.traces.get(p.name)

@@ -277,7 +277,7 @@ def _verdict_of(result: Result, prop: str) -> tuple[str, int | None, int | None]
             return "violated", len(trace.steps), None
         return ("holds" if result.complete else "incomplete"), None, None
     for p in result.properties:
-        if p.name == prop and p.kind in ("invariant", "final", "lemma", "liveness"):
+        if p.name == prop and p.kind in ("invariant", "final", "lemma", "action", "liveness"):
             if p.status is Status.VIOLATED:
                 trace = result.traces.get(prop)
                 if trace is None:

@@ -188,3 +188,31 @@ def test_a_spec_without_a_hook_declaration(tmp_path: Path, capsys) -> None:
     p.write_text('obligation o: "x";\n')
     assert main(["hook", str(p), "--model", V2]) == 150
     assert "declares no `hook`" in capsys.readouterr().err
+
+
+HOOKED_MODEL = """
+var go: bool = false;
+var done: bool = false;
+var y: 0..2 = 0;
+process Backend { await go; y := 1; done := true; }
+fair process Backend;
+optional liveness finishes: eventually done;
+always step bad: y' == y;
+terminal t: done;
+"""
+KICK_SPEC = """
+def at_start = true;
+hook h: "kick the backend" at at_start binds Backend;
+obligation kick: "the hook sets go";
+process Hook { if kick { go := true; } }
+fair process Hook;
+"""
+
+
+def test_a_hook_checks_the_models_step_properties(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the hook sets go, Backend passes its await, then y := 1 breaks `y' == y`: three steps
+    (tmp_path / "m.qdl").write_text(HOOKED_MODEL)
+    (tmp_path / "s.qdl").write_text(KICK_SPEC)
+    assert main(["hook", str(tmp_path / "s.qdl"), "--model", str(tmp_path / "m.qdl")]) == 12
+    out = capsys.readouterr().out
+    assert "step property `bad`" in out and "Counterexample (3 steps)" in out

@@ -228,3 +228,13 @@ expect = { reaches_three = { verdict = "violated", length = 3 } }
     (row,) = wrong.rows
     assert not row.ok and row.detail == ("shortest counterexample now 0 steps, then a cycle of 3 steps, the manifest "
                                          "says 1 step, then a cycle of 2 steps")
+
+
+def test_a_step_property_can_be_pinned(tmp_path: Path) -> None:
+    # x only grows: `up` holds; `still` breaks on the first step
+    (tmp_path / "m.qdl").write_text("var x: 0..2 = 0;\nprocess P { x := 1; x := 2; }\n"
+                                    "always step up: x' >= x;\nalways step still: x' == x;\n")
+    path = manifest(tmp_path, '[[run]]\nname = "steps"\nmodel = "m.qdl"\n'
+                              'expect = { up = "holds", still = { verdict = "violated", length = 1 } }\n')
+    (o,) = regress(load_manifest(path), Options(keep_going=True))
+    assert o.ok, o

@@ -742,6 +742,18 @@ class Lowerer:
             out.append(I.Liveness(d.kind, d.name, shown, self.expr(d.p, env)[0], q, d.span))
         return out
 
+    def fairness(self) -> tuple[I.Fairness, ...]:
+        """The fairness assumptions; a label that starts no step of its own (it labels an `if`,
+        whose steps are its branches') would make `fair action P.label` cover nothing: E043."""
+        out = fairness_of(self.cm)
+        for f in out:
+            if f.family and f.action is not None and not any(f.covers(a) for a in self.actions):
+                raise ModelError([Diagnostic(
+                    "E043", f"`fair action {f.family}.{f.action}`: the label starts no step of {f.family}", f.span,
+                    "it labels a statement that is no step of its own, such as an `if`; label the statements "
+                    "inside it, or the `atomic` block around it")])
+        return out
+
     def run(self) -> I.Program:
         for proc in self.cm.processes:
             for inst in proc.instances:
@@ -759,7 +771,7 @@ class Lowerer:
             asserts=tuple(self.asserts), choice_names=tuple(self.choice_names), end_pcs=end_pcs,
             finals=tuple(self.prop(d) for d in self.cm.finals), end_goals=self.premises(self.cm.finals),
             liveness=tuple(x for d in self.cm.liveness for x in self.liveness(d)),
-            fairness=fairness_of(self.cm),
+            fairness=self.fairness(),
             step_properties=tuple(I.StepProperty(d.name, self.expr(d.expr, _Env(None))[0], d.span)
                                   for d in self.cm.step_props))
 

@@ -301,3 +301,14 @@ def test_a_liveness_predicate_that_cannot_be_evaluated_is_a_model_error(tmp_path
     assert main(["check", str(path), "--no-deadlock"]) == 75
     out = capsys.readouterr().out
     assert "evaluating a liveness property: division by zero" in out
+
+
+def test_fairness_of_a_label_that_starts_no_step_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # an `if`'s steps are its branches': the label on it names no step, and fairness of it
+    # would cover nothing (a wrong "violated"), so it is an error
+    path = tmp_path / "m.qdl"
+    path.write_text("var x: 0..1 = 0;\nvar n: 0..1 = 0;\nprocess P { while true { either { l: if n == 0 "
+                    "{ x := 1 - x; } else { x := 1 - x; } } or { n := 1 - n; } } }\nfair action P.l;\n"
+                    "liveness ae: always eventually x == 1;\n")
+    assert main(["check", str(path)]) == 150
+    assert "m.qdl:4:1: error[E043]" in capsys.readouterr().err
