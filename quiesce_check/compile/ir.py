@@ -210,15 +210,16 @@ class Fairness:
     enabled for good takes one of them again and again) or strong (... is enabled again and
     again ...). `what` says it as written: "process Backend", "process Worker[1]",
     "action deliver", "action Blkback.respond", "system". The steps are the actions it
-    `covers`: those of one process instance (`process`), of a family's labelled statement
-    (`family` and `action`), a plain action (`family` "" and `action`), or all (none set)."""
+    `covers`: those of one process instance (`process`), those that run a family's
+    labelled statement (`family` and `action`), a plain action (`family` "" and `action`),
+    or all (none set)."""
 
     strong: bool
     what: str
     span: Span
     process: str | None = None   # an instance's shown name: "Backend", "Worker[1]"
     family: str | None = None    # a process family's name, "" for plain actions
-    action: str | None = None    # an action's name or a label
+    action: str | None = None    # a plain action's name, or a label: the steps that run the statement labelled
 
     @property
     def text(self) -> str:

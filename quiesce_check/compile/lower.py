@@ -743,15 +743,15 @@ class Lowerer:
         return out
 
     def fairness(self) -> tuple[I.Fairness, ...]:
-        """The fairness assumptions; a label that starts no step of its own (it labels an `if`,
-        whose steps are its branches') would make `fair action P.label` cover nothing: E043."""
+        """The fairness assumptions; a label that names no step (it labels an `if` or an `either`,
+        whose steps are their branches') would make `fair action P.label` cover nothing: E043."""
         out = fairness_of(self.cm)
         for f in out:
             if f.family and f.action is not None and not any(f.covers(a) for a in self.actions):
                 raise ModelError([Diagnostic(
-                    "E043", f"`fair action {f.family}.{f.action}`: the label starts no step of {f.family}", f.span,
-                    "it labels a statement that is no step of its own, such as an `if`; label the statements "
-                    "inside it, or the `atomic` block around it")])
+                    "E043", f"`fair {f.what}`: the label names no step", f.span,
+                    "it labels a statement that is no step of its own (an `if`, an `either`, or a label "
+                    "under another label); label the statements inside it, or an `atomic` block around it")])
         return out
 
     def run(self) -> I.Program:

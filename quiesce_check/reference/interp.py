@@ -142,11 +142,13 @@ class ReferenceModel:
         return out
 
     # ids ------------------------------------------------------------------------
-    def action_id(self, key: tuple[Any, ...], name: str, process: str, span: Any) -> int:
+    def action_id(self, key: tuple[Any, ...], name: str, process: str, span: Any,
+                  pc: tuple[int, int] | None = None) -> int:
+        """The number of a step (`pc`: its process's program-counter slot and where it starts)."""
         if key not in self.action_ids:
             self.action_ids[key] = len(self.action_table)
-            self.action_table.append(I.Action(len(self.action_table), name, process, name, span, None,
-                                              None, (), ()))
+            self.action_table.append(I.Action(len(self.action_table), name, process, name, span,
+                                              None if pc is None else pc[0], None if pc is None else pc[1], (), ()))
         return self.action_ids[key]
 
     def choice_id(self, node: object, name: str) -> int:
@@ -437,7 +439,8 @@ class ReferenceModel:
             # a labelled statement's step is named by its label, as `fair action P.label` names it
             label = next((n for n, keys in pos.labels.items() if stmt_key in keys), f"{shown}@{stmt_key}")
             aid = self.action_id((shown, start, stmt_key, target), label, shown,
-                                 pos.stmt[stmt_key].span if stmt_key is not None else pos.stmt[start].span)
+                                 pos.stmt[stmt_key].span if stmt_key is not None else pos.stmt[start].span,
+                                 (self.lay.pc_slot[(proc.name, iv)], pos.number(start)))
             if stmt_key is None:
                 new = st.copy()
                 new.pcs[(proc.name, iv)] = target
