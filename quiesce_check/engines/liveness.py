@@ -224,16 +224,16 @@ class LivenessCheck:
     """One property instance on the graph, under the model's fairness assumptions."""
 
     def __init__(self, g: Graph, fair_sets: list[tuple[Fairness, frozenset[int]]], k: int, live: Liveness,
-                 info: ModelInfo | None = None) -> None:
+                 info: ModelInfo | None = None, enabled: list[bytearray] | None = None) -> None:
         self.g = g
         self.info = info  # for the words of a lasso's explanation: who waits, who is starved
         self.fair = fair_sets
         self.k = k
         self.live = live
         self.pb = _problem(g, k, live)
-        # per fairness: the states where one of its actions is enabled
-        self.enabled = [bytearray(any(e[0] in acts for e in g.edges[v]) for v in range(len(g.states)))
-                        for _, acts in fair_sets]
+        # per fairness: the states where one of its actions is enabled (the same for every
+        # property: `check_liveness` works it out once)
+        self.enabled = enabled if enabled is not None else enabled_sets(g, fair_sets)
 
     def reachable(self) -> list[int]:
         """The states a pending prefix reaches from the entry states, inside `stay`."""
@@ -492,10 +492,16 @@ def fairness_sets(model: Model) -> list[tuple[Fairness, frozenset[int]]]:
     return [(f, frozenset(a.index for a in info.actions if f.covers(a))) for f in info.fairness]
 
 
+def enabled_sets(g: Graph, fair_sets: list[tuple[Fairness, frozenset[int]]]) -> list[bytearray]:
+    """Per fairness assumption, a flag per state: whether one of its actions is enabled there."""
+    return [bytearray(any(e[0] in acts for e in g.edges[v]) for v in range(len(g.states))) for _, acts in fair_sets]
+
+
 def check_liveness(model: Model, graph: Graph, check: Callable[[], str | None] | None = None) -> dict[str, Trace]:
     """The first lasso of each liveness property broken (by name: the first instance broken),
     in declaration order. `check`, called between instances, returns a reason to stop."""
     fair = fairness_sets(model)
+    enabled = enabled_sets(graph, fair)
     out: dict[str, Trace] = {}
     for k, live in enumerate(model.info.liveness):
         if live.name in out:
@@ -503,7 +509,7 @@ def check_liveness(model: Model, graph: Graph, check: Callable[[], str | None] |
         why = check() if check is not None else None
         if why:
             raise Stopped(why)
-        trace = LivenessCheck(graph, fair, k, live, model.info).lasso()
+        trace = LivenessCheck(graph, fair, k, live, model.info, enabled).lasso()
         if trace is not None:
             out[live.name] = trace
     return out
