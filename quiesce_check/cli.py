@@ -147,6 +147,25 @@ def _seconds(text: str) -> float:
     return x
 
 
+def _workers(text: str) -> int:
+    """`--workers N` (N >= 1) or `auto` (this machine's cores)."""
+    if text == "auto":
+        return max(1, os.cpu_count() or 1)
+    n = _positive(text)
+    if n == 0:
+        raise argparse.ArgumentTypeError("expected a number of workers >= 1, or auto")
+    return n
+
+
+def _scale_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_workers, default=None, metavar="N|auto",
+                   help="bfs: share the search among N workers, each owning the states whose hash falls to it "
+                        "(default 1; auto: the cores; with --cluster: the cluster's CPUs); swarm: searches at once")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="run the workers as Ray actors on the Ray cluster at ADDRESS (`local`: start Ray here); "
+                        "needs `pip install 'quiesce-check[cluster]'`")
+
+
 def parse_params(items: Sequence[str]) -> dict[str, Value]:
     out: dict[str, Value] = {}
     for item in items:
@@ -213,6 +232,14 @@ def _check_parser(c: argparse.ArgumentParser) -> None:
                    help="bfs: save the search in DIR periodically and when it stops (resume it with `resume DIR`)")
     c.add_argument("--checkpoint-every", type=_seconds, default=300.0, metavar="SECONDS",
                    help="seconds between checkpoints (default 300)")
+    _scale_options(c)
+    c.add_argument("--store", choices=["exact", "fingerprint"], default="exact",
+                   help="bfs: keep each state whole (exact, the default) or a 64-bit fingerprint of it, with the "
+                        "frontier and the parent links on disk (fingerprint: a collision may hide a state; the "
+                        "chance is printed)")
+    c.add_argument("--spill", metavar="DIR",
+                   help="--store fingerprint: the folder for the frontier and the parent links (default: a "
+                        "private temporary folder)")
 
 
 def _resume_parser(u: argparse.ArgumentParser) -> None:
@@ -225,6 +252,7 @@ def _resume_parser(u: argparse.ArgumentParser) -> None:
     u.add_argument("--backend", choices=["auto", "native", "python"], default="auto", help="as for check")
     u.add_argument("--checkpoint-every", type=_seconds, default=300.0, metavar="SECONDS",
                    help="seconds between checkpoints, saved in DIR again (default 300)")
+    _scale_options(u)
     _output_options(u, "resume")
 
 
@@ -537,12 +565,28 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
                    backend=args.backend, keep_going=args.keep_going, depth=args.depth,
                    encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry,
-                   deadline=deadline)
+                   deadline=deadline, **_scale(args))
     result = _search(built, opts, engine, err)
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
         result.note = "; ".join(x for x in (result.note, f"{why}: every state was explored") if x)
     return _report(args, args.model, built, result, out, err)
+
+
+def _scale(args: argparse.Namespace) -> dict[str, Any]:
+    """The `Options` fields of --workers, --cluster, --store and --spill, those given only."""
+    out: dict[str, Any] = {}
+    if args.workers is not None:
+        out["workers"] = args.workers
+    if args.cluster is not None:
+        out["cluster"] = args.cluster
+    if getattr(args, "store", "exact") != "exact":
+        out["store"] = args.store
+    if getattr(args, "spill", None) is not None:
+        if getattr(args, "store", "exact") != "fingerprint":
+            raise UsageError("--spill is the folder of --store fingerprint; add --store fingerprint")
+        out["spill"] = args.spill
+    return out
 
 
 def cmd_resume(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -576,7 +620,8 @@ def _resume(args: argparse.Namespace, held: contextlib.ExitStack, out: Console, 
     symmetry = _symmetry(built, spec.symmetry, ENGINES["bfs"], deadline) if spec.symmetry else None
     opts = Options(max_states=args.max_states, max_depth=args.max_depth,
                    check_deadlock=spec.check_deadlock, backend=args.backend, keep_going=spec.keep_going,
-                   memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry, deadline=deadline)
+                   memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry, deadline=deadline,
+                   **_scale(args))
     result = _search(built, opts, ENGINES["bfs"], err, resume=saved)
     return _report(args, model_path, built, result, out, err)
 

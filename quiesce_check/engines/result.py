@@ -95,12 +95,24 @@ class Options:
     # the run's time limit, counted from when the run began: the time building and compiling the
     # model took counts too (None: no limit)
     deadline: Deadline | None = None
+    # bfs: the searches that share the state space (partitioned by a hash of the packed state),
+    # in this process's threads, or as Ray actors on `cluster` ("local": a Ray started here)
+    workers: int = 1
+    cluster: str | None = None
+    # bfs: "exact" keeps each state whole; "fingerprint" keeps a 64-bit fingerprint of each, and
+    # the frontier and the parent links in files under `spill` (None: a temporary folder)
+    store: str = "exact"
+    spill: str | None = None
 
     def __post_init__(self) -> None:
         # one meaning in every engine: a limit of no state at all is no search (the C search would
         # read 0 as "no limit", the Python searches as "stop at once")
         if self.max_states is not None and self.max_states < 1:
             raise ValueError(f"max_states is at least 1, not {self.max_states}")
+        if self.workers < 1:
+            raise ValueError(f"workers is at least 1, not {self.workers}")
+        if self.store not in ("exact", "fingerprint"):
+            raise ValueError(f"store is exact or fingerprint, not {self.store!r}")
 
     @property
     def time_limit(self) -> float | None:
