@@ -327,7 +327,7 @@ class _CGen:
         props = self.properties()
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
         return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("checkpoint.c"),
-                          fixed_c("live.c")])
+                          fixed_c("live.c"), fixed_c("part.c")])
 
     def sizes(self) -> list[str]:
         """The model's sizes, and the status codes shared with `engines.native`."""

@@ -13,9 +13,11 @@ from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.bmc import bmc
 from quiesce_check.engines.checkpoint import Checkpoint
+from quiesce_check.engines.cluster import ClusterUnavailable
 from quiesce_check.engines.dfs import dfs
 from quiesce_check.engines.induction import induction
 from quiesce_check.engines.native import native_bfs
+from quiesce_check.engines.parallel import parallel_bfs
 from quiesce_check.engines.random_walk import random_walks
 from quiesce_check.engines.result import Options, Reporter, Result
 from quiesce_check.engines.spec import (
@@ -61,6 +63,8 @@ def breadth_first(model: Model, options: Options, reporter: Reporter, resume: Ch
 
 
 def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: Checkpoint | None) -> Result:
+    if options.workers > 1 or options.cluster is not None:
+        return _parallel(model, options, reporter, resume)
     temporal = bool(model.info.liveness or model.info.step_properties)
     if temporal and options.backend == "native" and not NATIVE_TEMPORAL:
         raise Refused("--backend native does not check liveness or step properties; "
@@ -77,6 +81,24 @@ def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: C
     return result
 
 
+def _parallel(model: Model, options: Options, reporter: Reporter, resume: Checkpoint | None) -> Result:
+    """The search shared among workers: C only, safety and step properties only."""
+    where = "--cluster" if options.workers == 1 else "--workers"
+    if model.info.liveness:
+        raise Refused(f"{where} does not check liveness properties (the fair-cycle search needs the whole "
+                      "graph in one place); check this model with one worker")
+    if options.backend == "python" or not isinstance(model, CompiledModel):
+        raise Refused(f"{where} runs the compiled search; --backend python runs in one worker")
+    if resume is not None:
+        raise Refused(f"{where}: resume a saved search in one worker")
+    try:
+        return parallel_bfs(model, options, reporter)
+    except CompilerUnavailable as e:
+        raise NoCompiler(f"{where} runs the compiled search: {e.reason}") from None
+    except ClusterUnavailable as e:
+        raise Refused(str(e)) from None
+
+
 # whether the generated C search checks liveness and step properties (else bfs runs in Python)
 NATIVE_TEMPORAL = True
 
@@ -84,7 +106,7 @@ _LIMITS = frozenset({"max_states", "max_depth", "memory_limit"})
 
 ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("bfs", breadth_first, Family.EXPLICIT, "breadth-first search (the default; shortest counterexample)",
-               _LIMITS | {"backend", "keep_going", "checkpoint", "symmetry"}, ALL_KINDS,
+               _LIMITS | {"backend", "keep_going", "checkpoint", "symmetry", "workers", "cluster"}, ALL_KINDS,
                symmetry=True, checkpoints=True, keep_going=True),
     EngineSpec("dfs", dfs, Family.EXPLICIT, "depth-first search", _LIMITS),
     EngineSpec("random", random_walks, Family.EXPLICIT, "random simulation (proves nothing)",

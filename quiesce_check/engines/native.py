@@ -59,6 +59,8 @@ from quiesce_check.engines.symmetry import Reduced
 from quiesce_check.trace.types import Step, Trace, TraceKind
 
 _SLICE = 1 << 15
+# a stored state: its index in the store (in a parallel search, a (worker, index) pair)
+StateRef = Any
 # how often (seconds) the engine looks at the time limit and Ctrl-C while the liveness check runs
 _POLL = 0.05
 
@@ -120,12 +122,12 @@ class NativeSearch:
         self.lib.lib.qc_stats(self.ctx, out)
         return list(out)
 
-    def state(self, index: int) -> State:
+    def state(self, index: StateRef) -> State:
         buf = (ctypes.c_int64 * self.nslots)()
         self.lib.lib.qc_state(self.ctx, index, buf)
         return tuple(bool(v) if f.is_bool else v for f, v in zip(self.lib.packing.fields, buf, strict=False))
 
-    def path(self, index: int) -> list[State]:
+    def path(self, index: StateRef) -> list[State]:
         chain = []
         while index != 0xFFFFFFFF:
             chain.append(self.state(index))
@@ -147,11 +149,11 @@ class NativeSearch:
             out.append(Step(*match))
         return out
 
-    def trace_to(self, index: int, kind: TraceKind, prop: str, message: str) -> Trace:
+    def trace_to(self, index: StateRef, kind: TraceKind, prop: str, message: str) -> Trace:
         states = self.path(index)
         return Trace(tuple(states), tuple(self.steps(states)), kind, prop, message)
 
-    def failing_step(self, index: int) -> Trace:
+    def failing_step(self, index: StateRef) -> Trace:
         """A step from state `index` failed in C: rebuild the failure with the Python backend."""
         states = self.path(index)
         try:
@@ -171,7 +173,7 @@ class NativeSearch:
         self.lib.lib.qc_firsts(self.ctx, inv, fin, endg, ctypes.byref(dead))
         return list(inv)[:-1], list(fin)[:-1], list(endg)[:-1], dead.value
 
-    def check_final(self, index: int, name: str) -> Trace:
+    def check_final(self, index: StateRef, name: str) -> Trace:
         """The C search says state `index` violates final property `name`: confirm and rebuild."""
         bad, _ = at_end(self.model, self.state(index), False)
         match = [v for v in bad if v[1] == name]
@@ -194,7 +196,7 @@ class NativeSearch:
         self.lib.lib.qc_step_firsts(self.ctx, states, places)
         return list(zip(states, places, strict=True))[:-1]
 
-    def bad_step(self, index: int, place: int, prop: str) -> Trace:
+    def bad_step(self, index: StateRef, place: int, prop: str) -> Trace:
         """The C search says the step `place` from state `index` breaks `prop` (a step property, or
         "model error" when one cannot be evaluated): confirm it, and rebuild the path to it."""
         states = self.path(index)
@@ -211,7 +213,7 @@ class NativeSearch:
             raise self.mismatch(f"the C search reports `{prop}` broken by a step from {states[-1]}; it is not")
         return Trace((*states, t), (*self.steps(states), Step(ai, ch)), *match[0])
 
-    def check_invariant(self, index: int, name: str) -> Trace:
+    def check_invariant(self, index: StateRef, name: str) -> Trace:
         match = [v for v in check_state(self.model, self.state(index)) if v[1] == name]
         if not match:
             raise self.mismatch(f"the C search reports invariant `{name}` violated in {self.state(index)}")

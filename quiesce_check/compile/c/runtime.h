@@ -84,6 +84,8 @@ typedef struct {
     uint32_t *g_off, *g_dst; act_t *g_act;
     uint64_t g_n, g_off_cap, g_m, g_cap;
     struct live *live;     /* the liveness check's working memory (live.c) */
+    struct part *part;     /* a partition of a parallel search (part.c); 0 otherwise */
+    uint64_t aux_bytes;    /* ... and what it takes */
     uint64_t live_bytes;   /* ... and what it takes */
 } ctx_t;
 
@@ -92,3 +94,5 @@ static int emit(ctx_t *c, const val *t, int action);
 /* give up the liveness graph, which a search needs memory for (live.c) */
 static void drop_graph(ctx_t *c, int why);
 static void live_free(ctx_t *c);
+/* ... and a partition's tables (part.c) */
+static void part_free(ctx_t *c);

@@ -16,7 +16,7 @@ static uint64_t graph_bytes(const ctx_t *c) {
 }
 static uint64_t mem_used(const ctx_t *c) {
     return c->tcap * sizeof *c->table + c->cap * (NWORDS * sizeof *c->states + sizeof *c->parent)
-         + c->succ_cap * (NWORDS * sizeof *c->succ + sizeof *c->succ_action) + graph_bytes(c) + c->live_bytes;
+         + c->succ_cap * (NWORDS * sizeof *c->succ + sizeof *c->succ_action) + graph_bytes(c) + c->live_bytes + c->aux_bytes;
 }
 /* room for `extra` more bytes under the memory limit */
 static int room(const ctx_t *c, uint64_t extra) { return !c->mem_limit || mem_used(c) + extra <= c->mem_limit; }

@@ -1,0 +1,470 @@
+"""Breadth-first search shared among workers: every core of this machine, or a Ray cluster.
+
+Takes a `CompiledModel` whose program the C search takes, `Options` (`workers`, `cluster`)
+and a `Reporter`; gives the `Result` `engines.native` gives, with the same verdicts, distinct
+and generated counts, coverage and shortest-counterexample lengths (tests hold them equal).
+
+The state space is partitioned by a hash of the packed state (`compile/c/part.c`): each
+worker owns one partition's store, checks the states that are new to it, and expands its
+share of the frontier; successors travel to their owner in batches of packed records. The
+search is level-synchronous: a level is expanded in rounds (each worker expands a slice of
+its share, then each takes the batches addressed to it, from every worker in worker order),
+and the next level starts only when every worker has finished this one. So the first
+counterexample of a property is met in the same level as the single search meets it, and is
+as short. When several properties fail at that length, the one reported is chosen as
+`result.first_reported` chooses (the single search reports the one it met first).
+
+Workers are threads of this process (`--workers N`: the C search releases the interpreter
+while it runs) or Ray actors (`--cluster`: each compiles the model's program on its node;
+the batches go through Ray's object store). A counterexample is a chain of (worker, index)
+links, rebuilt and replayed here by the Python backend as `engines.native` does.
+Imports `compile.*`, `engines.*`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from quiesce_check.compile import cgen
+from quiesce_check.compile.ir import Program
+from quiesce_check.compile.layout import State
+from quiesce_check.compile.model import Model
+from quiesce_check.compile.pygen import CompiledModel
+from quiesce_check.compile.symmetry import Symmetry
+from quiesce_check.engines.common import DEADLOCK_MESSAGE, Clock, at_end, inspect
+from quiesce_check.engines.interrupt import Interrupts
+from quiesce_check.engines.memory import MB, budget, limit_text
+from quiesce_check.engines.native import NativeOverflow, NativeSearch, python_bfs
+from quiesce_check.engines.result import (
+    Options,
+    Outcome,
+    Reporter,
+    Result,
+    Stats,
+    final_verdict,
+    first_reported,
+    property_results,
+)
+from quiesce_check.engines.symmetry import Reduced
+from quiesce_check.trace.types import Trace
+
+# states each worker expands in a round: about a few MB of batches a round
+ROUND_LOCAL = 1 << 16
+ROUND_CLUSTER = 1 << 16
+_MOST = (1 << 64) - 1
+_ROOT = 0xFFFFFFFF
+
+Ref = tuple[int, int]   # a state: (worker, index in its store)
+
+
+class Partition:
+    """One worker's share of the search: the model's compiled search library and one
+    partition's context in it. Lives in a thread of this process or in a Ray actor."""
+
+    def __init__(self, program: Program, symmetry: Symmetry | None, me: int, nparts: int, check_deadlock: bool,
+                 memory: int | None) -> None:
+        self.lib = cgen.load_native(program, symmetry)
+        L = self.lib.lib
+        u64p, i64p = ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_int64)
+        L.qc_part_setup.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
+        L.qc_part_seed.argtypes = [ctypes.c_void_p, i64p]
+        L.qc_part_expand.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        L.qc_part_outbox.restype = ctypes.c_void_p
+        L.qc_part_outbox.argtypes = [ctypes.c_void_p, ctypes.c_uint32, u64p]
+        L.qc_part_clear.argtypes = [ctypes.c_void_p]
+        L.qc_part_absorb.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint64]
+        L.qc_part_level.argtypes = [ctypes.c_void_p]
+        L.qc_part_parent_part.restype = ctypes.c_uint32
+        L.qc_part_parent_part.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        L.qc_part_failure.argtypes = [ctypes.c_void_p, i64p]
+        self.me, self.nparts = me, nparts
+        self.record = (self.lib.packing.words + 1) * 8
+        # each partition goes on past a violation: the engine decides, level by level, whether to stop
+        self.ctx = L.qc_new(0, _MOST, int(check_deadlock), 1, min(memory or 0, _MOST), 0)
+        if not self.ctx:
+            raise MemoryError("cannot allocate the search tables")
+        code = L.qc_part_setup(self.ctx, nparts, me)
+        if code:
+            raise MemoryError("cannot allocate a partition's tables")
+        self.starts = [0]    # the index of each level's first state in this store
+
+    def close(self) -> None:
+        if self.ctx:
+            self.lib.lib.qc_free(self.ctx)
+            self.ctx = None
+
+    def outboxes(self) -> list[bytes]:
+        L, out = self.lib.lib, []
+        n = ctypes.c_uint64()
+        for k in range(self.nparts):
+            ptr = L.qc_part_outbox(self.ctx, k, ctypes.byref(n))
+            out.append(ctypes.string_at(ptr, n.value * self.record) if n.value else b"")
+        L.qc_part_clear(self.ctx)
+        return out
+
+    def seed(self, states: Sequence[State]) -> tuple[int, list[bytes]]:
+        """Route the initial states to their owners: a status, and the batches."""
+        for s in states:
+            buf = (ctypes.c_int64 * self.lib.nslots)(*[int(v) for v in s])
+            code = self.lib.lib.qc_part_seed(self.ctx, buf)
+            if code:
+                return code, []
+        return cgen.DONE, self.outboxes()
+
+    def expand(self, budget: int) -> tuple[int, list[bytes]]:
+        """Expand up to `budget` states of this level: a status (RUNNING, DONE, or one that ends
+        the search), and the batches for each worker."""
+        code = self.lib.lib.qc_part_expand(self.ctx, budget)
+        return code, self.outboxes()
+
+    def expand_here(self, budget: int) -> int:
+        """Expand up to `budget` states, leaving the batches in place for `absorb_from`."""
+        return int(self.lib.lib.qc_part_expand(self.ctx, budget))
+
+    def absorb_from(self, sources: Sequence[Partition]) -> int:
+        """Store the new states of the batches addressed here that `sources` (partitions of this
+        process, in worker order) hold: read in place, not copied."""
+        L, n = self.lib.lib, ctypes.c_uint64()
+        for src in sources:
+            ptr = L.qc_part_outbox(src.ctx, self.me, ctypes.byref(n))
+            if n.value:
+                code = L.qc_part_absorb(self.ctx, ctypes.c_char_p(ptr), n.value)
+                if code:
+                    return int(code)
+        return 0
+
+    def clear(self) -> None:
+        self.lib.lib.qc_part_clear(self.ctx)
+
+    def absorb(self, *batches: bytes) -> int:
+        """Store the new states of the batches addressed here, in worker order: 0, or the status
+        that ends the search."""
+        for b in batches:
+            if b:
+                code = self.lib.lib.qc_part_absorb(self.ctx, b, len(b) // self.record)
+                if code:
+                    return int(code)
+        return 0
+
+    def level(self) -> None:
+        """The states stored since the last level are the frontier."""
+        self.lib.lib.qc_part_level(self.ctx)
+        self.starts.append(self.stats()[3])
+
+    def stats(self) -> list[int]:
+        out = (ctypes.c_uint64 * 8)()
+        self.lib.lib.qc_stats(self.ctx, out)
+        return list(out)
+
+    def report(self, nact: int, ninv: int, nfin: int, nend: int, ngoal: int, nstep: int) -> dict[str, Any]:
+        """What this partition found: counters, and the first state (its index) of each violation
+        and goal, with the level each index starts."""
+        L = self.lib.lib
+        fired, fresh = (ctypes.c_uint64 * (nact + 1))(), (ctypes.c_uint64 * (nact + 1))()
+        goals = (ctypes.c_int64 * (ngoal + 1))()
+        L.qc_coverage(self.ctx, fired, fresh, goals)
+        inv, fin = (ctypes.c_int64 * (ninv + 1))(), (ctypes.c_int64 * (nfin + 1))()
+        endg, dead = (ctypes.c_int64 * (nend + 1))(), ctypes.c_int64()
+        L.qc_firsts(self.ctx, inv, fin, endg, ctypes.byref(dead))
+        sstate, spos = (ctypes.c_int64 * (nstep + 1))(), (ctypes.c_int64 * (nstep + 1))()
+        L.qc_step_firsts(self.ctx, sstate, spos)
+        fail = (ctypes.c_int64 * 2)()
+        code = L.qc_part_failure(self.ctx, fail)
+        return {"fired": list(fired)[:nact], "fresh": list(fresh)[:nact], "goal": list(goals)[:ngoal],
+                "inv": list(inv)[:ninv], "fin": list(fin)[:nfin], "end": list(endg)[:nend], "dead": dead.value,
+                "step": list(zip(sstate, spos, strict=True))[:nstep], "failure": (int(code), fail[0], fail[1]),
+                "starts": list(self.starts), "stats": self.stats()}
+
+    def state(self, index: int) -> list[int]:
+        buf = (ctypes.c_int64 * self.lib.nslots)()
+        self.lib.lib.qc_state(self.ctx, index, buf)
+        return list(buf)
+
+    def parent(self, index: int) -> Ref | None:
+        p = self.lib.lib.qc_parent(self.ctx, index)
+        return None if p == _ROOT else (int(self.lib.lib.qc_part_parent_part(self.ctx, index)), int(p))
+
+
+class Threads:
+    """The workers as threads of this process, each with its own partition."""
+
+    def __init__(self, make: Callable[[int], Partition], n: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="qc-worker")
+        self.parts = list(self.pool.map(make, range(n)))
+        self.n = n
+        self.budget = ROUND_LOCAL
+
+    def each(self, method: str, *args: Any) -> list[Any]:
+        return list(self.pool.map(lambda p: getattr(p, method)(*args), self.parts))
+
+    def one(self, k: int, method: str, *args: Any) -> Any:
+        return getattr(self.parts[k], method)(*args)
+
+    def seed(self, states: Sequence[State]) -> list[int]:
+        code, batches = self.parts[0].seed(states)
+        if code != cgen.DONE:
+            return [code]
+        return list(self.pool.map(lambda k: self.parts[k].absorb(batches[k]), range(self.n)))
+
+    def round(self, budget: int) -> tuple[list[int], list[int]]:
+        """Each worker expands up to `budget` states, then takes its batches (read in place from the
+        other workers' outboxes): the statuses of both."""
+        expanded = self.each("expand_here", budget)
+        absorbed = self.each("absorb_from", self.parts)
+        self.each("clear")
+        return expanded, absorbed
+
+    def close(self) -> None:
+        for p in self.parts:
+            p.close()
+        self.pool.shutdown()
+
+
+class ParallelSearch(NativeSearch):
+    """The level-synchronous search over the workers, and its result (traces rebuilt through
+    `NativeSearch`'s methods, with (worker, index) for a state)."""
+
+    def __init__(self, model: Model, workers: Any, fields: Sequence[Any], options: Options,
+                 reporter: Reporter) -> None:
+        self.model, self.options, self.reporter = model, options, reporter
+        self.fields = fields
+        self.workers = workers
+        self.memory, self.memory_explicit = budget(options.memory_limit)
+        self.elapsed_before, self.resumed = 0.0, False
+        self.clock: Clock | None = None
+        self.saved: str | None = None
+        self.save_error: str | None = None
+        self.depth = 0
+        self.cache: dict[Ref, State] = {}
+        self.reports: list[dict[str, Any]] = []
+
+    # states, for the traces --------------------------------------------------
+    def state(self, ref: Any) -> State:
+        if ref not in self.cache:
+            vals = self.workers.one(ref[0], "state", ref[1])
+            self.cache[ref] = tuple(bool(v) if f.is_bool else v for f, v in zip(self.fields, vals, strict=False))
+        return self.cache[ref]
+
+    def path(self, ref: Any) -> list[State]:
+        chain: list[State] = []
+        at: Ref | None = ref
+        while at is not None:
+            chain.append(self.state(at))
+            at = self.workers.one(at[0], "parent", at[1])
+        return chain[::-1]
+
+    def depth_of(self, ref: Ref) -> int:
+        """The level of a stored state: where its index falls among its worker's level starts."""
+        return bisect.bisect_right(self.reports[ref[0]]["starts"], ref[1]) - 1
+
+    # the search --------------------------------------------------------------
+    def run(self) -> Result:
+        with Interrupts() as interrupts:
+            return self.search(interrupts)
+
+    def search(self, interrupts: Interrupts) -> Result:
+        clock = Clock(self.options.deadline)
+        self.clock = clock
+        limit, explored = self.levels(interrupts, clock)
+        info = self.model.info
+        counts = (len(info.actions), len(info.invariants), len(info.finals), len(info.end_goals),
+                  len(info.reachables), len(info.step_properties))
+        self.reports = self.workers.each("report", *counts)
+        return self.outcome(limit, explored, clock)
+
+    def totals(self) -> tuple[int, int, int]:
+        """Generated, distinct, and frontier states left, over every worker."""
+        stats = self.workers.each("stats")
+        return (sum(s[0] for s in stats), sum(s[1] for s in stats), sum(s[1] - s[3] for s in stats))
+
+    def stop_code(self, codes: Sequence[int]) -> int | None:
+        """The status among `codes` that ends the search, if one does."""
+        bad = [c for c in codes if c not in (0, cgen.RUNNING, cgen.DONE)]
+        if cgen.OVERFLOW in bad:
+            raise NativeOverflow()
+        return bad[0] if bad else None
+
+    def found_any(self) -> bool:
+        """Whether a worker has met a violation or a failing step (the search stops after the level
+        unless it goes on with --continue; a failing step always ends it)."""
+        info = self.model.info
+        counts = (len(info.actions), len(info.invariants), len(info.finals), len(info.end_goals),
+                  len(info.reachables), len(info.step_properties))
+        reports = self.workers.each("report", *counts)
+        if any(r["failure"][0] for r in reports):
+            return True
+        if self.options.keep_going:
+            return False
+        return any(i >= 0 for r in reports for i in (*r["inv"], *r["fin"], r["dead"])) or \
+            any(s >= 0 for r in reports for s, _ in r["step"])
+
+    def levels(self, interrupts: Interrupts, clock: Clock) -> tuple[str | None, bool]:
+        """Level by level until every state is explored, a violation ends it, or a limit passes:
+        the limit (None if none passed), and whether every state was explored."""
+        opts = self.options
+        states = list(dict.fromkeys(self.model.initial_states()))
+        code = self.stop_code(self.workers.seed(states))
+        if code is not None:
+            return self.limit_of(code), False
+        self.workers.each("level")
+        try:
+            while True:
+                if self.found_any():
+                    return None, False
+                generated, distinct, left = self.totals()
+                if left == 0:
+                    return None, True
+                if opts.max_depth is not None and self.depth >= opts.max_depth:
+                    return f"--max-depth {opts.max_depth}", False
+                while True:
+                    expanded, absorbed = self.workers.round(self.workers.budget)
+                    code = self.stop_code(expanded) or self.stop_code(absorbed)
+                    if code is not None:
+                        return self.limit_of(code), False
+                    generated, distinct, left = self.totals()
+                    self.reporter.progress(distinct, generated, self.depth, left, clock.elapsed())
+                    if opts.max_states is not None and distinct >= opts.max_states:
+                        return f"--max-states {opts.max_states}", False
+                    if interrupts.requested:
+                        return "interrupted", False
+                    if clock.expired():
+                        return f"--time-limit {opts.time_limit:g}s", False
+                    if all(c == cgen.DONE for c in expanded):
+                        break
+                self.workers.each("level")
+                if self.totals()[2]:
+                    self.depth += 1
+        except KeyboardInterrupt:
+            return "interrupted", False
+
+    def limit_of(self, status: int) -> str | None:
+        if status == cgen.MEMORY_LIMIT and self.memory:
+            return limit_text(self.memory, self.memory_explicit) + f" ({self.workers.n} workers share it)"
+        return super().limit_of(status)
+
+    # what was found ----------------------------------------------------------
+    def first(self, refs: Sequence[Ref]) -> Ref | None:
+        """Of the first states each worker met, the least deep (then the first worker's)."""
+        return min(refs, key=lambda r: (self.depth_of(r), r[0]), default=None)
+
+    def found_traces(self) -> list[Trace]:
+        info = self.model.info
+        rs = self.reports
+        found: list[Trace] = []
+        for k, p in enumerate(info.invariants):
+            ref = self.first([(w, r["inv"][k]) for w, r in enumerate(rs) if r["inv"][k] >= 0])
+            if ref is not None:
+                found.append(self.check_invariant(ref, p.name))
+        for k, p in enumerate(info.finals):
+            ref = self.first([(w, r["fin"][k]) for w, r in enumerate(rs) if r["fin"][k] >= 0])
+            if ref is not None:
+                found.append(self.check_final(ref, p.name))
+        ref = self.first([(w, r["dead"]) for w, r in enumerate(rs) if r["dead"] >= 0])
+        if ref is not None:
+            found.append(self.trace_to(ref, "deadlock", "deadlock", DEADLOCK_MESSAGE))
+        for k, sp in enumerate(info.step_properties):
+            steps = {(w, r["step"][k][0]): r["step"][k][1] for w, r in enumerate(rs) if r["step"][k][0] >= 0}
+            ref = self.first(list(steps))
+            if ref is not None:
+                found.append(self.bad_step(ref, steps[ref], sp.name))
+        failures = [(w, r["failure"]) for w, r in enumerate(rs) if r["failure"][0]]
+        if failures:
+            w, (code, where, what) = min(failures, key=lambda f: (self.depth_of((f[0], f[1][1])), f[0]))
+            found.append(self.failure_trace(code, (w, where), what))
+        return found
+
+    def failure_trace(self, code: int, ref: Ref, what: int) -> Trace:
+        """A step or a property that failed at state `ref` in C, rebuilt by the Python backend."""
+        if code == cgen.STEP_ERROR:
+            return self.bad_step(ref, what, "model error")
+        if code == cgen.MODEL_ERROR and what == -1:
+            state = self.state(ref)
+            bad, _ = inspect(self.model, state)
+            if not self.has_successors(state):
+                bad += at_end(self.model, state, self.options.check_deadlock)[0]
+            bad = [v for v in bad if v[0] == "model-error"]
+            if not bad:
+                raise self.mismatch(f"the C search reports an error evaluating a property in {state}")
+            return self.trace_to(ref, *bad[0])
+        return self.failing_step(ref)
+
+    def outcome(self, limit: str | None, explored: bool, clock: Clock) -> Result:
+        info, opts, rs = self.model.info, self.options, self.reports
+        found = self.found_traces()
+        traces = {t.property: t for t in found}
+        first = first_reported(info, traces)
+        if not opts.keep_going and first is not None:
+            traces = {first.property: first}
+        nact = len(info.actions)
+        fired = [sum(r["fired"][a] for r in rs) for a in range(nact)]
+        fresh = [sum(r["fresh"][a] for r in rs) for a in range(nact)]
+        generated = sum(r["stats"][0] for r in rs)
+        distinct = sum(r["stats"][1] for r in rs)
+        table_bytes = sum(r["stats"][7] for r in rs)
+        stats = Stats(generated=generated, distinct=distinct,
+                      depth=len(first.steps) if first is not None and not explored else self.depth,
+                      elapsed=self.elapsed_before + clock.elapsed(), fired=fired, new=fresh)
+        hit: set[int] = set()
+        witnesses = {}
+        for k, g in enumerate(info.reachables):
+            ref = self.first([(w, r["goal"][k]) for w, r in enumerate(rs) if r["goal"][k] >= 0])
+            if ref is None:
+                continue
+            hit.add(k)
+            if g.kind != "premise":
+                witnesses[g.name] = self.trace_to(ref, "goal", g.name, "")
+        end_hit = {k for k in range(len(info.end_goals)) if any(r["end"][k] >= 0 for r in rs)}
+        out = Outcome(traces, first, explored, hit, end_hit, frozenset())
+        return Result(
+            engine="bfs", backend=f"native, {self.workers.n} workers" + self.where(),
+            verdict=final_verdict(info, out, opts.check_deadlock),
+            properties=property_results(info, out, opts.check_deadlock),
+            stats=stats, trace=first, traces=traces, limit=limit, complete=explored, witnesses=witnesses,
+            store_bytes=table_bytes, checkpoint=self.saved, resumed=self.resumed,
+            note=f"the checkpoint was not written: {self.save_error}" if self.save_error else None)
+
+    def where(self) -> str:
+        return "" if self.options.cluster is None else f" on the Ray cluster {self.options.cluster}"
+
+
+def parallel_bfs(model: CompiledModel, options: Options, reporter: Reporter) -> Result:
+    """Breadth-first search shared among `options.workers` workers (threads here, or Ray actors
+    on `options.cluster`). `cgen.CompilerUnavailable` when no C compiler is available."""
+    searched: Model = model if options.symmetry is None else Reduced(model, options.symmetry)
+    if not cgen.fits_int64(model.program):
+        if cgen.compiler() is None:
+            raise cgen.CompilerUnavailable(cgen.NO_COMPILER)
+        return python_bfs(searched, options, reporter, None,
+                          "the model holds numbers beyond 64 bits; the search ran in Python, in one worker")
+    n = options.workers
+    memory, _ = budget(options.memory_limit)
+    share = memory // n if memory else None
+    program, sym, deadlock = model.program, options.symmetry, options.check_deadlock
+    # compiled once, here, within the time limit; each worker loads it from the cache
+    fields = cgen.load_native(program, sym, options.deadline).packing.fields
+    if options.cluster is not None:
+        from quiesce_check.engines.ray_workers import RayWorkers
+        workers: Any = RayWorkers(options.cluster, program, sym, n, deadlock, share)
+    else:
+        workers = Threads(lambda k: Partition(program, sym, k, n, deadlock, share), n)
+    search = ParallelSearch(searched, workers, fields, options, reporter)
+    try:
+        return search.run()
+    except NativeOverflow:
+        return python_bfs(searched, options, reporter, None,
+                          "64-bit arithmetic overflowed in the compiled search; the search ran in Python, "
+                          "in one worker")
+    finally:
+        workers.close()
+
+
+def cores() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+__all__ = ["MB", "Partition", "ParallelSearch", "Threads", "cores", "parallel_bfs"]
