@@ -89,10 +89,8 @@ def _parallel(model: Model, options: Options, reporter: Reporter, resume: Checkp
                       "graph in one place); check this model with one worker")
     if options.backend == "python" or not isinstance(model, CompiledModel):
         raise Refused(f"{where} runs the compiled search; --backend python runs in one worker")
-    if resume is not None:
-        raise Refused(f"{where}: resume a saved search in one worker")
     try:
-        return parallel_bfs(model, options, reporter)
+        return parallel_bfs(model, options, reporter, resume)
     except CompilerUnavailable as e:
         raise NoCompiler(f"{where} runs the compiled search: {e.reason}") from None
     except ClusterUnavailable as e:

@@ -20,11 +20,10 @@ from quiesce_check.compile.ir import Program
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.engines.cluster import connect
-from quiesce_check.engines.parallel import ROUND_CLUSTER, Partition
+from quiesce_check.engines.parallel import ROUND_CLUSTER, Partition, WorkerLost
 
-
-class WorkerLost(Exception):
-    """A worker (a Ray actor, or the node it ran on) died during the search."""
+# seconds the cluster has to place every worker
+PLACE_SECONDS = 60.0
 
 
 class _Worker:
@@ -62,13 +61,32 @@ class RayWorkers:
     def __init__(self, address: str, program: Program, symmetry: Symmetry | None, n: int, check_deadlock: bool,
                  memory: int | None) -> None:
         self.ray = connect(address)
+        self.args = (address, program, symmetry, n, check_deadlock, memory)
         self.n = n
         self.budget = ROUND_CLUSTER
         remote = self.ray.remote(num_cpus=1, max_restarts=0)(_Worker)
         # the program travels once through the object store, not once per actor
         prog = self.ray.put(program)
         self.actors = [remote.remote(prog, symmetry, k, n, check_deadlock, memory) for k in range(n)]
-        self.get([a.ready.remote() for a in self.actors])
+        ready = [a.ready.remote() for a in self.actors]
+        # an actor Ray cannot place (no node has a CPU free) would wait for ever
+        placed, _ = self.ray.wait(ready, num_returns=n, timeout=PLACE_SECONDS)
+        if len(placed) < n:
+            self.close()
+            raise WorkerLost(f"the cluster placed {len(placed)} of {n} workers within {PLACE_SECONDS:g} s "
+                             "(each takes one CPU): ask for fewer with --workers, or add nodes")
+        self.get(ready)
+
+    def again(self) -> RayWorkers:
+        """New actors in place of these (a node may have gone: Ray places them where it can)."""
+        self.close()
+        return RayWorkers(*self.args)
+
+    def settle(self) -> bool:
+        return False
+
+    def load(self, shares: Sequence[dict[str, Any]]) -> list[int]:
+        return list(self.get([a.call.remote("load", shares[k]) for k, a in enumerate(self.actors)]))
 
     def get(self, refs: Any) -> Any:
         try:

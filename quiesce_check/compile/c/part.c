@@ -182,8 +182,117 @@ void qc_part_level(ctx_t *c) { c->head = c->level_end; c->level_end = c->n; }
 
 uint32_t qc_part_parent_part(ctx_t *c, uint64_t idx) { return c->part->ppart[idx]; }
 
+/* the next state to expand, the end of the level, the states held */
+void qc_part_cursor(ctx_t *c, uint64_t *out) { out[0] = c->head; out[1] = c->level_end; out[2] = c->n; }
+
 /* the level's first failure: status (0: none), state, what */
 int qc_part_failure(ctx_t *c, int64_t *out) {
     out[0] = c->part->fail_where; out[1] = c->part->fail_what;
     return c->part->fail_status;
+}
+
+/* Saving a parallel search in the single search's format (engines/checkpoint.py), at the end of a
+   level: every partition's states level by level, partition by partition within a level. Each
+   partition gives its parents as indices in that order: `base[q * nlevels + L]` is where partition
+   q's states of level L begin in it, and `starts[q * (nlevels + 1) + L]` where they begin in q's
+   store (starts[... + nlevels]: its count). */
+static uint64_t level_of(const uint64_t *starts, uint32_t nlevels, uint64_t j) {
+    uint32_t lo = 0, hi = nlevels;   /* the last level whose start is <= j */
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (starts[mid] <= j) lo = mid; else hi = mid;
+    }
+    return lo;
+}
+
+void qc_part_export_parents(ctx_t *c, uint32_t nlevels, const uint64_t *base, const uint64_t *starts, uint32_t *out) {
+    struct part *P = c->part;
+    for (uint64_t i = 0; i < c->n; i++) {
+        uint32_t j = c->parent[i];
+        if (j == 0xffffffffU) { out[i] = j; continue; }
+        uint32_t q = P->ppart[i];
+        const uint64_t *sq = starts + (uint64_t)q * (nlevels + 1);
+        uint64_t L = level_of(sq, nlevels, j);
+        out[i] = (uint32_t)(base[(uint64_t)q * nlevels + L] + (j - sq[L]));
+    }
+}
+
+/* Going on from a saved search (in one search's order, checked by qc_import in a context of its
+   own, `whole`): the partition of each state and its index there. */
+void qc_part_plan(const uint64_t *states, uint64_t n, uint32_t nparts, uint32_t *owner_of, uint32_t *local,
+                  uint64_t *count) {
+    struct part P = {0};
+    P.nparts = nparts;
+    memset(count, 0, nparts * sizeof *count);
+    for (uint64_t g = 0; g < n; g++) {
+        uint32_t k = owner(&P, states + g * NWORDS);
+        owner_of[g] = k; local[g] = (uint32_t)count[k]++;
+    }
+}
+
+/* Partition `me`'s share of a saved search held whole in `whole` (in one search's order), as
+   qc_part_load takes it: its states, their parents' indices and partitions, where each of the
+   `nlevels` levels (beginning at `gstarts` in `whole`) begins in it; `cursor`: how many states,
+   and the saved head and level end counted in it. */
+void qc_part_split(const ctx_t *whole, const uint32_t *owner_of, const uint32_t *local, uint32_t me,
+                   uint64_t head, uint64_t level_end, const uint64_t *gstarts, uint32_t nlevels,
+                   uint64_t *states, uint32_t *parents, uint16_t *pparts, uint64_t *lstarts, uint64_t *cursor) {
+    uint64_t mine = 0, h = 0, le = 0;
+    uint32_t L = 0;
+    for (uint64_t g = 0; g < whole->n; g++) {
+        while (L < nlevels && gstarts[L] <= g) lstarts[L++] = mine;
+        if (owner_of[g] != me) continue;
+        uint32_t pg = whole->parent[g];
+        memcpy(states + mine * NWORDS, whole->states + g * NWORDS, NWORDS * sizeof *states);
+        parents[mine] = pg == 0xffffffffU ? pg : local[pg];
+        pparts[mine] = pg == 0xffffffffU ? 0 : (uint16_t)owner_of[pg];
+        mine++;
+        if (g < head) h++;
+        if (g < level_end) le++;
+    }
+    while (L < nlevels) lstarts[L++] = mine;
+    cursor[0] = mine; cursor[1] = h; cursor[2] = le;
+}
+
+/* Load a share made by qc_part_split into this (new) partition. 0, or a status. */
+int qc_part_load(ctx_t *c, const uint64_t *states, const uint32_t *parents, const uint16_t *pparts, uint64_t n,
+                 uint64_t head, uint64_t level_end, uint64_t depth) {
+    struct part *P = c->part;
+    if (n > c->cap) {
+        int g = grow_store_to(c, n);
+        if (g <= 0) { set_memory_status(c, g); return c->status; }
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        int64_t idx = insert(c, states + i * NWORDS, parents[i]);
+        if (idx < 0) return idx == -2 ? c->status : BAD_STATE_;
+        if (!grow_ppart(c)) { c->status = NO_MEMORY_; return c->status; }
+        P->ppart[idx] = pparts[i];
+    }
+    c->head = head; c->level_end = level_end; c->depth = depth;
+    return 0;
+}
+
+/* Where each level of a saved search begins (its states are in breadth-first order): the number of
+   levels, at most `max` starts written to `out`; 0 when memory ran out. */
+uint32_t qc_level_starts(const ctx_t *whole, uint64_t *out, uint32_t max) {
+    uint32_t *depth = malloc((whole->n ? whole->n : 1) * sizeof *depth);
+    if (!depth) return 0;
+    uint32_t nlevels = 0;
+    for (uint64_t g = 0; g < whole->n; g++) {
+        uint32_t p = whole->parent[g];
+        depth[g] = p == 0xffffffffU ? 0 : depth[p] + 1;
+        if (depth[g] >= nlevels && nlevels < max) out[nlevels++] = g;
+    }
+    free(depth);
+    return nlevels;
+}
+
+/* The counters and first violations of a saved search, given to the partition holding them */
+void qc_part_counters(ctx_t *c, uint64_t generated, const uint64_t *fired, const uint64_t *fresh, const int64_t *goal,
+                      const int64_t *end_goal, const int64_t *inv, const int64_t *fin, int64_t deadlock) {
+    c->generated = generated;
+    memcpy(c->fired, fired, sizeof c->fired); memcpy(c->fresh, fresh, sizeof c->fresh);
+    memcpy(c->goal, goal, sizeof c->goal); memcpy(c->end_goal, end_goal, sizeof c->end_goal);
+    memcpy(c->inv_first, inv, sizeof c->inv_first); memcpy(c->fin_first, fin, sizeof c->fin_first);
+    c->deadlock_first = deadlock;
 }
