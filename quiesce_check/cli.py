@@ -14,7 +14,9 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -54,6 +56,7 @@ from quiesce_check.engines.checkpoint import (
     CheckpointPlan,
 )
 from quiesce_check.engines.checkpoint import lock as checkpoint_lock
+from quiesce_check.engines.cluster import ClusterUnavailable, connect, cpus
 from quiesce_check.engines.interrupt import Terminations
 from quiesce_check.engines.memory import MB
 from quiesce_check.engines.memory import budget as memory_budget
@@ -556,8 +559,16 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
     engine = ENGINES[args.engine]
     symmetry = _symmetry(built, args.symmetry, engine, deadline)
     plan = None
+    scale = _scale(args)
+    directory = None
     if args.checkpoint is not None:
         directory = _checkpoint_dir(args.checkpoint, held)
+    elif args.cluster is not None and engine.checkpoints:
+        # a cluster's worker or node may die: the search goes on from its last checkpoint, kept
+        # in a private folder of its own unless the run ends incomplete
+        directory = Path(tempfile.mkdtemp(prefix="quiesce-check-cluster-"))
+        held.callback(_drop_unless_kept, directory)
+    if directory is not None:
         meta = checkpoint_meta(args.model, built, user_params(built), args.properties, not args.no_deadlock,
                                args.keep_going, symmetry is not None)
         plan = CheckpointPlan(directory, args.checkpoint_every, meta)
@@ -565,21 +576,38 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
                    backend=args.backend, keep_going=args.keep_going, depth=args.depth,
                    encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry,
-                   deadline=deadline, **_scale(args))
+                   deadline=deadline, **scale)
     result = _search(built, opts, engine, err)
+    if directory is not None and args.checkpoint is None and not result.complete:
+        _KEPT.add(directory)   # it goes on with `resume`
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
         result.note = "; ".join(x for x in (result.note, f"{why}: every state was explored") if x)
     return _report(args, args.model, built, result, out, err)
 
 
+# the cluster runs' own checkpoint folders that are kept: the run ended before it was complete
+_KEPT: set[Path] = set()
+
+
+def _drop_unless_kept(directory: Path) -> None:
+    if directory not in _KEPT:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _scale(args: argparse.Namespace) -> dict[str, Any]:
-    """The `Options` fields of --workers, --cluster, --store and --spill, those given only."""
+    """The `Options` fields of --workers, --cluster, --store and --spill, those given only; with
+    --cluster and no --workers, a worker per CPU of the cluster."""
     out: dict[str, Any] = {}
     if args.workers is not None:
         out["workers"] = args.workers
     if args.cluster is not None:
         out["cluster"] = args.cluster
+        if args.workers is None and getattr(args, "engine", "bfs") == "bfs":
+            try:
+                out["workers"] = cpus(connect(args.cluster))
+            except ClusterUnavailable as e:
+                raise UsageError(str(e)) from None
     if getattr(args, "store", "exact") != "exact":
         out["store"] = args.store
     if getattr(args, "spill", None) is not None:

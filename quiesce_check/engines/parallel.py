@@ -301,6 +301,7 @@ class ParallelSearch(NativeSearch):
         self.lib_words = lib.packing.words
         self.consistent = True   # whether the workers stand at the end of a round (it can be saved)
         self.recoveries = 0
+        self.lost = False        # the workers were lost and could not be replaced
         self.notes: list[str] = []
         self.workers = workers
         self.memory, self.memory_explicit = budget(options.memory_limit)
@@ -456,11 +457,28 @@ class ParallelSearch(NativeSearch):
         clock = Clock(self.options.deadline)
         self.clock = clock
         limit, explored = self.levels(interrupts, clock)
-        info = self.model.info
-        counts = (len(info.actions), len(info.invariants), len(info.finals), len(info.end_goals),
-                  len(info.reachables), len(info.step_properties))
-        self.reports = self.workers.each("report", *counts)
+        if self.lost:
+            return self.lost_result(limit or "a worker died", clock)
+        self.reports = self.workers.each("report", *self.counts())
         return self.outcome(limit, explored, clock)
+
+    def lost_result(self, why: str, clock: Clock) -> Result:
+        """The workers were lost and not replaced: what the last checkpoint holds, every property
+        undecided (the checkpoint goes on with `resume`, with one worker or several)."""
+        info, opts = self.model.info, self.options
+        snap = Checkpoint(opts.checkpoint.directory).snapshot if self.saved and opts.checkpoint else None
+        stats = Stats(generated=snap.generated, distinct=snap.count, depth=snap.depth,
+                      elapsed=self.elapsed_before + clock.elapsed(), fired=snap.fired, new=snap.fresh) \
+            if snap is not None else Stats(elapsed=clock.elapsed(), fired=[0] * len(info.actions),
+                                           new=[0] * len(info.actions))
+        out = Outcome({}, None, False, set(), set(), frozenset())
+        saved = f"the counts are those of the last checkpoint, at depth {snap.depth}" if snap is not None \
+            else "no checkpoint was written"
+        return Result(engine="bfs", backend=f"native, {self.workers.n} workers" + self.where(),
+                      verdict=final_verdict(info, out, opts.check_deadlock),
+                      properties=property_results(info, out, opts.check_deadlock), stats=stats, trace=None,
+                      traces={}, limit=why, complete=False, witnesses={}, checkpoint=self.saved,
+                      resumed=self.resumed, note="; ".join([*self.notes, saved]))
 
     def totals(self) -> tuple[int, int, int]:
         """Generated, distinct, and frontier states left, over every worker."""
@@ -498,6 +516,7 @@ class ParallelSearch(NativeSearch):
             except WorkerLost as e:
                 why = self.recover(str(e))
                 if why is not None:
+                    self.lost = True
                     return why, False
             except KeyboardInterrupt:
                 self.consistent = self.workers.settle()

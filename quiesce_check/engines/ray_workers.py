@@ -64,7 +64,8 @@ class RayWorkers:
         self.args = (address, program, symmetry, n, check_deadlock, memory)
         self.n = n
         self.budget = ROUND_CLUSTER
-        remote = self.ray.remote(num_cpus=1, max_restarts=0)(_Worker)
+        # spread over the nodes: each brings its memory and its cores
+        remote = self.ray.remote(num_cpus=1, max_restarts=0, scheduling_strategy="SPREAD")(_Worker)
         # the program travels once through the object store, not once per actor
         prog = self.ray.put(program)
         self.actors = [remote.remote(prog, symmetry, k, n, check_deadlock, memory) for k in range(n)]
