@@ -319,10 +319,11 @@ class _CGen:
         self.block(body, 3, "cur", a.index, "break;", {})
         self.emit(2, "} while (0);")
 
-    def generate(self) -> str:
+    def generate(self, threads: bool = False) -> str:
         """The whole program: the model's part between the shipped files, each part after the
-        ones it uses."""
-        head = [*self.sizes(), fixed_c("runtime.h"), fixed_c("store.c"), *self.pack_code()]
+        ones it uses; with `threads`, for partitions searched in threads of one process (the
+        runtime's scratch then one per thread)."""
+        head = [*self.sizes(), *(["#define QC_THREADS 1"] if threads else []), fixed_c("runtime.h"), fixed_c("store.c"), *self.pack_code()]
         expand = self.successors()  # before the properties: fresh names are numbered in this order
         props = self.properties()
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
@@ -567,9 +568,9 @@ def fits_int64(program: Program) -> bool:
     return True
 
 
-def generate_c(program: Program, symmetry: Symmetry | None = None) -> tuple[str, Packing]:
+def generate_c(program: Program, symmetry: Symmetry | None = None, threads: bool = False) -> tuple[str, Packing]:
     packing = pack_layout(program.layout)
-    return _CGen(program, packing, symmetry).generate(), packing
+    return _CGen(program, packing, symmetry).generate(threads), packing
 
 
 class NativeLib:
@@ -697,8 +698,8 @@ def _compile(argv: list[str], source: str, folder: Path, deadline: Deadline | No
     return out
 
 
-def load_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None
-                ) -> NativeLib:
+def load_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None,
+                threads: bool = False) -> NativeLib:
     """Compile (or reuse) the model's search library, storing each state's canonical form under
     `symmetry` when it is given. `CompilerUnavailable`, saying why, when no C compiler is usable;
     `TimeLimit` when `deadline` passes while the compiler runs (it is stopped, and its temporary
@@ -714,7 +715,7 @@ def load_native(program: Program, symmetry: Symmetry | None = None, deadline: De
     cc = compiler()
     if cc is None:
         raise CompilerUnavailable(NO_COMPILER)
-    source, packing = generate_c(program, symmetry)
+    source, packing = generate_c(program, symmetry, threads)
     nslots = len(program.layout.slots)
     argv = [cc, *compile_flags(source)]
     digest = hashlib.sha256("\0".join([*argv, source]).encode()).hexdigest()[:24]

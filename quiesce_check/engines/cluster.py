@@ -43,7 +43,10 @@ def connect(address: str) -> Any:
             ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1",
                      configure_logging=False)
         else:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            # a cluster on this machine's loopback: this process joins it there too (Ray would
+            # otherwise take the machine's address for it, which the cluster does not listen on)
+            here = {"_node_ip_address": "127.0.0.1"} if address.split(":")[0] in ("127.0.0.1", "localhost") else {}
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **here)
     except Exception as e:  # Ray raises ConnectionError, RuntimeError, ValueError by version
         raise ClusterUnavailable(f"--cluster {address}: cannot join the Ray cluster ({e}); start one with "
                                  "`ray start --head`, then give its address (host:6379)") from None

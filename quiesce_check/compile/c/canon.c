@@ -30,7 +30,7 @@ static uint64_t lehmer(const int *img, int n) {
     return r;
 }
 static void canon(val *v) {
-    static __thread uint32_t cand[NSYMT][MAXCAND];  /* per thread: partitions run in threads */
+    static QC_LOCAL uint32_t cand[NSYMT][MAXCAND];  /* per thread where partitions run in threads */
     int ncand[NSYMT];
     for (int k = 0; k < NSYMT; k++) {
         if (INERT[k]) { cand[k][0] = 0; ncand[k] = 1; continue; }

@@ -17,9 +17,14 @@ typedef uint8_t act_t;
 #else
 typedef uint16_t act_t;
 #endif
-/* 1 index out of range, 2 division by zero, 3 overflow; one per thread, since the partitions of
-   a parallel search (part.c) run in threads of one process */
-static __thread int err __attribute__((tls_model("initial-exec")));
+/* 1 index out of range, 2 division by zero, 3 overflow; one per thread in a library built for the
+   partitions of a parallel search (part.c), which run in threads of one process */
+#ifdef QC_THREADS
+#define QC_LOCAL __thread
+#else
+#define QC_LOCAL
+#endif
+static QC_LOCAL int err;
 
 static inline val qadd(val a, val b) { val r; if (__builtin_add_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
 static inline val qsub(val a, val b) { val r; if (__builtin_sub_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
