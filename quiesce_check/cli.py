@@ -54,6 +54,7 @@ from quiesce_check.engines.checkpoint import (
     CheckpointPlan,
 )
 from quiesce_check.engines.checkpoint import lock as checkpoint_lock
+from quiesce_check.engines.cluster import ClusterUnavailable
 from quiesce_check.engines.interrupt import Terminations
 from quiesce_check.engines.memory import MB
 from quiesce_check.engines.memory import budget as memory_budget
@@ -160,7 +161,8 @@ def _workers(text: str) -> int:
 def _scale_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_workers, default=None, metavar="N|auto",
                    help="bfs: share the search among N workers, each owning the states whose hash falls to it "
-                        "(default 1; auto: the cores; with --cluster: the cluster's CPUs); swarm: searches at once")
+                        "(default 1; auto: the cores; with --cluster: the cluster's CPUs); swarm: searches at once "
+                        "(default: the cores)")
     p.add_argument("--cluster", metavar="ADDRESS",
                    help="run the workers as Ray actors on the Ray cluster at ADDRESS (`local`: start Ray here); "
                         "needs `pip install 'quiesce-check[cluster]'`")
@@ -203,7 +205,7 @@ def _check_parser(c: argparse.ArgumentParser) -> None:
                    help="; ".join(f"{s.name}: {s.summary}" for s in ENGINES.values()))
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (repeatable)")
-    c.add_argument("--max-states", type=_state_limit, help="stop after this many distinct states")
+    c.add_argument("--max-states", type=_state_limit, help="stop after this many distinct states (swarm: in each search)")
     c.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
     c.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this long")
     c.add_argument("--memory-limit", type=_megabytes, metavar="MB",
@@ -215,10 +217,12 @@ def _check_parser(c: argparse.ArgumentParser) -> None:
     c.add_argument("--encoding", choices=list(ENCODINGS), default="bv",
                    help="bmc, induction: integers as bit-vectors (bv, the default) or as Z3 integers (int)")
     c.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
-                   help="bfs: run the search as generated C (native), in Python, or C when a "
+                   help="bfs, swarm: run the search as generated C (native), in Python, or C when a "
                         "compiler is available (auto, the default)")
-    c.add_argument("--seed", type=_positive, default=0, help="random engine: the seed (echoed)")
-    c.add_argument("--walks", type=_positive, default=1000, help="random engine: number of walks")
+    c.add_argument("--seed", type=_positive, default=0, help="random, swarm: the seed (echoed)")
+    c.add_argument("--walks", type=_positive, default=1000,
+                   help="random: number of walks; swarm: number of searches (each of at most --max-states "
+                        "states)")
     c.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
     c.add_argument("--property", action="append", metavar="NAME", dest="properties",
                    help="check only this invariant or final property (repeatable); others are ignored")
@@ -489,6 +493,8 @@ def _search(built: Built, opts: Options, engine: EngineSpec, err: Console, resum
         raise UsageError(str(e)) from None
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
+    except ClusterUnavailable as e:
+        raise UsageError(str(e)) from None
     except EncodingError as e:
         raise UsageError(f"--engine {engine.name}: {e}; the explicit engines (bfs) take this model") from None
     except CheckpointError as e:
@@ -565,7 +571,7 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
                    check_deadlock=not args.no_deadlock, seed=args.seed, walks=args.walks,
                    backend=args.backend, keep_going=args.keep_going, depth=args.depth,
                    encoding=args.encoding, memory_limit=args.memory_limit, checkpoint=plan, symmetry=symmetry,
-                   deadline=deadline, **_scale(args))
+                   deadline=deadline, **_scale(args, engine))
     result = _search(built, opts, engine, err)
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
@@ -573,11 +579,14 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
     return _report(args, args.model, built, result, out, err)
 
 
-def _scale(args: argparse.Namespace) -> dict[str, Any]:
-    """The `Options` fields of --workers, --cluster, --store and --spill, those given only."""
+def _scale(args: argparse.Namespace, engine: EngineSpec | None = None) -> dict[str, Any]:
+    """The `Options` fields of --workers, --cluster, --store and --spill, those given only (a
+    swarm's independent searches run on every core unless told otherwise)."""
     out: dict[str, Any] = {}
     if args.workers is not None:
         out["workers"] = args.workers
+    elif engine is not None and engine.name == "swarm" and args.cluster is None:
+        out["workers"] = max(1, os.cpu_count() or 1)
     if args.cluster is not None:
         out["cluster"] = args.cluster
     if getattr(args, "store", "exact") != "exact":
@@ -652,6 +661,8 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise UsageError(str(e)) from None
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
+    except ClusterUnavailable as e:
+        raise UsageError(str(e)) from None
     finally:
         reporter.close()
     explain = explainer(built.ast.sources, built.checked.consts)
