@@ -575,7 +575,7 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
     result = _search(built, opts, engine, err)
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
-        result.note = "; ".join(x for x in (result.note, f"{why}: every state was explored") if x)
+        result.note = "; ".join(x for x in (result.note, f"{why}: states were not reduced to orbits") if x)
     return _report(args, args.model, built, result, out, err)
 
 

@@ -30,6 +30,8 @@ import multiprocessing
 import random
 import signal
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from quiesce_check.compile import cgen
@@ -58,6 +60,10 @@ from quiesce_check.trace.types import Trace
 DEFAULT_STATES = {"native": 100_000, "python": 10_000}
 _SLICE = 1 << 14          # expansions between two looks at the clock, in C
 _NO_DEPTH = (1 << 64) - 1
+
+
+class WorkerLost(Exception):
+    """A worker process or Ray actor died during a round: the swarm ends incomplete."""
 
 
 class SwarmMismatch(Exception):
@@ -248,19 +254,21 @@ class _Processes:
         if backend != "python":
             with contextlib.suppress(cgen.CompilerUnavailable):
                 cgen.load_native(program)  # built once here: the workers find it in the cache
-        self.pool = multiprocessing.get_context("spawn").Pool(workers, _start, (program, backend))
+        self.pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _start, (program, backend))
         self.width = workers
         self.where = f"in {workers} processes"
 
     def run(self, jobs: Sequence[tuple[int, Budget]]) -> list[Report]:
-        return self.pool.map(_run_one, jobs, chunksize=1)
+        try:
+            return list(self.pool.map(_run_one, jobs))
+        except BrokenProcessPool:
+            raise WorkerLost("a worker process ended before its search did") from None
 
     def close(self, interrupted: bool = False) -> None:
-        if interrupted:
-            self.pool.terminate()
-        else:
-            self.pool.close()
-        self.pool.join()
+        if interrupted:  # the searches under way are not waited for
+            for p in list(getattr(self.pool, "_processes", {}).values()):
+                p.terminate()
+        self.pool.shutdown(wait=not interrupted, cancel_futures=True)
 
 
 class _Ray:
@@ -279,7 +287,10 @@ class _Ray:
 
     def run(self, jobs: Sequence[tuple[int, Budget]]) -> list[Report]:
         refs = [a.search.remote(seed, budget) for a, (seed, budget) in zip(self.actors, jobs, strict=False)]
-        out: list[Report] = self.ray.get(refs)
+        try:
+            out: list[Report] = self.ray.get(refs)
+        except self.ray.exceptions.RayError as e:  # an actor, or its node, died
+            raise WorkerLost(f"a Ray worker was lost before its search ended ({type(e).__name__})") from None
         return out
 
     def close(self, interrupted: bool = False) -> None:
@@ -370,6 +381,10 @@ def swarm(model: Model, options: Options | None = None, reporter: Reporter | Non
     except KeyboardInterrupt:
         interrupted = True
         limit = "interrupted"
+    except WorkerLost as e:
+        # the rounds before this one stand; this one's searches are not counted
+        interrupted = True
+        limit = f"{e}; the searches of its round are not counted"
     finally:
         runner.close(interrupted)
     return _result(model, opts, runner.width, runner.where, reports, found, limit, clock)

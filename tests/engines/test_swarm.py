@@ -6,6 +6,11 @@ result, in processes and on Ray as in this process."""
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -203,3 +208,57 @@ def test_ray_gives_the_same_result_as_processes(ray_local) -> None:  # type: ign
     held = run(ROOT / "examples" / "two_phase_commit.qdl", walks=4, cluster="local")
     assert held.verdict is Verdict.INCOMPLETE and held.trace is None
     assert "Ray actors" in (held.limit or "")
+
+
+def _kill_one_later(find, after: float) -> threading.Thread:  # type: ignore[no-untyped-def]
+    def kill() -> None:
+        time.sleep(after)
+        victims = find()
+        assert victims, "no worker to kill"
+        os.kill(victims[0], signal.SIGKILL)
+    t = threading.Thread(target=kill)
+    t.start()
+    return t
+
+
+LARGE = {"NPAGES": 5, "NREQ": 4}  # holds, 118 million states: no search of 10^6 meets them all
+
+
+def test_a_worker_process_that_dies_ends_the_swarm_incomplete() -> None:
+    model = build_file(str(PRECOPY), LARGE).model
+    killer = _kill_one_later(lambda: [p.pid for p in multiprocessing.active_children()], 3.0)
+    r = run_checked(SPEC, model, Options(walks=400, max_states=10**6, workers=2), NullReporter())
+    killer.join()
+    assert r.verdict is Verdict.INCOMPLETE and r.trace is None
+    assert r.limit is not None and r.limit.startswith("a worker process ended before its search did")
+    assert all(p.status not in (Status.HOLDS, Status.VACUOUS, Status.UNREACHED) for p in r.properties)
+
+
+def test_a_ray_actor_that_dies_ends_the_swarm_incomplete(ray_local) -> None:  # type: ignore[no-untyped-def]
+    model = build_file(str(PRECOPY), LARGE).model
+
+    def parent(pid: int) -> int:
+        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+
+    def ours(pid: int) -> bool:  # below this process: the Ray this module started, no other
+        while pid > 1:
+            pid = parent(pid)
+            if pid == os.getpid():
+                return True
+        return False
+
+    def actors() -> list[int]:  # Ray names an actor's process after its class
+        out = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and b"ray::Searcher" in (proc / "cmdline").read_bytes() \
+                        and ours(int(proc.name)):
+                    out.append(int(proc.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        return out
+    killer = _kill_one_later(actors, 4.0)
+    r = run_checked(SPEC, model, Options(walks=400, max_states=10**6, workers=2, cluster="local"), NullReporter())
+    killer.join()
+    assert r.verdict is Verdict.INCOMPLETE and r.trace is None
+    assert r.limit is not None and r.limit.startswith("a Ray worker was lost")
