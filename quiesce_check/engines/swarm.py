@@ -125,7 +125,7 @@ class Searcher:
     """One worker: the model (compiled here from its program, when given one) and, unless the
     backend is python or no compiler works, its C library; runs searches one at a time."""
 
-    def __init__(self, model: Model | Program, backend: str) -> None:
+    def __init__(self, model: Model | Program, backend: str, deadline: Deadline | None = None) -> None:
         self.model: Model = compile_program(model) if isinstance(model, Program) else model
         self.lib: cgen.NativeLib | None = None
         self.why_python: str | None = None
@@ -138,7 +138,7 @@ class Searcher:
             self.why_python = "the model holds numbers beyond 64 bits"
         else:
             try:
-                self.lib = cgen.load_native(program)
+                self.lib = cgen.load_native(program, deadline=deadline)
             except cgen.CompilerUnavailable as e:
                 self.why_python = e.reason
 
@@ -221,8 +221,8 @@ class Searcher:
 
 
 class _InProcess:
-    def __init__(self, model: Model, backend: str) -> None:
-        self.searcher = Searcher(model, backend)
+    def __init__(self, model: Model, backend: str, deadline: Deadline | None) -> None:
+        self.searcher = Searcher(model, backend, deadline)
         self.width = 1
         self.where = "in this process"
 
@@ -250,10 +250,10 @@ class _Processes:
     """Worker processes of this machine, started afresh (spawned, not forked: nothing of this
     process's state is shared), each given the model's program and compiling it."""
 
-    def __init__(self, program: Program, backend: str, workers: int) -> None:
+    def __init__(self, program: Program, backend: str, workers: int, deadline: Deadline | None) -> None:
         if backend != "python":
             with contextlib.suppress(cgen.CompilerUnavailable):
-                cgen.load_native(program)  # built once here: the workers find it in the cache
+                cgen.load_native(program, deadline=deadline)  # built once here: the workers find it cached
         self.pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _start, (program, backend))
         self.width = workers
         self.where = f"in {workers} processes"
@@ -300,13 +300,13 @@ class _Ray:
 
 def _runner(model: Model, opts: Options) -> _InProcess | _Processes | _Ray:
     if opts.cluster is None and opts.workers == 1:
-        return _InProcess(model, opts.backend)
+        return _InProcess(model, opts.backend, opts.deadline)
     program = model.program
     if program is None or not isinstance(model, CompiledModel):
         raise Refused("--engine swarm runs on several workers only a model compiled from its program")
     if opts.cluster is not None:
         return _Ray(program, opts.backend, opts.cluster, opts.workers)
-    return _Processes(program, opts.backend, opts.workers)
+    return _Processes(program, opts.backend, opts.workers, opts.deadline)
 
 
 # Checking what a search found -----------------------------------------------------------------
