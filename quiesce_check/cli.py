@@ -163,7 +163,8 @@ def _workers(text: str) -> int:
 def _scale_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_workers, default=None, metavar="N|auto",
                    help="bfs: share the search among N workers, each owning the states whose hash falls to it "
-                        "(default 1; auto: the cores; with --cluster: the cluster's CPUs); swarm: searches at once")
+                        "(default 1; auto: the cores; with --cluster: the cluster's CPUs); swarm: searches at once "
+                        "(default: the cores)")
     p.add_argument("--cluster", metavar="ADDRESS",
                    help="run the workers as Ray actors on the Ray cluster at ADDRESS (`local`: start Ray here); "
                         "needs `pip install 'quiesce-check[cluster]'`")
@@ -206,7 +207,7 @@ def _check_parser(c: argparse.ArgumentParser) -> None:
                    help="; ".join(f"{s.name}: {s.summary}" for s in ENGINES.values()))
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (repeatable)")
-    c.add_argument("--max-states", type=_state_limit, help="stop after this many distinct states")
+    c.add_argument("--max-states", type=_state_limit, help="stop after this many distinct states (swarm: in each search)")
     c.add_argument("--max-depth", type=_positive, help="explore no deeper than this many steps")
     c.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="stop after this long")
     c.add_argument("--memory-limit", type=_megabytes, metavar="MB",
@@ -218,10 +219,12 @@ def _check_parser(c: argparse.ArgumentParser) -> None:
     c.add_argument("--encoding", choices=list(ENCODINGS), default="bv",
                    help="bmc, induction: integers as bit-vectors (bv, the default) or as Z3 integers (int)")
     c.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
-                   help="bfs: run the search as generated C (native), in Python, or C when a "
+                   help="bfs, swarm: run the search as generated C (native), in Python, or C when a "
                         "compiler is available (auto, the default)")
-    c.add_argument("--seed", type=_positive, default=0, help="random engine: the seed (echoed)")
-    c.add_argument("--walks", type=_positive, default=1000, help="random engine: number of walks")
+    c.add_argument("--seed", type=_positive, default=0, help="random, swarm: the seed (echoed)")
+    c.add_argument("--walks", type=_positive, default=1000,
+                   help="random: number of walks; swarm: number of searches (each of at most --max-states "
+                        "states)")
     c.add_argument("--no-deadlock", action="store_true", help="do not report states without successors")
     c.add_argument("--property", action="append", metavar="NAME", dest="properties",
                    help="check only this invariant or final property (repeatable); others are ignored")
@@ -492,6 +495,8 @@ def _search(built: Built, opts: Options, engine: EngineSpec, err: Console, resum
         raise UsageError(str(e)) from None
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
+    except ClusterUnavailable as e:
+        raise UsageError(str(e)) from None
     except EncodingError as e:
         raise UsageError(f"--engine {engine.name}: {e}; the explicit engines (bfs) take this model") from None
     except CheckpointError as e:
@@ -559,7 +564,7 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
     engine = ENGINES[args.engine]
     symmetry = _symmetry(built, args.symmetry, engine, deadline)
     plan = None
-    scale = _scale(args)
+    scale = _scale(args, engine)
     directory = None
     if args.checkpoint is not None:
         directory = _checkpoint_dir(args.checkpoint, held)
@@ -582,7 +587,7 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
         _KEPT.add(directory)   # it goes on with `resume`
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
-        result.note = "; ".join(x for x in (result.note, f"{why}: every state was explored") if x)
+        result.note = "; ".join(x for x in (result.note, f"{why}: states were not reduced to orbits") if x)
     return _report(args, args.model, built, result, out, err)
 
 
@@ -595,15 +600,18 @@ def _drop_unless_kept(directory: Path) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _scale(args: argparse.Namespace) -> dict[str, Any]:
-    """The `Options` fields of --workers, --cluster, --store and --spill, those given only; with
-    --cluster and no --workers, a worker per CPU of the cluster."""
+def _scale(args: argparse.Namespace, engine: EngineSpec | None = None) -> dict[str, Any]:
+    """The `Options` fields of --workers, --cluster, --store and --spill, those given only: with
+    --cluster and no --workers, a breadth-first search takes a worker per CPU of the cluster; a
+    swarm's independent searches run on every core unless told otherwise."""
     out: dict[str, Any] = {}
     if args.workers is not None:
         out["workers"] = args.workers
+    elif engine is not None and engine.name == "swarm" and args.cluster is None:
+        out["workers"] = max(1, os.cpu_count() or 1)
     if args.cluster is not None:
         out["cluster"] = args.cluster
-        if args.workers is None and getattr(args, "engine", "bfs") == "bfs":
+        if args.workers is None and (engine is None or engine.name == "bfs"):
             try:
                 out["workers"] = cpus(connect(args.cluster))
             except ClusterUnavailable as e:
@@ -680,6 +688,8 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise UsageError(str(e)) from None
     except NoCompiler as e:
         raise UsageError(f"--backend native: {e}") from None
+    except ClusterUnavailable as e:
+        raise UsageError(str(e)) from None
     finally:
         reporter.close()
     explain = explainer(built.ast.sources, built.checked.consts)

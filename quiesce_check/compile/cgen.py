@@ -328,7 +328,7 @@ class _CGen:
         props = self.properties()
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
         return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("checkpoint.c"),
-                          fixed_c("live.c"), fixed_c("part.c")])
+                          fixed_c("live.c"), fixed_c("part.c"), fixed_c("swarm.c")])
 
     def sizes(self) -> list[str]:
         """The model's sizes, and the status codes shared with `engines.native`."""
@@ -614,6 +614,12 @@ class NativeLib:
         L.qc_live_lasso.restype = ctypes.c_uint64
         L.qc_live_lasso.argtypes = [ctypes.c_void_p, u32p, u32p, u64p]
         L.qc_live_bytes.argtypes = [ctypes.c_void_p, u64p]
+        # one search of a swarm (swarm.c): depth-first in a seeded order over this store
+        L.qc_swarm_new.restype = ctypes.c_void_p
+        L.qc_swarm_new.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64]
+        L.qc_swarm_free.argtypes = [ctypes.c_void_p]
+        L.qc_swarm_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        L.qc_swarm_stats.argtypes = [ctypes.c_void_p, u64p]
 
 
 def _cache_dir() -> Path:

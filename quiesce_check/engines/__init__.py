@@ -30,6 +30,7 @@ from quiesce_check.engines.spec import (
     names,
     run_checked,
 )
+from quiesce_check.engines.swarm import swarm
 from quiesce_check.engines.symmetry import Reduced, concretise_result, self_check
 
 __all__ = ["ENGINES", "Engine", "EngineSpec", "Family", "NoCompiler", "Refused", "breadth_first", "by_family",
@@ -109,6 +110,9 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("dfs", dfs, Family.EXPLICIT, "depth-first search", _LIMITS),
     EngineSpec("random", random_walks, Family.EXPLICIT, "random simulation (proves nothing)",
                _LIMITS | {"seed", "walks", "walk_depth"}),
+    EngineSpec("swarm", swarm, Family.EXPLICIT,
+               "many depth-first searches in seeded orders over the workers, for bugs (proves nothing)",
+               _LIMITS | {"seed", "walks", "backend", "workers", "cluster"}),
     EngineSpec("bmc", bmc, Family.SYMBOLIC, "bounded model checking with Z3 (shortest counterexample)",
                frozenset({"depth", "encoding", "keep_going"}), ALL_KINDS, keep_going=True, needs_program=True),
     EngineSpec("induction", induction, Family.SYMBOLIC, "k-induction with Z3 (proofs)",

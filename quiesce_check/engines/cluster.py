@@ -40,7 +40,8 @@ def connect(address: str) -> Any:
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     try:
         if address == "local":
-            ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1",
+            # address "local": a new Ray of this process's own, never one another run started here
+            ray.init(address="local", include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1",
                      configure_logging=False)
         else:
             # a cluster on this machine's loopback: this process joins it there too (Ray would

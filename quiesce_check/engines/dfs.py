@@ -29,8 +29,9 @@ from quiesce_check.trace.types import Step, Trace
 _PROGRESS_EVERY = 2048
 
 
-class _Dfs(Explored):
-    """One search: the path on the stack, what was seen, met and counted."""
+class DepthFirst(Explored):
+    """One search: the path on the stack, what was seen, met and counted. `order` is the order in
+    which a state's successors are tried (the model's own here; the swarm's searches draw theirs)."""
 
     def __init__(self, model: Model, opts: Options, rep: Reporter) -> None:
         super().__init__(model, opts)
@@ -51,6 +52,9 @@ class _Dfs(Explored):
             return trace_from_path(self.path + [state], self.steps, *bad[0])
         return None
 
+    def order(self, succs: list[Successor]) -> list[Successor]:
+        return succs
+
     def push(self, state: State) -> Trace | None:
         opts = self.opts
         if opts.max_depth is not None and len(self.path) >= opts.max_depth:
@@ -65,7 +69,7 @@ class _Dfs(Explored):
             if bad:
                 return trace_from_path(self.path + [state], self.steps, *bad[0])
         self.path.append(state)
-        self.pending.append(iter(succs))
+        self.pending.append(iter(self.order(succs)))
         self.max_seen_depth = max(self.max_seen_depth, len(self.path) - 1)
         return None
 
@@ -140,7 +144,7 @@ class _Dfs(Explored):
 
 def dfs(model: Model, options: Options | None = None, reporter: Reporter | None = None) -> Result:
     opts = options or Options()
-    d = _Dfs(model, opts, reporter or NullReporter())
+    d = DepthFirst(model, opts, reporter or NullReporter())
     found: Trace | None = None
     limit: str | None = None
     try:

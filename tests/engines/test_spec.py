@@ -36,10 +36,10 @@ terminal t: x == 2;
 
 
 def test_the_registry_lists_every_engine_once_by_its_name() -> None:
-    assert list(ENGINES) == ["bfs", "dfs", "random", "bmc", "induction"]
+    assert list(ENGINES) == ["bfs", "dfs", "random", "swarm", "bmc", "induction"]
     assert all(name == spec.name for name, spec in ENGINES.items())
     assert SYMBOLIC == ("bmc", "induction")
-    assert {s.name for s in ENGINES.values() if s.family is Family.EXPLICIT} == {"bfs", "dfs", "random"}
+    assert {s.name for s in ENGINES.values() if s.family is Family.EXPLICIT} == {"bfs", "dfs", "random", "swarm"}
 
 
 def _fields_read(path: Path) -> set[str]:
@@ -58,7 +58,7 @@ def test_a_spec_declares_every_option_its_engine_reads(name: str) -> None:
     spec = ENGINES[name]
     package = ROOT / "quiesce_check" / "engines"
     modules = {"bfs": ["__init__", "bfs", "native"], "dfs": ["dfs"], "random": ["random_walk"],
-               "bmc": ["bmc", "symbolic"], "induction": ["induction", "bmc", "symbolic"]}[name]
+               "swarm": ["swarm"], "bmc": ["bmc", "symbolic"], "induction": ["induction", "bmc", "symbolic"]}[name]
     read = set().union(*(_fields_read(package / f"{m}.py") for m in modules)) - {"time_limit"}
     assert read <= spec.options | COMMON_OPTIONS, read - spec.options - COMMON_OPTIONS
     assert inspect.signature(spec.run).parameters.keys() >= {"model", "options", "reporter"}
@@ -144,7 +144,7 @@ def test_the_command_line_words_come_from_the_specs(tmp_path: Path, capsys) -> N
     path.write_text(WITH_FINAL)
     cases = [
         (["--engine", "dfs", "--continue"], "--continue needs --engine bfs or bmc"),
-        (["--engine", "bmc", "--max-states", "5"], "--max-states limits the explicit engines (bfs, dfs, random)"),
+        (["--engine", "bmc", "--max-states", "5"], "--max-states limits the explicit engines (bfs, dfs, random, swarm)"),
         (["--engine", "dfs", "--depth", "5"], "--depth is the bound of --engine bmc and induction"),
         (["--engine", "random", "--checkpoint", str(tmp_path / "ck")], "--checkpoint needs --engine bfs"),
     ]
