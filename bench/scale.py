@@ -82,11 +82,14 @@ class LocalCluster:
         args = {"node_ip_address": "127.0.0.1", "include_dashboard": False, "num_cpus": 1}
         self.cluster = Cluster(initialize_head=True, head_node_args=args)
         self.cluster.add_node(**args)
+        ray.init(address=self.cluster.address, _node_ip_address="127.0.0.1", include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
         self.cluster.wait_for_nodes()
         self.ray = ray
         return str(self.cluster.address)
 
     def __exit__(self, *exc: object) -> None:
+        self.ray.shutdown()
         self.cluster.shutdown()
 
 
