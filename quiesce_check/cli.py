@@ -41,6 +41,7 @@ from quiesce_check.engines import (
     Family,
     NoCompiler,
     Refused,
+    SpillError,
     breadth_first,
     by_family,
     names,
@@ -491,7 +492,7 @@ def _search(built: Built, opts: Options, engine: EngineSpec, err: Console, resum
         raise UsageError(f"--backend native: {e}") from None
     except EncodingError as e:
         raise UsageError(f"--engine {engine.name}: {e}; the explicit engines (bfs) take this model") from None
-    except CheckpointError as e:
+    except (CheckpointError, SpillError) as e:
         raise UsageError(str(e)) from None
     except SymmetryBreach as e:
         raise breach_error(e) from None

@@ -85,6 +85,7 @@ typedef struct {
     uint64_t g_n, g_off_cap, g_m, g_cap;
     struct live *live;     /* the liveness check's working memory (live.c) */
     uint64_t live_bytes;   /* ... and what it takes */
+    struct fpstore *fps;   /* the search over fingerprints (fp.c), when it is that one */
 } ctx_t;
 
 /* buffer one successor of the state being expanded (bfs.c); nonzero when the search must stop */
