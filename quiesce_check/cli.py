@@ -583,6 +583,8 @@ def _scale(args: argparse.Namespace) -> dict[str, Any]:
         out["cluster"] = args.cluster
     if getattr(args, "store", "exact") != "exact":
         out["store"] = args.store
+    if out.get("store") == "fingerprint" and (out.get("workers", 1) > 1 or "cluster" in out):
+        raise UsageError("--store fingerprint runs in one worker; drop --workers and --cluster, or use --store exact")
     if getattr(args, "spill", None) is not None:
         if getattr(args, "store", "exact") != "fingerprint":
             raise UsageError("--spill is the folder of --store fingerprint; add --store fingerprint")

@@ -10,7 +10,7 @@ removed at the end). A counterexample is rebuilt by walking the links back to an
 then replaying forward with the Python backend, at each step to a successor of the next
 fingerprint; every trace is then checked as `engines.native` checks its own, so a disagreement
 raises and is never reported. Refuses (`engines.spec.Refused`) what it does not do: liveness,
-checkpoints, several workers, the Python backend, a model beyond 64-bit arithmetic.
+checkpoints, the Python backend, a model beyond 64-bit arithmetic.
 `SpillError` when the spill folder cannot be used.
 Imports `compile.*`, `engines.*`, `safe_write`.
 """
@@ -247,8 +247,6 @@ class FingerprintSearch(NativeSearch):
 
 def refuse(model: Model, options: Options) -> None:
     """`Refused` unless the search over fingerprints can run this model with these options."""
-    if options.workers > 1 or options.cluster:
-        raise Refused("--store fingerprint runs in one worker")
     if options.checkpoint is not None:
         raise Refused("--store fingerprint does not save checkpoints: its visited set is fingerprints, its frontier "
                       "on disk; check without --checkpoint")
