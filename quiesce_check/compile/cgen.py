@@ -17,9 +17,10 @@ per state, an open-addressing table of state indices, memory accounting),
 `pack_table.c` (packing by a table, for wide states), `canon.c` (with a
 `symmetry.Symmetry`, every successor is replaced by the canonical form
 `Symmetry.canon` computes before it is stored), `bfs.c` (the search and its
-entry points), `fp.c` (the search over fingerprints, `--store fingerprint`), `checkpoint.c` (saving and resuming) and `live.c` (the
-liveness check on the graph the search records, as `engines.liveness` does
-it, giving the same lassos). `load_native`
+entry points), `fp.c` (the search over fingerprints, `--store fingerprint`,
+whose entry points `engines.fingerprint` declares), `checkpoint.c` (saving
+and resuming) and `live.c` (the liveness check on the graph the search
+records, as `engines.liveness` does it, giving the same lassos). `load_native`
 compiles it (`cc -O2 -Wall -Wextra -shared`, -O1 for very large sources;
 the program is warning-free) in a private temporary folder and loads it with
 ctypes; it keeps the library in a cache named by the hash of the compiler,

@@ -150,6 +150,15 @@ def test_time_limit_passed() -> None:
     assert all(p.status is Status.INCOMPLETE for p in r.properties)
 
 
+def test_memory_limit() -> None:
+    # the visited set is counted against the limit as it grows: the search stops, incomplete
+    built = build_file("models/precopy_backend.qdl", {"NPAGES": 3, "NREQ": 3})
+    r = breadth_first(built.model, Options(store="fingerprint", memory_limit=4 * 2 ** 20), NullReporter())
+    assert r.verdict is Verdict.INCOMPLETE and r.limit == "--memory-limit 4 MB"
+    assert 30_000 < r.stats.distinct < 200_000
+    assert r.store_bytes is not None and r.store_bytes <= 4 * 2 ** 20
+
+
 # -------------------------------------------------------------------------------- refusals
 
 @pytest.mark.parametrize(("options", "words"), [
