@@ -43,6 +43,7 @@ from quiesce_check.engines import (
     Family,
     NoCompiler,
     Refused,
+    SpillError,
     breadth_first,
     by_family,
     names,
@@ -499,7 +500,7 @@ def _search(built: Built, opts: Options, engine: EngineSpec, err: Console, resum
         raise UsageError(str(e)) from None
     except EncodingError as e:
         raise UsageError(f"--engine {engine.name}: {e}; the explicit engines (bfs) take this model") from None
-    except CheckpointError as e:
+    except (CheckpointError, SpillError) as e:
         raise UsageError(str(e)) from None
     except SymmetryBreach as e:
         raise breach_error(e) from None
@@ -618,6 +619,8 @@ def _scale(args: argparse.Namespace, engine: EngineSpec | None = None) -> dict[s
                 raise UsageError(str(e)) from None
     if getattr(args, "store", "exact") != "exact":
         out["store"] = args.store
+    if out.get("store") == "fingerprint" and (out.get("workers", 1) > 1 or "cluster" in out):
+        raise UsageError("--store fingerprint runs in one worker; drop --workers and --cluster, or use --store exact")
     if getattr(args, "spill", None) is not None:
         if getattr(args, "store", "exact") != "fingerprint":
             raise UsageError("--spill is the folder of --store fingerprint; add --store fingerprint")

@@ -17,9 +17,10 @@ per state, an open-addressing table of state indices, memory accounting),
 `pack_table.c` (packing by a table, for wide states), `canon.c` (with a
 `symmetry.Symmetry`, every successor is replaced by the canonical form
 `Symmetry.canon` computes before it is stored), `bfs.c` (the search and its
-entry points), `checkpoint.c` (saving and resuming) and `live.c` (the
-liveness check on the graph the search records, as `engines.liveness` does
-it, giving the same lassos). `load_native`
+entry points), `fp.c` (the search over fingerprints, `--store fingerprint`,
+whose entry points `engines.fingerprint` declares), `checkpoint.c` (saving
+and resuming) and `live.c` (the liveness check on the graph the search
+records, as `engines.liveness` does it, giving the same lassos). `load_native`
 compiles it (`cc -O2 -Wall -Wextra -shared`, -O1 for very large sources;
 the program is warning-free) in a private temporary folder and loads it with
 ctypes; it keeps the library in a cache named by the hash of the compiler,
@@ -327,8 +328,8 @@ class _CGen:
         expand = self.successors()  # before the properties: fresh names are numbered in this order
         props = self.properties()
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
-        return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("checkpoint.c"),
-                          fixed_c("live.c"), fixed_c("part.c"), fixed_c("swarm.c")])
+        return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("fp.c"),
+                          fixed_c("checkpoint.c"), fixed_c("live.c"), fixed_c("part.c"), fixed_c("swarm.c")])
 
     def sizes(self) -> list[str]:
         """The model's sizes, and the status codes shared with `engines.native`."""

@@ -15,6 +15,7 @@ from quiesce_check.engines.bmc import bmc
 from quiesce_check.engines.checkpoint import Checkpoint
 from quiesce_check.engines.cluster import ClusterUnavailable
 from quiesce_check.engines.dfs import dfs
+from quiesce_check.engines.fingerprint import SpillError, fingerprint_bfs
 from quiesce_check.engines.induction import induction
 from quiesce_check.engines.native import native_bfs
 from quiesce_check.engines.parallel import parallel_bfs
@@ -33,8 +34,8 @@ from quiesce_check.engines.spec import (
 from quiesce_check.engines.swarm import swarm
 from quiesce_check.engines.symmetry import Reduced, concretise_result, self_check
 
-__all__ = ["ENGINES", "Engine", "EngineSpec", "Family", "NoCompiler", "Refused", "breadth_first", "by_family",
-           "SYMBOLIC", "names", "run_checked", "with_support"]
+__all__ = ["ENGINES", "Engine", "EngineSpec", "Family", "NoCompiler", "Refused", "SpillError", "breadth_first",
+           "by_family", "SYMBOLIC", "names", "run_checked", "with_support"]
 
 
 class NoCompiler(Exception):
@@ -49,7 +50,9 @@ def breadth_first(model: Model, options: Options, reporter: Reporter, resume: Ch
     goes on from a saved search; either backend resumes either's checkpoint.
     With `Options.symmetry`, the model is first checked against its symmetry
     (`SymmetryBreach` if it does not respect it), the search keeps one state per
-    orbit, and every trace is made a real trace of the model.
+    orbit, and every trace is made a real trace of the model. With
+    `Options.store == "fingerprint"`, the search in C keeps fingerprints
+    (`engines.fingerprint`; `SpillError` when its folder cannot be used).
     """
     sym = options.symmetry
     if sym is not None:
@@ -64,6 +67,12 @@ def breadth_first(model: Model, options: Options, reporter: Reporter, resume: Ch
 
 
 def _breadth_first(model: Model, options: Options, reporter: Reporter, resume: Checkpoint | None) -> Result:
+    if options.store == "fingerprint":
+        if options.workers > 1 or options.cluster is not None:
+            raise Refused("--store fingerprint runs in one worker: drop --workers and --cluster")
+        if resume is not None:
+            raise Refused("a search with --store fingerprint saves no checkpoint to resume")
+        return fingerprint_bfs(model, options, reporter)
     if options.workers > 1 or options.cluster is not None:
         return _parallel(model, options, reporter, resume)
     temporal = bool(model.info.liveness or model.info.step_properties)
@@ -105,7 +114,8 @@ _LIMITS = frozenset({"max_states", "max_depth", "memory_limit"})
 
 ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("bfs", breadth_first, Family.EXPLICIT, "breadth-first search (the default; shortest counterexample)",
-               _LIMITS | {"backend", "keep_going", "checkpoint", "symmetry", "workers", "cluster"}, ALL_KINDS,
+               _LIMITS | {"backend", "keep_going", "checkpoint", "symmetry", "workers", "cluster", "store", "spill"},
+               ALL_KINDS,
                symmetry=True, checkpoints=True, keep_going=True),
     EngineSpec("dfs", dfs, Family.EXPLICIT, "depth-first search", _LIMITS),
     EngineSpec("random", random_walks, Family.EXPLICIT, "random simulation (proves nothing)",

@@ -192,6 +192,9 @@ class Result:
     resumed: bool = False     # the search went on from a checkpoint
     symbolic: Symbolic | None = None  # bmc and induction: depths, solver statistics, proofs
     symmetry: str | None = None  # the reduction the search used: distinct states count orbits
+    # with --store fingerprint: the probability that a fingerprint collision hid a state (TLC's
+    # optimistic estimate; 0 when fingerprints are one-to-one); None: states were kept whole
+    collision: float | None = None
 
     @property
     def exit_code(self) -> int:

@@ -74,6 +74,9 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
             "seconds": round(result.stats.elapsed, 6),
             "states_per_second": round(result.stats.rate, 1),
             "store_bytes": result.store_bytes,
+            "store": "exact" if result.collision is None else "fingerprint",
+            # with --store fingerprint: the chance that a fingerprint collision hid a state
+            "collision_probability": result.collision,
         },
         "coverage": [
             {"action": a.label, "text": a.text, "line": a.span.line,

@@ -102,7 +102,11 @@ def render_stats(console: Console, result: Result, info: ModelInfo | None = None
         f"{s.generated:,} states generated, {s.distinct:,} distinct, "
         f"depth {s.depth}, {s.elapsed:.2f} s, {s.rate:,.0f} distinct states/s"
         + (f", seed {result.seed}" if result.seed is not None else "")), soft_wrap=True)
-    if result.store_bytes and s.distinct:
+    if result.collision is not None:
+        each = f"{result.store_bytes / s.distinct:.1f} bytes each, " if result.store_bytes and s.distinct else ""
+        console.print(_t(f"visited states: {each}as 64-bit fingerprints; {collision_text(result.collision)}"),
+                      soft_wrap=True)
+    elif result.store_bytes and s.distinct:
         console.print(_t(f"visited states: {result.store_bytes / s.distinct:.1f} bytes each, kept whole "
                            "(exact: no hash compaction, no collisions)"), soft_wrap=True)
     if result.symmetry:
@@ -113,6 +117,23 @@ def render_stats(console: Console, result: Result, info: ModelInfo | None = None
             console.print(_t(covered_text(info, result), style="yellow"), soft_wrap=True)
     if result.note:
         console.print(_t(f"note: {result.note}", style="yellow"), soft_wrap=True)
+
+
+def collision_text(p: float) -> str:
+    """What the chance of a fingerprint collision is, as the statistics say it."""
+    if p == 0:
+        return "a packed state fits in 64 bits, so its fingerprint is one-to-one: no collision can hide a state"
+    return (f"the probability that a fingerprint collision hid a state is about {p:.1e} "
+            "(distinct x (generated - distinct) / 2^64, TLC's optimistic estimate)")
+
+
+def verdict_text(result: Result) -> str:
+    """`holds`, qualified by the chance that a fingerprint collision hid a state that would have
+    broken it (a violation found is real: its trace was replayed)."""
+    text = result.verdict.value
+    if result.collision and result.verdict in (Verdict.HOLDS, Verdict.VACUOUS):
+        text += f" (unless a fingerprint collision hid a state: probability about {result.collision:.1e})"
+    return text
 
 
 def render_symbolic_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None) -> None:
@@ -290,5 +311,5 @@ def render_result(console: Console, info: ModelInfo, result: Result, coverage: b
                      not_inductive=result.symbolic.not_inductive,
                      unproved=[p.name for p in result.properties if p.status is Status.INCOMPLETE])
     console.print()
-    console.print(_t(f"Verdict: {result.verdict.value} (exit {result.exit_code})",
+    console.print(_t(f"Verdict: {verdict_text(result)} (exit {result.exit_code})",
                        style=_VERDICT_STYLE[result.verdict]), soft_wrap=True)

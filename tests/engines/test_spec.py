@@ -57,8 +57,9 @@ def test_a_spec_declares_every_option_its_engine_reads(name: str) -> None:
     # silently dropped by `narrow` in the command line and in regress
     spec = ENGINES[name]
     package = ROOT / "quiesce_check" / "engines"
-    modules = {"bfs": ["__init__", "bfs", "native"], "dfs": ["dfs"], "random": ["random_walk"],
-               "swarm": ["swarm"], "bmc": ["bmc", "symbolic"], "induction": ["induction", "bmc", "symbolic"]}[name]
+    modules = {"bfs": ["__init__", "bfs", "native", "fingerprint", "parallel"], "dfs": ["dfs"],
+               "random": ["random_walk"], "swarm": ["swarm"], "bmc": ["bmc", "symbolic"],
+               "induction": ["induction", "bmc", "symbolic"]}[name]
     read = set().union(*(_fields_read(package / f"{m}.py") for m in modules)) - {"time_limit"}
     assert read <= spec.options | COMMON_OPTIONS, read - spec.options - COMMON_OPTIONS
     assert inspect.signature(spec.run).parameters.keys() >= {"model", "options", "reporter"}

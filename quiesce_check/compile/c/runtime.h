@@ -92,6 +92,7 @@ typedef struct {
     struct part *part;     /* a partition of a parallel search (part.c); 0 otherwise */
     uint64_t aux_bytes;    /* ... and what it takes */
     uint64_t live_bytes;   /* ... and what it takes */
+    struct fpstore *fps;   /* the search over fingerprints (fp.c), when it is that one */
 } ctx_t;
 
 /* buffer one successor of the state being expanded (bfs.c); nonzero when the search must stop */
