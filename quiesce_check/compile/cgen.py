@@ -320,16 +320,20 @@ class _CGen:
         self.block(body, 3, "cur", a.index, "break;", {})
         self.emit(2, "} while (0);")
 
-    def generate(self, threads: bool = False) -> str:
+    def generate(self, search: str = "bfs") -> str:
         """The whole program: the model's part between the shipped files, each part after the
-        ones it uses; with `threads`, for partitions searched in threads of one process (the
-        runtime's scratch then one per thread)."""
-        head = [*self.sizes(), *(["#define QC_THREADS 1"] if threads else []), fixed_c("runtime.h"), fixed_c("store.c"), *self.pack_code()]
+        ones it uses. Every program has the breadth-first search (and its checkpoints and liveness
+        check); `search` adds the partition of a parallel search (its runtime's scratch then one per
+        thread: partitions run in threads of one process), the search over fingerprints, or the
+        swarm's depth-first search."""
+        flags = {"parallel": ["#define QC_THREADS 1", "#define QC_PART 1"]}.get(search, [])
+        head = [*self.sizes(), *flags, fixed_c("runtime.h"), fixed_c("store.c"), *self.pack_code()]
         expand = self.successors()  # before the properties: fresh names are numbered in this order
         props = self.properties()
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
-        return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("fp.c"),
-                          fixed_c("checkpoint.c"), fixed_c("live.c"), fixed_c("part.c"), fixed_c("swarm.c")])
+        extra = {"parallel": ["part.c"], "fingerprint": ["fp.c"], "swarm": ["swarm.c"]}[search] if search != "bfs" else []
+        return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("checkpoint.c"),
+                          fixed_c("live.c"), *map(fixed_c, extra)])
 
     def sizes(self) -> list[str]:
         """The model's sizes, and the status codes shared with `engines.native`."""
@@ -569,9 +573,15 @@ def fits_int64(program: Program) -> bool:
     return True
 
 
-def generate_c(program: Program, symmetry: Symmetry | None = None, threads: bool = False) -> tuple[str, Packing]:
+# the searches a program can be built for (`generate_c`, `load_native`)
+SEARCHES = ("bfs", "parallel", "fingerprint", "swarm")
+
+
+def generate_c(program: Program, symmetry: Symmetry | None = None, search: str = "bfs") -> tuple[str, Packing]:
+    if search not in SEARCHES:
+        raise ValueError(f"no search {search!r}: one of {', '.join(SEARCHES)}")
     packing = pack_layout(program.layout)
-    return _CGen(program, packing, symmetry).generate(threads), packing
+    return _CGen(program, packing, symmetry).generate(search), packing
 
 
 class NativeLib:
@@ -615,12 +625,8 @@ class NativeLib:
         L.qc_live_lasso.restype = ctypes.c_uint64
         L.qc_live_lasso.argtypes = [ctypes.c_void_p, u32p, u32p, u64p]
         L.qc_live_bytes.argtypes = [ctypes.c_void_p, u64p]
-        # one search of a swarm (swarm.c): depth-first in a seeded order over this store
-        L.qc_swarm_new.restype = ctypes.c_void_p
-        L.qc_swarm_new.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64]
-        L.qc_swarm_free.argtypes = [ctypes.c_void_p]
-        L.qc_swarm_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
-        L.qc_swarm_stats.argtypes = [ctypes.c_void_p, u64p]
+        # the entry points of the program's own search (swarm.c, fp.c, part.c) are declared by the
+        # engine that runs it
 
 
 def _cache_dir() -> Path:
@@ -706,7 +712,7 @@ def _compile(argv: list[str], source: str, folder: Path, deadline: Deadline | No
 
 
 def load_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None,
-                threads: bool = False) -> NativeLib:
+                search: str = "bfs") -> NativeLib:
     """Compile (or reuse) the model's search library, storing each state's canonical form under
     `symmetry` when it is given. `CompilerUnavailable`, saying why, when no C compiler is usable;
     `TimeLimit` when `deadline` passes while the compiler runs (it is stopped, and its temporary
@@ -722,7 +728,7 @@ def load_native(program: Program, symmetry: Symmetry | None = None, deadline: De
     cc = compiler()
     if cc is None:
         raise CompilerUnavailable(NO_COMPILER)
-    source, packing = generate_c(program, symmetry, threads)
+    source, packing = generate_c(program, symmetry, search)
     nslots = len(program.layout.slots)
     argv = [cc, *compile_flags(source)]
     digest = hashlib.sha256("\0".join([*argv, source]).encode()).hexdigest()[:24]

@@ -109,6 +109,10 @@ class FingerprintSearch(NativeSearch):
     """The search over fingerprints: `NativeSearch`'s way of reading results and rebuilding
     counterexamples, with states found by their fingerprints instead of read from a store."""
 
+    ADD_INITIAL = "qc_fp_add_initial"
+    RUN = "qc_fp_run"
+    LIMIT_STATUSES = (*NativeSearch.LIMIT_STATUSES, SPILL_IO)
+
     def __init__(self, model: Model, lib: cgen.NativeLib, options: Options, reporter: Reporter,
                  folder: SpillFolder) -> None:
         self.model = model
@@ -194,54 +198,15 @@ class FingerprintSearch(NativeSearch):
     def state(self, index: int) -> State:
         return self.path(index)[-1]
 
-    def drive(self, interrupts: Interrupts, clock: Clock) -> tuple[int, str | None]:
-        model, opts, lib = self.model, self.options, self.lib.lib
-        status = cgen.RUNNING
-        for s in dict.fromkeys(model.initial_states()):
-            buf = (ctypes.c_int64 * self.nslots)(*[int(v) for v in s])
-            if lib.qc_fp_add_initial(self.ctx, buf):
-                status = self.stats()[6]
-                break
-        try:
-            while status == cgen.RUNNING:
-                status = lib.qc_fp_run(self.ctx, _SLICE)
-                generated, distinct, depth, head = self.stats()[:4]
-                self.reporter.progress(distinct, generated, depth, distinct - head, clock.elapsed())
-                if status != cgen.RUNNING:
-                    break
-                if interrupts.requested:
-                    return status, "interrupted"
-                if clock.expired():
-                    return status, f"--time-limit {opts.time_limit:g}s"
-        except KeyboardInterrupt:
-            return status, "interrupted"  # between two slices: the search is whole
-        return status, None
-
     def limit_of(self, status: int) -> str | None:
         if status == SPILL_IO:
             return f"the spill folder {self.folder.path}: {os.strerror(self.fp_stats()[9])}"
         return super().limit_of(status)
 
     def search(self, interrupts: Interrupts) -> Result:
-        clock = Clock(self.options.deadline)
-        self.clock = clock
-        status, limit = self.drive(interrupts, clock)
-        generated, distinct, depth, head, where, what, _, store_bytes = self.stats()
-        if status in (cgen.RUNNING, cgen.MAX_STATES, cgen.MAX_DEPTH, cgen.NO_MEMORY, cgen.MEMORY_LIMIT, SPILL_IO):
-            # stopped by a limit while finishing a level after a violation: that violation was found
-            # first, and is reported (an end one step shorter may have been left unseen)
-            pending = (ctypes.c_int64 * 3)()
-            if self.lib.lib.qc_pending(self.ctx, pending):
-                status, where, what = pending[0], pending[1], pending[2]
-        if what >= 1 << 63:
-            what -= 1 << 64  # -1: a property, not a step, failed
-        if status == cgen.OVERFLOW:
-            raise NativeOverflow()
-        found = self.found(status, where, what)
-        limit = limit or self.limit_of(status)
-        explored = limit is None and status == cgen.DONE
-        result = self.result(found, explored, limit, (generated, distinct, depth, store_bytes), clock, frozenset())
-        result.collision = collision_probability(distinct, generated, self.lib.packing.words)
+        result = super().search(interrupts)
+        result.collision = collision_probability(result.stats.distinct, result.stats.generated,
+                                                 self.lib.packing.words)
         return result
 
 
@@ -272,7 +237,7 @@ def fingerprint_bfs(model: Model, options: Options | None = None, reporter: Repo
     refuse(model, opts)
     assert isinstance(model, CompiledModel) and model.program is not None
     try:
-        lib = cgen.load_native(model.program, opts.symmetry, opts.deadline)
+        lib = cgen.load_native(model.program, opts.symmetry, opts.deadline, search="fingerprint")
     except cgen.CompilerUnavailable as e:
         raise Refused(f"--store fingerprint runs the compiled search: {e.reason}") from None
     searched: Model = model if opts.symmetry is None else Reduced(model, opts.symmetry)

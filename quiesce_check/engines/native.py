@@ -81,6 +81,13 @@ _IMPORT_ERRORS = {
 
 
 class NativeSearch:
+    # the C entry points that add an initial state and run a slice of the search, and the
+    # statuses by which a search stops at a limit (a search over another store names its own)
+    ADD_INITIAL = "qc_add_initial"
+    RUN = "qc_run"
+    LIMIT_STATUSES: tuple[int, ...] = (cgen.RUNNING, cgen.MAX_STATES, cgen.MAX_DEPTH, cgen.NO_MEMORY,
+                                       cgen.MEMORY_LIMIT, cgen.TOO_MANY)
+
     def __init__(self, model: Model, lib: cgen.NativeLib, options: Options, reporter: Reporter) -> None:
         self.model = model
         self.lib = lib
@@ -308,8 +315,7 @@ class NativeSearch:
         self.clock = clock
         status, limit = self.drive(interrupts, clock)
         generated, distinct, depth, head, where, what, _, table_bytes = self.stats()
-        if status in (cgen.RUNNING, cgen.MAX_STATES, cgen.MAX_DEPTH, cgen.NO_MEMORY, cgen.MEMORY_LIMIT,
-                      cgen.TOO_MANY):
+        if status in self.LIMIT_STATUSES:
             # stopped by a limit while finishing a level after a violation: that violation was found
             # first, and is reported (an end one step shorter may have been left unseen)
             pending = (ctypes.c_int64 * 3)()
@@ -343,12 +349,12 @@ class NativeSearch:
         if not self.resumed or self.stats()[1] == 0:
             for s in dict.fromkeys(model.initial_states()):
                 buf = (ctypes.c_int64 * self.nslots)(*[int(v) for v in s])
-                if lib.qc_add_initial(self.ctx, buf):
+                if getattr(lib, self.ADD_INITIAL)(self.ctx, buf):
                     status = self.stats()[6]
                     break
         try:
             while status == cgen.RUNNING:
-                status = lib.qc_run(self.ctx, _SLICE)
+                status = getattr(lib, self.RUN)(self.ctx, _SLICE)
                 generated, distinct, depth, head = self.stats()[:4]
                 self.reporter.progress(distinct, generated, depth, distinct - head, clock.elapsed())
                 if status != cgen.RUNNING:

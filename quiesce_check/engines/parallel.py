@@ -75,7 +75,7 @@ class Partition:
 
     def __init__(self, program: Program, symmetry: Symmetry | None, me: int, nparts: int, check_deadlock: bool,
                  memory: int | None) -> None:
-        self.lib = cgen.load_native(program, symmetry, threads=True)
+        self.lib = cgen.load_native(program, symmetry, search="parallel")
         L = self.lib.lib
         u64p, i64p = ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_int64)
         L.qc_part_setup.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
@@ -449,10 +449,6 @@ class ParallelSearch(NativeSearch):
         self.resumed = True
 
     # the search --------------------------------------------------------------
-    def run(self) -> Result:
-        with Interrupts() as interrupts:
-            return self.search(interrupts)
-
     def search(self, interrupts: Interrupts) -> Result:
         clock = Clock(self.options.deadline)
         self.clock = clock
@@ -693,7 +689,7 @@ def parallel_bfs(model: CompiledModel, options: Options, reporter: Reporter,
     share = memory // n if memory else None
     program, sym, deadlock = model.program, options.symmetry, options.check_deadlock
     # compiled once, here, within the time limit; each worker loads it from the cache
-    lib = cgen.load_native(program, sym, options.deadline, threads=True)
+    lib = cgen.load_native(program, sym, options.deadline, search="parallel")
     if options.cluster is not None:
         from quiesce_check.engines.ray_workers import RayWorkers
         workers: Any = RayWorkers(options.cluster, program, sym, n, deadlock, share)

@@ -138,9 +138,17 @@ class Searcher:
             self.why_python = "the model holds numbers beyond 64 bits"
         else:
             try:
-                self.lib = cgen.load_native(program, deadline=deadline)
+                self.lib = cgen.load_native(program, deadline=deadline, search="swarm")
             except cgen.CompilerUnavailable as e:
                 self.why_python = e.reason
+            else:
+                # one search of a swarm (swarm.c): depth-first in a seeded order over the store
+                L, u64p = self.lib.lib, ctypes.POINTER(ctypes.c_uint64)
+                L.qc_swarm_new.restype = ctypes.c_void_p
+                L.qc_swarm_new.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64]
+                L.qc_swarm_free.argtypes = [ctypes.c_void_p]
+                L.qc_swarm_run.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+                L.qc_swarm_stats.argtypes = [ctypes.c_void_p, u64p]
 
     def search(self, seed: int, budget: Budget) -> Report:
         if self.lib is not None:
@@ -253,7 +261,7 @@ class _Processes:
     def __init__(self, program: Program, backend: str, workers: int, deadline: Deadline | None) -> None:
         if backend != "python":
             with contextlib.suppress(cgen.CompilerUnavailable):
-                cgen.load_native(program, deadline=deadline)  # built once here: the workers find it cached
+                cgen.load_native(program, deadline=deadline, search="swarm")  # built once here: the workers find it cached
         self.pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _start, (program, backend))
         self.width = workers
         self.where = f"in {workers} processes"

@@ -41,11 +41,11 @@ invariant same: x == x and not (x < x) and x >= x;
 """
 
 
-def model_c(name: str) -> str:
+def model_c(name: str, search: str = "bfs") -> str:
     if name == "corners":
-        return generate_c(build_text(CORNERS, "corners.qdl").program)[0]
+        return generate_c(build_text(CORNERS, "corners.qdl").program, None, search)[0]
     built = build_file(str(ROOT / name))
-    return generate_c(built.program, symmetry_of(built) if name.endswith("symmetric.qdl") else None)[0]
+    return generate_c(built.program, symmetry_of(built) if name.endswith("symmetric.qdl") else None, search)[0]
 
 
 @native
@@ -54,8 +54,9 @@ def model_c(name: str) -> str:
                                   "tests/cli/models/assert.qdl",  # a failing assertion
                                   "tests/cli/models/wide_invariant.qdl",  # packed by a table: pack_table.c
                                   "corners"])
-def test_the_whole_program_compiles_without_a_warning(tmp_path: Path, name: str) -> None:
-    source = model_c(name)
+@pytest.mark.parametrize("search", cgen.SEARCHES)
+def test_the_whole_program_compiles_without_a_warning(tmp_path: Path, name: str, search: str) -> None:
+    source = model_c(name, search)
     src, out = tmp_path / "model.c", tmp_path / "model.so"
     src.write_text(source)
     flags = compile_flags(source)
@@ -81,8 +82,14 @@ def test_every_shipped_c_file_is_in_the_program() -> None:
     shipped = sorted(p.name for p in C_FILES.iterdir())
     assert shipped == ["bfs.c", "canon.c", "checkpoint.c", "fp.c", "live.c", "pack_table.c", "part.c", "runtime.h",
                        "store.c", "swarm.c"]
+    searches = {"part.c": "parallel", "fp.c": "fingerprint", "swarm.c": "swarm"}
+    built = build_file("models/precopy_symmetric.qdl")
     for name in shipped:
         assert cgen.fixed_c(name) == (C_FILES / name).read_text()
+        if name in searches:   # only in the program built for its search
+            assert cgen.fixed_c(name) not in symmetric
+            assert cgen.fixed_c(name) in generate_c(built.program, symmetry_of(built), searches[name])[0]
+            continue
         assert cgen.fixed_c(name) in (wide if name == "pack_table.c" else symmetric)
     assert cgen.fixed_c("canon.c") not in plain and cgen.fixed_c("pack_table.c") not in plain
 

@@ -134,7 +134,10 @@ ctx_t *qc_new(uint64_t max_states, uint64_t max_depth, int check_deadlock, int k
 
 void qc_free(ctx_t *c) {
     if (!c) return;
-    drop_graph(c, 0); live_free(c); part_free(c);
+    drop_graph(c, 0); live_free(c);
+#ifdef QC_PART
+    part_free(c);
+#endif
     free(c->table); free(c->states); free(c->parent); free(c->succ); free(c->succ_action); free(c);
 }
 

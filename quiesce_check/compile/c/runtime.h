@@ -100,5 +100,7 @@ static int emit(ctx_t *c, const val *t, int action);
 /* give up the liveness graph, which a search needs memory for (live.c) */
 static void drop_graph(ctx_t *c, int why);
 static void live_free(ctx_t *c);
-/* ... and a partition's tables (part.c) */
+#ifdef QC_PART
+/* ... and a partition's tables (part.c, in a program built for the parallel search) */
 static void part_free(ctx_t *c);
+#endif
