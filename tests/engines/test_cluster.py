@@ -59,7 +59,6 @@ def same(a: Result, b: Result) -> None:
 @pytest.mark.parametrize(("path", "params"), [
     ("models/precopy_backend.qdl", {"NPAGES": 3, "NREQ": 2}),
     ("models/s5_persistent_ring_write_after_last_send.qdl", {}),
-    ("models/s9_blkfront_recover.qdl", {}),
 ])
 def test_the_cluster_gives_what_one_worker_gives(cluster: Any, path: str, params: dict) -> None:
     one = run(path, params, Options(keep_going=True))
