@@ -122,7 +122,9 @@ def main() -> int:
         address = cluster_ctx.__enter__() if cluster_ctx is not None else None
         try:
             for name, model, params, size in subjects:
-                run(model, params, ["--max-states", "1"], env)   # warm the compiler cache
+                # warm the compiler cache: each search has a program of its own
+                for warm in ([], ["--workers", "2"], ["--store", "fingerprint"]):
+                    run(model, params, ["--max-states", "1", *warm], env)
                 base = median_run(model, params, [], env, args.reps)
                 for w in counts:
                     r = base if w == 1 else median_run(model, params, ["--workers", str(w)], env, args.reps)

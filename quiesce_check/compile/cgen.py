@@ -326,12 +326,15 @@ class _CGen:
         check); `search` adds the partition of a parallel search (its runtime's scratch then one per
         thread: partitions run in threads of one process), the search over fingerprints, or the
         swarm's depth-first search."""
-        flags = {"parallel": ["#define QC_THREADS 1", "#define QC_PART 1"]}.get(search, [])
+        flags = {"parallel": ["#define QC_THREADS 1", "#define QC_PART 1"],
+                 "parallel-dynamic-tls": ["#define QC_THREADS 1", "#define QC_PART 1", "#define QC_DYNAMIC_TLS 1"]
+                 }.get(search, [])
         head = [*self.sizes(), *flags, fixed_c("runtime.h"), fixed_c("store.c"), *self.pack_code()]
         expand = self.successors()  # before the properties: fresh names are numbered in this order
         props = self.properties()
         tables = [f"static const int T{k}[] = {{{', '.join(map(str, t))}}};" for k, t in enumerate(self.tables)]
-        extra = {"parallel": ["part.c"], "fingerprint": ["fp.c"], "swarm": ["swarm.c"]}[search] if search != "bfs" else []
+        extra = {"parallel": ["part.c"], "parallel-dynamic-tls": ["part.c"], "fingerprint": ["fp.c"],
+                 "swarm": ["swarm.c"]}[search] if search != "bfs" else []
         return "\n".join([*head, *tables, *self.canon(), *props, *expand, fixed_c("bfs.c"), fixed_c("checkpoint.c"),
                           fixed_c("live.c"), *map(fixed_c, extra)])
 
@@ -574,7 +577,9 @@ def fits_int64(program: Program) -> bool:
 
 
 # the searches a program can be built for (`generate_c`, `load_native`)
-SEARCHES = ("bfs", "parallel", "fingerprint", "swarm")
+SEARCHES = ("bfs", "parallel", "parallel-dynamic-tls", "fingerprint", "swarm")
+# what a loader says when the process's reserve of static thread-local storage is used up
+STATIC_TLS_FULL = "static TLS"
 
 
 def generate_c(program: Program, symmetry: Symmetry | None = None, search: str = "bfs") -> tuple[str, Packing]:

@@ -29,10 +29,18 @@ def ray_module() -> Any:
     return ray
 
 
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
 def connect(address: str) -> Any:
     """Ray, connected to the cluster at `address` (`local`: started here, on this machine's
     loopback, with its temporary files in a private folder Ray makes). A process already
     connected (a test's cluster) stays connected to it."""
+    if address == "local" or address.split(":")[0] in LOOPBACK:
+        # a cluster of this machine alone, on its loopback: Ray's switch for that (read when Ray
+        # is imported), else Ray takes the machine's address for the cluster's, which it does
+        # not listen on
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     ray = ray_module()
     if ray.is_initialized():
         return ray
@@ -46,7 +54,7 @@ def connect(address: str) -> Any:
         else:
             # a cluster on this machine's loopback: this process joins it there too (Ray would
             # otherwise take the machine's address for it, which the cluster does not listen on)
-            here = {"_node_ip_address": "127.0.0.1"} if address.split(":")[0] in ("127.0.0.1", "localhost") else {}
+            here = {"_node_ip_address": "127.0.0.1"} if address.split(":")[0] in LOOPBACK else {}
             ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **here)
     except Exception as e:  # Ray raises ConnectionError, RuntimeError, ValueError by version
         raise ClusterUnavailable(f"--cluster {address}: cannot join the Ray cluster ({e}); start one with "

@@ -65,6 +65,17 @@ MAX_RECOVERIES = 3
 Ref = tuple[int, int]   # a state: (worker, index in its store)
 
 
+def load_parallel(program: Program, symmetry: Symmetry | None, deadline: Any = None) -> cgen.NativeLib:
+    """The model's library built for partitions in threads: with the fast thread-local model, or,
+    when this process has used up its reserve of static TLS on earlier libraries, the general one."""
+    try:
+        return cgen.load_native(program, symmetry, deadline, search="parallel")
+    except cgen.CompilerUnavailable as e:
+        if cgen.STATIC_TLS_FULL not in e.reason:
+            raise
+        return cgen.load_native(program, symmetry, deadline, search="parallel-dynamic-tls")
+
+
 class WorkerLost(Exception):
     """A worker (a Ray actor, or the node it ran on) died during the search."""
 
@@ -75,7 +86,7 @@ class Partition:
 
     def __init__(self, program: Program, symmetry: Symmetry | None, me: int, nparts: int, check_deadlock: bool,
                  memory: int | None) -> None:
-        self.lib = cgen.load_native(program, symmetry, search="parallel")
+        self.lib = load_parallel(program, symmetry)
         L = self.lib.lib
         u64p, i64p = ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_int64)
         L.qc_part_setup.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
@@ -137,23 +148,27 @@ class Partition:
         return code, self.outboxes()
 
     def expand_here(self, budget: int) -> int:
-        """Expand up to `budget` states, leaving the batches in place for `absorb_from`."""
+        """Expand up to `budget` states, leaving the batches in place for `absorb_from` (the last
+        round's were read by then: every worker had taken its own before this round began)."""
+        self.lib.lib.qc_part_clear(self.ctx)
         return int(self.lib.lib.qc_part_expand(self.ctx, budget))
 
-    def absorb_from(self, sources: Sequence[Partition]) -> int:
+    def absorb_from(self, sources: Sequence[Partition]) -> tuple[int, list[int]]:
         """Store the new states of the batches addressed here that `sources` (partitions of this
-        process, in worker order) hold: read in place, not copied."""
+        process, in worker order) hold, read in place, not copied: 0 or the status that ends the
+        search, and the counters after."""
         L, n = self.lib.lib, ctypes.c_uint64()
         for src in sources:
             ptr = L.qc_part_outbox(src.ctx, self.me, ctypes.byref(n))
             if n.value:
                 code = L.qc_part_absorb(self.ctx, ctypes.c_char_p(ptr), n.value)
                 if code:
-                    return int(code)
-        return 0
+                    return int(code), self.stats()
+        return 0, self.stats()
 
-    def clear(self) -> None:
-        self.lib.lib.qc_part_clear(self.ctx)
+    def absorb_counted(self, *batches: bytes) -> tuple[int, list[int]]:
+        """`absorb`, and the counters after."""
+        return self.absorb(*batches), self.stats()
 
     def absorb(self, *batches: bytes) -> int:
         """Store the new states of the batches addressed here, in worker order: 0, or the status
@@ -275,13 +290,12 @@ class Threads:
     def load(self, shares: Sequence[dict[str, Any]]) -> list[int]:
         return self.all([self.pool.submit(self.parts[k].load, shares[k]) for k in range(self.n)])
 
-    def round(self, budget: int) -> tuple[list[int], list[int]]:
+    def round(self, budget: int) -> tuple[list[int], list[int], list[list[int]]]:
         """Each worker expands up to `budget` states, then takes its batches (read in place from the
-        other workers' outboxes): the statuses of both."""
+        other workers' outboxes): the statuses of both, and each worker's counters."""
         expanded = self.each("expand_here", budget)
         absorbed = self.each("absorb_from", self.parts)
-        self.each("clear")
-        return expanded, absorbed
+        return expanded, [code for code, _ in absorbed], [stats for _, stats in absorbed]
 
     def close(self) -> None:
         for p in self.parts:
@@ -476,9 +490,10 @@ class ParallelSearch(NativeSearch):
                       traces={}, limit=why, complete=False, witnesses={}, checkpoint=self.saved,
                       resumed=self.resumed, note="; ".join([*self.notes, saved]))
 
-    def totals(self) -> tuple[int, int, int]:
-        """Generated, distinct, and frontier states left, over every worker."""
-        stats = self.workers.each("stats")
+    def totals(self, stats: Sequence[Sequence[int]] | None = None) -> tuple[int, int, int]:
+        """Generated, distinct, and frontier states left, over every worker (from the counters
+        `stats` each gave, else asked for)."""
+        stats = stats or self.workers.each("stats")
         return (sum(s[0] for s in stats), sum(s[1] for s in stats), sum(s[1] - s[3] for s in stats))
 
     def stop_code(self, codes: Sequence[int]) -> int | None:
@@ -540,12 +555,12 @@ class ParallelSearch(NativeSearch):
                 self.save()
                 last_save = clock.elapsed()
             while True:
-                expanded, absorbed = self.workers.round(self.workers.budget)
+                expanded, absorbed, stats = self.workers.round(self.workers.budget)
                 code = self.stop_code(expanded) or self.stop_code(absorbed)
                 if code is not None:
                     self.consistent = False   # the round did not complete: no checkpoint of it
                     return self.limit_of(code), False
-                generated, distinct, left = self.totals()
+                generated, distinct, left = self.totals(stats)
                 self.reporter.progress(distinct, generated, self.depth, left, clock.elapsed())
                 if opts.max_states is not None and distinct >= opts.max_states:
                     return f"--max-states {opts.max_states}", False
@@ -689,7 +704,7 @@ def parallel_bfs(model: CompiledModel, options: Options, reporter: Reporter,
     share = memory // n if memory else None
     program, sym, deadlock = model.program, options.symmetry, options.check_deadlock
     # compiled once, here, within the time limit; each worker loads it from the cache
-    lib = cgen.load_native(program, sym, options.deadline, search="parallel")
+    lib = load_parallel(program, sym, options.deadline)
     if options.cluster is not None:
         from quiesce_check.engines.ray_workers import RayWorkers
         workers: Any = RayWorkers(options.cluster, program, sym, n, deadlock, share)

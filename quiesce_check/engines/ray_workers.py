@@ -47,6 +47,9 @@ class _Worker:
     def absorb(self, *batches: bytes) -> int:
         return self.part.absorb(*batches)
 
+    def absorb_counted(self, *batches: bytes) -> tuple[int, list[int]]:
+        return self.part.absorb_counted(*batches)
+
     def call(self, method: str, *args: Any) -> Any:
         return getattr(self.part, method)(*args)
 
@@ -113,10 +116,12 @@ class RayWorkers:
             return [code]
         return list(self.get([self.actors[k].absorb.remote(refs[1 + k]) for k in range(self.n)]))
 
-    def round(self, budget: int) -> tuple[list[int], list[int]]:
+    def round(self, budget: int) -> tuple[list[int], list[int], list[list[int]]]:
         refs = [a.expand.options(num_returns=self.n + 1).remote(budget) for a in self.actors]
-        absorbed = [self.actors[k].absorb.remote(*[refs[i][1 + k] for i in range(self.n)]) for k in range(self.n)]
-        return list(self.get([r[0] for r in refs])), list(self.get(absorbed))
+        absorbed = [self.actors[k].absorb_counted.remote(*[refs[i][1 + k] for i in range(self.n)])
+                    for k in range(self.n)]
+        codes, taken = list(self.get([r[0] for r in refs])), list(self.get(absorbed))
+        return codes, [code for code, _ in taken], [stats for _, stats in taken]
 
     def pids(self) -> list[int]:
         return list(self.get([a.pid.remote() for a in self.actors]))

@@ -153,3 +153,26 @@ def test_workers_that_keep_dying_end_incomplete_with_a_checkpoint_that_resumes(
     same(resumed, one)
     again = breadth_first(built.model, dataclasses.replace(Options(workers=2)), NullReporter(), Checkpoint(tmp_path))
     same(again, one)
+
+
+def test_without_ray_the_cluster_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import builtins
+
+    from quiesce_check.cli import main
+    from quiesce_check.engines import cluster as cluster_module
+
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(cluster_module.ClusterUnavailable, match=r"pip install 'quiesce-check\[cluster\]'"):
+        cluster_module.ray_module()
+    code = main(["check", "models/s1_guest_only_writes.qdl", "--cluster", "local"])
+    assert code == 151
+    err = capsys.readouterr().err
+    assert "Ray, which is not installed" in err and "quiesce-check[cluster]" in err and "Traceback" not in err

@@ -149,3 +149,23 @@ def test_random_models(text: str) -> None:
     built = build_text(text, "random.qdl")
     agree(built, Options(max_depth=12), 2)
     agree(built, Options(max_depth=12, keep_going=True), 3)
+
+
+def test_a_process_out_of_static_tls_loads_the_general_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fast thread-local model takes from a small reserve of the process's static TLS, which
+    # runs out after many libraries: the search then loads the library built without it
+    from quiesce_check.compile import cgen
+    real = cgen.load_native
+    asked: list[str] = []
+
+    def load(*args: object, search: str = "bfs", **kwargs: object) -> cgen.NativeLib:
+        asked.append(search)
+        if search == "parallel":
+            raise cgen.CompilerUnavailable("the compiled search could not be loaded: model.so: cannot allocate "
+                                           "memory in static TLS block")
+        return real(*args, search=search, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cgen, "load_native", load)
+    built = build_file("models/precopy_backend.qdl", {"NPAGES": 3, "NREQ": 2})
+    agree(built, Options(), 2)
+    assert "parallel-dynamic-tls" in asked

@@ -18,13 +18,23 @@ typedef uint8_t act_t;
 typedef uint16_t act_t;
 #endif
 /* 1 index out of range, 2 division by zero, 3 overflow; one per thread in a library built for the
-   partitions of a parallel search (part.c), which run in threads of one process */
+   partitions of a parallel search (part.c), which run in threads of one process. There it is read
+   after nearly every statement, so it takes the fast thread-local model (initial-exec: an offset
+   from the thread pointer) unless QC_DYNAMIC_TLS asks for the general one: the fast model draws on
+   a small reserve of the process's static TLS, which runs out after many libraries (engines/
+   parallel.py then loads the library built with QC_DYNAMIC_TLS). */
 #ifdef QC_THREADS
 #define QC_LOCAL __thread
+#ifdef QC_DYNAMIC_TLS
+#define QC_ERR_MODEL
+#else
+#define QC_ERR_MODEL __attribute__((tls_model("initial-exec")))
+#endif
 #else
 #define QC_LOCAL
+#define QC_ERR_MODEL
 #endif
-static QC_LOCAL int err;
+static QC_LOCAL int err QC_ERR_MODEL;
 
 static inline val qadd(val a, val b) { val r; if (__builtin_add_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
 static inline val qsub(val a, val b) { val r; if (__builtin_sub_overflow(a, b, &r)) { if (!err) err = 3; return 0; } return r; }
