@@ -54,9 +54,12 @@ from quiesce_check.engines.result import (
 from quiesce_check.engines.symmetry import Reduced
 from quiesce_check.trace.types import Trace
 
-# states each worker expands in a round: about a few MB of batches a round
-ROUND_LOCAL = 1 << 16
+# A round: at most this many states expanded by each worker (threads; Ray actors), and about
+# ROUND_RECORDS successors made by each (a few tens of MB of batches), whichever is fewer. Larger
+# rounds mean fewer barriers, and a smaller share of a round lost to the slowest worker.
+ROUND_LOCAL = 1 << 18
 ROUND_CLUSTER = 1 << 16
+ROUND_RECORDS = 1 << 20
 _MOST = (1 << 64) - 1
 _ROOT = 0xFFFFFFFF
 # workers lost in one search that are replaced before it gives up (incomplete, exit 20)
@@ -554,13 +557,15 @@ class ParallelSearch(NativeSearch):
             if plan is not None and clock.elapsed() - last_save >= plan.every:
                 self.save()
                 last_save = clock.elapsed()
+            stats_now: Sequence[Sequence[int]] = []
             while True:
-                expanded, absorbed, stats = self.workers.round(self.workers.budget)
+                expanded, absorbed, stats = self.workers.round(self.round_size(stats_now))
                 code = self.stop_code(expanded) or self.stop_code(absorbed)
                 if code is not None:
                     self.consistent = False   # the round did not complete: no checkpoint of it
                     return self.limit_of(code), False
                 generated, distinct, left = self.totals(stats)
+                stats_now = stats
                 self.reporter.progress(distinct, generated, self.depth, left, clock.elapsed())
                 if opts.max_states is not None and distinct >= opts.max_states:
                     return f"--max-states {opts.max_states}", False
@@ -594,6 +599,16 @@ class ParallelSearch(NativeSearch):
             self.resumed, self.depth = False, 0
             self.notes.append(f"{why}; the search started again (no checkpoint was written yet)")
         return None
+
+    def round_size(self, stats: Sequence[Sequence[int]]) -> int:
+        """The states each worker expands in the next round: the transport's most, fewer when the
+        states expanded so far (`stats`: each worker's counters) made many successors each."""
+        most = self.workers.budget
+        expanded = sum(st[3] for st in stats)
+        if not expanded:
+            return int(most)
+        per_state = max(1.0, sum(st[0] for st in stats) / expanded)
+        return min(int(most), max(1 << 10, int(ROUND_RECORDS / per_state)))
 
     def limit_of(self, status: int) -> str | None:
         if status == cgen.MEMORY_LIMIT and self.memory:
