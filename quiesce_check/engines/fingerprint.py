@@ -111,6 +111,7 @@ class FingerprintSearch(NativeSearch):
 
     ADD_INITIAL = "qc_fp_add_initial"
     RUN = "qc_fp_run"
+    FREE = "qc_fp_free"
     LIMIT_STATUSES = (*NativeSearch.LIMIT_STATUSES, SPILL_IO)
 
     def __init__(self, model: Model, lib: cgen.NativeLib, options: Options, reporter: Reporter,
@@ -142,11 +143,6 @@ class FingerprintSearch(NativeSearch):
             raise SpillError(f"cannot create the search's files in {folder.path}: {os.strerror(errno)}"
                              + (" (a file of the name is there already: left by another run, or planted; remove "
                                 "`links` and `level-*` from the folder, or use another)" if errno == 17 else ""))
-
-    def close(self) -> None:
-        if self.ctx:
-            self.lib.lib.qc_fp_free(self.ctx)
-            self.ctx = None
 
     def fp_stats(self) -> list[int]:
         out = (ctypes.c_uint64 * 10)()

@@ -85,6 +85,7 @@ class NativeSearch:
     # statuses by which a search stops at a limit (a search over another store names its own)
     ADD_INITIAL = "qc_add_initial"
     RUN = "qc_run"
+    FREE = "qc_free"
     LIMIT_STATUSES: tuple[int, ...] = (cgen.RUNNING, cgen.MAX_STATES, cgen.MAX_DEPTH, cgen.NO_MEMORY,
                                        cgen.MEMORY_LIMIT, cgen.TOO_MANY)
 
@@ -121,7 +122,7 @@ class NativeSearch:
 
     def close(self) -> None:
         if self.ctx:
-            self.lib.lib.qc_free(self.ctx)
+            getattr(self.lib.lib, self.FREE)(self.ctx)
             self.ctx = None
 
     def stats(self) -> list[int]:
