@@ -2,7 +2,9 @@
 
 Takes a `CompiledModel` whose program the C search takes, `Options` (`workers`, `cluster`)
 and a `Reporter`; gives the `Result` `engines.native` gives, with the same verdicts, distinct
-and generated counts, coverage and shortest-counterexample lengths (tests hold them equal).
+and generated counts, firing count of each step and shortest-counterexample lengths (tests hold
+them equal; which step found a state first, the coverage's `new`, follows the order a level is
+expanded in, and only its total is the same).
 
 The state space is partitioned by a hash of the packed state (`compile/c/part.c`): each
 worker owns one partition's store, checks the states that are new to it, and expands its
@@ -17,7 +19,10 @@ as short. When several properties fail at that length, the one reported is chose
 Workers are threads of this process (`--workers N`: the C search releases the interpreter
 while it runs) or Ray actors (`--cluster`: each compiles the model's program on its node;
 the batches go through Ray's object store). A counterexample is a chain of (worker, index)
-links, rebuilt and replayed here by the Python backend as `engines.native` does.
+links, rebuilt and replayed here by the Python backend as `engines.native` does. The search
+saves itself in the single search's checkpoint format between two rounds and goes on from any
+such checkpoint with any number of workers; a Ray worker lost on the way is replaced, and the
+search goes on from its last checkpoint (`WorkerLost`, `ParallelSearch.recover`).
 Imports `compile.*`, `engines.*`.
 """
 
@@ -25,7 +30,6 @@ from __future__ import annotations
 
 import bisect
 import ctypes
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
@@ -39,7 +43,7 @@ from quiesce_check.compile.symmetry import Symmetry
 from quiesce_check.engines.checkpoint import Checkpoint, CheckpointError, Snapshot
 from quiesce_check.engines.common import DEADLOCK_MESSAGE, Clock, at_end, inspect
 from quiesce_check.engines.interrupt import Interrupts
-from quiesce_check.engines.memory import MB, budget, limit_text
+from quiesce_check.engines.memory import budget, limit_text
 from quiesce_check.engines.native import NativeOverflow, NativeSearch, python_bfs
 from quiesce_check.engines.result import (
     Options,
@@ -740,8 +744,4 @@ def parallel_bfs(model: CompiledModel, options: Options, reporter: Reporter,
         search.workers.close()
 
 
-def cores() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
-__all__ = ["MB", "Partition", "ParallelSearch", "Threads", "cores", "parallel_bfs"]
+__all__ = ["Partition", "ParallelSearch", "Threads", "WorkerLost", "load_parallel", "parallel_bfs"]

@@ -169,3 +169,21 @@ def test_a_process_out_of_static_tls_loads_the_general_model(monkeypatch: pytest
     built = build_file("models/precopy_backend.qdl", {"NPAGES": 3, "NREQ": 2})
     agree(built, Options(), 2)
     assert "parallel-dynamic-tls" in asked
+
+
+@pytest.mark.parametrize(("first", "then"), [(2, 1), (2, 3), (1, 2)])
+def test_a_checkpoint_goes_on_with_any_number_of_workers(tmp_path: Path, first: int, then: int) -> None:
+    # stopped part-way through a level (a limit passes between two rounds), saved in the one
+    # search's format, and resumed by another number of workers: the uninterrupted result
+    from quiesce_check.engines.checkpoint import Checkpoint, CheckpointPlan
+    built = build_file("models/precopy_backend.qdl", {"NPAGES": 3, "NREQ": 2})
+    whole = run(built, Options())
+    plan = CheckpointPlan(tmp_path, 0.0, {})
+    part = run(built, Options(workers=first, max_states=30_000, checkpoint=plan))
+    assert not part.complete and part.checkpoint is not None
+    assert 30_000 <= part.stats.distinct < whole.stats.distinct
+    done = breadth_first(built.model, Options(workers=then, checkpoint=plan), NullReporter(), Checkpoint(tmp_path))
+    assert done.complete and done.resumed and done.verdict is whole.verdict
+    assert (done.stats.distinct, done.stats.generated, done.stats.depth) == (
+        whole.stats.distinct, whole.stats.generated, whole.stats.depth)
+    assert done.stats.fired == whole.stats.fired
