@@ -93,15 +93,20 @@ class RayWorkers:
         return list(self.get([a.call.remote("load", shares[k]) for k, a in enumerate(self.actors)]))
 
     def get(self, refs: Any) -> Any:
+        """`ray.get`, with a lost actor, node or batch (a node that died held it) as `WorkerLost`;
+        an error of the search itself in a worker is raised as it is."""
+        errors = self.ray.exceptions
         try:
             return self.ray.get(refs)
-        except self.ray.exceptions.RayActorError as e:
-            raise WorkerLost(f"a worker died: {str(e).splitlines()[0]}") from None
-        except self.ray.exceptions.RayTaskError as e:
-            cause = e.cause if hasattr(e, "cause") else e
+        except errors.RayTaskError as e:
+            cause = getattr(e, "cause", None)
             if isinstance(cause, cgen.CompilerUnavailable):
                 raise cause from None
+            if isinstance(cause, errors.RayError):
+                raise WorkerLost(f"a worker's input was lost: {str(cause).splitlines()[0]}") from None
             raise
+        except errors.RayError as e:   # the actor died, its node died, or an object on it is lost
+            raise WorkerLost(f"a worker died: {str(e).splitlines()[0]}") from None
 
     def each(self, method: str, *args: Any) -> list[Any]:
         return list(self.get([a.call.remote(method, *args) for a in self.actors]))
