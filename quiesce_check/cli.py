@@ -554,6 +554,15 @@ def _accepts(engine: EngineSpec, args: argparse.Namespace) -> None:
     if args.depth is not None and not engine.takes("depth"):
         raise UsageError(f"--depth is the bound of --engine {names(by_family(Family.SYMBOLIC), ' and ')}; "
                          f"--engine {engine.name} takes --max-depth")
+    scaled = [flag for flag, field, given in (("--workers", "workers", args.workers is not None),
+                                              ("--cluster", "cluster", args.cluster is not None),
+                                              ("--store", "store", args.store != "exact"),
+                                              ("--spill", "spill", args.spill is not None))
+              if given and not engine.takes(field)]
+    if scaled:
+        takers = [s for s in ENGINES.values() if s.takes(scaled[0].lstrip("-"))]
+        raise UsageError(f"{scaled[0]} is an option of --engine {names(takers, ' and ')}, not of --engine "
+                         f"{engine.name}")
     if args.checkpoint is not None and not engine.checkpoints:
         raise UsageError(f"--checkpoint needs --engine {names(with_support('checkpoints'), ' or ')}: only a "
                          "breadth-first search can be saved and resumed")

@@ -187,3 +187,15 @@ def test_a_checkpoint_goes_on_with_any_number_of_workers(tmp_path: Path, first: 
     assert (done.stats.distinct, done.stats.generated, done.stats.depth) == (
         whole.stats.distinct, whole.stats.generated, whole.stats.depth)
     assert done.stats.fired == whole.stats.fired
+
+
+@pytest.mark.parametrize(("engine", "flags", "says"), [
+    ("dfs", ["--workers", "2"], "--workers is an option of --engine bfs and swarm, not of --engine dfs"),
+    ("random", ["--cluster", "local"], "--cluster is an option of --engine bfs and swarm"),
+    ("swarm", ["--store", "fingerprint"], "--store is an option of --engine bfs, not of --engine swarm"),
+])
+def test_an_engine_that_does_not_scale_refuses_the_flags(engine: str, flags: list[str], says: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # never silently one process when workers were asked for
+    assert main(["check", "models/s1_guest_only_writes.qdl", "--engine", engine, *flags]) == 151
+    assert says in capsys.readouterr().err
