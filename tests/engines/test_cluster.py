@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,10 @@ def cluster() -> Any:
     with pytest.MonkeyPatch.context() as mp:
         # Ray's own switch for addresses on loopback (else it takes the machine's address)
         mp.setattr(ray_constants, "ENABLE_RAY_CLUSTER", False)
-        c = cluster_utils.Cluster(initialize_head=True, head_node_args={**LOOPBACK, "num_cpus": 2})
+        # Ray's session files in a folder of the test's own, removed after
+        temp = tempfile.mkdtemp(prefix="qcray")
+        c = cluster_utils.Cluster(initialize_head=True,
+                                  head_node_args={**LOOPBACK, "num_cpus": 2, "temp_dir": temp})
         c.add_node(**LOOPBACK, num_cpus=2)
         ray.init(address=c.address, _node_ip_address="127.0.0.1", include_dashboard=False, log_to_driver=False,
                  configure_logging=False)
@@ -41,6 +46,7 @@ def cluster() -> Any:
         finally:
             ray.shutdown()
             c.shutdown()
+            shutil.rmtree(temp, ignore_errors=True)
 
 
 def run(path: str, params: dict, options: Options) -> Result:

@@ -18,11 +18,10 @@ from quiesce_check.compile.cgen import compiler, load_native
 from quiesce_check.compile.deadline import Deadline
 from quiesce_check.engines import Refused, SpillError, breadth_first
 from quiesce_check.engines.checkpoint import CheckpointPlan
-from quiesce_check.engines.common import Failure, expand
 from quiesce_check.engines.fingerprint import collision_probability
 from quiesce_check.engines.result import NullReporter, Options, Result, Status, Verdict
-from quiesce_check.trace.types import Trace
 from tests.conftest import model_files
+from tests.engines.test_symmetry import assert_real
 
 pytestmark = pytest.mark.skipif(compiler() is None, reason="no C compiler")
 
@@ -35,20 +34,6 @@ def safety(path: Path, params: dict | None = None) -> Built:
     if not info.liveness:
         return built
     return build_file(str(path), params, [p.name for p in info.invariants] + [p.name for p in info.finals])
-
-
-def assert_real(built: Built, trace: Trace) -> None:
-    """A trace of the model itself: an initial state, then each step's recorded successor, and a
-    failing last step that fails as the trace says."""
-    model = built.model
-    assert trace.states[0] in model.initial_states()
-    for k, (a, b) in enumerate(zip(trace.states, trace.states[1:], strict=False)):
-        step = trace.steps[k]
-        assert (step.action, step.choices, b) in model.successors(a)
-    if len(trace.steps) == len(trace.states):
-        with pytest.raises(Failure) as e:
-            expand(model, trace.states[-1])
-        assert (e.value.kind, e.value.prop) == (trace.kind, trace.property)
 
 
 def agree(built: Built, options: Options | None = None) -> Result:

@@ -14,21 +14,15 @@ from quiesce_check.cli import main
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.engines import Refused, breadth_first
 from quiesce_check.engines.result import NullReporter, Options, Result
-from quiesce_check.trace.types import Trace
 from tests.compile.test_differential import random_model
 from tests.conftest import model_files
+from tests.engines.test_symmetry import assert_real
 
 pytestmark = pytest.mark.skipif(compiler() is None, reason="no C compiler")
 
 
 def run(built: Built, options: Options) -> Result:
     return breadth_first(built.model, options, NullReporter())
-
-
-def assert_real(built: Built, t: Trace) -> None:
-    """Each step of the trace is a step of the model (a failing last step aside)."""
-    for k, step in enumerate(t.steps[: len(t.states) - 1]):
-        assert (step.action, step.choices, t.states[k + 1]) in built.model.successors(t.states[k])
 
 
 def agree(built: Built, options: Options, workers: int) -> None:

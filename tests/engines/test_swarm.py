@@ -8,7 +8,9 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -192,10 +194,12 @@ def test_help_lists_the_swarm(capsys: pytest.CaptureFixture[str]) -> None:
 def ray_local():  # type: ignore[no-untyped-def]
     ray = pytest.importorskip("ray")
     # address "local": a Ray of this test's own, whatever other Ray runs on this machine
+    temp = tempfile.mkdtemp(prefix="qcray")   # Ray's session files, removed after
     ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             configure_logging=False)
+             configure_logging=False, _temp_dir=temp)
     yield ray
     ray.shutdown()
+    shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_ray_gives_the_same_result_as_processes(ray_local) -> None:  # type: ignore[no-untyped-def]
