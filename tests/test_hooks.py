@@ -41,7 +41,7 @@ def test_the_handshake_composed_with_blkback_is_scenario_s15() -> None:
     assert (hook.name, hook.at, hook.binds) == ("handshake", "after_suspend", ("Blkback", "Toolstack"))
     assert list(hook.obligations) == ["stop", "drain", "unmap_all", "ack", "wait_ack"]
     assert set(select) == {"image_consistent", "no_torn_page", "quiescent_after_suspend", "no_lost_completion",
-                           "no_duplicate_execution"} | LIVENESS
+                           "no_duplicate_execution", "no_lost_watch_event", "grant_refs_valid"} | LIVENESS
     assert full.keeps_all and full.live == LIVENESS
     # the same composition as models/s15_quiesce_handshake.qdl: the same state graph
     (s15,) = [r for r in load_manifest(str(ROOT / "specs" / "regress.toml"))
@@ -102,7 +102,7 @@ def test_a_missing_ack_with_the_guest_running_is_a_liveness_failure_and_no_deadl
     # the guest is never suspended: no safety property is violated, they are vacuous
     assert {p: s for p, s in out.statuses.items() if p not in LIVENESS} == {
         p: "vacuous" for p in ("image_consistent", "no_torn_page", "quiescent_after_suspend", "no_lost_completion",
-                               "no_duplicate_execution")}
+                               "no_duplicate_execution", "no_lost_watch_event", "grant_refs_valid")}
 
 
 @pytest.mark.slow

@@ -152,11 +152,16 @@ class LivenessWords:
     def ring_status(self, h: History, k: int) -> str:
         """Where the ring stands in state k, from the frontend's side."""
         v = h.vals[k]
-        ring = v["mem"][self.const("RING", 0)]
-        req_prod, rsp_prod = ring[self.const("REQ_PROD_AT", 0)], ring[self.const("RSP_PROD_AT", 1)]
-        if rsp_prod > v["fe_rsp_cons"]:
-            return (f"a response waits on the ring (rsp_prod {rsp_prod}) that the frontend has not taken "
-                    f"(it took {v['fe_rsp_cons']})")
-        if v["fe_req_prod_pvt"] > req_prod:
-            return f"the frontend queued it but never published it (req_prod {req_prod})"
+        firsts = self.const("RING_AT") or (self.const("RING", 0),)
+        rings = [(v["mem"][p][self.const("REQ_PROD_AT", 0)], v["mem"][p][self.const("RSP_PROD_AT", 1)],
+                  v["fe_req_prod_pvt"][i], v["fe_rsp_cons"][i]) for i, p in enumerate(firsts)]
+        name = (lambda i: "the ring") if len(rings) == 1 else (lambda i: f"ring {i}")
+        for i, (_, rsp_prod, _, cons) in enumerate(rings):
+            if rsp_prod > cons:
+                return (f"a response waits on {name(i)} (rsp_prod {rsp_prod}) that the frontend has not taken "
+                        f"(it took {cons})")
+        for i, (req_prod, _, pvt, _) in enumerate(rings):
+            if pvt > req_prod:
+                return f"the frontend queued it but never published it on {name(i)} (req_prod {req_prod})"
+        req_prod, rsp_prod = rings[0][0], rings[0][1]
         return f"it is on the ring (req_prod {req_prod}) and no backend answers it (rsp_prod {rsp_prod})"

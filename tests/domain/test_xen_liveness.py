@@ -189,7 +189,7 @@ def test_a_drain_that_waits_for_the_suspended_frontend_hangs() -> None:
     t = r.traces["migration_completes"]
     text = why(built, t)
     assert f"suspended the guest at step {step_of(built, t, 'suspend_guest()')}" in text
-    assert "QuiesceHook waits at `await not inflight and fe_rsp_cons == mem[RING][RSP_PROD_AT];`" in text
+    assert "QuiesceHook waits at `await not inflight and fe_rsp_cons[0] == mem[RING][RSP_PROD_AT];`" in text
     # docs/xen.md shows this explanation as it is printed
     doc = (ROOT / "docs" / "xen.md").read_text().split("suspended guest has taken its response):\n\n```\nWhy: ")[1]
     assert " ".join(doc.split("```")[0].split()) == " ".join(text.split())
