@@ -41,7 +41,7 @@ from quiesce_check.build import build_file, symmetry_of
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.z3gen import EncodingError
 from quiesce_check.engines import ENGINES, NoCompiler, Refused, run_checked
-from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status
+from quiesce_check.engines.result import NullReporter, Options, Reporter, Result, Status, halt_of
 from quiesce_check.engines.symmetry import SymmetryBreach
 from quiesce_check.lang.errors import ModelError
 
@@ -331,7 +331,10 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
     fatal = [t for t in result.traces.values() if t.kind == "model-error"
              or (t.kind == "assertion" and "assertions" not in expected)
              or (t.kind == "deadlock" and "deadlock" not in expected)]
-    if fatal:
+    halt = halt_of(built.model.info, result.traces)
+    if halt is not None and any(t is halt.trace for t in fatal):
+        out.error = halt.text  # a model error above all, with where and at which step
+    elif fatal:
         out.error = f"{fatal[0].kind}: {fatal[0].message}"
     elif not engine.symbolic and not result.complete and not any(t.kind == "assertion"
                                                                    for t in result.traces.values()):

@@ -2,7 +2,9 @@
 
 Takes nothing; gives `Options` (frozen), `Reporter` (progress goes through it,
 engines never print), `PropertyResult`, `Stats` and `Result` (with its
-counterexamples as `trace.types.Trace`), and the exit code of a result.
+counterexamples as `trace.types.Trace`), the verdict and exit code of a result
+(a model error outranks any violation found with it), and `Halt`: the model
+error or failed assertion that stopped a search, where, and at which step.
 Imports `compile.*`, `engines.checkpoint`, `trace.types`.
 """
 
@@ -280,9 +282,76 @@ def property_results(info: ModelInfo, out: Outcome, check_deadlock: bool) -> lis
     return res
 
 
+@dataclass(frozen=True)
+class Halt:
+    """What stopped a search for good (--continue goes past violations, never past this): a model
+    error (a step or a property without a defined result) or a failed assertion, and where."""
+
+    trace: Trace
+    row: int            # the trace's row it shows at: the failing step's number, or the state's (0: initial)
+    action: str | None  # the failing step's label; None: a property could not be evaluated in that state
+    at: str | None      # the failing step's source position, path:line:col
+
+    @property
+    def text(self) -> str:
+        """`model error at step 3 (inc at m.qdl:3:1): x := 3 is outside its type 0..2`."""
+        error = self.trace.kind == "model-error"
+        what = "model error" if error else "failed assertion"
+        if self.action is not None:
+            # an assertion's message names the assert's own position
+            where = f"at step {self.row} ({self.action}" + (f" at {self.at})" if error else ")")
+        else:
+            where = "in the initial state" if self.row == 0 else f"in the state after step {self.row}"
+        return f"{what} {where}: {self.trace.message}"
+
+
+def halt_of(info: ModelInfo, traces: dict[str, Trace]) -> Halt | None:
+    """What stopped the search among a result's counterexamples (a model error before a failed
+    assertion), if anything of the kind did."""
+    fatal = sorted((t for t in traces.values() if t.kind in ("model-error", "assertion")),
+                   key=lambda t: t.kind != "model-error")
+    if not fatal:
+        return None
+    t = fatal[0]
+    n = len(t.steps)
+    # a trace that ends in a failing step has no state after it; one that reached its last state
+    # met a property it could not evaluate there
+    if len(t.states) > n or not 0 <= t.steps[-1].action < len(info.actions):
+        return Halt(t, n, None, None)
+    action = info.actions[t.steps[-1].action]
+    return Halt(t, n, action.label, str(action.span))
+
+
+def halt_note(info: ModelInfo, result: Result) -> str | None:
+    """What a result says of what stopped its search: what, where, at which step; the properties
+    it left undecided; and, when a model error outranks the violations found too, that it does."""
+    halt = halt_of(info, result.traces)
+    if halt is None:
+        return None
+    parts = [halt.text]
+    undecided = [p.name for p in result.properties if p.status is Status.INCOMPLETE]
+    if undecided:
+        parts.append(f"the search cannot go past it: {len(undecided)} propert{'y' if len(undecided) == 1 else 'ies'}"
+                     f" left undecided ({', '.join(undecided)})")
+    others = [name for name, t in result.traces.items() if t is not halt.trace]
+    if halt.trace.kind == "model-error" and others:
+        parts.append(f"the verdict is the model error's: it outranks the violations also found ({', '.join(others)})")
+    return "; ".join(parts)
+
+
+def lead_verdict(first: Trace, traces: dict[str, Trace]) -> Verdict:
+    """The verdict of a search that found counterexamples: a model error's whenever one was found
+    (with --continue, after violations too: the model has no defined next state there, so the
+    search could not go on, and what it found before is a partial result of a model to be fixed);
+    else the verdict of the counterexample the result leads with."""
+    if any(t.kind == "model-error" for t in traces.values()):
+        return Verdict.MODEL_ERROR
+    return VERDICT_OF[first.kind]
+
+
 def final_verdict(info: ModelInfo, out: Outcome, check_deadlock: bool = True) -> Verdict:
     if out.first is not None:
-        return VERDICT_OF[out.first.kind]
+        return lead_verdict(out.first, out.traces)
     if not out.explored or out.undecided:
         return Verdict.INCOMPLETE
     statuses = property_results(info, out, check_deadlock)

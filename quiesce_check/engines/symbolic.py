@@ -30,7 +30,6 @@ from quiesce_check.compile.z3gen import Encoding, encode
 from quiesce_check.engines.common import Clock, Failure, at_end, check_step, expand, inspect
 from quiesce_check.engines.interrupt import Interrupts
 from quiesce_check.engines.result import (
-    VERDICT_OF,
     CheckKind,
     Options,
     PropertyResult,
@@ -42,6 +41,7 @@ from quiesce_check.engines.result import (
     Verdict,
     check_kind,
     first_reported,
+    lead_verdict,
 )
 from quiesce_check.trace.types import Step, Trace, TraceKind
 
@@ -416,9 +416,6 @@ class Findings:
             or c.key in self.dropped or self.complete_at is not None
 
 
-_VERDICTS = VERDICT_OF
-
-
 def steps_text(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"
 
@@ -532,7 +529,7 @@ def assemble(engine: str, model: Model, cs: Sequence[Claim], found: Findings, in
     rows, unresolved = property_rows(model, cs, found, options.check_deadlock)
     first = first_reported(mi, found.traces)
     if first is not None:
-        verdict = _VERDICTS[first.kind]
+        verdict = lead_verdict(first, found.traces)
     elif unresolved or any(r.status is Status.INCOMPLETE for r in rows):
         verdict = Verdict.INCOMPLETE
     elif any(r.status in (Status.VACUOUS, Status.UNREACHED) for r in rows):

@@ -2,7 +2,8 @@
 
 Takes a `Result`, the model's `ModelInfo`, the run's settings, and optionally
 a vocabulary's explanation and timeline annotation; gives the text of one
-page that needs no network and no script: inline CSS, an inline SVG timeline
+page that needs no network and no script: inline CSS, what stopped the search
+when a model error or a failed assertion did, an inline SVG timeline
 per counterexample (a lane per actor, a mark per step, the vocabulary's spans
 and moments, rows of values over time, the step to look at circled with its
 explanation, a legend in the words the timeline gives its kinds of mark;
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Result, Status
+from quiesce_check.engines.result import Result, Status, halt_note
 from quiesce_check.lang.types import Value
 from quiesce_check.output.terminal import cycle_marks, length_text, state_name, where_text
 from quiesce_check.trace.steps import rows
@@ -240,6 +241,9 @@ def render_html(info: ModelInfo, result: Result, model_path: str, params: dict[s
            f'<p><span class="verdict {verdict_cls}" id="verdict">{escape(result.verdict.value)} '
            f"(exit {result.exit_code})</span></p>",
            '<table id="verdicts"><tr><th>kind</th><th>property</th><th>result</th></tr>']
+    halted = halt_note(info, result)
+    if halted is not None:
+        out.insert(-1, f'<p class="why" id="halt">{escape(halted[0].upper() + halted[1:])}</p>')
     for p in result.properties:
         text = p.status.value
         t = result.traces.get(p.name) if p.status is Status.VIOLATED else None

@@ -4,7 +4,9 @@ Takes a `Result`, the model's `ModelInfo` and the run's settings; gives a
 plain dict with stable key order. A trace has its kind (`liveness` for a
 lasso, `action` for a step property), its rows and its `loop` as `Trace` has
 it (null for a finite trace); the result its verdict and exit code (13 for a
-liveness violation). Times are under `stats.seconds`,
+liveness violation), and `failure`: the model error or failed assertion
+that stopped the search (what, where, at which step; `note` says it in
+words too). Times are under `stats.seconds`,
 `stats.states_per_second` and `symbolic.solver_seconds` only, so two runs
 differ nowhere else. Imports
 `compile.*`, `engines.result`, `lang.types`, `trace.steps`, `trace.timeline`
@@ -17,7 +19,7 @@ from typing import Any
 
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.compile.size import StateSpace
-from quiesce_check.engines.result import Result, never_fired
+from quiesce_check.engines.result import Halt, Result, halt_note, halt_of, never_fired
 from quiesce_check.lang.types import Value
 from quiesce_check.trace.steps import rows
 from quiesce_check.trace.timeline import Explain
@@ -41,6 +43,16 @@ def trace_to_json(info: ModelInfo, t: Trace, explain: Explain | None = None,
     }
 
 
+def failure_to_json(halt: Halt | None) -> dict[str, Any] | None:
+    """A model error or a failed assertion that stopped the search: its kind, message, the
+    trace's row it shows at, and the failing step's label and position (null when a property
+    could not be evaluated in that row's state)."""
+    if halt is None:
+        return None
+    return {"kind": halt.trace.kind, "property": halt.trace.property, "message": halt.trace.message,
+            "step": halt.row, "action": halt.action, "at": halt.at}
+
+
 def space_to_json(space: StateSpace) -> dict[str, Any]:
     """The state space as the types bound it; the bound as text (it may pass any float)."""
     return {"initial_states": space.initial, "upper_bound": str(space.bound) if space.bound < 10**30
@@ -62,7 +74,9 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
                     "never_fired": never_fired(info, result)},
         "checkpoint": result.checkpoint,
         "resumed": result.resumed,
-        "note": result.note,
+        # what stopped the search, if a model error or a failed assertion did, said with the rest
+        "note": "; ".join(x for x in (result.note, halt_note(info, result)) if x) or None,
+        "failure": failure_to_json(halt_of(info, result.traces)),
         "symmetry": result.symmetry,
         "seed": result.seed,
         "properties": [{"kind": p.kind, "name": p.name, "status": p.status.value,

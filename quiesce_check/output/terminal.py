@@ -1,7 +1,9 @@
 """Render a result for the terminal with rich: verdicts, statistics, coverage, the trace.
 
 Takes a `Result`, the model's `ModelInfo` and a rich `Console`; prints. The
-counterexample is a table of steps with only the variables that changed.
+counterexample is a table of steps with only the variables that changed; a
+model error or failed assertion that stopped the search is said again, with
+where and at which step, just above the verdict.
 Lines people grep or copy (statistics and the seed, the verdict) are printed
 unwrapped; only tables fit themselves to the console's width. Imports
 `compile.*`, `engines.result`, `trace.steps`, `trace.timeline` (the type of an
@@ -18,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Result, Status, Verdict, never_fired
+from quiesce_check.engines.result import Result, Status, Verdict, halt_note, never_fired
 from quiesce_check.printable import printable
 from quiesce_check.trace.steps import rows
 from quiesce_check.trace.timeline import Explain
@@ -311,5 +313,8 @@ def render_result(console: Console, info: ModelInfo, result: Result, coverage: b
                      not_inductive=result.symbolic.not_inductive,
                      unproved=[p.name for p in result.properties if p.status is Status.INCOMPLETE])
     console.print()
+    halted = halt_note(info, result)
+    if halted is not None:
+        console.print(_t(halted[0].upper() + halted[1:], style="bold red"), soft_wrap=True)
     console.print(_t(f"Verdict: {verdict_text(result)} (exit {result.exit_code})",
                        style=_VERDICT_STYLE[result.verdict]), soft_wrap=True)
