@@ -1,49 +1,42 @@
 """Counterexamples of the Xen vocabulary's properties, explained in Xen's words.
 
-Takes a trace of a model that uses `xen` (its states, read through the
-layout by variable name) and the model's constants; gives one or two
-sentences that name the page, the write, the actor, the pass and the reason
-the bitmap missed it. Everything is computed from the trace: which step last
-wrote the word, the page's last send, the bitmap reads around them, the
-mapping the write went through and when it was unmapped. Nothing is written
-per model. A lasso of a liveness property is explained by `domain.xen_liveness`:
-who waits for ever, for what, and under which fairness. Also lays a trace out
-on a timeline for pictures (`annotate`), with the words its legend gives each
-kind of mark (`LEGEND`). Imports `compile.model`, `domain.history`,
-`domain.xen_liveness`, `lang.types`, `trace.timeline`, `trace.types`.
+Takes a trace of a model that uses `xen` (its states, read through the layout by
+variable name), the model's constants and the code of its own files; gives one
+or two sentences that name the page, the write, the actor, the pass and the
+reason the bitmap missed it. Every clause is computed from the trace and the
+model (`domain.xen_events`: the sends, the bitmap reads and what each took, the
+marks of each page and what made them; `domain.xen_names`: the ring, the
+overridden Xen steps, the kind of backend), and a clause that cannot be computed
+is left out: Xen's default rule for a mapping or a copy is said only of a model
+that keeps Xen's default steps, a ring's words are named only in a model with a
+ring, a disk only for a block backend. Nothing is written per model. A model's
+own invariant or final property gets the last writes to what it reads
+(`domain.xen_own`); a lasso of a liveness property is explained by
+`domain.xen_liveness`; `domain.xen_timeline` lays a trace out for pictures.
+Imports `compile.model`, `domain.*`, `lang.types`, `trace.timeline`, `trace.types`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.domain.history import History
+from quiesce_check.domain.xen_events import BitmapRead, Events, Send, Write
 from quiesce_check.domain.xen_liveness import LivenessWords
-from quiesce_check.lang.types import TArray, TEnum, Type, Value
-from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
+from quiesce_check.domain.xen_names import PROPERTIES, XenNames
+from quiesce_check.domain.xen_own import explain_own
+from quiesce_check.domain.xen_timeline import annotate
+from quiesce_check.lang.types import Type, Value
+from quiesce_check.trace.timeline import Timeline
 from quiesce_check.trace.types import Trace
 
+__all__ = ["Send", "XenExplainer"]
 
-@dataclass(frozen=True)
-class Send:
-    """One send of a page: the steps of its first and last word, the pass it belonged to."""
-
-    first: int
-    last: int
-    label: str
-
-
-# What each kind of mark `annotate` draws means, in the order a legend lists them.
-LEGEND = {
-    "early": "a write before log-dirty is on",
-    "send": "the toolstack copies a word",
-    "mark": "a write Xen marks",
-    "write": "a write Xen does not mark",
-    "late": "a write after the final CLEAN",
-}
+# The faults a model that changed the vocabulary's state beyond recognition makes the
+# explainer meet: then the trace table says it all.
+UNRECOGNISED = (KeyError, IndexError, StopIteration, TypeError, ValueError, AttributeError)
 
 
 def _upper(text: str) -> str:
@@ -51,144 +44,180 @@ def _upper(text: str) -> str:
 
 
 class XenExplainer:
-    def __init__(self, consts: Mapping[str, tuple[Value, Type]]) -> None:
-        self.consts = {name: value for name, (value, _) in consts.items()}
-        self.const_types = {name: t for name, (_, t) in consts.items()}
+    def __init__(self, consts: Mapping[str, tuple[Value, Type]], own: str | None = None) -> None:
+        self.names = XenNames(consts, own)
         self.lasso = LivenessWords(self)
 
-    # names ---------------------------------------------------------------------
+    # names (also what `LivenessWords` reads) -----------------------------------------
     def const(self, name: str, default: Any = None) -> Any:
-        return self.consts.get(name, default)
+        return self.names.const(name, default)
 
     def member(self, name: str) -> str:
-        t = self.const_types.get(name)
-        v = self.consts.get(name)
-        return t.members[v] if isinstance(t, TEnum) and isinstance(v, int) else str(v)
+        return self.names.member(name)
 
     def word_name(self, p: int, w: int) -> str:
-        """`word 1 of page 0 (the ring's rsp_prod)`."""
-        if p != self.const("RING"):
-            return f"word {w} of page {p}"
-        if w == self.const("REQ_PROD_AT"):
-            role = "req_prod"
-        elif w == self.const("RSP_PROD_AT"):
-            role = "rsp_prod"
-        else:
-            base, size, slots = self.const("SLOTS_AT", 0), self.const("SLOT_WORDS", 2), self.const("SLOTS", 1)
-            k, j = divmod(w - base, size)
-            role = f"slot {k} {'id' if j == 0 else 'operation or status'}" if 0 <= k < slots else "words"
-        return f"word {w} of page {p} (the ring's {role})"
+        return self.names.word_name(p, w)
 
-    def page_words(self, p: int) -> int:
-        words = self.const("PAGE_WORDS")
-        return int(words[p]) if isinstance(words, tuple) else 0
-
-    def watched(self, p: int) -> bool:
-        w = self.const("WATCHED")
-        return bool(w[p]) if isinstance(w, tuple) else True
-
-    # events --------------------------------------------------------------------
-    def sends(self, h: History, p: int) -> list[Send]:
-        """Every send of page p in the trace: from the step that starts it to the one that ends it."""
-        none = len(h.at(0, "mem"))
-        out: list[Send] = []
-        start: int | None = None
-        for k in range(1, h.n + 1):
-            before, after = h.vals[k - 1], h.vals[k]
-            if before["sending"] != p and after["sending"] == p:
-                start = k
-            if before["todo"][p] and not after["todo"][p] and (before["sending"] == p or after["sending"] == p
-                                                               or before["sending"] == none):
-                first = start if start is not None else k
-                out.append(Send(first, k, self.pass_label(h, k)))
-                start = None
-        return out
-
-    def pass_label(self, h: History, k: int) -> str:
-        if h.at(k, "final_read"):
-            return "the final pass"
-        n = h.at(k, "pass")
-        return "pass 0" if n == 0 else f"live pass {n}"
-
-    def copy_step(self, h: History, send: Send, w: int) -> int | None:
-        """The step of `send` that read word w."""
-        for k in range(send.first, send.last + 1):
-            before, after = h.vals[k - 1]["copied"], h.vals[k]["copied"]
-            if after[w] and not before[w]:
-                return k
-            if k == send.last and not before[w]:
-                return k  # the last word: `copied` is cleared by the same step
-        return None
-
-    def final_clean(self, h: History) -> int | None:
-        return h.first_change(lambda v: v["final_read"])
-
-    def how_written(self, h: History, k: int, p: int) -> tuple[str, str]:
-        """How step k wrote page p: (phrase, kind) with kind guest | copy | foreign | grant | other."""
-        before, after = h.vals[k - 1], h.vals[k]
-        if after["dirty"][p] and not before["dirty"][p]:
-            return "with a write Xen marked", "guest"
-        if "copy_write" in h.text(k):
-            return "by grant copy", "copy"
-        for index, m in enumerate(before["mapping"]):
-            live, pfn, writable, foreign = m
-            if live and pfn == p and writable:
-                if foreign:
-                    return f"through its foreign mapping {index}", "foreign"
-                return f"through grant mapping {index}", "grant"
-        return "with a write Xen does not log", "other"
-
-    def why_missed(self, h: History, k: int, p: int, kind: str, final: int | None) -> str:
-        """Why no bitmap read after step k named page p."""
-        late = final is not None and k > final
-        mech = self.mechanism(h, k, p, kind, final)
-        if late:
-            return (f"it came after the final CLEAN (step {final}), the bitmap's last read"
-                    + (f"; and {mech}" if mech else ""))
-        if mech:
-            return f"{mech}, so the final pass did not send page {p} again"
-        return f"no bitmap read after it named page {p}"
-
-    def mechanism(self, h: History, k: int, p: int, kind: str, final: int | None) -> str:
-        """What kept Xen from marking page p for the write at step k, or ""."""
-        where = f"the final CLEAN (step {final})" if final is not None else "the bitmap's last read"
-        if kind == "foreign":
-            return "Xen never logs a write through a foreign mapping"
-        if kind == "grant":
-            index = next(i for i, m in enumerate(h.at(k - 1, "mapping")) if m[0] and m[1] == p and m[2] and not m[3])
-            unmapped = h.first_change(lambda v: v["mapping"][index][0], k)
-            if unmapped is not None and h.at(unmapped, "source") == h.enum("source", "Destroyed"):
-                when = f"released only when the source was destroyed (step {unmapped})"
-            elif unmapped is not None and (final is None or unmapped > final):
-                when = f"unmapped only at step {unmapped}, after {where}"
-            elif unmapped is None:
-                when = f"still in place when {where} read the bitmap"
-            else:
-                return ""
-            return f"Xen logs a write through a grant mapping only when it is unmapped, and mapping {index} was {when}"
-        if kind == "copy":
-            mark = h.first_change(lambda v: v["dirty"][p], k)
-            if mark is None:
-                return f"Xen marks a grant copy's destination after its words, and this mark had not landed by {where}"
-            if final is not None and mark > final:
-                return f"Xen marked the grant copy's destination only at step {mark}, after {where}"
-        return ""
-
-    # properties ----------------------------------------------------------------
+    # entry points ------------------------------------------------------------------------
     def explain(self, info: ModelInfo, trace: Trace) -> list[str]:
         if trace.kind not in ("invariant", "final", "liveness") or (trace.kind == "liveness" and trace.loop is None):
             return []
         try:
             h = History(info, trace)
-            method = getattr(self if trace.kind != "liveness" else self.lasso, f"explain_{trace.property}", None)
-            return method(h) if method is not None else []
-        except (KeyError, IndexError, StopIteration, TypeError, ValueError):
-            return []  # a model that changed the vocabulary's state beyond recognition: the table says it all
+            if trace.kind == "liveness":
+                method = getattr(self.lasso, f"explain_{trace.property}", None)
+                return method(h) if method is not None else []
+            ev = Events(h)
+            out = getattr(self, f"explain_{trace.property}")(ev) if trace.property in PROPERTIES else []
+            return out or explain_own(ev)
+        except UNRECOGNISED:
+            return []
 
+    def annotate(self, info: ModelInfo, trace: Trace, tl: Timeline) -> Timeline:
+        """The timeline with what the vocabulary knows (`domain.xen_timeline`)."""
+        try:
+            return annotate(self, Events(History(info, trace)), tl)
+        except UNRECOGNISED:
+            return tl
+
+    # why the bitmap missed a write ----------------------------------------------------------
+    def why_missed(self, ev: Events, k: int, p: int, write: Write) -> str:
+        """Why no bitmap read after step k took page p; "" when one did (the marks do not explain it)."""
+        after = ev.reads_after(k)
+        if any(p in r.took for r in after):
+            return ""
+        if not after:
+            return self.after_last_read(ev, k, p, write)
+        last = after[-1]
+        mech = self.mechanism(ev, k, p, write, last)
+        if mech:
+            return f"{mech}, so {'the final pass' if last.final else 'the pass after it'} did not send page {p} again"
+        return f"no bitmap read after it named page {p}"
+
+    @staticmethod
+    def where(read: BitmapRead) -> str:
+        return f"the final CLEAN (step {read.step})" if read.final else f"the bitmap's last read (step {read.step})"
+
+    # Xen's steps each default rule is about: it is said only of a model that keeps them all
+    RULES: dict[str, tuple[str, ...]] = {
+        "foreign": ("map_foreign", "map_write", "unmap"),
+        "grant": ("map_grant", "map_write", "unmap", "hypervisor_final_clean", "hypervisor_clean"),
+        "copy": ("copy_write", "copy_mark"),
+    }
+
+    def keeps_rule(self, kind: str) -> bool:
+        return kind in self.RULES and self.names.default(*self.RULES[kind])
+
+    def mechanism(self, ev: Events, k: int, p: int, write: Write, last: BitmapRead) -> str:
+        """What kept page p out of every bitmap read from step k to `last`, or "". No step marked
+        the page in between (else a read would have taken it); Xen's rule is said only of a
+        model that keeps the steps of Xen it is about, else what the trace shows."""
+        where = self.where(last)
+        silent = f"no step marked page {p} between the write and {where}"
+        if write.index is None:
+            return ""
+        if write.kind == "foreign":
+            return "Xen never logs a write through a foreign mapping" if self.keeps_rule("foreign") else silent
+        if write.kind == "grant":
+            when = self.unmap_when(ev, k, p, write.index, last)
+            if when is None:
+                return ""
+            if self.keeps_rule("grant"):
+                return f"Xen logs a write through a grant mapping only when it is unmapped, and mapping {write.index} was {when}"
+            return f"{silent}: mapping {write.index} was {when}"
+        if write.kind == "copy":
+            return self.copy_mechanism(ev, k, p, write.index, last)
+        return ""
+
+    def unmap_when(self, ev: Events, k: int, p: int, index: int, last: BitmapRead) -> str | None:
+        """When mapping `index`, which step k wrote page p through, went, as against `last`."""
+        h = ev.h
+        u = ev.unmapped_at(index, k)
+        if u is None:
+            m = h.at(last.step - 1, "mapping")[index]
+            held = m[0] and m[1] == p and h.first_change(lambda v: v["mapping"][index], last.step) is None
+            return f"still in place when {self.where(last)} read the bitmap" if held else "never unmapped"
+        if h.at(u, "source") == h.enum("source", "Destroyed"):
+            return f"released only when the source was destroyed (step {u})"
+        if u > last.step:
+            return f"unmapped only at step {u}, after {self.where(last)}"
+        if ev.marked_at(u, p):
+            return None
+        return f"unmapped at step {u} without marking page {p}" + ("" if h.at(u - 1, "logdirty") else " (log-dirty was off)")
+
+    def copy_mechanism(self, ev: Events, k: int, p: int, g: int, last: BitmapRead) -> str:
+        """When the grant copy through grant g that wrote page p at step k was marked, as against `last`."""
+        where = self.where(last)
+        end = ev.copy_end(g, k)
+        if end is None:
+            if self.names.default("copy_write", "copy_mark"):
+                return f"Xen marks a grant copy's destination after its words, and this mark had not landed by {where}"
+            return f"the grant copy through grant {g} had not ended by {where}"
+        if ev.marked_at(end, p):
+            return f"Xen marked the grant copy's destination only at step {end}, after {where}" if end > last.step else ""
+        off = "" if ev.h.at(end - 1, "logdirty") else " (log-dirty was off)"
+        return f"the grant copy ended at step {end} without marking page {p}{off}"
+
+    def after_last_read(self, ev: Events, k: int, p: int, write: Write) -> str:
+        """Why a write at step k that no bitmap read followed was missed."""
+        h = ev.h
+        resumed = ev.resumed_at()
+        last = ev.reads[-1] if ev.reads else None
+        off = "" if h.at(k - 1, "logdirty") else ", with log-dirty off"
+        if last is not None:
+            head = ("it came after the final CLEAN (step {}), the bitmap's last read" if last.final
+                    else "it came after the bitmap's last read (step {})").format(last.step)
+            if resumed is not None and resumed < k:
+                head += f", and after the target resumed (step {resumed}){off}"
+        elif resumed is not None and resumed < k:
+            head = f"it came after the target resumed (step {resumed}){off}, and no bitmap read came after it"
+        else:
+            head = "no bitmap read came after it"
+        return head + self.late_detail(ev, k, p, write)
+
+    def late_detail(self, ev: Events, k: int, p: int, write: Write) -> str:
+        """What else the trace says of a write at step k after the bitmap's last read: that read
+        took page p (and what had marked it) and the pass after it sent the page before the
+        write, or why the write would not have been marked anyway."""
+        last = ev.reads[-1] if ev.reads else None
+        if last is not None and p in last.took:
+            return "; " + self.taken(ev, last, p, k)
+        if write.kind == "copy" and write.index is not None:
+            end = ev.copy_end(write.index, k)
+            if end is None:
+                return ""
+            if ev.marked_at(end, p):
+                return f"; Xen marked the grant copy's destination at step {end}, with no bitmap read after it"
+            off = " with log-dirty off" if not ev.h.at(end - 1, "logdirty") else ""
+            return f"; the grant copy ended at step {end}{off} without marking page {p}"
+        if last is None or not self.keeps_rule(write.kind):
+            return ""
+        mech = self.mechanism(ev, k, p, write, last)
+        return f"; and {mech}" if mech else ""
+
+    @staticmethod
+    def taken(ev: Events, read: BitmapRead, p: int, k: int) -> str:
+        """That bitmap read `read` took page p, what had marked it, and the send that followed,
+        as against a write at step k."""
+        if p in read.marked:
+            held = ev.held_by(read.step, p)
+            text = f"{read.name} had marked page {p} itself" + (
+                f" (mapping {held} still held it)" if held is not None else "")
+        else:
+            mark = next((m for m in reversed(ev.marks(p)) if m.step < read.step), None)
+            text = f"{read.name} had taken page {p}" + (
+                f" (marked at step {mark.step} by {mark.cause})" if mark is not None else "")
+        resend = next((s for s in ev.sends(p) if read.step < s.first <= k), None)
+        if resend is not None:
+            text += f", and {resend.label} sent page {p} again ({resend.steps}" + (
+                "), before this write" if resend.last < k else "); this write came during that send")
+        return text
+
+    # properties --------------------------------------------------------------------------
     def escaping_write(self, h: History) -> tuple[int, int, int] | None:
         """(page, word, step): a watched word the target got wrong, and the source's last write to it."""
         last = h.vals[-1]
-        bad = [(p, w) for p in range(len(last["mem"])) if self.watched(p)
+        bad = [(p, w) for p in range(len(last["mem"])) if self.names.watched(p)
                for w in range(len(last["mem"][p])) if last["tgt"][p][w] != last["mem"][p][w]]
         for p, w in bad:
             writes = h.steps_changing(lambda v, p=p, w=w: v["mem"][p][w])
@@ -196,39 +225,41 @@ class XenExplainer:
                 return p, w, writes[-1]
         return None
 
-    def explain_image_consistent(self, h: History) -> list[str]:
+    def explain_image_consistent(self, ev: Events) -> list[str]:
+        h = ev.h
         found = self.escaping_write(h)
         if found is None:
             return []
         p, w, k = found
         last = h.vals[-1]
-        how, kind = self.how_written(h, k, p)
-        final = self.final_clean(h)
-        sends = [s for s in self.sends(h, p) if s.last < k or (s.first <= k <= s.last)]
-        first = f"{_upper(self.word_name(p, w))} was written by {h.who(k)} {how} at step {k}"
+        write = ev.how_written(k, p)
+        sends = [s for s in ev.sends(p) if s.last < k or (s.first <= k <= s.last)]
+        first = f"{_upper(self.word_name(p, w))} was written by {h.who(k)} {write.phrase} at step {k}"
         if sends:
             s = sends[-1]
-            copied = self.copy_step(h, s, w)
+            copied = ev.copy_step(s, w)
             if s.last < k:
-                first += f", after the page's last send (steps {s.first}-{s.last}, {s.label})"
+                first += f", after the page's last send ({s.steps}, {s.label})"
             elif copied is not None and copied < k:
-                first += f", after the page's last send (steps {s.first}-{s.last}, {s.label}) had copied it at step {copied}"
-        return [first + ";", self.why_missed(h, k, p, kind, final) + ".",
+                first += f", after the page's last send ({s.steps}, {s.label}) had copied it at step {copied}"
+        why = self.why_missed(ev, k, p, write)
+        return [first + (";" if why else "."), *([why + "."] if why else []),
                 f"The target holds {last['tgt'][p][w]} there; the source's last write left {last['mem'][p][w]}."]
 
-    def torn_send(self, h: History) -> tuple[int, Send, int, int, int, int, int, int] | None:
+    def torn_send(self, ev: Events) -> tuple[int, Send, int, int, int, int, int, int] | None:
         """(page, send, w1, c1, k1, w2, k2, c2): a watched page's last send that read word w1 at
         step c1, which was written at step k1 >= c1, while word w2 was written at step k2 >= k1
         and read only at step c2 > k2: the target holds a page the source never had."""
+        h = ev.h
         last = h.vals[-1]
         for p in range(len(last["torn"])):
-            if not (last["torn"][p] and self.watched(p)):
+            if not (last["torn"][p] and self.names.watched(p)):
                 continue
-            sends = self.sends(h, p)
+            sends = ev.sends(p)
             if not sends:
                 continue
             s = sends[-1]
-            copy_at = {w: self.copy_step(h, s, w) for w in range(self.page_words(p) or len(last["mem"][p]))}
+            copy_at = {w: ev.copy_step(s, w) for w in range(self.names.page_words(p) or len(last["mem"][p]))}
             writes = [(k, w) for k in range(s.first, s.last + 1) for w in copy_at
                       if h.vals[k - 1]["mem"][p][w] != h.vals[k]["mem"][p][w]]
             for k1, w1 in writes:
@@ -241,36 +272,56 @@ class XenExplainer:
                         return p, s, w1, c1, k1, w2, k2, c2
         return None
 
-    def explain_no_torn_page(self, h: History) -> list[str]:
-        found = self.torn_send(h)
+    def explain_no_torn_page(self, ev: Events) -> list[str]:
+        found = self.torn_send(ev)
         if found is None:
             return []
+        h = ev.h
         p, s, w1, c1, k1, w2, k2, c2 = found
-        how, kind = self.how_written(h, k1, p)
+        write = ev.how_written(k1, p)
+        why = self.why_missed(ev, k1, p, write)
         return [
-            f"Page {p}'s last send ({s.label}, steps {s.first}-{s.last}) is torn: it copied "
-            f"{self.word_name(p, w1)} at step {c1}, then {h.who(k1)} wrote it {how} at step {k1}"
+            f"Page {p}'s last send ({s.label}, {s.steps}) is torn: it copied "
+            f"{self.word_name(p, w1)} at step {c1}, then {h.who(k1)} wrote it {write.phrase} at step {k1}"
             + (f" and wrote {self.word_name(p, w2)} at step {k2}" if (k2, w2) != (k1, w1) else "")
             + f", which the copy read only at step {c2}: the target holds the first word from before "
             "those writes and the second from after them, a state the source page never had.",
-            _upper(self.why_missed(h, k1, p, kind, self.final_clean(h))) + ".",
+            *([_upper(why) + "."] if why else []),
         ]
 
-    def explain_quiescent_after_suspend(self, h: History) -> list[str]:
+    def explain_quiescent_after_suspend(self, ev: Events) -> list[str]:
+        h = ev.h
         k = h.first_change(lambda v: v["late_write"])
-        final = self.final_clean(h)
+        final = ev.final
         if k is None or final is None:
             return []
         before, after = h.vals[k - 1]["mem"], h.vals[k]["mem"]
         changed = [(p, w) for p in range(len(after)) for w in range(len(after[p])) if before[p][w] != after[p][w]]
         what = self.word_name(*changed[0]) if changed else "guest memory"
         suspended = h.first_change(lambda v: v["source"])
-        return [f"{h.who(k)} wrote {what} at step {k} (`{h.text(k)}`), after the final CLEAN at step {final}"
-                + (f" (the guest was suspended at step {suspended})" if suspended is not None else "") + ";",
-                "the bitmap is not read again after that CLEAN, so the write is never marked: it reaches the "
-                "target only if the final pass happens to copy that word after it."]
+        first = (f"{h.who(k)} wrote {what} at step {k} (`{h.text(k)}`), after the final CLEAN at step {final.step}"
+                 + (f" (the guest was suspended at step {suspended})" if suspended is not None else ""))
+        if ev.reads_after(final.step):
+            return [first + "."]
+        fate = self.late_fate(ev, k, changed[0][0]) if changed else ""
+        return [first + ";", "the bitmap is not read again after that CLEAN, so no mark can bring the write to the "
+                "target" + (f": {fate}." if fate else ".")]
 
-    def explain_no_lost_completion(self, h: History) -> list[str]:
+    @staticmethod
+    def late_fate(ev: Events, k: int, p: int) -> str:
+        """Whether the final pass can still carry a write to page p at step k."""
+        final = ev.final
+        if final is None:
+            return ""
+        if p not in final.took:
+            return f"the final CLEAN did not take page {p}, so the final pass does not send it"
+        sent = [s for s in ev.sends(p) if s.first > final.step and s.last < k]
+        if sent:
+            return f"the final pass had already sent page {p} ({sent[-1].steps})"
+        return "it reaches the target only if the final pass happens to copy that word after it"
+
+    def explain_no_lost_completion(self, ev: Events) -> list[str]:
+        h = ev.h
         last = h.vals[-1]
         outstanding = h.enum("shadow", "Outstanding")
         g = h.first_change(lambda v: v["garbage_seen"])
@@ -293,25 +344,28 @@ class XenExplainer:
             if state in completed and r < len(pages):
                 p = int(pages[r])
                 want = r + 1
-                words = self.page_words(p)
+                words = self.names.page_words(p)
                 wrong = [w for w in range(words) if last["tgt"][p][w] != want]
                 if wrong:
                     seen = h.first_change(lambda v, r=r: v["shadow"][r] in completed)
                     return [f"The guest saw request {r} complete" + (f" at step {seen}" if seen else "")
                             + f", but on the target its data page {p} holds {list(last['tgt'][p][:words])}, "
-                            f"not its data {want}:"] + self.explain_image_word(h, p, wrong[0])
+                            f"not its data {want}:"] + self.explain_image_word(ev, p, wrong[0])
         return []
 
-    def explain_image_word(self, h: History, p: int, w: int) -> list[str]:
+    def explain_image_word(self, ev: Events, p: int, w: int) -> list[str]:
+        h = ev.h
         writes = h.steps_changing(lambda v: v["mem"][p][w])
         if not writes:
             return [f"{self.word_name(p, w)} was never written on the source: the data went elsewhere."]
         k = writes[-1]
-        how, kind = self.how_written(h, k, p)
-        return [f"{self.word_name(p, w)} was written by {h.who(k)} {how} at step {k};",
-                self.why_missed(h, k, p, kind, self.final_clean(h)) + "."]
+        write = ev.how_written(k, p)
+        why = self.why_missed(ev, k, p, write)
+        return [f"{self.word_name(p, w)} was written by {h.who(k)} {write.phrase} at step {k}" + (";" if why else "."),
+                *([why + "."] if why else [])]
 
-    def explain_no_duplicate_execution(self, h: History) -> list[str]:
+    def explain_no_duplicate_execution(self, ev: Events) -> list[str]:
+        h = ev.h
         k = h.first_change(lambda v: v["duplicated"])
         if k is None:
             return []
@@ -332,23 +386,20 @@ class XenExplainer:
             return []
         out = [f"Request {r} was executed at step {first} by {self.executor(h, first)} and again at step {k} by "
                f"{self.executor(h, k)}, {why}."]
-        ops = self.const("REQ_OP") or ()
-        if h.at(k - 1, "resumed") and h.who(k) != "TargetFrontend" and r < len(ops):
-            if ops[r] == self.member_value("REQ_OP", "Read"):
-                out.append("A READ run again on the source writes only the source's memory; the same "
-                           "interleaving with a WRITE puts a stale write on the shared disk after the guest "
-                           "saw that request complete.")
-            else:
-                out.append("The stale WRITE reaches the shared disk after the guest saw it complete, and can "
-                           "overwrite what the guest wrote since.")
-        return out
+        return out + self.disk_sentence(h, k, r)
 
-    def member_value(self, const: str, member: str) -> int | None:
-        """The value of enum `member` of the element type of constant `const`."""
-        t = self.const_types.get(const)
-        while isinstance(t, TArray):
-            t = t.elem
-        return t.members.index(member) if isinstance(t, TEnum) and member in t.members else None
+    def disk_sentence(self, h: History, k: int, r: int) -> list[str]:
+        """What a request run again on the source by a block backend does to the disk (of another
+        backend the explainer cannot say what a request is)."""
+        ops = self.const("REQ_OP") or ()
+        who = h.who(k)
+        if not (h.at(k - 1, "resumed") and who != "TargetFrontend" and r < len(ops) and self.names.block_backend(who)):
+            return []
+        if ops[r] == self.names.member_value("REQ_OP", "Read"):
+            return ["A READ run again on the source writes only the source's memory; the same interleaving with a "
+                    "WRITE puts a stale write on the shared disk after the guest saw that request complete."]
+        return ["The stale WRITE reaches the shared disk after the guest saw it complete, and can overwrite what "
+                "the guest wrote since."]
 
     def executor(self, h: History, k: int) -> str:
         """Who ran a request at step k: a source backend, or the target's (reached through recovery)."""
@@ -356,92 +407,6 @@ class XenExplainer:
         if h.at(k - 1, "resumed") and who == "TargetFrontend":
             return "the target's backend (the frontend's recovery issued it again)"
         if h.at(k - 1, "resumed"):
-            return f"{who}, on the source, which still serves the old ring until the source is destroyed"
+            serves = "serves the old ring" if self.names.has_ring else "runs"
+            return f"{who}, on the source, which still {serves} until the source is destroyed"
         return who
-
-    # pictures --------------------------------------------------------------------
-    def annotate(self, info: ModelInfo, trace: Trace, tl: Timeline) -> Timeline:
-        """The timeline with what the vocabulary knows: the passes, the bitmap reads and the
-        domain's moments, each page on the source and on the target, and the step to look at."""
-        try:
-            h = History(info, trace)
-            return self._annotate(h, tl)
-        except (KeyError, IndexError, StopIteration, TypeError, ValueError):
-            return tl
-
-    def _annotate(self, h: History, tl: Timeline) -> Timeline:
-        pages = range(len(h.vals[0]["mem"]))
-        by_pass: dict[str, list[int]] = {}
-        sends: dict[int, list[Send]] = {}
-        for p in pages:
-            sends[p] = self.sends(h, p)
-            for s in sends[p]:
-                by_pass.setdefault(s.label, []).extend((s.first, s.last))
-        spans = [Span(min(v), max(v), label) for label, v in by_pass.items()]
-        moments = []
-        for step in h.steps_changing(lambda v: v["pass"]):
-            moments.append(Moment(step, "CLEAN", "clean"))
-        for at, label, kind in ((h.first_change(lambda v: v["logdirty"]), "log-dirty on", "event"),
-                                (h.first_change(lambda v: v["source"]), "suspend", "suspend"),
-                                (self.final_clean(h), "final CLEAN", "final"),
-                                (h.first_change(lambda v: v["resumed"]), "target resumes", "resume")):
-            if at is not None:
-                moments.append(Moment(at, label, kind))
-        destroyed = h.enum("source", "Destroyed")
-        gone = h.first_change(lambda v: v["source"] == destroyed)
-        if gone is not None:
-            moments.append(Moment(gone, "source destroyed", "destroy"))
-        rows = []
-        sep = "" if self.const("MAXVAL", 10) < 10 else ","
-
-        def words(v: dict[str, Any], var: str, p: int, n: int) -> str:
-            return sep.join(str(x) for x in v[var][p][:n])
-
-        for p in pages:
-            n = self.page_words(p) or len(h.vals[0]["mem"][p])
-            name = f"page {p}" + (" (ring)" if p == self.const("RING") else "")
-            rows.append(Row(f"{name} source", tuple(words(v, "mem", p, n) for v in h.vals), "source", name))
-            rows.append(Row(f"{name} target", tuple(words(v, "tgt", p, n) for v in h.vals), "target", name))
-        marks = []
-        final = self.final_clean(h)
-        for m in tl.marks:
-            k = m.step
-            if k > h.n:
-                marks.append(m)
-                continue
-            before, after = h.vals[k - 1], h.vals[k]
-            kind = m.kind
-            if before["tgt"] != after["tgt"] or before["copied"] != after["copied"] or before["todo"] != after["todo"]:
-                kind = "send"
-            if before["mem"] != after["mem"]:
-                marked = any(after["dirty"][p] and not before["dirty"][p] for p in pages)
-                if final is not None and k > final:
-                    kind = "late"
-                elif not before["logdirty"] and before["phase"] == h.enum("phase", "Setup"):
-                    kind = "early"  # before migration began: pass 0 sends every page anyway
-                else:
-                    kind = "mark" if marked else "write"
-            marks.append(Mark(k, m.lane, m.label, kind))
-        highlights = []
-        prop = h.trace.property
-        if prop == "image_consistent" and (found := self.escaping_write(h)) is not None:
-            p, w, k = found
-            name = f"page {p}" + (" (ring)" if p == self.const("RING") else "")
-            highlights.append(Highlight(k, h.who(k), " ".join(self.explain_image_consistent(h)), "escape",
-                                        f"{name} source"))
-        elif prop == "no_torn_page" and (torn := self.torn_send(h)) is not None:
-            p, s, _, _, k1, _, k2, _ = torn
-            name = f"page {p}" + (" (ring)" if p == self.const("RING") else "")
-            text = " ".join(self.explain_no_torn_page(h))
-            highlights.append(Highlight(k1, h.who(k1), text, "torn", f"{name} source"))
-            if k2 != k1:
-                highlights.append(Highlight(k2, h.who(k2), "", "torn", f"{name} source"))
-            spans.append(Span(s.first, s.last, f"torn send of page {p}", "torn"))
-        elif prop == "quiescent_after_suspend" and (late := h.first_change(lambda v: v["late_write"])) is not None:
-            highlights.append(Highlight(late, h.who(late), " ".join(self.explain_quiescent_after_suspend(h)), "late"))
-        else:
-            text = " ".join(self.explain(h.info, h.trace))
-            if text and h.n >= 1:
-                highlights.append(Highlight(h.n, h.who(h.n), text, "other"))
-        return Timeline(tl.steps, tl.lanes, marks, tl.spans + spans, tl.moments + sorted(moments, key=lambda m: m.step),
-                        tl.rows + rows, tl.highlights + highlights, {**tl.legend, **LEGEND})

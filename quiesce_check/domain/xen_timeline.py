@@ -1,0 +1,125 @@
+"""A counterexample of a model that uses `xen`, laid out on a timeline for pictures.
+
+Takes the `Events` of a trace, the explainer (for its sentences and names) and the
+timeline `trace.timeline` drew; gives the timeline with what the vocabulary
+knows: the passes as spans, the bitmap reads and the domain's moments, each page
+on the source and on the target over time, each write coloured by what Xen made
+of it, and the step the explanation is about circled. `LEGEND` gives the words
+the legend shows for each kind of mark. Imports `domain.xen_events`,
+`trace.timeline` (and `domain.xen` for its type only).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from quiesce_check.domain.xen_events import Events
+from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
+
+if TYPE_CHECKING:
+    from quiesce_check.domain.xen import XenExplainer
+
+# What each kind of mark `annotate` draws means, in the order a legend lists them.
+LEGEND = {
+    "early": "a write before log-dirty is on",
+    "send": "the toolstack copies a word",
+    "mark": "a write Xen marks",
+    "write": "a write Xen does not mark",
+    "late": "a write after the final CLEAN",
+}
+
+
+def annotate(x: XenExplainer, ev: Events, tl: Timeline) -> Timeline:
+    """`tl` with the passes, the bitmap reads and the domain's moments, the pages over time,
+    the writes by kind and the step to look at."""
+    h = ev.h
+    pages = range(len(h.vals[0]["mem"]))
+    by_pass: dict[str, list[int]] = {}
+    for p in pages:
+        for s in ev.sends(p):
+            by_pass.setdefault(s.label, []).extend((s.first, s.last))
+    spans = [Span(min(v), max(v), label) for label, v in by_pass.items()]
+    highlights = _highlights(x, ev, spans)
+    return Timeline(tl.steps, tl.lanes, _marks(ev, tl), tl.spans + spans,
+                    tl.moments + sorted(_moments(ev), key=lambda m: m.step), tl.rows + _rows(x, ev),
+                    tl.highlights + highlights, {**tl.legend, **LEGEND})
+
+
+def _moments(ev: Events) -> list[Moment]:
+    h = ev.h
+    moments = [Moment(r.step, "CLEAN", "clean") for r in ev.reads if not r.final]
+    destroyed = h.enum("source", "Destroyed")
+    for at, label, kind in ((h.first_change(lambda v: v["logdirty"]), "log-dirty on", "event"),
+                            (h.first_change(lambda v: v["source"]), "suspend", "suspend"),
+                            (ev.final.step if ev.final is not None else None, "final CLEAN", "final"),
+                            (ev.resumed_at(), "target resumes", "resume"),
+                            (h.first_change(lambda v: v["source"] == destroyed), "source destroyed", "destroy")):
+        if at is not None:
+            moments.append(Moment(at, label, kind))
+    return moments
+
+
+def _rows(x: XenExplainer, ev: Events) -> list[Row]:
+    """Each page's words on the source and on the target, state by state."""
+    h = ev.h
+    sep = "" if x.const("MAXVAL", 10) < 10 else ","
+
+    def words(v: dict[str, Any], var: str, p: int, n: int) -> str:
+        return sep.join(str(w) for w in v[var][p][:n])
+
+    rows = []
+    for p in range(len(h.vals[0]["mem"])):
+        n = x.names.page_words(p) or len(h.vals[0]["mem"][p])
+        name = x.names.page_name(p)
+        rows.append(Row(f"{name} source", tuple(words(v, "mem", p, n) for v in h.vals), "source", name))
+        rows.append(Row(f"{name} target", tuple(words(v, "tgt", p, n) for v in h.vals), "target", name))
+    return rows
+
+
+def _marks(ev: Events, tl: Timeline) -> list[Mark]:
+    """The timeline's marks, each write coloured by what Xen made of it, each copy as a send."""
+    h = ev.h
+    pages = range(len(h.vals[0]["mem"]))
+    final = ev.final.step if ev.final is not None else None
+    marks = []
+    for m in tl.marks:
+        k = m.step
+        if k > h.n:
+            marks.append(m)
+            continue
+        before, after = h.vals[k - 1], h.vals[k]
+        kind = m.kind
+        if before["tgt"] != after["tgt"] or before["copied"] != after["copied"] or before["todo"] != after["todo"]:
+            kind = "send"
+        if before["mem"] != after["mem"]:
+            marked = any(after["dirty"][p] and not before["dirty"][p] for p in pages)
+            if final is not None and k > final:
+                kind = "late"
+            elif not before["logdirty"] and before["phase"] == h.enum("phase", "Setup"):
+                kind = "early"  # before migration began: pass 0 sends every page anyway
+            else:
+                kind = "mark" if marked else "write"
+        marks.append(Mark(k, m.lane, m.label, kind))
+    return marks
+
+
+def _highlights(x: XenExplainer, ev: Events, spans: list[Span]) -> list[Highlight]:
+    """The step the explanation is about, circled with it (a torn send also gets its span)."""
+    h = ev.h
+    prop = h.trace.property
+    if prop == "image_consistent" and (found := x.escaping_write(h)) is not None:
+        p, _, k = found
+        return [Highlight(k, h.who(k), " ".join(x.explain_image_consistent(ev)), "escape",
+                          f"{x.names.page_name(p)} source")]
+    if prop == "no_torn_page" and (torn := x.torn_send(ev)) is not None:
+        p, s, _, _, k1, _, k2, _ = torn
+        row = f"{x.names.page_name(p)} source"
+        out = [Highlight(k1, h.who(k1), " ".join(x.explain_no_torn_page(ev)), "torn", row)]
+        if k2 != k1:
+            out.append(Highlight(k2, h.who(k2), "", "torn", row))
+        spans.append(Span(s.first, s.last, f"torn send of page {p}", "torn"))
+        return out
+    if prop == "quiescent_after_suspend" and (late := h.first_change(lambda v: v["late_write"])) is not None:
+        return [Highlight(late, h.who(late), " ".join(x.explain_quiescent_after_suspend(ev)), "late")]
+    text = " ".join(x.explain(h.info, h.trace))
+    return [Highlight(h.n, h.who(h.n), text, "other")] if text and h.n >= 1 else []
