@@ -55,6 +55,9 @@ class XenExplainer:
     def member(self, name: str) -> str:
         return self.names.member(name)
 
+    def ring_of(self, p: int) -> tuple[int, int] | None:
+        return self.names.ring_of(p)
+
     def word_name(self, p: int, w: int) -> str:
         return self.names.word_name(p, w)
 
@@ -320,22 +323,42 @@ class XenExplainer:
             return f"the final pass had already sent page {p} ({sent[-1].steps})"
         return "it reaches the target only if the final pass happens to copy that word after it"
 
+    def garbage_sentences(self, h: History, g: int) -> list[str]:
+        """What the frontend's step g, which consumed a message that is no answer, found."""
+        if h.at(g - 1, "resumed"):
+            return [f"On the target, step {g} (`{h.text(g)}`) found a slot of the migrated ring that is not what "
+                    "the ring's indices say it is (a response where a request should be, or the reverse):",
+                    "the ring page reached the target stale or torn, and a frontend that reuses the ring trusts it."]
+        return [f"On the source, step {g} (`{h.text(g)}`) took a message from the ring that answers no "
+                "outstanding request of that ring and is no watch event (blkif_interrupt's \"response has "
+                "incorrect id\"): the frontend received garbage."]
+
+    def outstanding_sentence(self, h: History, r: int) -> str:
+        """Why request r is still outstanding at the end."""
+        suspended = h.first_change(lambda v: v["source"])
+        cancelled = h.first_change(lambda v: v["cancelled"])
+        if h.vals[-1]["cancelled"] and cancelled is not None:
+            return (f"Request {r} was still outstanding when the migration was cancelled at step {cancelled} "
+                    "and the source resumed with the same ring, and by the end no response to it had reached the "
+                    "guest on the source: the guest waits for it forever.")
+        return (f"Request {r} was still outstanding when the guest was suspended"
+                + (f" (step {suspended})" if suspended is not None else "")
+                + f", and after the target resumed nothing issued it again or failed it "
+                f"(recovery: {self.member('RECOVERY')}): the guest waits for it forever.")
+
     def explain_no_lost_completion(self, ev: Events) -> list[str]:
         h = ev.h
         last = h.vals[-1]
         outstanding = h.enum("shadow", "Outstanding")
         g = h.first_change(lambda v: v["garbage_seen"])
         if last["garbage_seen"] and g is not None:
-            return [f"On the target, step {g} (`{h.text(g)}`) found a slot of the migrated ring that is not what "
-                    "the ring's indices say it is (a response where a request should be, or the reverse):",
-                    "the ring page reached the target stale or torn, and a frontend that reuses the ring trusts it."]
-        suspended = h.first_change(lambda v: v["source"])
+            return self.garbage_sentences(h, g)
         for r, state in enumerate(last["shadow"]):
             if state == outstanding:
-                return [f"Request {r} was still outstanding when the guest was suspended"
-                        + (f" (step {suspended})" if suspended is not None else "")
-                        + f", and after the target resumed nothing issued it again or failed it "
-                        f"(recovery: {self.member('RECOVERY')}): the guest waits for it forever."]
+                return [self.outstanding_sentence(h, r)]
+        # the guest lives on in the target's memory, or in the source's after a cancelled migration
+        image, where = ("mem", "on the source (the migration was cancelled)") if last["cancelled"] else (
+            "tgt", "on the target")
         completed = {h.enum("shadow", "Completed"), h.enum("shadow", "CompletedFromImage")}
         for r, state in enumerate(last["shadow"]):
             # a response taken on the source: the data is where the guest put it; one taken from
@@ -345,12 +368,15 @@ class XenExplainer:
                 p = int(pages[r])
                 want = r + 1
                 words = self.names.page_words(p)
-                wrong = [w for w in range(words) if last["tgt"][p][w] != want]
+                wrong = [w for w in range(words) if last[image][p][w] != want]
                 if wrong:
                     seen = h.first_change(lambda v, r=r: v["shadow"][r] in completed)
-                    return [f"The guest saw request {r} complete" + (f" at step {seen}" if seen else "")
-                            + f", but on the target its data page {p} holds {list(last['tgt'][p][:words])}, "
-                            f"not its data {want}:"] + self.explain_image_word(ev, p, wrong[0])
+                    head = (f"The guest saw request {r} complete" + (f" at step {seen}" if seen else "")
+                            + f", but {where} its data page {p} holds {list(last[image][p][:words])}, "
+                            f"not its data {want}")
+                    if image == "mem":
+                        return [head + "."]
+                    return [head + ":"] + self.explain_image_word(ev, p, wrong[0])
         return []
 
     def explain_image_word(self, ev: Events, p: int, w: int) -> list[str]:
@@ -387,6 +413,65 @@ class XenExplainer:
         out = [f"Request {r} was executed at step {first} by {self.executor(h, first)} and again at step {k} by "
                f"{self.executor(h, k)}, {why}."]
         return out + self.disk_sentence(h, k, r)
+
+    def explain_no_lost_watch_event(self, ev: Events) -> list[str]:
+        h = ev.h
+        last = h.vals[-1]
+        lost = [w for w, u in enumerate(last["unseen_event"]) if u]
+        if not lost:
+            return []
+        w = lost[0]
+        fired = [k for k in range(1, h.n + 1) if h.vals[k]["unseen_event"][w] and not h.vals[k - 1]["unseen_event"][w]]
+        if not fired:
+            return []
+        f = fired[-1]
+        head = f"{h.who(f)} fired watch {w} at step {f} (`{h.text(f)}`)"
+        cancelled = h.first_change(lambda v: v["cancelled"])
+        if last["cancelled"] and cancelled is not None:
+            return [head + f"; the migration was cancelled at step {cancelled}, and by the end the guest, running "
+                    "again on the source, had not taken the event from its ring."]
+        resumed = ev.resumed_at()
+        if resumed is None:
+            return []
+        image = self.event_in_image(h, w)
+        recovery = self.member("RECOVERY")
+        return [head + f", and the guest had not taken it when the target resumed at step {resumed}.",
+                (f"The migrated ring holds it ({image}), but" if image else
+                 "The migrated page does not hold it (the event was written after the page's last send, or "
+                 "not at all), and")
+                + f" the target's frontend (recovery: {recovery}) neither takes it from there nor registers its "
+                "watches again (xs_resume does, and each watch then fires once): the guest never learns that the "
+                "node changed."]
+
+    def event_in_image(self, h: History, w: int) -> str | None:
+        """Where the migrated rings hold an event for watch w below their rsp_prod, if they do."""
+        last = h.vals[-1]
+        event, words, rsp = self.const("MSG_EVENT"), self.const("WORDS"), self.const("RSP_PROD_AT")
+        base, size, slots = self.const("SLOTS_AT"), self.const("SLOT_WORDS"), self.const("SLOTS")
+        firsts = self.const("RING_AT") or ()
+        for k, first in enumerate(firsts):
+            prod = last["tgt"][first][rsp]
+            for i in range(min(prod, slots)):
+                page, word = divmod(base + i * size, words)
+                slot = last["tgt"][first + page]
+                if slot[word] == w and slot[word + 1] == event:
+                    return f"slot {i} of ring {k}" if len(firsts) > 1 else f"slot {i}"
+        return None
+
+    def explain_grant_refs_valid(self, ev: Events) -> list[str]:
+        h = ev.h
+        k = h.first_change(lambda v: v["bad_gref"])
+        if k is None:
+            return []
+        failed = h.enum("shadow", "Failed")
+        r = next((r for r, s in enumerate(h.vals[k]["shadow"]) if s == failed and h.vals[k - 1]["shadow"][r] != failed),
+                 None)
+        which = f"request {r}" if r is not None else "a request"
+        return [f"On the target, step {k} (`{h.text(k)}`) had a new backend serve {which} from the migrated ring: "
+                "the request names the grant reference of its data page, granted on the source;",
+                "grant tables are not migrated (the target rebuilds only the reserved console and xenstore "
+                "entries), so the backend's map fails (GNTST_bad_gntref) and the request fails: a frontend that "
+                "reuses its old ring must grant its pages again first, as blkif_recover does."]
 
     def disk_sentence(self, h: History, k: int, r: int) -> list[str]:
         """What a request run again on the source by a block backend does to the disk (of another

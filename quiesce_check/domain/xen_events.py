@@ -94,7 +94,8 @@ class Events:
 
     def pass_label(self, k: int) -> str:
         if self.h.at(k, "final_read"):
-            return "the final pass"
+            resend = self.resend_at
+            return "the resend after the final pass" if resend is not None and resend <= k else "the final pass"
         n = self.h.at(k, "pass")
         return "pass 0" if n == 0 else f"live pass {n}"
 
@@ -134,6 +135,17 @@ class Events:
 
     def reads_after(self, k: int) -> list[BitmapRead]:
         return [r for r in self.reads if r.step > k]
+
+    @cached_property
+    def resend_at(self) -> int | None:
+        """The step that loaded pages to send again after the final pass (`RESEND`): `todo` went from
+        empty to not, after the final CLEAN, with no bitmap read."""
+        h = self.h
+        for k in range(1, h.n + 1):
+            b, a = h.vals[k - 1], h.vals[k]
+            if b["final_read"] and not any(b["todo"]) and any(a["todo"]) and b["dirty"] == a["dirty"]:
+                return k
+        return None
 
     def resumed_at(self) -> int | None:
         """The step that unpaused the target domain."""

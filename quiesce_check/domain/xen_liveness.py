@@ -25,6 +25,8 @@ class Names(Protocol):
 
     def member(self, name: str) -> str: ...
 
+    def ring_of(self, p: int) -> tuple[int, int] | None: ...
+
 
 class LivenessWords:
     """The sentences for the vocabulary's liveness properties."""
@@ -32,12 +34,14 @@ class LivenessWords:
     def __init__(self, names: Names) -> None:
         self.const = names.const
         self.member = names.member
+        self.ring_of = names.ring_of
 
     # the toolstack -----------------------------------------------------------------
     def toolstack_wait(self, h: History, k: int) -> str:
         """What the toolstack is doing, for ever, from state k on."""
         v = h.vals[k]
-        phase = {h.enum("phase", m): m for m in ("Setup", "Live", "AfterSuspend", "FinalPass", "Resumed", "Done")}
+        phase = {h.enum("phase", m): m for m in ("Setup", "Live", "AfterSuspend", "FinalPass", "Resumed", "Done",
+                                                 "Cancelled")}
         now = phase[v["phase"]]
         suspended = h.first_change(lambda x: x["source"])
         if now == "Setup":
@@ -58,6 +62,9 @@ class LivenessWords:
                     "final CLEAN wait, for the backends' acknowledgement say)")
         if now == "FinalPass":
             return "the toolstack never finishes the final pass"
+        if now == "Cancelled":
+            cancelled = h.first_change(lambda x: x["cancelled"])
+            return f"the migration was cancelled at step {cancelled} and the source resumed"
         return "the toolstack has resumed the target" if now == "Resumed" else "the migration is over"
 
     # who moves, who waits ------------------------------------------------------------
@@ -95,7 +102,7 @@ class LivenessWords:
         return out
 
     def mapping_name(self, h: int, pfn: int, foreign: bool) -> str:
-        ring = " (the ring)" if pfn == self.const("RING") else ""
+        ring = " (the ring)" if self.ring_of(pfn) is not None else ""
         return f"{'foreign ' if foreign else ''}mapping {h} of page {pfn}{ring}"
 
     def explain_backend_eventually_quiesces(self, h: History) -> list[str]:

@@ -20,33 +20,33 @@ from typing import Any
 from quiesce_check.lang.types import TArray, TEnum, Type, Value
 
 # The vocabulary's state the explainer reads, by variable name.
-VARIABLES = ("mem", "tgt", "source", "resumed", "logdirty", "dirty", "grant", "mapping", "phase", "pass", "todo",
-             "sending", "copied", "final_read", "torn", "late_write", "copying", "shadow", "executed", "duplicated",
-             "garbage_seen")
+VARIABLES = ("mem", "tgt", "source", "resumed", "cancelled", "logdirty", "dirty", "grant", "mapping", "phase",
+             "pass", "todo", "sending", "copied", "final_read", "torn", "late_write", "copying", "shadow", "executed",
+             "duplicated", "garbage_seen", "unseen_event", "event_sent", "bad_gref", "fe_req_prod_pvt",
+             "fe_rsp_cons")
 # ... its constants and parameters
-CONSTANTS = ("PAGE_WORDS", "WATCHED", "REQ_OP", "REQ_PAGE", "RESULT_PAGE", "RECOVERY", "MAXVAL", "LIVE_PASSES",
-             "EARLY_STOP", "RING", "REQ_PROD_AT", "RSP_PROD_AT", "SLOTS_AT", "SLOT_WORDS", "SLOTS")
+CONSTANTS = ("PAGE_WORDS", "WATCHED", "WATCH_PAGE", "ZEROED_ON_RESTORE", "REQ_OP", "REQ_PAGE", "RESULT_PAGE",
+             "REQ_RING", "RECOVERY", "MAXVAL", "LIVE_PASSES", "EARLY_STOP", "RING", "RINGS", "RING_AT", "RING_PAGES",
+             "WORDS", "REQ_PROD_AT", "RSP_PROD_AT", "REQ_CONS_AT", "RSP_CONS_AT", "CONS_IN_PAGE", "SLOTS_AT",
+             "SLOT_WORDS", "SLOTS", "MSG_EVENT", "GRANTS_MIGRATED", "PAGES")
 # ... the enum members it names
 MEMBERS = ("Destroyed", "Setup", "Outstanding", "Completed", "CompletedFromImage", "Reissued", "Read",
            "ReuseRing", "XbInitComms")
 # ... the properties it has sentences for (`explain_<name>`)
 PROPERTIES = ("image_consistent", "no_torn_page", "quiescent_after_suspend", "no_lost_completion",
-              "no_duplicate_execution")
+              "no_duplicate_execution", "no_lost_watch_event", "grant_refs_valid")
 # A model whose own files name one of these has a ring (at RING); one that names none has no
 # ring, and its page RING is a page like any other.
-RING_NAMES = ("RING", "REQ_PROD_AT", "RSP_PROD_AT", "SLOTS_AT", "SLOT_WORDS", "slot_at", "fe_queue", "fe_push",
-              "fe_response_ready", "fe_take_response", "be_request_ready", "ring_id")
-# ... or one of these, once the vocabulary has several rings
-LATER_RINGS = ("RINGS", "RING_AT", "RING_PAGES")
+RING_NAMES = ("RING", "RINGS", "RING_AT", "RING_PAGES", "REQ_PROD_AT", "RSP_PROD_AT", "REQ_CONS_AT", "RSP_CONS_AT",
+              "SLOTS_AT", "SLOT_WORDS", "slot_at", "slot_page", "fe_queue", "fe_push", "fe_push_ring",
+              "fe_response_ready", "fe_ready_on", "fe_take_response", "fe_take_from", "be_request_ready",
+              "be_ready_on", "ring_id", "ring_id_on", "be_consumed")
 # The frontend recoveries in which the vocabulary itself reads the migrated ring.
 RING_RECOVERIES = ("ReuseRing", "XbInitComms")
 # Xen's steps that decide what the bitmap holds (overridable `default` declarations). What the
 # default of each does is said as a rule only when the model keeps it.
 XEN_STEPS = ("guest_write", "map_grant", "map_foreign", "unmap", "map_write", "copy_write", "copy_mark",
              "hypervisor_final_clean", "hypervisor_clean")
-# Names the vocabulary may gain (several rings, a live CLEAN of its own): read when a model has
-# them; a clause that needs one is left out when it has not.
-LATER = ("hypervisor_clean", "RINGS", "RING_AT", "RING_PAGES", "REQ_CONS_AT", "RSP_CONS_AT", "CONS_IN_PAGE")
 
 # A process whose name says it serves a block device (Linux blkback, tapdisk, QEMU's qdisk): a
 # request it runs twice reaches a disk. Of any other backend the explainer cannot say what a
@@ -76,7 +76,7 @@ class XenNames:
         self.const_types = {name: t for name, (_, t) in consts.items()}
         self.idents = set(_IDENT.findall(own)) if own is not None else None
         self.overridden = set(_OVERRIDE.findall(own)) if own is not None else None
-        self.has_ring = self.idents is not None and (bool(self.idents & (set(RING_NAMES) | set(LATER_RINGS)))
+        self.has_ring = self.idents is not None and (bool(self.idents & set(RING_NAMES))
                                                      or self.member("RECOVERY") in RING_RECOVERIES)
         self._ring_pages = self._find_ring_pages() if self.has_ring else {}
 
@@ -101,8 +101,14 @@ class XenNames:
         return int(words[p]) if isinstance(words, tuple) else 0
 
     def watched(self, p: int) -> bool:
-        w = self.const("WATCHED")
-        return bool(w[p]) if isinstance(w, tuple) else True
+        """Whether the image properties judge page p (the vocabulary's `judged`): WATCHED names it,
+        WATCH_PAGE does not narrow them to another page, and the restore does not reset it."""
+        w, only, zeroed = self.const("WATCHED"), self.const("WATCH_PAGE"), self.const("ZEROED_ON_RESTORE")
+        if isinstance(w, tuple) and not w[p]:
+            return False
+        if isinstance(only, int) and only != self.const("PAGES") and only != p:
+            return False
+        return not (isinstance(zeroed, tuple) and zeroed[p])
 
     # Xen ---------------------------------------------------------------------------
     def default(self, *steps: str) -> bool:
@@ -134,19 +140,22 @@ class XenNames:
             v = v[ring] if ring < len(v) else None
         return v if isinstance(v, int) and not isinstance(v, bool) else None
 
-    def ring_role(self, ring: int, w: int) -> str | None:
-        """What word w of a ring's first page holds, if the vocabulary says."""
+    def ring_role(self, ring: int, page: int, w: int) -> str | None:
+        """What word w of the ring's page `page` (0: its first, with the indices) holds, if the
+        vocabulary says: the slots run on across the ring's pages (io/ring.h)."""
         roles = [("REQ_PROD_AT", "req_prod"), ("RSP_PROD_AT", "rsp_prod")]
         if self.const("CONS_IN_PAGE"):
             roles += [("REQ_CONS_AT", "req_cons"), ("RSP_CONS_AT", "rsp_cons")]
         for name, role in roles:
-            if self._at(name, ring) == w:
+            if page == 0 and self._at(name, ring) == w:
                 return role
         base, size, slots = self._at("SLOTS_AT", ring), self._at("SLOT_WORDS", ring), self._at("SLOTS", ring)
-        if base is None or not size or slots is None:
+        words = self.const("WORDS")
+        if base is None or not size or slots is None or (page and not isinstance(words, int)):
             return None
-        k, j = divmod(w - base, size)
-        return f"slot {k} {'id' if j == 0 else 'operation or status'}" if 0 <= k < slots and w >= base else None
+        offset = page * (words or 0) + w
+        k, j = divmod(offset - base, size)
+        return f"slot {k} {'id' if j == 0 else 'operation or status'}" if 0 <= k < slots and offset >= base else None
 
     def word_name(self, p: int, w: int) -> str:
         """`word 1 of page 0 (the ring's rsp_prod)`; a page that is no ring page has no role."""
@@ -155,7 +164,7 @@ class XenNames:
             return f"word {w} of page {p}"
         k, j = where
         ring = "the ring's" if len({r for r, _ in self._ring_pages.values()}) == 1 else f"ring {k}'s"
-        role = self.ring_role(k, w) if j == 0 else None
+        role = self.ring_role(k, j, w)
         return f"word {w} of page {p} ({ring} {role if role else 'words'})"
 
     def page_name(self, p: int) -> str:
