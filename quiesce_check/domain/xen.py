@@ -433,29 +433,35 @@ class XenExplainer:
         resumed = ev.resumed_at()
         if resumed is None:
             return []
-        image = self.event_in_image(h, w)
         recovery = self.member("RECOVERY")
+        reregister = "does not register its watches again (xs_resume does, and each then fires once)"
+        image = self.event_on_ring(h, w, "tgt", h.n)
+        if image is not None:
+            where = (f"The migrated ring holds it ({image}), but the target's frontend (recovery: {recovery}) "
+                     f"does not take it from there and {reregister}")
+        elif self.event_on_ring(h, w, "mem", resumed) is not None:
+            where = ("The source's ring held it when the target resumed, but the migrated page does not: the "
+                     f"page's last send came before the event was written; and the target's frontend (recovery: "
+                     f"{recovery}) {reregister}")
+        else:
+            where = (f"It was not on the ring when the target resumed, and the target's frontend (recovery: "
+                     f"{recovery}) {reregister}")
         return [head + f", and the guest had not taken it when the target resumed at step {resumed}.",
-                (f"The migrated ring holds it ({image}), but" if image else
-                 "The migrated page does not hold it (the event was written after the page's last send, or "
-                 "not at all), and")
-                + f" the target's frontend (recovery: {recovery}) neither takes it from there nor registers its "
-                "watches again (xs_resume does, and each watch then fires once): the guest never learns that the "
-                "node changed."]
+                where + ": the guest never learns that the node changed."]
 
-    def event_in_image(self, h: History, w: int) -> str | None:
-        """Where the migrated rings hold an event for watch w below their rsp_prod, if they do."""
-        last = h.vals[-1]
+    def event_on_ring(self, h: History, w: int, image: str, k: int) -> str | None:
+        """Where the rings of `image` (mem or tgt) in state k hold an event for watch w below their
+        rsp_prod and at or after the frontend's rsp_cons, if they do."""
+        v = h.vals[k]
         event, words, rsp = self.const("MSG_EVENT"), self.const("WORDS"), self.const("RSP_PROD_AT")
         base, size, slots = self.const("SLOTS_AT"), self.const("SLOT_WORDS"), self.const("SLOTS")
         firsts = self.const("RING_AT") or ()
-        for k, first in enumerate(firsts):
-            prod = last["tgt"][first][rsp]
-            for i in range(min(prod, slots)):
-                page, word = divmod(base + i * size, words)
-                slot = last["tgt"][first + page]
+        for r, first in enumerate(firsts):
+            for i in range(v["fe_rsp_cons"][r], v[image][first][rsp]):
+                page, word = divmod(base + (i % slots) * size, words)
+                slot = v[image][first + page]
                 if slot[word] == w and slot[word + 1] == event:
-                    return f"slot {i} of ring {k}" if len(firsts) > 1 else f"slot {i}"
+                    return f"slot {i % slots} of ring {r}" if len(firsts) > 1 else f"slot {i % slots}"
         return None
 
     def explain_grant_refs_valid(self, ev: Events) -> list[str]:
