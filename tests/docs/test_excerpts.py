@@ -40,3 +40,35 @@ def test_the_readme_rows_are_printed_rows() -> None:
         real = rows[int(k)]
         assert (process, where) == (real[0], real[2]) and real[1].startswith(step.split(" ...")[0][:20]), k
     assert printed()[0] in readme
+
+
+# "**run name**, `property` (N steps):" then "> the explanation", in docs/catalogue.md
+WHY = re.compile(r"^\*\*(.+?)\*\*, `(\w+)` \((\d+) steps\):\n\n> (.+?)$", re.M)
+
+
+def why_paragraphs() -> list[tuple[str, str, int, str]]:
+    text = (ROOT / "docs" / "catalogue.md").read_text()
+    return [(name, prop, int(n), why) for name, prop, n, why in WHY.findall(text)]
+
+
+def printed_why(name: str, prop: str) -> tuple[int, str]:
+    """The length of the run's shortest counterexample of `prop`, and its explanation as printed."""
+    from quiesce_check.build import build_file
+    from quiesce_check.domain.explain import explainer
+    from quiesce_check.engines import breadth_first
+    from quiesce_check.engines.result import NullReporter, Options
+    from quiesce_check.regress import load_manifest
+
+    (run,) = [r for r in load_manifest(str(ROOT / "specs" / "regress.toml")) if r.name == name]
+    built = build_file(str(run.model), run.params, [prop])
+    trace = breadth_first(built.model, Options(), NullReporter()).traces[prop]
+    explain = explainer(built.ast.sources, built.checked.consts)
+    assert explain is not None
+    return len(trace.steps), " ".join(explain(built.model.info, trace))
+
+
+def test_the_catalogue_explains_each_failure_as_printed() -> None:
+    paragraphs = why_paragraphs()
+    assert len(paragraphs) >= 15
+    for name, prop, n, why in paragraphs:
+        assert printed_why(name, prop) == (n, why), (name, prop)
