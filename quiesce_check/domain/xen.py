@@ -310,12 +310,19 @@ class XenExplainer:
         return [first + ";", "the bitmap is not read again after that CLEAN, so no mark can bring the write to the "
                 "target" + (f": {fate}." if fate else ".")]
 
-    @staticmethod
-    def late_fate(ev: Events, k: int, p: int) -> str:
+    def late_fate(self, ev: Events, k: int, p: int) -> str:
         """Whether the final pass can still carry a write to page p at step k."""
         final = ev.final
         if final is None:
             return ""
+        resent = [s for s in ev.sends(p) if ev.resend_at is not None and s.last >= ev.resend_at and s.first > k]
+        if resent:
+            return (f"the resend after the final pass sent page {p} again after it ({resent[-1].steps}), which is "
+                    "what carries the write to the target, not the bitmap")
+        resend = self.names.resend_pages()
+        if p in resend and (ev.resend_at is None or ev.resend_at > k):
+            return (f"page {p} is among the pages the toolstack sends again after the final pass (RESEND), and "
+                    "that send may carry the write, but it came after the bitmap's last read all the same")
         if p not in final.took:
             return f"the final CLEAN did not take page {p}, so the final pass does not send it"
         sent = [s for s in ev.sends(p) if s.first > final.step and s.last < k]
@@ -338,9 +345,15 @@ class XenExplainer:
         suspended = h.first_change(lambda v: v["source"])
         cancelled = h.first_change(lambda v: v["cancelled"])
         if h.vals[-1]["cancelled"] and cancelled is not None:
-            return (f"Request {r} was still outstanding when the migration was cancelled at step {cancelled} "
-                    "and the source resumed with the same ring, and by the end no response to it had reached the "
-                    "guest on the source: the guest waits for it forever.")
+            outstanding = h.enum("shadow", "Outstanding")
+            issued = [k for k in range(1, h.n + 1)
+                      if h.vals[k]["shadow"][r] == outstanding and h.vals[k - 1]["shadow"][r] != outstanding]
+            when = (f"was still outstanding when the migration was cancelled at step {cancelled} and the source "
+                    "resumed with the same ring" if not issued or issued[-1] < cancelled else
+                    f"was issued at step {issued[-1]}, after the migration was cancelled at step {cancelled} and the "
+                    "source resumed with the same ring")
+            return (f"Request {r} {when}, and by the end no response to it had reached the guest on the source: "
+                    "the guest waits for it forever.")
         return (f"Request {r} was still outstanding when the guest was suspended"
                 + (f" (step {suspended})" if suspended is not None else "")
                 + f", and after the target resumed nothing issued it again or failed it "

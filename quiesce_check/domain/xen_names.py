@@ -28,7 +28,7 @@ VARIABLES = ("mem", "tgt", "source", "resumed", "cancelled", "logdirty", "dirty"
 CONSTANTS = ("PAGE_WORDS", "WATCHED", "WATCH_PAGE", "ZEROED_ON_RESTORE", "REQ_OP", "REQ_PAGE", "RESULT_PAGE",
              "REQ_RING", "RECOVERY", "MAXVAL", "LIVE_PASSES", "EARLY_STOP", "RING", "RINGS", "RING_AT", "RING_PAGES",
              "WORDS", "REQ_PROD_AT", "RSP_PROD_AT", "REQ_CONS_AT", "RSP_CONS_AT", "CONS_IN_PAGE", "SLOTS_AT",
-             "SLOT_WORDS", "SLOTS", "MSG_EVENT", "GRANTS_MIGRATED", "PAGES")
+             "SLOT_WORDS", "SLOTS", "MSG_EVENT", "GRANTS_MIGRATED", "PAGES", "RESEND")
 # ... the enum members it names
 MEMBERS = ("Destroyed", "Setup", "Outstanding", "Completed", "CompletedFromImage", "Reissued", "Read",
            "ReuseRing", "XbInitComms")
@@ -99,6 +99,11 @@ class XenNames:
     def page_words(self, p: int) -> int:
         words = self.const("PAGE_WORDS")
         return int(words[p]) if isinstance(words, tuple) else 0
+
+    def resend_pages(self) -> set[int]:
+        """The pages the toolstack sends again after the final pass (RESEND)."""
+        r = self.const("RESEND")
+        return {p for p, x in enumerate(r) if x} if isinstance(r, tuple) else set()
 
     def watched(self, p: int) -> bool:
         """Whether the image properties judge page p (the vocabulary's `judged`): WATCHED names it,

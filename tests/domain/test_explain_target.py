@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from quiesce_check.build import build_file, build_text
+from tests.conftest import ROOT
 from tests.domain.test_explain import cited, step_of
 from tests.domain.test_explain_models import traces, values, why
 
@@ -95,3 +96,24 @@ def test_a_page_sent_again_after_the_final_pass_is_named_a_resend() -> None:
     send = cited(text, r"after the page's last send \(step (\d+), the resend after the final pass\)")
     assert send > resend
     assert "ring" not in text
+
+
+def test_a_request_issued_after_the_cancel_is_said_to_be() -> None:
+    # the hook's stop outlives the cancel: even a request the guest issues afterwards waits for ever
+    built = build_file(str(ROOT / "models" / "cancelled_migration_after_quiesce.qdl"), None, ["no_lost_completion"])
+    trace = traces(built)["no_lost_completion"]
+    text, v = why(built, trace), values(built, trace)
+    issued = cited(text, r"Request 0 was issued at step (\d+), after the migration was cancelled")
+    cancelled = cited(text, r"after the migration was cancelled at step (\d+)")
+    assert cancelled == step_of(built, trace, "cancel_migration()") < issued
+    assert v[issued]["shadow"][0] != v[issued - 1]["shadow"][0]
+
+
+def test_a_late_write_to_a_page_the_toolstack_sends_again_says_so() -> None:
+    built = build_file(str(ROOT / "models" / "toolstack_resends_after_ack.qdl"), {"wait_ack": False},
+                       ["quiescent_after_suspend"])
+    trace = traces(built)["quiescent_after_suspend"]
+    text = why(built, trace)
+    p = int(cited(text, r"wrote word \d+ of page (\d+) at step"))
+    assert built.checked.consts["RESEND"][0][p]
+    assert f"page {p} is among the pages the toolstack sends again after the final pass (RESEND)" in text
