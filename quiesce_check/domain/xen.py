@@ -9,8 +9,8 @@ mapping the write went through and when it was unmapped. Nothing is written
 per model. A lasso of a liveness property is explained by `domain.xen_liveness`:
 who waits for ever, for what, and under which fairness. Also lays a trace out
 on a timeline for pictures (`annotate`), with the words its legend gives each
-kind of mark (`LEGEND`). Imports `compile.model`, `domain.history`,
-`domain.xen_liveness`, `lang.types`, `trace.timeline`, `trace.types`.
+kind of mark (`LEGEND`). Imports `compile.ir`, `compile.model`, `domain.history`,
+`domain.waits`, `domain.xen_liveness`, `lang.types`, `trace.timeline`, `trace.types`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from quiesce_check.compile import ir as I
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.domain.history import History
+from quiesce_check.domain.waits import value_of
 from quiesce_check.domain.xen_liveness import LivenessWords
 from quiesce_check.lang.types import TArray, TEnum, Type, Value
 from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
@@ -50,6 +52,39 @@ def _upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def on_target(h: History, k: int) -> bool:
+    """Whether step k is of a process that runs only on the target: the vocabulary's
+    TargetFrontend, or one whose steps first wait for a condition on `resumed` that is false
+    before the target is unpaused (a model's own `process ... when resumed`)."""
+    action = h.info.actions[h.trace.steps[k - 1].action]
+    if action.process == "TargetFrontend":
+        return True
+    place = next((v for v in h.info.layout.places if v.name == "resumed"), None)
+    for stmt in action.body:   # its conditions come first: the program counter's, then the `when`
+        if not isinstance(stmt, I.Guard):
+            return False
+        if place is not None and place.base in slots_read(stmt.cond) and value_of(stmt.cond, h.trace.states[0]) is False:
+            return True
+    return False
+
+
+def slots_read(e: I.Expr) -> set[int]:
+    """The state slots an expression reads."""
+    if isinstance(e, I.Slot):
+        return {e.index}
+    if isinstance(e, I.Table):
+        return set(e.slots) | slots_read(e.index)
+    if isinstance(e, I.Checked | I.Un):
+        return slots_read(e.index if isinstance(e, I.Checked) else e.a)
+    if isinstance(e, I.Bin):
+        return slots_read(e.a) | slots_read(e.b)
+    if isinstance(e, I.Ite):
+        return slots_read(e.cond) | slots_read(e.then) | slots_read(e.orelse)
+    if isinstance(e, I.Count):
+        return set().union(*(slots_read(t) for t in e.terms))
+    return set()
+
+
 class XenExplainer:
     def __init__(self, consts: Mapping[str, tuple[Value, Type]]) -> None:
         self.consts = {name: value for name, (value, _) in consts.items()}
@@ -66,18 +101,33 @@ class XenExplainer:
         return t.members[v] if isinstance(t, TEnum) and isinstance(v, int) else str(v)
 
     def word_name(self, p: int, w: int) -> str:
-        """`word 1 of page 0 (the ring's rsp_prod)`."""
-        if p != self.const("RING"):
+        """`word 1 of page 0 (the ring's rsp_prod)`; `word 0 of page 3 (ring 1's slot 1 id)`."""
+        found = self.ring_word(p, w)
+        if found is None:
             return f"word {w} of page {p}"
-        if w == self.const("REQ_PROD_AT"):
-            role = "req_prod"
-        elif w == self.const("RSP_PROD_AT"):
-            role = "rsp_prod"
-        else:
+        k, offset = found
+        indices = {"REQ_PROD_AT": "req_prod", "RSP_PROD_AT": "rsp_prod"}
+        if self.const("CONS_IN_PAGE"):   # xs_wire.h keeps the consumer indices in the page too
+            indices.update({"REQ_CONS_AT": "req_cons", "RSP_CONS_AT": "rsp_cons"})
+        role = next((name for at, name in indices.items() if offset == self.const(at)), None)
+        if role is None:
             base, size, slots = self.const("SLOTS_AT", 0), self.const("SLOT_WORDS", 2), self.const("SLOTS", 1)
-            k, j = divmod(w - base, size)
-            role = f"slot {k} {'id' if j == 0 else 'operation or status'}" if 0 <= k < slots else "words"
-        return f"word {w} of page {p} (the ring's {role})"
+            i, j = divmod(offset - base, size)
+            role = f"slot {i} {'id' if j == 0 else 'operation or status'}" if 0 <= i < slots else "words"
+        whose = "the ring's" if (self.const("RINGS") or 1) == 1 else f"ring {k}'s"
+        return f"word {w} of page {p} ({whose} {role})"
+
+    def ring_word(self, p: int, w: int) -> tuple[int, int] | None:
+        """(ring, offset): the ring page p belongs to, and word w's offset from that ring's first
+        word (a ring's slots run on across its pages); None if p is no ring's page."""
+        starts = self.const("RING_AT")
+        if not isinstance(starts, tuple):
+            starts = (self.const("RING"),)
+        pages, words = self.const("RING_PAGES") or 1, self.const("WORDS") or 0
+        for k, start in enumerate(starts):
+            if isinstance(start, int) and start <= p < start + pages:
+                return k, (p - start) * words + w
+        return None
 
     def page_words(self, p: int) -> int:
         words = self.const("PAGE_WORDS")
@@ -333,7 +383,9 @@ class XenExplainer:
         out = [f"Request {r} was executed at step {first} by {self.executor(h, first)} and again at step {k} by "
                f"{self.executor(h, k)}, {why}."]
         ops = self.const("REQ_OP") or ()
-        if h.at(k - 1, "resumed") and h.who(k) != "TargetFrontend" and r < len(ops):
+        # the disk: a block request's (xs_wire.h's layout is xenstore's, whose requests touch no disk)
+        block = self.member("RING_LAYOUT") != "DataFirst"
+        if h.at(k - 1, "resumed") and h.who(k) != "TargetFrontend" and not on_target(h, k) and block and r < len(ops):
             if ops[r] == self.member_value("REQ_OP", "Read"):
                 out.append("A READ run again on the source writes only the source's memory; the same "
                            "interleaving with a WRITE puts a stale write on the shared disk after the guest "
@@ -351,10 +403,13 @@ class XenExplainer:
         return t.members.index(member) if isinstance(t, TEnum) and member in t.members else None
 
     def executor(self, h: History, k: int) -> str:
-        """Who ran a request at step k: a source backend, or the target's (reached through recovery)."""
+        """Who ran a request at step k: a source backend, or the target's (reached through recovery,
+        or a process of the model's own that runs only once the target is unpaused)."""
         who = h.who(k)
-        if h.at(k - 1, "resumed") and who == "TargetFrontend":
+        if who == "TargetFrontend" and h.at(k - 1, "resumed"):
             return "the target's backend (the frontend's recovery issued it again)"
+        if on_target(h, k):
+            return f"{who}, on the target"
         if h.at(k - 1, "resumed"):
             return f"{who}, on the source, which still serves the old ring until the source is destroyed"
         return who
