@@ -385,7 +385,7 @@ class XenExplainer:
         ops = self.const("REQ_OP") or ()
         # the disk: a block request's (xs_wire.h's layout is xenstore's, whose requests touch no disk)
         block = self.member("RING_LAYOUT") != "DataFirst"
-        if h.at(k - 1, "resumed") and h.who(k) != "TargetFrontend" and not on_target(h, k) and block and r < len(ops):
+        if h.at(k - 1, "resumed") and not on_target(h, k) and block and r < len(ops):
             if ops[r] == self.member_value("REQ_OP", "Read"):
                 out.append("A READ run again on the source writes only the source's memory; the same "
                            "interleaving with a WRITE puts a stale write on the shared disk after the guest "
@@ -406,7 +406,7 @@ class XenExplainer:
         """Who ran a request at step k: a source backend, or the target's (reached through recovery,
         or a process of the model's own that runs only once the target is unpaused)."""
         who = h.who(k)
-        if who == "TargetFrontend" and h.at(k - 1, "resumed"):
+        if h.at(k - 1, "resumed") and who == "TargetFrontend":
             return "the target's backend (the frontend's recovery issued it again)"
         if on_target(h, k):
             return f"{who}, on the target"
