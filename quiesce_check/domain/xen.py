@@ -44,8 +44,10 @@ def _upper(text: str) -> str:
 
 
 class XenExplainer:
-    def __init__(self, consts: Mapping[str, tuple[Value, Type]], own: str | None = None) -> None:
+    def __init__(self, consts: Mapping[str, tuple[Value, Type]], own: str | None = None,
+                 target_only: frozenset[str] = frozenset()) -> None:
         self.names = XenNames(consts, own)
+        self.target_only = target_only   # the model's processes that run only once the target is unpaused
         self.lasso = LivenessWords(self)
 
     # names (also what `LivenessWords` reads) -----------------------------------------
@@ -497,7 +499,7 @@ class XenExplainer:
         backend the explainer cannot say what a request is)."""
         ops = self.const("REQ_OP") or ()
         who = h.who(k)
-        if not (h.at(k - 1, "resumed") and who != "TargetFrontend" and r < len(ops) and self.names.block_backend(who)):
+        if not (h.at(k - 1, "resumed") and not self.on_target(h, k) and r < len(ops) and self.names.block_backend(who)):
             return []
         if ops[r] == self.names.member_value("REQ_OP", "Read"):
             return ["A READ run again on the source writes only the source's memory; the same interleaving with a "
@@ -505,11 +507,19 @@ class XenExplainer:
         return ["The stale WRITE reaches the shared disk after the guest saw it complete, and can overwrite what "
                 "the guest wrote since."]
 
+    def on_target(self, h: History, k: int) -> bool:
+        """Whether step k is of a process that runs only on the target: the vocabulary's
+        TargetFrontend, or one of the model's own declared `when resumed`."""
+        who = h.who(k).split("[", 1)[0]
+        return who == "TargetFrontend" or who in self.target_only
+
     def executor(self, h: History, k: int) -> str:
         """Who ran a request at step k: a source backend, or the target's (reached through recovery)."""
         who = h.who(k)
         if h.at(k - 1, "resumed") and who == "TargetFrontend":
             return "the target's backend (the frontend's recovery issued it again)"
+        if self.on_target(h, k):
+            return f"{who}, on the target"
         if h.at(k - 1, "resumed"):
             serves = "serves the old ring" if self.names.has_ring else "runs"
             return f"{who}, on the source, which still {serves} until the source is destroyed"
