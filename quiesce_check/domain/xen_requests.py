@@ -123,11 +123,12 @@ class RequestWords:
     def explain_no_lost_watch_event(self, ev: Events) -> list[str]:
         h = ev.h
         last = h.vals[-1]
-        lost = [w for w, u in enumerate(last["unseen_event"]) if u]
+        lost = [w for w, n in enumerate(last["unseen_event"]) if n > 0]
         if not lost:
             return []
         w = lost[0]
-        fired = [k for k in range(1, h.n + 1) if h.vals[k]["unseen_event"][w] and not h.vals[k - 1]["unseen_event"][w]]
+        # events are taken in the order they were sent: the ones still unseen are the last fired
+        fired = [k for k in range(1, h.n + 1) if h.vals[k]["unseen_event"][w] > h.vals[k - 1]["unseen_event"][w]]
         if not fired:
             return []
         f = fired[-1]
@@ -142,7 +143,11 @@ class RequestWords:
         recovery = self.member("RECOVERY")
         reregister = "does not register its watches again (xs_resume does, and each then fires once)"
         image = self.event_on_ring(h, w, "tgt", h.n)
-        if image is not None:
+        zeroed = self.zeroed_ring(h, w, resumed)
+        if zeroed is not None:
+            where = (f"The stream carried it ({zeroed}), but the guest is HVM and its restore zeroed the page "
+                     f"(ZEROED_ON_RESTORE), and the target's frontend (recovery: {recovery}) {reregister}")
+        elif image is not None:
             where = (f"The migrated ring holds it ({image}), but the target's frontend (recovery: {recovery}) "
                      f"does not take it from there and {reregister}")
         elif self.event_on_ring(h, w, "mem", resumed) is not None:
@@ -154,6 +159,14 @@ class RequestWords:
                      f"{recovery}) {reregister}")
         return [head + f", and the guest had not taken it when the target resumed at step {resumed}.",
                 where + ": the guest never learns that the node changed."]
+
+    def zeroed_ring(self, h: History, w: int, resumed: int) -> str | None:
+        """Where the image held an event for watch w just before the restore zeroed its page, if so."""
+        zeroed = self.const("ZEROED_ON_RESTORE") or ()
+        firsts = self.const("RING_AT") or ()
+        if not any(first < len(zeroed) and zeroed[first] for first in firsts):
+            return None
+        return self.event_on_ring(h, w, "tgt", resumed - 1)
 
     def event_on_ring(self, h: History, w: int, image: str, k: int) -> str | None:
         """Where the rings of `image` (mem or tgt) in state k hold an event for watch w below their
@@ -179,8 +192,8 @@ class RequestWords:
         r = next((r for r, s in enumerate(h.vals[k]["shadow"]) if s == failed and h.vals[k - 1]["shadow"][r] != failed),
                  None)
         which = f"request {r}" if r is not None else "a request"
-        return [f"On the target, step {k} (`{h.text(k)}`) had a new backend serve {which} from the migrated ring: "
-                "the request names the grant reference of its data page, granted on the source;",
+        return [f"On the target, step {k} (`{h.text(k)}`) had a backend serve {which} as the source's frontend "
+                "issued it: the request names the grant reference of its data page, granted on the source;",
                 "grant tables are not migrated (the target rebuilds only the reserved console and xenstore "
                 "entries), so the backend's map fails (GNTST_bad_gntref) and the request fails: a frontend that "
                 "reuses its old ring must grant its pages again first, as blkif_recover does."]

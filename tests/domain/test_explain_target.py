@@ -73,7 +73,7 @@ def test_a_new_backend_fails_a_request_naming_a_grant_of_the_source() -> None:
     text, v = why(built, trace), values(built, trace)
     k = cited(text, r"On the target, step (\d+)")
     assert k == first_true(v, lambda s: s["bad_gref"])
-    assert "serve request 0" in text and "GNTST_bad_gntref" in text
+    assert "serve request 0 as the source's frontend issued it" in text and "GNTST_bad_gntref" in text
     assert v[k]["shadow"][0] != v[k - 1]["shadow"][0]
     # with the grant table migrated (the non-cooperative design) the map succeeds
     assert "grant_refs_valid" not in traces(build_file(str(MODELS / "stale_grant.qdl"), {"GRANTS_MIGRATED": True}))

@@ -52,7 +52,7 @@ check image_consistent, no_torn_page, quiescent_after_suspend, no_lost_completio
 // the garbage was met: a message that is not one, more messages than requests, an event taken
 reachable garbage_taken: garbage_seen;
 reachable index_at_its_limit: fe_rsp_cons[0] == MAXVAL;
-reachable event_taken: event_sent[0] and not unseen_event[0];
+reachable event_taken: event_sent[0] and unseen_event[0] == 0;
 """
 
 
