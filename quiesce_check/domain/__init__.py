@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 # vocabulary name -> file in this package
-VOCABULARIES: dict[str, str] = {"xen": "xen.qdl"}
+VOCABULARIES: dict[str, str] = {"xen": "xen.qdl", "vhost": "vhost.qdl"}
 
 
 def vocabulary_path(name: str) -> Path | None:
