@@ -2,17 +2,34 @@
 
 Takes a `Trace` and the `ModelInfo` of its model; gives `History`, which reads each state
 through the layout by variable name and finds the steps that changed what a vocabulary's
-explanation is about. Imports `compile.layout`, `compile.model`, `lang.types`, `trace.types`.
+explanation is about; `Send`, one send of a page to the target, and `copy_step`, the step of a
+send that read a word (both vocabularies copy a page word by word, marking each word in
+`copied`). Imports `compile.layout`, `compile.model`, `lang.types`, `trace.types`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from quiesce_check.compile.layout import variable_values
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.lang.types import TArray, TEnum
 from quiesce_check.trace.types import Trace
+
+
+@dataclass(frozen=True)
+class Send:
+    """One send of a page: the steps of its first and last word, the pass it belonged to."""
+
+    first: int
+    last: int
+    label: str
+
+    @property
+    def steps(self) -> str:
+        """`steps 4-7`, or `step 8` for a page sent in one step."""
+        return f"step {self.first}" if self.first == self.last else f"steps {self.first}-{self.last}"
 
 
 class History:
@@ -53,3 +70,13 @@ class History:
 
     def steps_changing(self, pick: Any) -> list[int]:
         return [k for k in range(1, self.n + 1) if pick(self.vals[k - 1]) != pick(self.vals[k])]
+
+    def copy_step(self, send: Send, w: int) -> int | None:
+        """The step of `send` that read word w (its `copied[w]` became true)."""
+        for k in range(send.first, send.last + 1):
+            before, after = self.vals[k - 1]["copied"], self.vals[k]["copied"]
+            if after[w] and not before[w]:
+                return k
+            if k == send.last and not before[w]:
+                return k  # the last word: `copied` is cleared by the same step
+        return None
