@@ -153,15 +153,7 @@ class VhostExplainer(RequestWords):
     # properties --------------------------------------------------------------------------
     def escaping_write(self, h: History) -> tuple[int, int, int] | None:
         """(page, word, step): a watched word the target got wrong, and the source's last write to it."""
-        last = h.vals[-1]
-        for p in range(len(last["mem"])):
-            if not self.names.watched(p):
-                continue
-            for w in range(len(last["mem"][p])):
-                writes = h.steps_changing(lambda v, p=p, w=w: v["mem"][p][w])
-                if last["tgt"][p][w] != last["mem"][p][w] and writes:
-                    return p, w, writes[-1]
-        return None
+        return h.escaping_write(self.names.watched)
 
     def explain_image_consistent(self, ev: VhostEvents) -> list[str]:
         h = ev.h
@@ -185,16 +177,9 @@ class VhostExplainer(RequestWords):
             sends = [s for s in ev.sends(p) if ends and s.last == ends[-1]]
             if not self.names.watched(p) or not sends:
                 continue
-            s = sends[-1]
-            copy_at = {w: h.copy_step(s, w) for w in range(len(h.vals[0]["mem"][p]))}
-            writes = [(k, w) for k in range(s.first, s.last + 1) for w in copy_at
-                      if h.vals[k - 1]["mem"][p][w] != h.vals[k]["mem"][p][w]]
-            for k1, w1 in writes:
-                c1 = copy_at[w1]
-                for k2, w2 in writes:
-                    c2 = copy_at[w2]
-                    if c1 is not None and c1 < k1 <= k2 and c2 is not None and c2 > k2:
-                        return p, s, w1, c1, k1, w2, k2, c2
+            torn = h.torn_words(sends[-1], p, len(h.vals[0]["mem"][p]))
+            if torn is not None:
+                return (p, sends[-1], *torn)
         return None
 
     def explain_no_torn_page(self, ev: VhostEvents) -> list[str]:

@@ -7,17 +7,12 @@ used ring's used->idx)`), what writes behind the guest (a vhost or vhost-user
 back-end, a vDPA device, a VFIO device), and which of the vocabulary's steps the
 model overrides (then an explanation states what the trace shows, not the
 vocabulary's default rule). Also declares every name of the vocabulary the
-explainer reads (a test holds each to vhost.qdl). Imports `domain.model_text`,
-`lang.types`.
+explainer reads (a test holds each to vhost.qdl). Imports `domain.constants`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from quiesce_check.domain.model_text import overridden
-from quiesce_check.lang.types import TEnum, Type, Value
+from quiesce_check.domain.constants import ModelNames
 
 # The vocabulary's state the explainer reads, by variable name.
 VARIABLES = ("mem", "tgt", "sending", "copied", "bmap", "syncs", "phase", "kvm_dirty", "vlog", "vfio_dirty", "qdirty",
@@ -41,29 +36,8 @@ STEPS = ("be_write", "be_log", "log_mark", "get_vring_base", "log_put", "sync_di
          "Target")
 
 
-class VhostNames:
-    """The model's constants by name, and what its own files override.
-
-    `own` is the code of the files the model was built from other than the vocabulary, or
-    None when they are not known: then the model counts as overriding every step (what
-    cannot be known is not said)."""
-
-    def __init__(self, consts: Mapping[str, tuple[Value, Type]], own: str | None) -> None:
-        self.consts = {name: value for name, (value, _) in consts.items()}
-        self.const_types = {name: t for name, (_, t) in consts.items()}
-        self.overridden = overridden(own) if own is not None else None
-
-    def const(self, name: str, default: Any = None) -> Any:
-        return self.consts.get(name, default)
-
-    def member(self, name: str) -> str:
-        t = self.const_types.get(name)
-        v = self.consts.get(name)
-        return t.members[v] if isinstance(t, TEnum) and isinstance(v, int) else str(v)
-
-    def default(self, *steps: str) -> bool:
-        """Whether the model keeps the vocabulary's own version of each of `steps`."""
-        return self.overridden is not None and not self.overridden & set(steps)
+class VhostNames(ModelNames):
+    """The model's constants by name, and what its own files override (`ModelNames`)."""
 
     # what writes behind the guest ------------------------------------------------------
     def device(self) -> str:

@@ -7,7 +7,7 @@ device's stop point, log_put) and the target's start as moments, each page on th
 source and on the target over time, each write coloured by who wrote it and
 whether it came after the device's stop point, and the step the explanation is
 about circled. `LEGEND` gives the words the legend shows for each kind of mark.
-Imports `domain.vhost_events`, `trace.timeline` (and `domain.vhost_explain` for
+Imports `domain.highlights`, `domain.vhost_events`, `trace.timeline` (and `domain.vhost_explain` for
 its type only).
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from quiesce_check.domain.highlights import extended, image_highlights, pass_spans, recoloured
 from quiesce_check.domain.vhost_events import VhostEvents
 from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
 
@@ -33,15 +34,9 @@ LEGEND = {
 def annotate(x: VhostExplainer, ev: VhostEvents, tl: Timeline) -> Timeline:
     """`tl` with the passes, syncs and vm_stop's steps, the pages over time, the writes by
     kind and the step to look at."""
-    by_pass: dict[str, list[int]] = {}
-    for p in ev.pages:
-        for s in ev.sends(p):
-            by_pass.setdefault(s.label, []).extend((s.first, s.last))
-    spans = [Span(min(v), max(v), label) for label, v in by_pass.items()]
+    spans = pass_spans(ev.pages, ev.sends)
     highlights = _highlights(x, ev, spans)
-    return Timeline(tl.steps, tl.lanes, _marks(ev, tl), tl.spans + spans,
-                    tl.moments + sorted(_moments(ev), key=lambda m: m.step), tl.rows + _rows(x, ev),
-                    tl.highlights + highlights, {**tl.legend, **LEGEND})
+    return extended(tl, _marks(ev, tl), spans, _moments(ev), _rows(x, ev), highlights, LEGEND)
 
 
 def _moments(ev: VhostEvents) -> list[Moment]:
@@ -75,46 +70,26 @@ def _rows(x: VhostExplainer, ev: VhostEvents) -> list[Row]:
 
 
 def _marks(ev: VhostEvents, tl: Timeline) -> list[Mark]:
+    """The timeline's marks: each copy a send, each write by who wrote it and when, each log mark."""
     h = ev.h
     stop = ev.stop_point
-    marks = []
-    for m in tl.marks:
-        k = m.step
-        if k > h.n:
-            marks.append(m)
-            continue
+
+    def kind_of(k: int, kind: str) -> str:
         b, a = h.vals[k - 1], h.vals[k]
-        kind = m.kind
-        if b["tgt"] != a["tgt"] or b["copied"] != a["copied"] or b["bmap"] != a["bmap"] and a["sending"] != b["sending"]:
+        if (b["tgt"] != a["tgt"] or b["copied"] != a["copied"] or b["sending"] != a["sending"]
+                or any(b["bmap"][p] and not a["bmap"][p] for p in ev.pages)):
             kind = "send"
         if a["late_write"] and not b["late_write"]:
-            kind = "late"
-        elif b["mem"] != a["mem"]:
+            return "late"
+        if b["mem"] != a["mem"]:
             kvm = any(a["kvm_dirty"][p] and not b["kvm_dirty"][p] for p in ev.pages)
-            kind = "late" if stop is not None and k > stop and not kvm else "mark" if kvm else "write"
-        elif b["vlog"] != a["vlog"] and any(a["vlog"]) or b["vfio_dirty"] != a["vfio_dirty"] and any(a["vfio_dirty"]):
-            kind = "mark"
-        marks.append(Mark(k, m.lane, m.label, kind))
-    return marks
+            return "late" if stop is not None and k > stop and not kvm else "mark" if kvm else "write"
+        marked = any(a["vlog"][p] > b["vlog"][p] or a["vfio_dirty"][p] > b["vfio_dirty"][p] for p in ev.pages)
+        return "mark" if marked else kind
+
+    return recoloured(h, tl, kind_of)
 
 
 def _highlights(x: VhostExplainer, ev: VhostEvents, spans: list[Span]) -> list[Highlight]:
-    """The step the explanation is about, circled with it (a torn send also gets its span)."""
-    h = ev.h
-    prop = h.trace.property
-    if prop == "image_consistent" and (found := x.escaping_write(h)) is not None:
-        p, _, k = found
-        return [Highlight(k, h.who(k), " ".join(x.explain_image_consistent(ev)), "escape",
-                          f"{x.names.page_name(p)} source")]
-    if prop == "no_torn_page" and (torn := x.torn_send(ev)) is not None:
-        p, s, _, _, k1, _, k2, _ = torn
-        row = f"{x.names.page_name(p)} source"
-        out = [Highlight(k1, h.who(k1), " ".join(x.explain_no_torn_page(ev)), "torn", row)]
-        if k2 != k1:
-            out.append(Highlight(k2, h.who(k2), "", "torn", row))
-        spans.append(Span(s.first, s.last, f"torn send of page {p}", "torn"))
-        return out
-    if prop == "quiescent_after_stop" and (late := ev.became(lambda v: v["late_write"])) is not None:
-        return [Highlight(late, h.who(late), " ".join(x.explain_quiescent_after_stop(ev)), "late")]
-    text = " ".join(x.explain(h.info, h.trace))
-    return [Highlight(h.n, h.who(h.n), text, "other")] if text and h.n >= 1 else []
+    late = ev.became(lambda v: v["late_write"])
+    return image_highlights(x, ev, spans, ("quiescent_after_stop", late, lambda: x.explain_quiescent_after_stop(ev)))
