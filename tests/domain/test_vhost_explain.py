@@ -19,6 +19,7 @@ from quiesce_check.build import Built, build_file
 from quiesce_check.cli import main
 from quiesce_check.domain import vocabulary_path
 from quiesce_check.domain.explain import EXPLAINERS, annotator, explainer
+from quiesce_check.domain.history import History
 from quiesce_check.domain.vhost_explain import VhostExplainer
 from quiesce_check.domain.vhost_names import CONSTANTS, MEMBERS, PROPERTIES, STEPS, VARIABLES
 from quiesce_check.lang import ast as A
@@ -243,3 +244,49 @@ def test_a_xen_counterexample_still_has_them(tmp_path: Path) -> None:
     page = page_text(tmp_path, ROOT / "models" / "s5_persistent_ring_write_after_last_send.qdl", "image_consistent")
     found = {w.lower() for w in XEN_WORDS.findall(page)}
     assert {"xen", "clean", "grant"} <= found, found
+
+
+# ------------------------------------------------------------------ a model's own invariant
+
+def test_an_invariant_of_the_models_own_gets_the_last_writes_to_what_it_reads() -> None:
+    built = model("own_invariant")
+    trace = traces(built)["used_idx_arrives"]
+    text = why(built, trace)
+    m = re.match(r"`used_idx_arrives` reads (.*?); ", text)
+    assert m is not None, text
+    assert set(re.split(r", | and ", m.group(1))) == {"target_running", "mem", "tgt"}   # as the invariant says
+    slot = {s.name: i for i, s in enumerate(built.model.info.layout.slots)}
+    states = trace.states
+    writes = re.findall(r"at step (\d+) (\w+) set (\S+) to", text)
+    assert writes
+    for k, who, name in writes:
+        i = slot[name]
+        assert process_at(built, trace, int(k)) == who
+        assert max(j for j in range(1, len(states)) if states[j - 1][i] != states[j][i]) == int(k)
+    used = const(built, "USED")
+    assert {name for _, _, name in writes} == {"target_running", f"mem[{used}][0]"}
+
+
+# ------------------------------------------------------------------------- the timeline
+
+def test_the_timeline_shows_syncs_the_stop_and_log_put_where_the_states_say() -> None:
+    built = model("reply_then_complete")
+    trace = traces(built)["image_consistent"]
+    v = values(built, trace)
+    annotate = annotator(built.ast.sources, built.checked.consts)
+    assert annotate is not None
+    tl = annotate(built.model.info, trace, timeline(built.model.info, trace))
+    at = {m.label: m.step for m in tl.moments}
+    assert at["GET_VRING_BASE"] == first_true(v, lambda s: s["stop_point"])
+    assert at["log_put"] == stopped(v)
+    assert at["sync"] == next(k for k in range(1, len(v)) if v[k]["syncs"] != v[k - 1]["syncs"])
+    final = History(built.model.info, trace).enum("phase", "FinalSend")
+    assert at["final sync"] == first_true(v, lambda s: s["phase"] == final) and at["vCPUs paused"] < at["GET_VRING_BASE"]
+    assert at["target starts"] == first_true(v, lambda s: s["target_running"])
+    used, data = const(built, "USED"), const(built, "REQ_PAGE")[0]
+    labels = [r.label for r in tl.rows]
+    assert f"page {used} (the used ring) source" in labels and f"page {data} (request 0's buffer) target" in labels
+    late = [m.step for m in tl.marks if m.kind == "late"]
+    assert late and all(k > at["GET_VRING_BASE"] and process_at(built, trace, k) == "Backend" for k in late)
+    (hl,) = tl.highlights
+    assert hl.row == f"page {used} (the used ring) source" and v[hl.step - 1]["mem"][used] != v[hl.step]["mem"][used]
