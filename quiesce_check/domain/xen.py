@@ -216,14 +216,7 @@ class XenExplainer(RequestWords):
     # properties --------------------------------------------------------------------------
     def escaping_write(self, h: History) -> tuple[int, int, int] | None:
         """(page, word, step): a watched word the target got wrong, and the source's last write to it."""
-        last = h.vals[-1]
-        bad = [(p, w) for p in range(len(last["mem"])) if self.names.watched(p)
-               for w in range(len(last["mem"][p])) if last["tgt"][p][w] != last["mem"][p][w]]
-        for p, w in bad:
-            writes = h.steps_changing(lambda v, p=p, w=w: v["mem"][p][w])
-            if writes:
-                return p, w, writes[-1]
-        return None
+        return h.escaping_write(self.names.watched)
 
     def explain_image_consistent(self, ev: Events) -> list[str]:
         h = ev.h
@@ -259,17 +252,9 @@ class XenExplainer(RequestWords):
             if not sends:
                 continue
             s = sends[-1]
-            copy_at = {w: ev.copy_step(s, w) for w in range(self.names.page_words(p) or len(last["mem"][p]))}
-            writes = [(k, w) for k in range(s.first, s.last + 1) for w in copy_at
-                      if h.vals[k - 1]["mem"][p][w] != h.vals[k]["mem"][p][w]]
-            for k1, w1 in writes:
-                c1 = copy_at.get(w1)
-                if c1 is None or c1 >= k1:
-                    continue  # not yet copied when written
-                for k2, w2 in writes:
-                    c2 = copy_at.get(w2)
-                    if k2 >= k1 and c2 is not None and c2 > k2:
-                        return p, s, w1, c1, k1, w2, k2, c2
+            torn = h.torn_words(s, p, self.names.page_words(p) or len(last["mem"][p]))
+            if torn is not None:
+                return (p, s, *torn)
         return None
 
     def explain_no_torn_page(self, ev: Events) -> list[str]:

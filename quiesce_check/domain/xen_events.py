@@ -15,21 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from quiesce_check.domain.history import History
-
-
-@dataclass(frozen=True)
-class Send:
-    """One send of a page: the steps of its first and last word, the pass it belonged to."""
-
-    first: int
-    last: int
-    label: str
-
-    @property
-    def steps(self) -> str:
-        """`steps 4-7`, or `step 8` for a page sent in one step."""
-        return f"step {self.first}" if self.first == self.last else f"steps {self.first}-{self.last}"
+from quiesce_check.domain.history import History, Send
 
 
 @dataclass(frozen=True)
@@ -101,14 +87,7 @@ class Events:
 
     def copy_step(self, send: Send, w: int) -> int | None:
         """The step of `send` that read word w."""
-        h = self.h
-        for k in range(send.first, send.last + 1):
-            before, after = h.vals[k - 1]["copied"], h.vals[k]["copied"]
-            if after[w] and not before[w]:
-                return k
-            if k == send.last and not before[w]:
-                return k  # the last word: `copied` is cleared by the same step
-        return None
+        return self.h.copy_step(send, w)
 
     @cached_property
     def reads(self) -> list[BitmapRead]:

@@ -8,15 +8,16 @@ a word's name (`word 1 of page 0 (the ring's rsp_prod)`), which of Xen's steps
 the model overrides (then an explanation states what the trace shows, not
 Xen's default rule), and whether a process is a block backend. Also declares
 every name of the vocabulary the explainer reads (a test holds each to
-xen.qdl). Imports `lang.types`.
+xen.qdl). Imports `domain.constants`, `domain.model_text`, `lang.types`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
+from quiesce_check.domain.constants import ModelNames
+from quiesce_check.domain.model_text import identifiers
 from quiesce_check.lang.types import TArray, TEnum, Type, Value
 
 # The vocabulary's state the explainer reads, by variable name.
@@ -53,18 +54,7 @@ XEN_STEPS = ("guest_write", "map_grant", "map_foreign", "unmap", "map_write", "c
 # request is.
 BLOCK_BACKEND = re.compile(r"blk|tapdisk|qdisk|vbd", re.IGNORECASE)
 
-# What QDL ignores (grammar.lark's COMMENT, BLOCK_COMMENT) and string literals: no code in them.
-_NOT_CODE = re.compile(r'//[^\n]*|/\*.*?\*/|"[^"\n]*"', re.DOTALL)
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_OVERRIDE = re.compile(r"\boverride\s+(?:proc|def|var|process)\s+([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def code_of(texts: Iterable[str]) -> str:
-    """The texts without their comments and string literals."""
-    return "\n".join(_NOT_CODE.sub(" ", t) for t in texts)
-
-
-class XenNames:
+class XenNames(ModelNames):
     """The model's constants by name, and what its own files say about its ring and its Xen.
 
     `own` is the code of the files the model was built from other than the vocabulary, or
@@ -72,23 +62,13 @@ class XenNames:
     every step of Xen (what cannot be known is not said)."""
 
     def __init__(self, consts: Mapping[str, tuple[Value, Type]], own: str | None) -> None:
-        self.consts = {name: value for name, (value, _) in consts.items()}
-        self.const_types = {name: t for name, (_, t) in consts.items()}
-        self.idents = set(_IDENT.findall(own)) if own is not None else None
-        self.overridden = set(_OVERRIDE.findall(own)) if own is not None else None
+        super().__init__(consts, own)
+        self.idents = identifiers(own) if own is not None else None
         self.has_ring = self.idents is not None and (bool(self.idents & set(RING_NAMES))
                                                      or self.member("RECOVERY") in RING_RECOVERIES)
         self._ring_pages = self._find_ring_pages() if self.has_ring else {}
 
     # constants -------------------------------------------------------------------
-    def const(self, name: str, default: Any = None) -> Any:
-        return self.consts.get(name, default)
-
-    def member(self, name: str) -> str:
-        t = self.const_types.get(name)
-        v = self.consts.get(name)
-        return t.members[v] if isinstance(t, TEnum) and isinstance(v, int) else str(v)
-
     def member_value(self, const: str, member: str) -> int | None:
         """The value of enum `member` of the element type of constant `const`."""
         t = self.const_types.get(const)
@@ -116,10 +96,6 @@ class XenNames:
         return not (isinstance(zeroed, tuple) and zeroed[p])
 
     # Xen ---------------------------------------------------------------------------
-    def default(self, *steps: str) -> bool:
-        """Whether the model keeps the vocabulary's own version of each of Xen's `steps`."""
-        return self.overridden is not None and not self.overridden & set(steps)
-
     def block_backend(self, process: str) -> bool:
         """Whether `process` (a shown name, `Blkback` or `Blkback[1]`) serves a block device."""
         return bool(BLOCK_BACKEND.search(process.split("[", 1)[0]))

@@ -5,7 +5,7 @@ timeline `trace.timeline` drew; gives the timeline with what the vocabulary
 knows: the passes as spans, the bitmap reads and the domain's moments, each page
 on the source and on the target over time, each write coloured by what Xen made
 of it, and the step the explanation is about circled. `LEGEND` gives the words
-the legend shows for each kind of mark. Imports `domain.xen_events`,
+the legend shows for each kind of mark. Imports `domain.highlights`, `domain.xen_events`,
 `trace.timeline` (and `domain.xen` for its type only).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from quiesce_check.domain.highlights import extended, image_highlights, pass_spans, recoloured
 from quiesce_check.domain.xen_events import Events
 from quiesce_check.trace.timeline import Highlight, Mark, Moment, Row, Span, Timeline
 
@@ -34,15 +35,9 @@ def annotate(x: XenExplainer, ev: Events, tl: Timeline) -> Timeline:
     the writes by kind and the step to look at."""
     h = ev.h
     pages = range(len(h.vals[0]["mem"]))
-    by_pass: dict[str, list[int]] = {}
-    for p in pages:
-        for s in ev.sends(p):
-            by_pass.setdefault(s.label, []).extend((s.first, s.last))
-    spans = [Span(min(v), max(v), label) for label, v in by_pass.items()]
+    spans = pass_spans(pages, ev.sends)
     highlights = _highlights(x, ev, spans)
-    return Timeline(tl.steps, tl.lanes, _marks(ev, tl), tl.spans + spans,
-                    tl.moments + sorted(_moments(ev), key=lambda m: m.step), tl.rows + _rows(x, ev),
-                    tl.highlights + highlights, {**tl.legend, **LEGEND})
+    return extended(tl, _marks(ev, tl), spans, _moments(ev), _rows(x, ev), highlights, LEGEND)
 
 
 def _moments(ev: Events) -> list[Moment]:
@@ -81,14 +76,9 @@ def _marks(ev: Events, tl: Timeline) -> list[Mark]:
     h = ev.h
     pages = range(len(h.vals[0]["mem"]))
     final = ev.final.step if ev.final is not None else None
-    marks = []
-    for m in tl.marks:
-        k = m.step
-        if k > h.n:
-            marks.append(m)
-            continue
+
+    def kind_of(k: int, kind: str) -> str:
         before, after = h.vals[k - 1], h.vals[k]
-        kind = m.kind
         if before["tgt"] != after["tgt"] or before["copied"] != after["copied"] or before["todo"] != after["todo"]:
             kind = "send"
         if before["mem"] != after["mem"]:
@@ -99,27 +89,12 @@ def _marks(ev: Events, tl: Timeline) -> list[Mark]:
                 kind = "early"  # before migration began: pass 0 sends every page anyway
             else:
                 kind = "mark" if marked else "write"
-        marks.append(Mark(k, m.lane, m.label, kind))
-    return marks
+        return kind
+
+    return recoloured(h, tl, kind_of)
 
 
 def _highlights(x: XenExplainer, ev: Events, spans: list[Span]) -> list[Highlight]:
-    """The step the explanation is about, circled with it (a torn send also gets its span)."""
-    h = ev.h
-    prop = h.trace.property
-    if prop == "image_consistent" and (found := x.escaping_write(h)) is not None:
-        p, _, k = found
-        return [Highlight(k, h.who(k), " ".join(x.explain_image_consistent(ev)), "escape",
-                          f"{x.names.page_name(p)} source")]
-    if prop == "no_torn_page" and (torn := x.torn_send(ev)) is not None:
-        p, s, _, _, k1, _, k2, _ = torn
-        row = f"{x.names.page_name(p)} source"
-        out = [Highlight(k1, h.who(k1), " ".join(x.explain_no_torn_page(ev)), "torn", row)]
-        if k2 != k1:
-            out.append(Highlight(k2, h.who(k2), "", "torn", row))
-        spans.append(Span(s.first, s.last, f"torn send of page {p}", "torn"))
-        return out
-    if prop == "quiescent_after_suspend" and (late := h.first_change(lambda v: v["late_write"])) is not None:
-        return [Highlight(late, h.who(late), " ".join(x.explain_quiescent_after_suspend(ev)), "late")]
-    text = " ".join(x.explain(h.info, h.trace))
-    return [Highlight(h.n, h.who(h.n), text, "other")] if text and h.n >= 1 else []
+    late = ev.h.first_change(lambda v: v["late_write"])
+    return image_highlights(x, ev, spans, ("quiescent_after_suspend", late,
+                                           lambda: x.explain_quiescent_after_suspend(ev)))

@@ -51,7 +51,8 @@ svg text { font-family: ui-monospace, monospace; }
 
 _MARK_FILL = {"step": "#8c959f", "early": "#c4b5a0", "send": "#0969da", "write": "#bc4c00", "mark": "#1a7f37",
               "late": "#cf222e", "fails": "#1b1f24", "escape": "#cf222e", "torn": "#8250df"}
-_MOMENT_STROKE = {"clean": "#0969da", "final": "#cf222e", "suspend": "#1b1f24", "resume": "#1a7f37",
+_MOMENT_STROKE = {"clean": "#0969da", "sync": "#0969da", "final": "#cf222e", "suspend": "#1b1f24", "stop": "#1b1f24",
+                  "resume": "#1a7f37",
                   "destroy": "#57606a", "event": "#8c959f"}
 
 

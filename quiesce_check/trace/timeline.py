@@ -45,7 +45,7 @@ class Moment:
 
     step: int
     label: str
-    kind: str = "event"  # event | clean | suspend | final | resume | destroy
+    kind: str = "event"  # event | clean | sync | suspend | stop | final | resume | destroy
 
 
 @dataclass(frozen=True)
