@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def model_files() -> list[Path]:
-    """Every model shipped in the repository."""
-    return sorted([*ROOT.glob("models/*.qdl"), *ROOT.glob("examples/*.qdl")])
+    """Every model shipped in the repository (the Xen ones, the vhost ones, the examples)."""
+    return sorted([*ROOT.glob("models/*.qdl"), *ROOT.glob("models/vhost/*.qdl"), *ROOT.glob("examples/*.qdl")])
 
 
 def build(text: str, params: dict | None = None) -> Built:
