@@ -40,6 +40,14 @@ def slots_read(e: I.Expr) -> set[int]:
     return set()
 
 
+def pages_phrase(pages: frozenset[int]) -> str:
+    """`page 2`, `pages 0, 1 and 2`, or `no page`: the pages a moment (a CLEAN, a sync) took."""
+    shown = [str(p) for p in sorted(pages)]
+    if not shown:
+        return "no page"
+    return f"page {shown[0]}" if len(shown) == 1 else "pages " + ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
 def explain_own(h: History, moments: list[tuple[int, str]]) -> list[str]:
     """The last writes to what the violated property reads, with the `moments` (step, words)
     that came between them."""

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.domain.history import History, Send
-from quiesce_check.domain.own import explain_own
+from quiesce_check.domain.own import explain_own, pages_phrase
 from quiesce_check.domain.vhost_events import VhostEvents
 from quiesce_check.domain.vhost_names import PROPERTIES, VhostNames
 from quiesce_check.domain.vhost_requests import RequestWords
@@ -42,13 +42,6 @@ def upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _pages(pages: frozenset[int]) -> str:
-    shown = [str(p) for p in sorted(pages)]
-    if not shown:
-        return "no page"
-    return f"page {shown[0]}" if len(shown) == 1 else "pages " + ", ".join(shown[:-1]) + " and " + shown[-1]
-
-
 class VhostExplainer(RequestWords):
     def __init__(self, consts: Mapping[str, tuple[Value, Type]], own: str | None = None) -> None:
         self.names = VhostNames(consts, own)
@@ -60,7 +53,7 @@ class VhostExplainer(RequestWords):
         try:
             ev = VhostEvents(History(info, trace), self.names)
             out = getattr(self, f"explain_{trace.property}")(ev) if trace.property in PROPERTIES else []
-            return out or explain_own(ev.h, [(r.step, f"at step {r.step} {r.name} took {_pages(r.took)}")
+            return out or explain_own(ev.h, [(r.step, f"at step {r.step} {r.name} took {pages_phrase(r.took)}")
                                              for r in ev.reads])
         except UNRECOGNISED:
             return []

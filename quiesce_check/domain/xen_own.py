@@ -7,18 +7,12 @@ each took. Takes the `Events` of the counterexample; gives sentences. Imports
 from __future__ import annotations
 
 from quiesce_check.domain.own import explain_own as last_writes
+from quiesce_check.domain.own import pages_phrase
 from quiesce_check.domain.xen_events import BitmapRead, Events
 
 
-def _pages(pages: frozenset[int]) -> str:
-    if not pages:
-        return "no page"
-    shown = [str(p) for p in sorted(pages)]
-    return f"page {shown[0]}" if len(shown) == 1 else "pages " + ", ".join(shown[:-1]) + " and " + shown[-1]
-
-
 def _read(r: BitmapRead) -> str:
-    return f"at step {r.step} {r.name} read the bitmap and took {_pages(r.took)}"
+    return f"at step {r.step} {r.name} read the bitmap and took {pages_phrase(r.took)}"
 
 
 def explain_own(ev: Events) -> list[str]:
