@@ -17,7 +17,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from quiesce_check.lang.positions import describe
-from quiesce_check.lang.types import TArray, TRecord, Type, Value, format_value, scalar_values
+from quiesce_check.lang.types import (
+    TArray,
+    TRecord,
+    TSeq,
+    TSet,
+    Type,
+    Value,
+    all_values,
+    format_value,
+    least_value,
+    scalar_values,
+)
 
 if TYPE_CHECKING:
     from quiesce_check.lang.checker import ProcInfo, VarInfo
@@ -63,7 +74,25 @@ def slot_count(t: Type) -> int:
         return len(scalar_values(t.index)) * slot_count(t.elem)
     if isinstance(t, TRecord):
         return sum(slot_count(ft) for _, ft in t.fields)
+    if isinstance(t, TSet):
+        return len(set_elements(t))
+    if isinstance(t, TSeq):
+        return 1 + t.capacity * slot_count(t.elem)
     return 1
+
+
+def set_elements(t: TSet) -> tuple[Value, ...]:
+    """The values a set's bits stand for, in slot order."""
+    return _elements(t.elem)
+
+
+_ELEMENTS: dict[Type, tuple[Value, ...]] = {}
+
+
+def _elements(t: Type) -> tuple[Value, ...]:
+    if t not in _ELEMENTS:
+        _ELEMENTS[t] = tuple(all_values(t))
+    return _ELEMENTS[t]
 
 
 def instance_name(proc: ProcInfo, instance: object) -> str:
@@ -80,6 +109,11 @@ def flatten(t: Type, v: Value) -> list[Value]:
     if isinstance(t, TRecord):
         assert isinstance(v, tuple)
         return [x for (_, ft), item in zip(t.fields, v, strict=True) for x in flatten(ft, item)]
+    if isinstance(t, TSet):
+        return [x in v for x in set_elements(t)]
+    if isinstance(t, TSeq):
+        pad = [least_value(t.elem)] * (t.capacity - len(v))
+        return [len(v)] + [x for item in (*v, *pad) for x in flatten(t.elem, item)]
     return [v]
 
 
@@ -96,6 +130,11 @@ def unflatten(t: Type, scalars: Sequence[Value]) -> Value:
             out.append(unflatten(ft, scalars[pos:pos + n]))
             pos += n
         return tuple(out)
+    if isinstance(t, TSet):
+        return frozenset(x for x, bit in zip(set_elements(t), scalars, strict=True) if bit)
+    if isinstance(t, TSeq):
+        n = slot_count(t.elem)
+        return tuple(unflatten(t.elem, scalars[1 + i * n:1 + (i + 1) * n]) for i in range(int(scalars[0])))
     return scalars[0]
 
 

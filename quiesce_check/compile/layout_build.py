@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from quiesce_check.compile.layout import Layout, SlotInfo, VarPlace, instance_name
+from quiesce_check.compile.layout import Layout, SlotInfo, VarPlace, instance_name, set_elements
 from quiesce_check.lang.checker import CheckedModel, VarInfo
 from quiesce_check.lang.types import (
+    BOOL,
     TArray,
     TBool,
     TEnum,
     TInt,
     TRecord,
+    TSeq,
+    TSet,
     Type,
     format_value,
     scalar_values,
@@ -32,6 +35,13 @@ def _scalar_names(name: str, t: Type) -> Iterator[tuple[str, Type]]:
     elif isinstance(t, TRecord):
         for fname, ft in t.fields:
             yield from _scalar_names(f"{name}.{fname}", ft)
+    elif isinstance(t, TSet):
+        for v in set_elements(t):  # one bit per value: `{2} in s`
+            yield f"{{{format_value(t.elem, v)}}} in {name}", BOOL
+    elif isinstance(t, TSeq):
+        yield f"len({name})", TInt(0, t.capacity)
+        for i in range(t.capacity):
+            yield from _scalar_names(f"{name}[{i}]", t.elem)
     else:
         yield name, t
 

@@ -68,7 +68,24 @@ class NamedType:
     span: Span = _span()
 
 
-TypeExpr = BoolType | RangeType | EnumType | ArrayType | RecordType | NamedType
+@dataclass(frozen=True, slots=True)
+class SetType:
+    """`set of T`."""
+
+    elem: TypeExpr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SeqType:
+    """`seq[N] of T`: at most N elements."""
+
+    capacity: Expr
+    elem: TypeExpr
+    span: Span = _span()
+
+
+TypeExpr = BoolType | RangeType | EnumType | ArrayType | RecordType | NamedType | SetType | SeqType
 
 
 # --------------------------------------------------------------- expressions
@@ -141,7 +158,7 @@ class Unary:
 
 @dataclass(frozen=True, slots=True)
 class Binary:
-    op: str  # + - * / % == != < <= > >= and or =>
+    op: str  # + - * / % == != < <= > >= and or => in "not in" subset union minus intersect
     left: Expr
     right: Expr
     span: Span = _span()
@@ -195,21 +212,69 @@ class Call:
     span: Span = _span()
 
 
-Expr = (
-    IntLit | BoolLit | Name | Index | Field | At | Unary | Binary | IfExpr | Quant | ArrayLit
-    | ArrayComp | RecordLit | Call | Prime | By
-)
-
-
 @dataclass(frozen=True, slots=True)
 class SetLit:
+    """`{a, b, c}`, `{}`: a set (also a domain)."""
+
     items: tuple[Expr, ...]
     span: Span = _span()
 
 
-# A domain is what a bound variable ranges over: a type (a range, an enum, a
-# named type, bool) or an explicit set of values `{a, b, c}`.
-Domain = TypeExpr | SetLit
+@dataclass(frozen=True, slots=True)
+class SetFilter:
+    """`{x in D where p}`: the values of D for which p holds (every one without `where`)."""
+
+    var: str
+    domain: Domain
+    where: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetMap:
+    """`{e for x in D where p}`: the values of e for the values x of D for which p holds."""
+
+    body: Expr
+    var: str
+    domain: Domain
+    where: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SeqLit:
+    """`<<a, b>>`, `<<>>`: a sequence."""
+
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Choose:
+    """`choose x in D where p`: the least value of D for which p holds (a model error if none does)."""
+
+    var: str
+    domain: Domain
+    where: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AnyValue:
+    """`any` inside an initial value: every value of the type it stands for, one initial state each."""
+
+    span: Span = _span()
+
+
+Expr = (
+    IntLit | BoolLit | Name | Index | Field | At | Unary | Binary | IfExpr | Quant | ArrayLit
+    | ArrayComp | RecordLit | Call | Prime | By | SetLit | SetFilter | SetMap | SeqLit | Choose | AnyValue
+)
+
+
+# A domain is what a bound variable ranges over: a type (a range, an enum, a named type, bool),
+# an explicit set of values `{a, b, c}`, or any expression whose value is a set.
+Domain = TypeExpr | Expr
 
 
 # ---------------------------------------------------------------- statements
@@ -308,7 +373,26 @@ class CallStmt:
     span: Span = _span()
 
 
-Stmt = Assign | Await | Assert | Skip | If | While | For | Either | With | Atomic | Labeled | Let | CallStmt
+@dataclass(frozen=True, slots=True)
+class Send:
+    """`send q, v;`: wait while the sequence q is full, then append v to it."""
+
+    queue: Expr
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Receive:
+    """`receive q -> x;`: wait while the sequence q is empty, then move its head into x."""
+
+    queue: Expr
+    target: Expr
+    span: Span = _span()
+
+
+Stmt = (Assign | Await | Assert | Skip | If | While | For | Either | With | Atomic | Labeled | Let | CallStmt
+        | Send | Receive)
 
 
 # -------------------------------------------------------------- declarations

@@ -121,14 +121,13 @@ class Build(Transformer[Token, A.Model]):
     def decl_mod(self, meta: Any, tok: Token) -> str:
         return str(tok)
 
-    def init_value(self, meta: Any, value: A.Expr) -> tuple[str, A.Expr]:
+    def init_value(self, meta: Any, value: A.Expr) -> tuple[str, A.Expr | None]:
+        if isinstance(value, A.AnyValue):
+            return ("any", None)  # `= any`: any value of the declared type
         return ("value", value)
 
     def init_domain(self, meta: Any, dom: A.Domain) -> tuple[str, A.Domain]:
         return ("domain", dom)
-
-    def init_any(self, meta: Any) -> tuple[str, None]:
-        return ("any", None)
 
     def process_decl(self, meta: Any, *items: Any) -> A.ProcessDecl:
         rest = list(items)
@@ -295,8 +294,33 @@ class Build(Transformer[Token, A.Model]):
     def named_type(self, meta: Any, name: Token) -> A.NamedType:
         return A.NamedType(str(name), self._s(meta))
 
+    def set_type(self, meta: Any, elem: A.TypeExpr) -> A.SetType:
+        return A.SetType(elem, self._s(meta))
+
+    def seq_type(self, meta: Any, capacity: A.Expr, elem: A.TypeExpr) -> A.SeqType:
+        return A.SeqType(capacity, elem, self._s(meta))
+
+    def domain_expr(self, meta: Any, e: A.Expr) -> A.Domain:
+        # a bare name is a named type or a set; the checker tells which
+        return A.NamedType(e.name, e.span) if isinstance(e, A.Name) else e
+
     def set_lit(self, meta: Any, *items: A.Expr | None) -> A.SetLit:
         return A.SetLit(tuple(i for i in items if i is not None), self._s(meta))
+
+    def set_filter(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None) -> A.SetFilter:
+        return A.SetFilter(str(var), dom, where, self._s(meta))
+
+    def set_map(self, meta: Any, body: A.Expr, var: Token, dom: A.Domain, where: A.Expr | None) -> A.SetMap:
+        return A.SetMap(body, str(var), dom, where, self._s(meta))
+
+    def seq_lit(self, meta: Any, *items: A.Expr | None) -> A.SeqLit:
+        return A.SeqLit(tuple(i for i in items if i is not None), self._s(meta))
+
+    def any_lit(self, meta: Any) -> A.AnyValue:
+        return A.AnyValue(self._s(meta))
+
+    def choose_expr(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None) -> A.Choose:
+        return A.Choose(str(var), dom, where, self._s(meta))
 
     # statements
     def block(self, meta: Any, *stmts: A.Stmt) -> tuple[A.Stmt, ...]:
@@ -343,6 +367,12 @@ class Build(Transformer[Token, A.Model]):
     def labeled(self, meta: Any, label: Token, stmt: A.Stmt) -> A.Labeled:
         return A.Labeled(str(label), stmt, self._s(meta))
 
+    def send_stmt(self, meta: Any, queue: A.Expr, value: A.Expr) -> A.Send:
+        return A.Send(queue, value, self._s(meta))
+
+    def receive_stmt(self, meta: Any, queue: A.Expr, target: A.Expr) -> A.Receive:
+        return A.Receive(queue, target, self._s(meta))
+
     def let_stmt(self, meta: Any, name: Token, value: A.Expr) -> A.Let:
         return A.Let(str(name), value, self._s(meta))
 
@@ -380,6 +410,24 @@ class Build(Transformer[Token, A.Model]):
 
     def compare(self, meta: Any, a: A.Expr, op: Token, b: A.Expr) -> A.Binary:
         return A.Binary(str(op), a, b, self._s(meta))
+
+    def member(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("in", a, b, self._s(meta))
+
+    def not_member(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("not in", a, b, self._s(meta))
+
+    def subset(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("subset", a, b, self._s(meta))
+
+    def union_op(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("union", a, b, self._s(meta))
+
+    def minus_op(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("minus", a, b, self._s(meta))
+
+    def intersect_op(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
+        return A.Binary("intersect", a, b, self._s(meta))
 
     def add(self, meta: Any, a: A.Expr, b: A.Expr) -> A.Binary:
         return A.Binary("+", a, b, self._s(meta))
@@ -451,9 +499,10 @@ def _parser() -> lark.Lark:
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
-# words the grammar uses only where no name can stand (after `always`, after `fair`): the
+# words the grammar uses only where no name can stand (after `always`, after `fair`, at the
+# start of a type for `set` and `seq`): the
 # contextual lexer reads them as names everywhere else, so a model may still name things so
-_SOFT_WORDS = frozenset({"step", "system"})
+_SOFT_WORDS = frozenset({"step", "system", "set", "seq"})
 
 
 @functools.cache

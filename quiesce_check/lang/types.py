@@ -3,7 +3,8 @@
 Takes nothing; gives the type classes, their value sets and the rules for
 assignment and comparison. Runtime values are plain Python: `bool`, `int`
 (enum members are their position in the enum), `tuple` for arrays (in index
-order) and records (in field order). Imports nothing of the project.
+order) and records (in field order), `frozenset` for sets and `tuple` (of its length) for
+sequences. Imports nothing of the project.
 """
 
 from __future__ import annotations
@@ -71,6 +72,37 @@ class TRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class TSet:
+    """`set of T`: stored as one bit per value of T (`all_values(elem)` order).
+
+    `elem` is `NOTHING` only for the empty literal `{}`, which fits every set."""
+
+    elem: Type
+
+    def __str__(self) -> str:
+        return f"set of {self.elem}"
+
+
+@dataclass(frozen=True, slots=True)
+class TSeq:
+    """`seq[N] of T`: a length 0..N and N element slots; the unused ones hold T's least value."""
+
+    capacity: int
+    elem: Type
+
+    def __str__(self) -> str:
+        return f"seq[{self.capacity}] of {self.elem}"
+
+
+@dataclass(frozen=True, slots=True)
+class TNothing:
+    """The element type of `{}` and `<<>>`: no value has it, so it fits any element type."""
+
+    def __str__(self) -> str:
+        return "nothing"
+
+
+@dataclass(frozen=True, slots=True)
 class TProc:
     """A process (or one instance of an indexed process): only `P@label` and `P.x` apply."""
 
@@ -82,10 +114,14 @@ class TProc:
 
 
 Scalar = TBool | TInt | TEnum
-Type = TBool | TInt | TEnum | TArray | TRecord | TProc
+Type = TBool | TInt | TEnum | TArray | TRecord | TSet | TSeq | TNothing | TProc
 
 INT = TInt()
 BOOL = TBool()
+NOTHING = TNothing()
+
+# The most values a set's element type may have (one bit of the state each).
+MAX_SET_VALUES = 4096
 # A runtime value: bool, int (enum members by position), or a tuple (arrays, records).
 Value = Any
 
@@ -119,6 +155,11 @@ def size(t: Type) -> int:
         for _, ft in t.fields:
             n *= size(ft)
         return n
+    if isinstance(t, TSet):
+        return 2 ** size(t.elem)
+    if isinstance(t, TSeq):
+        k = size(t.elem)
+        return sum(k ** n for n in range(t.capacity + 1))
     raise TypeError(t)
 
 
@@ -131,8 +172,62 @@ def all_values(t: Type) -> Iterator[Value]:
         yield from itertools.product(*(list(all_values(t.elem)) for _ in range(n)))
     elif isinstance(t, TRecord):
         yield from itertools.product(*(list(all_values(ft)) for _, ft in t.fields))
+    elif isinstance(t, TSet):
+        elems = list(all_values(t.elem))
+        for bits in itertools.product((False, True), repeat=len(elems)):
+            yield frozenset(v for v, b in zip(elems, bits, strict=True) if b)
+    elif isinstance(t, TSeq):
+        elems = list(all_values(t.elem))
+        for n in range(t.capacity + 1):
+            yield from itertools.product(elems, repeat=n)
     else:
         raise TypeError(t)
+
+
+def least_value(t: Type) -> Value:
+    """The first value of `all_values(t)`: what a sequence's unused slots hold."""
+    if isinstance(t, TBool):
+        return False
+    if isinstance(t, TEnum):
+        return 0
+    if isinstance(t, TInt):
+        assert t.lo is not None
+        return t.lo
+    if isinstance(t, TArray):
+        return tuple(least_value(t.elem) for _ in scalar_values(t.index))
+    if isinstance(t, TRecord):
+        return tuple(least_value(ft) for _, ft in t.fields)
+    if isinstance(t, TSet):
+        return frozenset()
+    if isinstance(t, TSeq):
+        return ()
+    raise TypeError(t)
+
+
+def set_element_ok(t: Type) -> bool:
+    """Whether `t` may be the element type of a set: built of bool, ranges and enums only."""
+    if isinstance(t, TBool | TEnum):
+        return True
+    if isinstance(t, TInt):
+        return t.lo is not None
+    if isinstance(t, TArray):
+        return set_element_ok(t.elem)
+    if isinstance(t, TRecord):
+        return all(set_element_ok(ft) for _, ft in t.fields)
+    return False
+
+
+def value_key(t: Type, v: Value) -> tuple[Any, ...]:
+    """A key that orders the values of `t` as `all_values` does (sets and `choose` go in this order)."""
+    if isinstance(t, TArray):
+        return tuple(value_key(t.elem, x) for x in v)
+    if isinstance(t, TRecord):
+        return tuple(value_key(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))
+    if isinstance(t, TSet):
+        return tuple(x in v for x in all_values(t.elem))
+    if isinstance(t, TSeq):
+        return (len(v), *(value_key(t.elem, x) for x in v))
+    return (int(v),)
 
 
 def index_position(t: Scalar, value: Value) -> int:
@@ -161,6 +256,10 @@ def format_value(t: Type, v: Value) -> str:
     if isinstance(t, TRecord):
         assert isinstance(v, tuple)
         return "{" + ", ".join(f"{n}: {format_value(ft, x)}" for (n, ft), x in zip(t.fields, v, strict=True)) + "}"
+    if isinstance(t, TSet):
+        return "{" + ", ".join(format_value(t.elem, x) for x in sorted(v, key=lambda x: value_key(t.elem, x))) + "}"
+    if isinstance(t, TSeq):
+        return "<<" + ", ".join(format_value(t.elem, x) for x in v) + ">>"
     return str(v)
 
 
@@ -191,7 +290,11 @@ def compatible(target: Type, value: Type) -> bool:
         if [n for n, _ in target.fields] != [n for n, _ in value.fields]:
             return False
         return all(compatible(a, b) for (_, a), (_, b) in zip(target.fields, value.fields, strict=True))
-    return False
+    if isinstance(target, TSet | TSeq):
+        # a set's elements and a sequence's length are checked when the value is stored
+        return type(value) is type(target) and (isinstance(value.elem, TNothing)
+                                                or compatible(target.elem, value.elem))
+    return isinstance(target, TNothing) or isinstance(value, TNothing)
 
 
 def same_scalar(a: Type, b: Type) -> bool:
@@ -223,6 +326,8 @@ def sym_clash(target: Type, value: Type) -> tuple[Type, Type] | None:
             clash = sym_clash(a, b)
             if clash is not None:
                 return clash
+    if isinstance(target, TSet | TSeq) and isinstance(value, TSet | TSeq) and not isinstance(value.elem, TNothing):
+        return sym_clash(target.elem, value.elem)
     return None
 
 
@@ -234,4 +339,6 @@ def has_sym(t: Type) -> bool:
         return has_sym(t.index) or has_sym(t.elem)
     if isinstance(t, TRecord):
         return any(has_sym(ft) for _, ft in t.fields)
+    if isinstance(t, TSet | TSeq):
+        return has_sym(t.elem)
     return False
