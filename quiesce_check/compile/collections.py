@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from quiesce_check.compile.lower import Lowerer, _Env
 
 Parts = list[I.Expr]
-TRUE = I.Const(True)
-FALSE = I.Const(False)
+TRUE: I.Expr = I.Const(True)
+FALSE: I.Expr = I.Const(False)
 
 
 @dataclass
@@ -121,7 +121,7 @@ def consts(t: Type, v: Value) -> Parts:
     return [I.Const(x) for x in flatten(t, v)]
 
 
-def guarded(check: I.Expr, parts: Parts) -> Parts:
+def guarded(check: I.Expr, parts: Sequence[I.Expr]) -> Parts:
     """`parts`, each evaluated after `check` (a `Checked` that must not fail)."""
     ok = I.Bin(">=", check, I.Const(0))
     return [I.Ite(ok, p, p) for p in parts]
@@ -178,7 +178,7 @@ class Collections:
                 return FALSE
             pos = self.position(t.elem, x)
             if all(isinstance(b, I.Slot) for b in bits):
-                read: I.Expr = I.Table(tuple(b.index for b in bits), pos)  # type: ignore[union-attr]
+                read: I.Expr = I.Table(tuple(b.index for b in bits if isinstance(b, I.Slot)), pos)
             else:
                 read = _any([_and(I.Bin("==", pos, I.Const(k)), b) for k, b in enumerate(bits)])
             return _and(inside, read)
@@ -402,20 +402,20 @@ class Collections:
             if name == "head":
                 return guarded(check, items[0])
             shifted = [x for item in items[1:] for x in item] + pad
-            return guarded(check, [I.Bin("-", q[0], I.Const(1))] + shifted)
+            return guarded(check, [I.Bin("-", q[0], I.Const(1)), *shifted])
         if name == "append":
             v = self.coerce(self.low.expr(e.args[1], env), self.type_of(e.args[1]), t.elem, what)
             check = I.Checked(q[0], t.capacity, what, "full")
             new = [I.Ite(I.Bin("==", q[0], I.Const(i)), a, b) for i, item in enumerate(items)
                    for a, b in zip(v, item, strict=True)]
-            return guarded(check, [I.Bin("+", q[0], I.Const(1))] + new)
+            return guarded(check, [I.Bin("+", q[0], I.Const(1)), *new])
         assert name == "remove", name
         (i,) = self.low.expr(e.args[1], env)
         pos = I.Checked(I.Ite(I.Bin("<", i, q[0]), i, I.Const(t.capacity)), t.capacity, what, "seqindex")
         nxt = items[1:] + [pad]
         new = [I.Ite(I.Bin("<", I.Const(j), i), a, b) for j, item in enumerate(items)
                for a, b in zip(item, nxt[j], strict=True)]
-        return guarded(pos, [I.Bin("-", q[0], I.Const(1))] + new)
+        return guarded(pos, [I.Bin("-", q[0], I.Const(1)), *new])
 
     def seq_position(self, t: TSeq, length: I.Expr, i: I.Expr, what: str) -> I.Expr:
         """The checked position of element `i` of a sequence of length `length`."""

@@ -53,7 +53,7 @@ class Checked:
 
 # What a failed `Checked` of each kind other than "index" means (`what` is the source text).
 CHECK_KINDS = {
-    "full": "`append` or `send` to a full sequence in {what} (capacity {n})",
+    "full": "`append` to a full sequence in {what} (capacity {n})",
     "empty": "{what}: the sequence is empty",
     "seqindex": "index out of range in {what}: position {i} of a shorter sequence",
     "capacity": "{what}: a sequence longer than the capacity {cap}",

@@ -129,7 +129,7 @@ class Lowerer:
             ends = [self._at_end(proc, inst) for inst in proc.index_values]
             acc: I.Expr = ends[-1]
             for m in range(len(ends) - 2, -1, -1):
-                acc = I.Ite(I.Bin("==", iv, I.Const(proc.index_values[m])), ends[m], acc)  # type: ignore[arg-type]
+                acc = I.Ite(I.Bin("==", iv, I.Const(proc.index_values[m])), ends[m], acc)
             return acc
         ref = self.cm.refs[id(e)]
         assert isinstance(ref, RProc)
@@ -508,7 +508,7 @@ class Lowerer:
         values = self.argument(s.value, self.cm.type_of(s.target), env)
         return self.make_assign(targets, values, self.what(s.target))
 
-    def make_assign(self, targets: list[Loc], values: list[I.Expr], what: str) -> I.Assign:
+    def make_assign(self, targets: list[Loc], values: Sequence[I.Expr], what: str) -> I.Assign:
         return I.Assign(tuple((t.slots, t.index) for t in targets), tuple(values), what)
 
     def atomic_block(self, stmts: Sequence[A.Stmt], env: _Env) -> list[I.Stmt]:
@@ -685,13 +685,13 @@ class Lowerer:
             new = [I.Ite(I.Bin("==", n, I.Const(i)), a, b) for i, item in enumerate(items)
                    for a, b in zip(v, item, strict=True)]
             return [I.Guard(I.Bin("<", n, I.Const(t.capacity))),
-                    self.make_assign(locs, [I.Bin("+", n, I.Const(1))] + new, what)]
+                    self.make_assign(locs, [I.Bin("+", n, I.Const(1)), *new], what)]
         pad = [I.Const(x) for x in flatten(t.elem, least_value(t.elem))]
         rest = [x for item in items[1:] for x in item] + pad
         target = self.locs(s.target, env)
         got = self.coll.coerce(items[0], t.elem, self.cm.type_of(s.target), self.what(s.target))
         return [I.Guard(I.Bin(">", n, I.Const(0))), self.make_assign(target, got, self.what(s.target)),
-                self.make_assign(locs, [I.Bin("-", n, I.Const(1))] + rest, what)]
+                self.make_assign(locs, [I.Bin("-", n, I.Const(1)), *rest], what)]
 
     # processes ------------------------------------------------------------
     def process(self, proc: ProcInfo, inst: object) -> None:
@@ -988,7 +988,7 @@ def liveness_instances(cm: CheckedModel, d: A.LivenessDecl) -> list[tuple[str, d
     """Each instance of a liveness property: how it is shown ("r = 1") and its parameters' values."""
     domains = [cm.domains[id(p.domain)] for p in d.params]
     out = []
-    for combo in itertools.product(*(values for _, values in domains)):
+    for combo in itertools.product(*(values or () for _, values in domains)):  # (constant: the checker)
         shown = ", ".join(f"{p.name} = {format_value(t, v)}" for p, (t, _), v in zip(d.params, domains, combo,
                                                                                      strict=True))
         out.append((shown, {p.name: v for p, v in zip(d.params, combo, strict=True)}))
