@@ -280,12 +280,17 @@ class ReferenceModel:
         if isinstance(e, A.SeqLit):
             return tuple(self.ev(x, st, env, inst, ctx) for x in e.items)
         if isinstance(e, A.SetFilter | A.SetMap | A.Choose):
+            values = self.domain_values(e.domain, st, env, inst, ctx)
+            if isinstance(e, A.Choose):
+                # least first (a constant set literal's values come in the order written)
+                elem = self.cm.domains[id(e.domain)][0]
+                values = tuple(sorted(values, key=lambda v: value_key(elem, v)))
             picked = []
-            for v in self.domain_values(e.domain, st, env, inst, ctx):
+            for v in values:
                 inner = {**env, e.var: v}
                 if e.where is None or self.ev(e.where, st, inner, inst, ctx):
                     if isinstance(e, A.Choose):
-                        return v  # the values come least first
+                        return v
                     picked.append(self.ev(e.body, st, inner, inst, ctx) if isinstance(e, A.SetMap) else v)
             if isinstance(e, A.Choose):
                 raise StepError(ctx.action, ctx.choices, f"`choose` found no value at {e.span}")

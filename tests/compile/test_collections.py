@@ -6,21 +6,27 @@ runs the same model a second time as a few lines of Python over plain frozensets
 (`expected_graph`) and asserts that the reference interpreter's whole state graph, its failing
 states included, is that one; the state counts are derived in the comments. The models with
 processes are checked against the states listed by hand. Then every model goes through
-`compare()` of test_differential: the compiled path must give the same graph.
+`compare()` of test_differential: the compiled path must give the same graph (the cases where it
+does not yet are expected failures, each one's reference side tested on its own), and so must
+random models of sets and sequences.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from quiesce_check.build import build_text, load_use
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.layout_build import build_layout
 from quiesce_check.compile.model import StepError
 from quiesce_check.lang.checker import check
+from quiesce_check.lang.errors import ModelError
 from quiesce_check.lang.modules import expand
 from quiesce_check.lang.parser import parse
 from quiesce_check.lang.positions import END
@@ -85,7 +91,9 @@ def expected_graph(initial: list[dict[str, Any]], step: Step) -> Graph:
     return out
 
 
-def check_graph(text: str, initial: list[dict[str, Any]], step: Step, count: int, failing: int = 0) -> Graph:
+def check_graph(text: str, initial: list[dict[str, Any]], step: Step, count: int, failing: int = 0) -> None:
+    """The reference's graph of `text` is the one `step` gives, of `count` states, `failing` of
+    which fail."""
     got = reference_graph(reference(text))
     want = expected_graph(initial, step)
     assert len(want) == count and sum(v is None for v in want.values()) == failing
@@ -93,11 +101,6 @@ def check_graph(text: str, initial: list[dict[str, Any]], step: Step, count: int
     assert not missing and not extra, (sorted(missing)[:3], sorted(extra)[:3])
     wrong = [(s, got[s], want[s]) for s in want if got[s] != want[s]]
     assert not wrong, wrong[:2]
-    return got
-
-
-def fails(*conds: bool) -> bool:
-    return any(conds)
 
 
 # ---------------------------------------------------------------- sets
@@ -143,11 +146,15 @@ def test_set_operators_comprehensions_and_choose() -> None:
 
 
 def _states(m: ReferenceModel) -> list[State]:
+    """Every reachable state, those whose step fails included (not expanded)."""
     init = list(m.initial_states())
     seen, todo = set(init), list(init)
     while todo:
-        s = todo.pop()
-        for _, _, t in m.successors(s):
+        try:
+            succ = m.successors(todo.pop())
+        except StepError:
+            continue
+        for _, _, t in succ:
             if t not in seen:
                 seen.add(t)
                 todo.append(t)
@@ -282,13 +289,13 @@ BAD: dict[str, tuple[str, Bad, str, int, int]] = {
     # the initial state fails at once
     "index": ("x := q[1];", lambda q, x: [(q, q[1])] if len(q) > 1 else None, "<<1>>, 0", 1, 1),
     # <<1>>,0 -bad-> <<0>>,0 -take-> <<>>,0 (fails), -put-> <<0,1>>,0; <<1>>,0 -put-> <<1,1>>,0;
-    # <<>>,1 and <<1>>,1 fail (index 1): 7 states
+    # <<>>,1 and <<1>>,1, taken from <<1>>,0 and <<1,1>>,0, fail (index 1): 7 states
     "index_assign": ("q[x] := 0;", lambda q, x: [(q[:x] + (0,) + q[x + 1:], x)] if x < len(q) else None,
                      "<<1>>, 0", 7, 3),
     # q[-1]: the initial state fails at once
     "negative": ("x := q[x - 1];", lambda q, x: [(q, q[x - 1])] if x == 1 and q else None, "<<1>>, 0", 1, 1),
-    # <<1>>,0 -bad-> <<>>,0, -take-> <<>>,1, -put-> <<1,1>>,0 -take-> <<1>>,1: the three but
-    # <<1>>,0 and <<1,1>>,0 fail
+    # <<1>>,0 -bad-> <<>>,0, -take-> <<>>,1, -put-> <<1,1>>,0 -take-> <<1>>,1: 5 states, all
+    # failing but <<1>>,0 and <<1,1>>,0 (x is past the end)
     "remove": ("q := remove(q, x);", lambda q, x: [(q[:x] + q[x + 1:], x)] if x < len(q) else None,
                "<<1>>, 0", 5, 3),
     # a literal three long fits no seq[2]: <<1,0>>,0, <<1,1>>,0 and <<1,1>>,1 fail; <<>>,1 and
@@ -302,12 +309,17 @@ BAD: dict[str, tuple[str, Bad, str, int, int]] = {
 }
 
 
+def _queue_model(name: str) -> tuple[str, dict[str, Any]]:
+    """The text of a model of BAD and its initial state."""
+    stmt, _, init, _, _ = BAD[name]
+    q0, x0 = init.rsplit(", ", 1)
+    return QUEUE.format(q=q0, x=x0, bad=stmt), {"q": tuple(int(c) for c in q0.strip("<>").split(", ")), "x": int(x0)}
+
+
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_runtime_errors_of_sequences(name: str) -> None:
-    stmt, bad, init, count, failing = BAD[name]
-    q0, x0 = init.rsplit(", ", 1)
-    text = QUEUE.format(q=q0, x=x0, bad=stmt)
-    start = {"q": tuple(int(c) for c in q0.strip("<>").split(", ")), "x": int(x0)}
+    text, start = _queue_model(name)
+    _, bad, _, count, failing = BAD[name]
     check_graph(text, [start], _queue_step(bad), count, failing)
 
 
@@ -399,9 +411,9 @@ def test_for_and_domains_named_by_a_variable_a_def_and_a_parameter() -> None:
         return [_order_of(s ^ {x}) for x in range(3)] + [_order_of(s - {x}) for x in s if x >= 1]
     check_graph(ORDER, [_order_of(frozenset())], step, 8)
     m = reference(ORDER)
-    for st in _states(m):
-        vals = dict(named(m, st))
-        assert m.reached(st) == ([0] if vals["big"] == 2 or 2 in vals["s"] else [])
+    for state in _states(m):
+        vals = dict(named(m, state))
+        assert m.reached(state) == ([0] if vals["big"] == 2 or 2 in vals["s"] else [])
 
 
 PICKER = """process P {
@@ -500,31 +512,246 @@ def test_any_in_initial_values() -> None:
     assert {dict(named(m, s))["arr"] for s in m.initial_states()} == {(x, 0, y) for x in (0, 1) for y in (0, 1)}
 
 
+# ---------------------------------------------------------------- what is evaluated
+
+NON_MEMBERS = """var s: set of 0..2 = {1, 2};
+var n: 0..9 = 0;
+var b: bool = false;
+action a(m in s) when 10 / m > 1 and n < 5 { n := n + 1; }
+action f { n := card({v in s where 10 / v > 1}); }
+action w { with v in s where 10 / v > 1 { n := v; } }
+action c { n := choose v in s where 10 / v > 1; }
+action q { b := forall v in s: 10 / v > 0; }
+action lazy { n := choose v in 0..2 where v == 1 or 10 / (v - 2) > 0; }
+"""
+
+
+def test_conditions_are_evaluated_for_members_only() -> None:
+    # 0 is not in s, so no condition divides by it; `choose` stops at the least value that
+    # satisfies it (1), before 2 divides by zero. n counts up to 5 (a), and takes 2 (f, and every
+    # value the others pick: 1 or 2), with b either way: n in 0..5 and b in {false, true}; no failure
+    s = frozenset({1, 2})
+
+    def step(v: dict[str, Any]) -> list[dict[str, Any]]:
+        n, b = v["n"], v["b"]
+        out = [{"s": s, "n": n + 1, "b": b} for m in (1, 2) if 10 // m > 1 and n < 5]
+        out += [{"s": s, "n": x, "b": b} for x in (2, 1, 2, 1, 1)]
+        return [*out, {"s": s, "n": n, "b": True}]
+    check_graph(NON_MEMBERS, [{"s": s, "n": 0, "b": False}], step, 12)
+
+
+CHOOSE_LEAST = """var x: 0..3 = 0;
+action pick { x := choose v in {3, 2, 1} where v != x; }
+"""
+
+
+def test_choose_takes_the_least_value_whatever_the_order_written() -> None:
+    # 0 -> 1 -> 2 -> 1: 3 states (3 is never the least value other than x)
+    check_graph(CHOOSE_LEAST, [{"x": 0}], lambda v: [{"x": min({1, 2, 3} - {v["x"]})}], 3)
+
+
+FOR_SNAPSHOT = """var s: set of 0..2 = {0};
+action grow { for v in s { s := s union {(v + 1) % 3}; } }
+"""
+
+
+def test_for_ranges_over_the_set_as_the_loop_starts() -> None:
+    # the values the body adds are not visited: {0} -> {0, 1} -> {0, 1, 2}: 3 states
+    def step(v: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"s": v["s"] | {(x + 1) % 3 for x in v["s"]}}]
+    check_graph(FOR_SNAPSHOT, [{"s": frozenset({0})}], step, 3)
+
+
+FINISHED_RANGE = """var i: 0..2 = 0;
+process P[k in 0..1] { skip; }
+action next when i < 2 { i := i + 1; }
+action see when finished(P[i]) { skip; }
+"""
+
+
+def test_finished_of_no_instance_fails() -> None:
+    # as P[i]@label and P[i].x do: each P[k] before or after its skip, i in 0..2: 12 states; the
+    # 4 with i = 2 fail
+    m = reference(FINISHED_RANGE)
+    states = _states(m)
+    assert len(states) == 12
+    for s in states:
+        i = dict(named(m, s))["i"]
+        if i == 2:
+            with pytest.raises(StepError):
+                m.successors(s)
+        else:
+            assert len(m.successors(s)) >= 1
+
+
+EMPTY_MEMBER = """var q: seq[1] of 0..1 = <<1>>;
+var b: bool = false;
+action take { q := tail(q); }
+reachable never: head(q) in {};
+reachable none: head(q) in {v in 0..1 where b};
+"""
+
+
+def test_membership_in_an_empty_set_evaluates_its_element() -> None:
+    # `head(q)` has no value once q is empty: each property fails there, as any use of it does
+    for goal in ("never", "none"):
+        m = reference(EMPTY_MEMBER.replace(f"reachable {goal}", f"optional reachable {goal}"))
+        full, empty = sorted(_states(m), key=lambda s: -len(dict(named(m, s))["q"]))
+        assert m.reached(full) == []
+        with pytest.raises(StepError):
+            m.reached(empty)
+
+
+EMPTY_WITH = """var t: set of 0..2 = {1, 2};
+var n: 0..2 = 0;
+action a { with u in (t intersect {}) { n := u; } }
+action b { n := 1; }
+"""
+
+
+def test_with_over_an_empty_set_has_no_step() -> None:
+    # `a` is never enabled: n = 0, then 1
+    check_graph(EMPTY_WITH, [{"t": frozenset({1, 2}), "n": 0}], lambda v: [{"t": v["t"], "n": 1}], 2)
+
+
 # ---------------------------------------------------------------- the compiled path
 
 MODELS = {"sets": SETS, "fifo": FIFO, "seqs": SEQS, "nested": NESTED, "set_range": SET_RANGE, "choose": CHOOSE,
           "net": NET, "order": ORDER, "picker": PICKER, "pipe": PIPE, "phases": PHASES, "any": ANY,
-          **{f"bad_{k}": QUEUE.format(q=v[2].rsplit(", ", 1)[0], x=v[2].rsplit(", ", 1)[1], bad=v[0])
-             for k, v in BAD.items()}}
+          "non_members": NON_MEMBERS, "choose_least": CHOOSE_LEAST, **{f"bad_{k}": _queue_model(k)[0] for k in BAD}}
+
+# where the compiled path does not agree yet (each one's reference side is tested above)
+DISAGREE = {"for_snapshot": FOR_SNAPSHOT, "finished_range": FINISHED_RANGE, "empty_member": EMPTY_MEMBER,
+            "empty_with": EMPTY_WITH}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_compiled_path_agrees(name: str) -> None:
     text = MODELS[name]
-    assert compare(build_text(text, f"{name}.qdl")) == len(_all_states(reference(text)))
+    assert compare(build_text(text, f"{name}.qdl")) == len(_states(reference(text)))
 
 
-def _all_states(m: ReferenceModel) -> set[State]:
-    """Every reachable state, those whose step fails included (`compare` counts them)."""
-    init = list(m.initial_states())
-    seen, todo = set(init), list(init)
-    while todo:
-        try:
-            succ = m.successors(todo.pop())
-        except StepError:
-            continue
-        for _, _, t in succ:
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
-    return seen
+@pytest.mark.xfail(strict=True, reason="the compiled path differs: see the reference's tests above")
+@pytest.mark.parametrize("name", sorted(DISAGREE))
+def test_compiled_path_agrees_on_the_open_cases(name: str) -> None:
+    text = DISAGREE[name]
+    assert compare(build_text(text, f"{name}.qdl")) == len(_states(reference(text)))
+
+
+# ---------------------------------------------------------------- random models
+
+@st.composite
+def int_expr(draw: st.DrawFn, depth: int = 2, bound: tuple[str, ...] = ()) -> str:
+    if depth == 0 or draw(st.integers(0, 2)) == 0:
+        return draw(st.sampled_from(["x", "0", "1", "2", *bound]))
+    kind = draw(st.sampled_from(["card", "len", "head", "index", "choose", "mod", "if"]))
+    a, b = draw(int_expr(depth - 1, bound)), draw(int_expr(depth - 1, bound))
+    if kind == "card":
+        return f"card({draw(set_expr(depth - 1, bound))})"
+    if kind in ("len", "head"):
+        return f"{kind}(q)"
+    if kind == "index":
+        return f"q[{a}]"
+    if kind == "choose":
+        v = f"c{depth}"
+        return f"(choose {v} in {draw(set_expr(depth - 1, bound))} where {draw(bool_expr(depth - 1, (*bound, v)))})"
+    if kind == "mod":
+        return f"(({a} + {b}) % 3)"
+    return f"(if {draw(bool_expr(depth - 1, bound))} then {a} else {b})"
+
+
+@st.composite
+def set_expr(draw: st.DrawFn, depth: int = 2, bound: tuple[str, ...] = ()) -> str:
+    # no `{}`: the compiled path's open cases (`test_compiled_path_agrees_on_the_open_cases`) come of it
+    if depth == 0 or draw(st.integers(0, 2)) == 0:
+        return draw(st.sampled_from(["s", "t", "{0, 2}", "{x}"]))
+    kind = draw(st.sampled_from(["op", "filter", "map", "lit"]))
+    v = f"v{depth}"
+    if kind == "op":
+        op = draw(st.sampled_from(["union", "minus", "intersect"]))
+        return f"({draw(set_expr(depth - 1, bound))} {op} {draw(set_expr(depth - 1, bound))})"
+    if kind == "filter":
+        dom = draw(st.sampled_from(["0..2", "s", "t"]))
+        return f"{{{v} in {dom} where {draw(bool_expr(depth - 1, (*bound, v)))}}}"
+    if kind == "map":
+        return f"{{({draw(int_expr(depth - 1, (*bound, v)))}) % 3 for {v} in {draw(st.sampled_from(['s', 't']))}}}"
+    return f"{{{draw(int_expr(depth - 1, bound))}, {draw(int_expr(depth - 1, bound))}}}"
+
+
+@st.composite
+def bool_expr(draw: st.DrawFn, depth: int = 2, bound: tuple[str, ...] = ()) -> str:
+    if depth == 0 or draw(st.integers(0, 2)) == 0:
+        return draw(st.sampled_from(["b", "true", "x in s", "x in q", "s == t", "len(q) == 2"]))
+    kind = draw(st.sampled_from(["in", "not in", "subset", "==", "!=", "seq", "forall", "exists", "not", "and"]))
+    if kind in ("in", "not in"):
+        # an element that cannot fail: the compiled path's open case is one that fails in an empty set
+        return f"{draw(int_expr(0, bound))} {kind} {draw(set_expr(depth - 1, bound))}"
+    if kind in ("subset", "==", "!="):
+        return f"{draw(set_expr(depth - 1, bound))} {kind} {draw(set_expr(depth - 1, bound))}"
+    if kind == "seq":
+        return f"q != {draw(st.sampled_from(['<<>>', '<<1>>', '<<x, 0>>', 'tail(q)']))}"
+    if kind in ("forall", "exists"):
+        v = f"w{depth}"
+        return f"({kind} {v} in {draw(set_expr(depth - 1, bound))}: {draw(bool_expr(depth - 1, (*bound, v)))})"
+    if kind == "not":
+        return f"(not {draw(bool_expr(depth - 1, bound))})"
+    return f"({draw(bool_expr(depth - 1, bound))} and {draw(bool_expr(depth - 1, bound))})"
+
+
+@st.composite
+def statement(draw: st.DrawFn, depth: int, bound: tuple[str, ...] = (), in_step: bool = True,
+              sets: tuple[str, ...] = ("s", "t")) -> str:
+    """`sets`: the sets it may assign (not the one a `for` around it ranges over: an open case of
+    the compiled path)."""
+    kinds = ["set", "set", "seq", "x", "b", "send", "receive", "with", "if"] + (["for"] if in_step else [])
+    kind = draw(st.sampled_from(kinds if depth > 0 else ["set", "x", "send"]))
+    v = f"u{depth}"
+    if kind == "set":
+        return f"{draw(st.sampled_from(sets))} := {draw(set_expr(2, bound))};"
+    if kind in ("x", "b"):
+        return f"{kind} := {draw(int_expr(2, bound) if kind == 'x' else bool_expr(2, bound))};"
+    if kind == "seq":
+        i, e = draw(int_expr(1, bound)), draw(int_expr(1, bound))
+        return draw(st.sampled_from([f"q := append(q, {e});", "q := tail(q);", f"q := remove(q, {i});",
+                                     f"q[{i}] := {e};", f"q := <<{e}>>;"]))
+    if kind == "send":
+        return f"send q, {draw(int_expr(1, bound))};"
+    if kind == "receive":
+        return "receive q -> x;"
+    if kind == "for":
+        return f"for {v} in t {{ {draw(statement(depth - 1, (*bound, v), True, ('s',)))} }}"
+    if kind == "with":
+        where = draw(bool_expr(1, (*bound, v)))
+        body = draw(statement(depth - 1, (*bound, v), True, sets))
+        # over a set that may be empty, but not one with no candidate value (an open case)
+        return f"with {v} in (t union {draw(set_expr(1, bound))}) where {where} {{ {body} }}"
+    then, orelse = (draw(statement(depth - 1, bound, in_step, sets)) for _ in range(2))
+    return f"if {draw(bool_expr(1, bound))} {{ {then} }} else {{ {orelse} }}"
+
+
+@st.composite
+def collection_model(draw: st.DrawFn) -> str:
+    lines = ["var s: set of 0..2 = {0};", "var t: set of 0..2 = {1, 2};", "var q: seq[2] of 0..2 = <<1>>;",
+             "var x: 0..2 = 0;", "var b: bool = false;"]
+    for i in range(draw(st.integers(1, 3))):
+        dom = draw(st.sampled_from(["0..2", "s", "t", "{y in 0..2 where y != x}"]))
+        body = " ".join(draw(statement(2, ("m",))) for _ in range(draw(st.integers(1, 2))))
+        lines.append(f"action a{i}(m in {dom}) when {draw(bool_expr(1, ('m',)))} {{ {body} }}")
+    if draw(st.booleans()):
+        body = " ".join(draw(statement(1, (), False)) for _ in range(draw(st.integers(1, 3))))
+        lines.append(f"process P {{ {body} }}")
+    lines.append(f"invariant inv: {draw(bool_expr(2))};")
+    lines.append(f"reachable goal: {draw(bool_expr(2))};")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=int(os.environ.get("QC_EXAMPLES", "150")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(collection_model())
+def test_random_collection_models_agree(text: str) -> None:
+    try:
+        built = build_text(text, "random.qdl")
+    except ModelError:
+        assume(False)  # a set literal mixing a variable and a constant has no bounded type, say
+        raise
+    compare(built, limit=3_000)
