@@ -86,6 +86,7 @@ class SeqType:
 
 
 TypeExpr = BoolType | RangeType | EnumType | ArrayType | RecordType | NamedType | SetType | SeqType
+TYPE_NODES = (BoolType, RangeType, EnumType, ArrayType, RecordType, NamedType, SetType, SeqType)
 
 
 # --------------------------------------------------------------- expressions

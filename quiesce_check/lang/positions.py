@@ -25,7 +25,8 @@ END: Key = (1 << 30,)
 
 # Statements that control stops at. `Labeled` and `For` are transparent: a
 # label names the position of its statement, a `for` loop is unrolled.
-STOP_TYPES = (A.Assign, A.Await, A.Assert, A.Skip, A.If, A.While, A.Either, A.With, A.Atomic, A.CallStmt)
+STOP_TYPES = (A.Assign, A.Await, A.Assert, A.Skip, A.If, A.While, A.Either, A.With, A.Atomic, A.CallStmt,
+              A.Send, A.Receive)
 
 
 @dataclass

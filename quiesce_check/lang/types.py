@@ -270,6 +270,8 @@ def compatible(target: Type, value: Type) -> bool:
     An array fits one with the same number of elements whose index type is the
     same or is the positional index of a literal (`TInt(0, n-1)` from `[a, b]`).
     """
+    if isinstance(value, TNothing):
+        return True  # `any` in an initial value, the elements of `{}` and `<<>>`
     if isinstance(target, TBool):
         return isinstance(value, TBool)
     if isinstance(target, TInt):

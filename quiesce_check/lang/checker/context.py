@@ -9,6 +9,7 @@ through it. Imports the checker's services and tables.
 
 from __future__ import annotations
 
+from quiesce_check.lang.checker.collections import Collections
 from quiesce_check.lang.checker.evaluate import Constants
 from quiesce_check.lang.checker.expressions import Expressions
 from quiesce_check.lang.checker.resolve import TypeResolver
@@ -24,6 +25,7 @@ class Checker:
         self.constants = Constants(self)   # values of constant expressions (evaluate.py)
         self.types = TypeResolver(self)    # type expressions and domains (resolve.py)
         self.exprs = Expressions(self)     # the type of every expression (expressions.py)
+        self.collections = Collections(self)  # sets, sequences, choose, built-ins (collections.py)
         self.stmts = Statements(self)      # statement rules (statements.py)
         self.routines = Routines(self)     # defs and procs, checked at first use (routines.py)
         self.symmetry = SymmetryRules(self)  # E027, the rules of symmetric types (symmetry.py)

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker.dispatch import rule_for
-from quiesce_check.lang.checker.limits import VERDICT_NAMES
+from quiesce_check.lang.checker.limits import MAX_DOMAIN, VERDICT_NAMES
 from quiesce_check.lang.checker.results import RoutineInfo
 from quiesce_check.lang.checker.tables import Scope, Tables
 from quiesce_check.lang.errors import Span, nearest
 from quiesce_check.lang.parser import keywords
-from quiesce_check.lang.types import Type, Value
+from quiesce_check.lang.types import Type, Value, all_values, size
 
 if TYPE_CHECKING:
     from quiesce_check.lang.checker.context import Checker
@@ -35,10 +35,12 @@ def reserved(t: Tables, name: str, span: Span) -> bool:
     return False
 
 
-def bind_params(cx: Checker, params: Sequence[A.ActionParam], scope: Scope
+def bind_params(cx: Checker, params: Sequence[A.ActionParam], scope: Scope, dynamic: bool = True
                 ) -> tuple[Scope, list[tuple[str, Type, tuple[Value, ...]]], bool]:
     """Parameters `x in D` bound in turn: the scope with them, each one's name, type and
-    values, and whether all of them checked (each one that did not is reported)."""
+    values, and whether all of them checked (each one that did not is reported). A parameter
+    over a set the state holds (`m in msgs`, only where `dynamic`) takes every value of the
+    set's element type; the action's guard tests membership."""
     out: list[tuple[str, Type, tuple[Value, ...]]] = []
     ok = True
     for p in params:
@@ -46,7 +48,19 @@ def bind_params(cx: Checker, params: Sequence[A.ActionParam], scope: Scope
         if r is None or not bind_ok(cx.tables, p.name, p.span, scope):
             ok = False
             continue
-        out.append((p.name, r[0], r[1]))
+        values = r[1]
+        if values is None and not dynamic:
+            cx.tables.error("E020", "this parameter must range over a constant domain", p.domain.span,
+                            "a type or a constant set: one property per value")
+            ok = False
+            continue
+        if values is None:
+            if size(r[0]) > MAX_DOMAIN:
+                cx.tables.error("E024", f"domain with {size(r[0])} values is too large to enumerate", p.domain.span)
+                ok = False
+                continue
+            values = tuple(all_values(r[0]))
+        out.append((p.name, r[0], values))
         scope = scope.bind(p.name, r[0])
     return scope, out, ok
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from quiesce_check.lang import ast as A
+from quiesce_check.lang.checker.collections import BUILTINS, join
 from quiesce_check.lang.checker.declarations import bind_ok
 from quiesce_check.lang.checker.dispatch import rule_for
 from quiesce_check.lang.checker.results import RBound, RConst, RDef, RProc, RVar
@@ -26,9 +27,12 @@ from quiesce_check.lang.types import (
     INT,
     TArray,
     TBool,
+    TEnum,
     TInt,
+    TNothing,
     TProc,
     TRecord,
+    TSeq,
     Type,
     comparable,
     compatible,
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
 
 _ARITHMETIC = ("+", "-", "*", "/", "%")
 _ORDERING = ("<", "<=", ">", ">=")
+_COLLECTION_OPS = ("in", "not in", "subset", "union", "minus", "intersect")
 
 
 class Expressions:
@@ -52,7 +57,14 @@ class Expressions:
             A.Binary: self._binary, A.IfExpr: self._if, A.Quant: self._quant, A.ArrayComp: self._array_comp,
             A.ArrayLit: self._array_lit, A.RecordLit: self._record_lit, A.Index: self._index,
             A.Field: self._field, A.Call: self._call, A.At: self._at, A.Prime: self._prime, A.By: self._by,
+            A.SetLit: self._collections("set_lit"), A.SetFilter: self._collections("set_filter"),
+            A.SetMap: self._collections("set_map"), A.SeqLit: self._collections("seq_lit"),
+            A.Choose: self._collections("choose"), A.AnyValue: self._collections("any_value"),
         }
+
+    def _collections(self, rule: str) -> Callable[[Any, Scope], Type | None]:
+        """A rule of `Collections` (built after this service)."""
+        return lambda e, scope: getattr(self.cx.collections, rule)(e, scope)
 
     def expr_type(self, e: A.Expr, scope: Scope) -> Type | None:
         """The type of `e` (recorded in `types`), or None once reported."""
@@ -96,6 +108,8 @@ class Expressions:
             return BOOL if a and b else None
         if e.op in _ARITHMETIC or e.op in _ORDERING:
             return self._arithmetic(e, scope)
+        if e.op in _COLLECTION_OPS:
+            return self.cx.collections.binary(e, scope)
         return self._comparison(e, scope)
 
     def _arithmetic(self, e: A.Binary, scope: Scope) -> Type | None:
@@ -135,7 +149,7 @@ class Expressions:
         if not comparable(a, b):
             self.tables.error("E020", f"the branches have different types: {a} and {b}", e.span)
             return None
-        return a
+        return join(a, b)
 
     def _quant(self, e: A.Quant, scope: Scope) -> Type | None:
         r = self.cx.types.resolve_domain(e.domain, scope)
@@ -164,7 +178,8 @@ class Expressions:
         ts = [self.expr_type(x, scope) for x in e.items]
         if any(t is None for t in ts):
             return None
-        first = ts[0]
+        # (`any`, in an initial value, has every type)
+        first = next((t for t in ts if not isinstance(t, TNothing)), ts[0])
         assert first is not None
         for x, t in zip(e.items, ts, strict=True):
             assert t is not None
@@ -194,6 +209,8 @@ class Expressions:
             return None
         if isinstance(bt, TProc):
             return self._process_index(e, bt, scope)
+        if isinstance(bt, TSeq):
+            return self.cx.collections.seq_index(e, bt, scope)
         if not isinstance(bt, TArray):
             self.tables.error("E020", f"cannot index a value of type {bt}", e.span)
             return None
@@ -228,6 +245,9 @@ class Expressions:
         return TProc(bt.name, False)
 
     def _field(self, e: A.Field, scope: Scope) -> Type | None:
+        member = self._qualified(e, scope)
+        if member is not None:
+            return member
         bt = self.expr_type(e.base, scope)
         if bt is None:
             return None
@@ -242,6 +262,22 @@ class Expressions:
                               nearest(e.name, [n for n, _ in bt.fields]))
             return None
         return ft
+
+    def _qualified(self, e: A.Field, scope: Scope) -> Type | None:
+        """`Phase.Idle`: a member of the enum type `Phase` (recorded in `qualified`), or None if the
+        base is not the name of an enum type (then `e` is read as a field)."""
+        b = e.base
+        if not isinstance(b, A.Name) or b.name in scope.bound or b.name in self.tables.globals:
+            return None
+        enum = self.tables.type_names.get(b.name)
+        if not isinstance(enum, TEnum) or (scope.proc is not None and b.name in scope.proc.locals):
+            return None
+        if e.name not in enum.members:
+            self.tables.error("E011", f"enum `{b.name}` has no member `{e.name}`", e.span,
+                              nearest(e.name, list(enum.members)))
+            return enum  # reported; the type keeps typing going
+        self.tables.qualified[id(e)] = (enum.members.index(e.name), enum)
+        return enum
 
     def _process_field(self, e: A.Field, bt: TProc) -> Type | None:
         """`P.x`: the local `x` of the process `P` (of one instance)."""
@@ -258,6 +294,8 @@ class Expressions:
         return var.type
 
     def _call(self, e: A.Call, scope: Scope) -> Type | None:
+        if e.name in BUILTINS and e.name not in self.tables.routines:
+            return self.cx.collections.call(e, scope)
         info = self.cx.routines.routine(e.name, e.span, "def")
         if info is None:
             return None
@@ -317,6 +355,11 @@ class Expressions:
             var = scope.proc.locals[n]
             t.refs[id(e)] = RVar(var)
             return var.type
+        if n in t.ambiguous:
+            owners = [next((k for k, v in t.type_names.items() if v == x), str(x)) for x in t.ambiguous[n]]
+            t.error("E045", f"`{n}` is a member of several enums: " + ", ".join(f"`{x}`" for x in owners),
+                    e.span, "write it qualified: " + " or ".join(f"`{x}.{n}`" for x in owners))
+            return None
         if n in t.consts:
             v, ct = t.consts[n]
             t.refs[id(e)] = RConst(v, ct)

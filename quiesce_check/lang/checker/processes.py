@@ -74,7 +74,7 @@ def _locals_and_positions(cx: Checker, d: A.ProcessDecl, proc: ProcInfo) -> None
         if info is not None:
             proc.locals[v.name] = info
     collect_labels(cx, d.body, {})
-    proc.positions = build_positions(d.body, lambda dom: t.domains.get(id(dom), (None, ()))[1])
+    proc.positions = build_positions(d.body, lambda dom: t.domains.get(id(dom), (None, ()))[1] or ())
 
 
 def _body(cx: Checker, d: A.ProcessDecl, proc: ProcInfo) -> None:

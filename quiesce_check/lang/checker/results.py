@@ -111,10 +111,13 @@ class CheckedModel:
     types: dict[int, Type]          # id(expr) -> type
     refs: dict[int, Ref]            # id(Name) -> what it names
     proc_fields: dict[int, VarInfo]  # id(Field on a process) -> that process's local
-    domains: dict[int, tuple[Type, tuple[Value, ...]]]  # id(domain) -> element type, values
+    domains: dict[int, tuple[Type, tuple[Value, ...] | None]]  # id(domain) -> element type, values
+    # (None: a set computed in the state)
     finals: list[A.PropertyDecl] = field(default_factory=list)
     calls: dict[int, RoutineInfo] = field(default_factory=dict)  # id(Call or CallStmt) -> def or proc
     by_calls: dict[int, A.Call] = field(default_factory=dict)  # id(By) -> the call of a def `by`
+    builtins: dict[int, str] = field(default_factory=dict)  # id(Call) -> built-in (`card`, `len`, ...)
+    qualified: dict[int, tuple[Value, Type]] = field(default_factory=dict)  # id(`Phase.Idle`) -> member
     # property name -> the premise of its implication (`p` of `p => q`, `exists x: p` of
     # `forall x: p => q`): a property whose premise never holds is vacuous
     premises: dict[str, A.Expr] = field(default_factory=dict)

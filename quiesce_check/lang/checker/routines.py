@@ -80,11 +80,11 @@ class Routines:
         params: list[tuple[str, Type]] = []
         for p in d.params:
             t: Type | None
-            if isinstance(p.domain, A.SetLit):
+            if isinstance(p.domain, A.TYPE_NODES):
+                t = self.cx.types.resolve_type(p.domain)
+            else:
                 r = self.cx.types.resolve_domain(p.domain, scope)
                 t = r[0] if r is not None else None
-            else:
-                t = self.cx.types.resolve_type(p.domain)
             if t is None or not bind_ok(self.tables, p.name, p.span, scope):
                 continue
             params.append((p.name, t))

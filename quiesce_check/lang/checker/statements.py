@@ -19,7 +19,7 @@ from quiesce_check.lang.checker.declarations import bind_ok
 from quiesce_check.lang.checker.dispatch import rule_for
 from quiesce_check.lang.checker.results import RBound, RConst, RProc, RVar
 from quiesce_check.lang.checker.tables import Scope
-from quiesce_check.lang.types import TProc, compatible, sym_of
+from quiesce_check.lang.types import TProc, TSeq, Type, compatible, sym_of
 
 if TYPE_CHECKING:
     from quiesce_check.lang.checker.context import Checker
@@ -33,6 +33,7 @@ class Statements:
             A.Assign: self._assign, A.Await: self._condition, A.Assert: self._condition, A.Skip: self._skip,
             A.If: self._if, A.While: self._while, A.For: self._for, A.Either: self._either, A.With: self._with,
             A.Atomic: self._atomic, A.Labeled: self._labeled, A.Let: self._let, A.CallStmt: self._call,
+            A.Send: self._send, A.Receive: self._receive,
         }
 
     def check_block(self, stmts: Sequence[A.Stmt], scope: Scope, atomic: bool) -> None:
@@ -79,6 +80,11 @@ class Statements:
             r = self.cx.types.resolve_domain(s.domain, scope)
         if r is None or not bind_ok(self.tables, s.var, s.span, scope):
             return
+        if not atomic and r[1] is None:
+            self.tables.error("E030", "a `for` loop of steps needs a constant domain (its positions take the values "
+                              "in order)", s.domain.span, "put the loop inside `atomic { ... }`, or loop over the "
+                              "set's type and test membership")
+            return
         if not atomic and sym_of(r[0]) is not None:
             self.cx.symmetry.sym_misuse(s.span, "a `for` loop of steps (its positions take the values in order)",
                                         r[0])
@@ -118,32 +124,72 @@ class Statements:
         if info is not None and self.cx.routines.call_args(info, s.args, s.span, scope):
             self.tables.calls[id(s)] = info
 
+    def _send(self, s: A.Send, scope: Scope, atomic: bool) -> None:
+        qt = self._queue(s.queue, scope)
+        vt = self.cx.exprs.expr_type(s.value, scope)
+        if qt is None or vt is None:
+            return
+        if not compatible(qt.elem, vt):
+            self.tables.error("E021", f"cannot send a value of type {vt} on a {qt}", s.value.span)
+            return
+        self.cx.symmetry.mixes(s.value.span, "a send that singles out a value", qt.elem, vt)
+
+    def _receive(self, s: A.Receive, scope: Scope, atomic: bool) -> None:
+        qt = self._queue(s.queue, scope)
+        tt = self.assignable(s.target, scope)
+        if qt is None or tt is None:
+            return
+        if not compatible(tt, qt.elem):
+            self.tables.error("E021", f"cannot receive an element of a {qt} into a target of type {tt}",
+                              s.target.span)
+            return
+        self.cx.symmetry.mixes(s.target.span, "a receive that singles out a value", tt, qt.elem)
+
+    def _queue(self, e: A.Expr, scope: Scope) -> TSeq | None:
+        qt = self.assignable(e, scope)
+        if qt is None:
+            return None
+        if not isinstance(qt, TSeq):
+            self.tables.error("E020", f"`send` and `receive` need a sequence, not a {qt}", e.span,
+                              "declare it `var q: seq[N] of T = <<>>;`")
+            return None
+        return qt
+
     def check_assign(self, s: A.Assign, scope: Scope) -> None:
+        tt = self.assignable(s.target, scope)
+        if tt is None:
+            return
+        vt = self.cx.exprs.expr_type(s.value, scope)
+        if vt is None:
+            return
+        if not compatible(tt, vt):
+            self.tables.error("E021", f"cannot assign a value of type {vt} to a target of type {tt}", s.value.span)
+            return
+        self.cx.symmetry.mixes(s.value.span, "an assignment that singles out a value", tt, vt)
+
+    def assignable(self, target: A.Expr, scope: Scope) -> Type | None:
+        """The type of an assignment's target, or None once reported (or when it cannot be assigned)."""
         t = self.tables
-        root = s.target
+        root = target
         while isinstance(root, A.Index | A.Field):
             root = root.base
-        assert isinstance(root, A.Name)
-        tt = self.cx.exprs.expr_type(s.target, scope)
+        if not isinstance(root, A.Name):
+            t.error("E022", "only a variable, an element or a field of one can be assigned", target.span)
+            return None
+        tt = self.cx.exprs.expr_type(target, scope)
         ref = t.refs.get(id(root))
         if isinstance(ref, RBound | RConst):
             t.error("E033", f"`{root.name}` is a constant or a bound name; it cannot be assigned", root.span)
-            return
-        if isinstance(ref, RProc) or id(s.target) in t.proc_fields or any(
-                id(x) in t.proc_fields for x in _subexprs(s.target)):
-            t.error("E022", "a process can assign only its own variables and global ones", s.target.span)
-            return
+            return None
+        if isinstance(ref, RProc) or id(target) in t.proc_fields or any(
+                id(x) in t.proc_fields for x in _subexprs(target)):
+            t.error("E022", "a process can assign only its own variables and global ones", target.span)
+            return None
         if isinstance(ref, RVar) and ref.var.protected and ref.var.origin != scope.origin:
             t.error("E034", f"`{root.name}` is written only by the operations of the vocabulary that declares it",
                     root.span, "call the vocabulary's operation that makes this change")
-            return
-        vt = self.cx.exprs.expr_type(s.value, scope)
-        if tt is None or vt is None:
-            return
-        if not compatible(tt, vt):
-            t.error("E021", f"cannot assign a value of type {vt} to a target of type {tt}", s.value.span)
-            return
-        self.cx.symmetry.mixes(s.value.span, "an assignment that singles out a value", tt, vt)
+            return None
+        return tt
 
 
 def _subexprs(e: A.Expr) -> list[A.Expr]:

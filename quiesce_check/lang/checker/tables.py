@@ -96,11 +96,18 @@ class Tables:
     proc_fields: dict[int, VarInfo] = field(default_factory=dict)  # `P.x` -> the local `x` (read by assignments)
     # domain -> element type and values: read by constant evaluation, `for` statements and the
     # positions of `processes` (a `for` of steps is resolved when its process's labels are)
-    domains: dict[int, tuple[Type, tuple[Value, ...]]] = field(default_factory=dict)
+    # (values None: a set computed in the state, `with m in msgs`)
+    domains: dict[int, tuple[Type, tuple[Value, ...] | None]] = field(default_factory=dict)
     calls: dict[int, RoutineInfo] = field(default_factory=dict)  # Call or CallStmt -> the def or proc
+    builtins: dict[int, str] = field(default_factory=dict)  # Call -> the built-in it is (`card`, `len`, ...)
+    qualified: dict[int, tuple[Value, Type]] = field(default_factory=dict)  # `Phase.Idle` -> member, enum
+    # an enum member name two enums declare -> the enums (the bare name is refused, E045)
+    ambiguous: dict[str, list[Type]] = field(default_factory=dict)
     by_calls: dict[int, A.Call] = field(default_factory=dict)  # `by(x)` -> the call of the model's def `by`
     # how deep constant evaluation is: inside it, a use of a def or proc is refused (E023)
     in_constant: int = 0
+    # how deep the typing of a variable's initial value is: only there may `any` stand (E044)
+    in_initial: int = 0
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple[tuple[str, Span], ...] = ()) -> None:

@@ -48,7 +48,7 @@ def _active(t: Tables, d: A.LivenessDecl | A.StepPropertyDecl, named: set[str]) 
 
 
 def _liveness(cx: Checker, d: A.LivenessDecl) -> bool:
-    scope, _, ok = bind_params(cx, d.params, Scope({}, None))
+    scope, _, ok = bind_params(cx, d.params, Scope({}, None), dynamic=False)
     if not ok:
         return False
     ok = cx.exprs.expect(d.p, scope, "bool") is not None

@@ -8,7 +8,7 @@ booleans as `bool`), and how a value is shown in a diagnostic (`show`). Imports
 
 from __future__ import annotations
 
-from quiesce_check.lang.types import TArray, TBool, TInt, TRecord, Type, Value, size
+from quiesce_check.lang.types import TArray, TBool, TInt, TRecord, TSeq, TSet, Type, Value, size
 
 
 def slots(t: Type) -> int:
@@ -16,6 +16,10 @@ def slots(t: Type) -> int:
         return size(t.index) * slots(t.elem)
     if isinstance(t, TRecord):
         return sum(slots(ft) for _, ft in t.fields)
+    if isinstance(t, TSet):
+        return size(t.elem)
+    if isinstance(t, TSeq):
+        return 1 + t.capacity * slots(t.elem)
     return 1
 
 
@@ -26,6 +30,10 @@ def fits(t: Type, v: Value) -> bool:
         return isinstance(v, tuple) and all(fits(t.elem, x) for x in v)
     if isinstance(t, TRecord):
         return isinstance(v, tuple) and all(fits(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))
+    if isinstance(t, TSet):
+        return isinstance(v, frozenset) and all(fits(t.elem, x) for x in v)
+    if isinstance(t, TSeq):
+        return isinstance(v, tuple) and len(v) <= t.capacity and all(fits(t.elem, x) for x in v)
     return True
 
 
@@ -38,6 +46,10 @@ def normalise(t: Type, v: Value) -> Value:
     if isinstance(t, TRecord):
         assert isinstance(v, tuple)
         return tuple(normalise(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))
+    if isinstance(t, TSet):
+        return frozenset(normalise(t.elem, x) for x in v)
+    if isinstance(t, TSeq):
+        return tuple(normalise(t.elem, x) for x in v)
     return v
 
 

@@ -12,15 +12,27 @@ limits, results, tables and values.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from quiesce_check.lang import ast as A
+from quiesce_check.lang.checker.evaluate import ANY
 from quiesce_check.lang.checker.limits import MAX_DOMAIN, MAX_STATE_SLOTS
 from quiesce_check.lang.checker.results import ProcInfo, VarInfo
 from quiesce_check.lang.checker.tables import Scope
 from quiesce_check.lang.checker.values import fits, normalise, show, slots
 from quiesce_check.lang.errors import Span
-from quiesce_check.lang.types import Type, Value, all_values, compatible, size
+from quiesce_check.lang.types import (
+    TArray,
+    TRecord,
+    TSeq,
+    TSet,
+    Type,
+    Value,
+    all_values,
+    compatible,
+    size,
+)
 
 if TYPE_CHECKING:
     from quiesce_check.lang.checker.context import Checker
@@ -38,7 +50,7 @@ def var_info(cx: Checker, d: A.VarDecl, owner: ProcInfo | None, scope: Scope) ->
     values: tuple[Value, ...] | None
     if d.init is not None:
         values = _init_value(cx, d, d.init, t, scope)
-    elif isinstance(d.init_domain, A.SetLit):
+    elif d.init_domain is not None and not isinstance(d.init_domain, A.TYPE_NODES):
         values = _init_set(cx, d, d.init_domain, t, scope)
     elif d.init_domain is not None:
         values = _init_domain(cx, d, d.init_domain, t)
@@ -52,11 +64,17 @@ def var_info(cx: Checker, d: A.VarDecl, owner: ProcInfo | None, scope: Scope) ->
 
 
 def _init_value(cx: Checker, d: A.VarDecl, init: A.Expr, t: Type, scope: Scope) -> tuple[Value, ...] | None:
-    """`var x: T = e;`"""
-    r = cx.constants.eval_constant(init, f"the initial value of `{d.name}`", scope)
+    """`var x: T = e;` (`e` may hold `any`: one initial value per combination)"""
+    cx.tables.in_initial += 1
+    try:
+        r = cx.constants.eval_constant(init, f"the initial value of `{d.name}`", scope)
+    finally:
+        cx.tables.in_initial -= 1
     if r is None:
         return None
     v, vt = r
+    if _holds_any(v):
+        return _init_any(cx, d, init, t, vt, v)
     if not compatible(t, vt):
         cx.tables.error("E021", f"`{d.name}` is {t} but its initial value is {vt}", init.span)
         return None
@@ -68,12 +86,58 @@ def _init_value(cx: Checker, d: A.VarDecl, init: A.Expr, t: Type, scope: Scope) 
     return (normalise(t, v),)
 
 
-def _init_set(cx: Checker, d: A.VarDecl, init: A.SetLit, t: Type, scope: Scope) -> tuple[Value, ...] | None:
-    """`var x: T in {a, b};`"""
+def _holds_any(v: Value) -> bool:
+    return v is ANY or (isinstance(v, tuple | frozenset) and any(_holds_any(x) for x in v))
+
+
+def _expand(t: Type, v: Value) -> list[Value]:
+    """Every value `v` stands for, each `any` in it replaced by each value of its place's type."""
+    if v is ANY:
+        return list(all_values(t))
+    if isinstance(t, TArray | TSeq):
+        parts = [_expand(t.elem, x) for x in v]
+    elif isinstance(t, TRecord):
+        parts = [_expand(ft, x) for (_, ft), x in zip(t.fields, v, strict=True)]
+    else:
+        return [v]
+    return [tuple(c) for c in itertools.product(*parts)]
+
+
+def _init_any(cx: Checker, d: A.VarDecl, init: A.Expr, t: Type, vt: Type, v: Value) -> tuple[Value, ...] | None:
+    if not compatible(t, vt) or isinstance(t, TSet):
+        cx.tables.error("E021", f"`{d.name}` is {t} but its initial value is {vt}", init.span,
+                        "`any` stands for a whole value, an array element or a record field")
+        return None
+    n = 1
+    stack: list[tuple[Type, Value]] = [(t, v)]
+    while stack:  # count before expanding: a large product is refused, not built
+        st, sv = stack.pop()
+        if sv is ANY:
+            n *= size(st)
+        elif isinstance(st, TArray | TSeq):
+            stack.extend((st.elem, x) for x in sv)
+        elif isinstance(st, TRecord):
+            stack.extend(zip((ft for _, ft in st.fields), sv, strict=True))
+    if n > MAX_DOMAIN:
+        cx.tables.error("E024", f"{n} initial values for `{d.name}` are too many to enumerate", init.span)
+        return None
+    values = _expand(t, v)
+    bad = [x for x in values if not fits(t, x)]
+    if bad:
+        cx.tables.error("E021", f"initial value {show(bad[0])} is outside {t}", init.span)
+        return None
+    return tuple(normalise(t, x) for x in values)
+
+
+def _init_set(cx: Checker, d: A.VarDecl, init: A.Expr, t: Type, scope: Scope) -> tuple[Value, ...] | None:
+    """`var x: T in {a, b};` (any constant set)"""
     r = cx.types.resolve_domain(init, scope)
     if r is None:
         return None
     et, values = r
+    if values is None:
+        cx.tables.error("E023", f"the initial values of `{d.name}` must be constant", init.span)
+        return None
     if not compatible(t, et) or not all(fits(t, v) for v in values):
         cx.tables.error("E021", f"initial values of `{d.name}` must be of type {t}", init.span)
         return None
