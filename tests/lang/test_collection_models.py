@@ -138,3 +138,24 @@ final last: y == 1 and len(q) == 0;
     assert data["verdict"] == "holds"
     # (producer pc, consumer pc, q, y): P0C0<>0, P1C0<0>0, P1C1<>0, P2C1<1>0, P2C2<>1 -> 5
     assert data["stats"]["distinct"] == 5
+
+
+@pytest.mark.parametrize("name", sorted(FAILURES))
+def test_bmc_finds_each_failure_at_the_same_step(tmp_path: Path, name: str) -> None:
+    text, words, step = FAILURES[name]
+    data = run(tmp_path, text, "--engine", "bmc", "--depth", "4")
+    assert data["verdict"] == "model error" and words in data["failure"]["message"]
+    assert data["failure"]["step"] == step
+
+
+def test_bmc_and_bfs_agree_on_a_violation(tmp_path: Path) -> None:
+    # q is full of two values while s holds two: send twice after adding twice, 4 steps at least
+    text = CHANNEL.replace("invariant small:", "invariant never_full: len(q) < 2 or card(s) < 2;\n"
+                           "invariant small:")
+    lengths = [run(tmp_path, text, "--engine", engine, "--property", "never_full")["trace"]["length"]
+               for engine in ("bfs", "bmc")]
+    assert lengths == [4, 4]
+
+
+def test_induction_proves_two_phase(tmp_path: Path) -> None:
+    assert run(tmp_path, TWO_PHASE, "--engine", "induction")["verdict"] == "holds"
