@@ -42,11 +42,33 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """`index` itself, after checking `0 <= index < size` (else a runtime model error)."""
+    """`index` itself, after checking `0 <= index < size` (else a runtime model error, told as
+    `checked_message` says for its `kind`)."""
 
     index: Expr
     size: int
     what: str
+    kind: str = "index"  # or one of CHECK_KINDS
+
+
+# What a failed `Checked` of each kind other than "index" means (`what` is the source text).
+CHECK_KINDS = {
+    "full": "`append` to a full sequence in {what} (capacity {n})",
+    "empty": "{what}: the sequence is empty",
+    "seqindex": "index out of range in {what}: position {i} of a shorter sequence",
+    "capacity": "{what}: a sequence longer than the capacity {cap}",
+    "element": "{what}: a set element outside the set's type",
+    "choose": "{what}: no value satisfies the condition",
+}
+
+
+def checked_message(kind: str, what: str, i: int, n: int) -> str:
+    """The message of a failed `Checked`."""
+    if kind == "index":
+        return f"index out of range in {what}: position {i} of {n}"
+    template = CHECK_KINDS[kind]
+    return template.replace("{i}", str(i)).replace("{n}", str(n)).replace("{cap}", str(n - 1)) \
+        .replace("{what}", what)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +329,7 @@ def shift_slots(e: Expr, by: int) -> Expr:
     if isinstance(e, Table):
         return Table(tuple(s + by for s in e.slots), shift_slots(e.index, by))
     if isinstance(e, Checked):
-        return Checked(shift_slots(e.index, by), e.size, e.what)
+        return Checked(shift_slots(e.index, by), e.size, e.what, e.kind)
     if isinstance(e, Un):
         return Un(e.op, shift_slots(e.a, by))
     if isinstance(e, Bin):

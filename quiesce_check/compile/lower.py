@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.bounds import Exit, bounds, exits, may_fail, slots_touched
+from quiesce_check.compile.collections import Collections, LSet, consts, equal
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, slot_count
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import (
@@ -38,11 +39,15 @@ from quiesce_check.lang.types import (
     TBool,
     TEnum,
     TInt,
+    TNothing,
     TProc,
     TRecord,
+    TSeq,
+    TSet,
     Type,
     Value,
     format_value,
+    least_value,
     scalar_values,
     sym_of,
 )
@@ -105,7 +110,44 @@ class Lowerer:
         self.standing_busy: set[tuple[str, object]] = set()
         self.var_locs: dict[tuple[int, object], list[Loc]] = {}
         self.unrolled = 1  # copies of the expression being lowered that enclosing quantifiers make
+        self.coll = Collections(self)
 
+    def known(self, e: I.Expr) -> tuple[int, int] | None:
+        """The least and greatest value `e` may have, where known."""
+        return bounds(e, self.slot_ranges, self.choice_bounds)
+
+    def bind(self, env: _Env, name: str, parts: list[I.Expr], t: Type) -> _Env:
+        return env.with_bound(name, parts)
+
+    def finished(self, e: A.Expr, env: _Env) -> I.Expr:
+        """`finished(P)`, `finished(P[i])`: the instance (every instance of P) stands at its end."""
+        if isinstance(e, A.Index):
+            ref = self.cm.refs[id(e.base)]
+            assert isinstance(ref, RProc)
+            proc = ref.proc
+            (iv,) = self.expr(e.index, env)
+            ends = [self._at_end(proc, inst) for inst in proc.index_values]
+            acc: I.Expr = ends[-1]
+            for m in range(len(ends) - 2, -1, -1):
+                acc = I.Ite(I.Bin("==", iv, I.Const(proc.index_values[m])), ends[m], acc)
+            return acc
+        ref = self.cm.refs[id(e)]
+        assert isinstance(ref, RProc)
+        terms = [self._at_end(ref.proc, inst) for inst in ref.proc.instances]
+        acc = terms[0]
+        for t in terms[1:]:
+            acc = I.Bin("and", acc, t)
+        return acc
+
+    def _at_end(self, proc: ProcInfo, inst: object) -> I.Expr:
+        pc = self.lay.pc_slot[(proc.name, inst)]
+        return I.Bin("==", I.Slot(pc), I.Const(proc.positions.number(END)))
+
+    def inline_def_set(self, info: RoutineInfo, args: Sequence[A.Expr], env: _Env) -> LSet:
+        """A def whose value is a set, as an `LSet`."""
+        d = info.decl
+        assert isinstance(d, A.DefDecl)
+        return self.coll.set_expr(d.body, self.def_env(info, args, env))
     # expressions ----------------------------------------------------------
     def position(self, t: Type, e: I.Expr, what: str, n: int) -> I.Expr:
         """The 0-based position of index value `e` in index type `t`, checked."""
@@ -143,6 +185,13 @@ class Lowerer:
                     return base[start:start + slot_count(ft)]
                 start += slot_count(ft)
             raise AssertionError(e.name)
+        if isinstance(e, A.Index) and isinstance(self.cm.type_of(e.base), TSeq):
+            st = self.cm.type_of(e.base)
+            assert isinstance(st, TSeq)
+            base = self.locs(e.base, env)
+            (iv,) = self.expr(e.index, env)
+            pos = self.coll.seq_position(st, base[0].read(), iv, self.what(e))
+            return self.select(base[1:], st.capacity, slot_count(st.elem), pos)
         if isinstance(e, A.Index):
             bt = self.cm.type_of(e.base)
             assert isinstance(bt, TArray)
@@ -228,6 +277,9 @@ class Lowerer:
 
     def expr(self, e: A.Expr, env: _Env) -> list[I.Expr]:
         """An expression as the list of its scalar parts (one for a scalar)."""
+        parts = self.collection_expr(e, env)
+        if parts is not None:
+            return parts
         if isinstance(e, A.IntLit):
             return [I.Const(e.value)]
         if isinstance(e, A.BoolLit):
@@ -273,9 +325,13 @@ class Lowerer:
             b_parts = self.expr(e.orelse, env)
             return [I.Ite(c, x, y) for x, y in zip(a_parts, b_parts, strict=True)]
         if isinstance(e, A.Quant):
-            _, values = self.cm.domains[id(e.domain)]
-            with self.unrolling(len(values), e.span):
-                terms = [self.expr(e.body, env.with_bound(e.var, I.Const(v)))[0] for v in values]
+            dom = self.coll.domain(e.domain, env)
+            with self.unrolling(len(dom), e.span):
+                terms = [self.expr(e.body, env.with_bound(e.var, c))[0] for c, _ in dom]
+            terms = [t if g is None else (I.Bin("=>", g, t) if e.kind == "forall" else I.Bin("and", g, t))
+                     for t, (_, g) in zip(terms, dom, strict=True)]
+            if not terms:
+                return [I.Const(0 if e.kind == "count" else e.kind == "forall")]
             if e.kind == "count":
                 return [I.Count(tuple(terms))]
             if sym_of(self.cm.domains[id(e.domain)][0]) is not None and len(terms) > 1:
@@ -293,11 +349,68 @@ class Lowerer:
             return [x for item in e.items for x in self.expr(item, env)]
         if isinstance(e, A.ArrayComp):
             _, values = self.cm.domains[id(e.domain)]
+            assert values is not None  # an array is indexed by a type
             with self.unrolling(len(values), e.span):
                 return [x for v in values for x in self.expr(e.body, env.with_bound(e.var, I.Const(v)))]
         if isinstance(e, A.RecordLit):
             return [x for _, item in e.fields for x in self.expr(item, env)]
         raise AssertionError(e)
+
+    def collection_expr(self, e: A.Expr, env: _Env) -> list[I.Expr] | None:
+        """The parts of a set, sequence, `choose` or built-in; None for every other expression."""
+        t = self.cm.types.get(id(e))
+        if isinstance(e, A.Field) and id(e) in self.cm.qualified:
+            return [I.Const(self.cm.qualified[id(e)][0])]
+        if isinstance(e, A.Call) and id(e) in self.cm.builtins:
+            return self.coll.builtin(e, env)
+        if isinstance(e, A.Choose):
+            return self.coll.choose(e, env)
+        if isinstance(e, A.SeqLit):
+            return self.coll.seq_lit(e, env)
+        if isinstance(e, A.Binary) and e.op in ("in", "not in", "subset") or (
+                isinstance(e, A.Binary) and e.op in ("==", "!=") and isinstance(self.cm.types.get(id(e.left)), TSet)):
+            return [self.coll.set_binary(e, env)]
+        if isinstance(e, A.Index) and isinstance(self.cm.types.get(id(e.base)), TSeq):
+            return self.seq_element(e, env)
+        if isinstance(t, TSet) and isinstance(e, A.SetLit | A.SetFilter | A.SetMap | A.Binary | A.IfExpr):
+            if isinstance(t.elem, TInt) and t.elem.lo is None or isinstance(t.elem, TNothing):
+                raise ModelError([Diagnostic("E020", "this set's elements have no bounded type here", e.span,
+                                             "store it in a variable of type `set of T`, or compare it with one")])
+            return self.coll.to_bits(self.coll.set_expr(e, env), t, self.what(e))
+        if isinstance(t, TSeq) and isinstance(e, A.IfExpr):
+            (c,) = self.expr(e.cond, env)
+            a = self.coll.coerce(self.expr(e.then, env), self.cm.type_of(e.then), t, self.what(e))
+            b = self.coll.coerce(self.expr(e.orelse, env), self.cm.type_of(e.orelse), t, self.what(e))
+            return [I.Ite(c, x, y) for x, y in zip(a, b, strict=True)]
+        if isinstance(e, A.Binary) and e.op in ("==", "!=") and isinstance(self.cm.types.get(id(e.left)), TSeq):
+            lt, rt = self.cm.type_of(e.left), self.cm.type_of(e.right)
+            both = TSeq(max(lt.capacity, rt.capacity), lt.elem if not isinstance(lt.elem, TNothing)  # type: ignore
+                        else rt.elem)  # type: ignore[union-attr]
+            xs = self.coll.coerce(self.expr(e.left, env), lt, both, self.what(e))
+            ys = self.coll.coerce(self.expr(e.right, env), rt, both, self.what(e))
+            same = equal(xs, ys)
+            return [same if e.op == "==" else I.Un("not", same)]
+        return None
+
+    def seq_element(self, e: A.Index, env: _Env) -> list[I.Expr]:
+        t = self.cm.type_of(e.base)
+        assert isinstance(t, TSeq)
+        q = self.expr(e.base, env)
+        (iv,) = self.expr(e.index, env)
+        pos = self.coll.seq_position(t, q[0], iv, self.what(e))
+        return self.pick_element(q[1:], t.capacity, slot_count(t.elem), pos)
+
+    def pick_element(self, parts: list[I.Expr], n: int, k: int, pos: I.Expr) -> list[I.Expr]:
+        """Element `pos` (of `n`, each `k` parts wide) of a flattened array of values."""
+        out: list[I.Expr] = []
+        for j in range(k):
+            acc: I.Expr = parts[(n - 1) * k + j]
+            for m in range(n - 2, -1, -1):
+                acc = I.Ite(I.Bin("==", pos, I.Const(m)), parts[m * k + j], acc)
+            if n == 1:
+                acc = I.Ite(I.Bin("==", pos, I.Const(0)), acc, acc)  # (the check in `pos` is still made)
+            out.append(acc)
+        return out
 
     def value_access(self, e: A.Index | A.Field, env: _Env) -> list[I.Expr]:
         """Indexing or selecting from a computed value (a literal, a constant)."""
@@ -321,13 +434,7 @@ class Lowerer:
             if 0 <= p < n:
                 return parts[p * k:(p + 1) * k]
             pos = I.Checked(pos, n, self.what(e.base))
-        out: list[I.Expr] = []
-        for j in range(k):
-            acc: I.Expr = parts[(n - 1) * k + j]
-            for m in range(n - 2, -1, -1):
-                acc = I.Ite(I.Bin("==", pos, I.Const(m)), parts[m * k + j], acc)
-            out.append(acc)
-        return out
+        return self.pick_element(parts, n, k, pos)
 
     def binary(self, e: A.Binary, env: _Env) -> I.Expr:
         if e.op in ("==", "!="):
@@ -353,10 +460,19 @@ class Lowerer:
         substituting the argument's expression is the same as passing its value)."""
         d = info.decl
         assert isinstance(d, A.DefDecl)
+        return self.expr(d.body, self.def_env(info, args, env))
+
+    def def_env(self, info: RoutineInfo, args: Sequence[A.Expr], env: _Env) -> _Env:
         inner = _Env(env.inst)
-        for (name, _), a in zip(info.params, args, strict=True):
-            inner = inner.with_bound(name, self.expr(a, env))
-        return self.expr(d.body, inner)
+        for (name, pt), a in zip(info.params, args, strict=True):
+            inner = inner.with_bound(name, self.argument(a, pt, env))
+        return inner
+
+    def argument(self, a: A.Expr, t: Type, env: _Env) -> list[I.Expr]:
+        """The parts of `a` as a value of type `t` (a parameter's, a variable's)."""
+        if isinstance(t, TSet):
+            return self.coll.to_bits(self.coll.set_expr(a, env), t, self.what(a))
+        return self.coll.coerce(self.expr(a, env), self.cm.type_of(a), t, self.what(a))
 
     def check_unroll(self, n: int, span: Span) -> None:
         if n > MAX_UNROLL:
@@ -389,10 +505,10 @@ class Lowerer:
 
     def assign(self, s: A.Assign, env: _Env) -> I.Assign:
         targets = self.locs(s.target, env)
-        values = self.expr(s.value, env)
+        values = self.argument(s.value, self.cm.type_of(s.target), env)
         return self.make_assign(targets, values, self.what(s.target))
 
-    def make_assign(self, targets: list[Loc], values: list[I.Expr], what: str) -> I.Assign:
+    def make_assign(self, targets: list[Loc], values: Sequence[I.Expr], what: str) -> I.Assign:
         return I.Assign(tuple((t.slots, t.index) for t in targets), tuple(values), what)
 
     def atomic_block(self, stmts: Sequence[A.Stmt], env: _Env) -> list[I.Stmt]:
@@ -428,8 +544,8 @@ class Lowerer:
         assert isinstance(d, A.ProcDecl)
         out: list[I.Stmt] = []
         inner = _Env(env.inst)
-        for (name, _), a in zip(info.params, s.args, strict=True):
-            lets, inner = self.bind_values(name, self.expr(a, env), inner)
+        for (name, pt), a in zip(info.params, s.args, strict=True):
+            lets, inner = self.bind_values(name, self.argument(a, pt, env), inner)
             out.extend(lets)
         return out + self.atomic_block(d.body, inner)
 
@@ -448,8 +564,14 @@ class Lowerer:
         if isinstance(s, A.If):
             (c,) = self.expr(s.cond, env)
             return [I.If(c, tuple(self.atomic_block(s.then, env)), tuple(self.atomic_block(s.orelse, env)))]
+        if isinstance(s, A.Send | A.Receive):
+            return self.message(s, env)
         if isinstance(s, A.For):
             t, values = self.cm.domains[id(s.domain)]
+            if values is None:  # over a set the state holds: its values in ascending order
+                dom, _ = self.coll.ordered_domain(s.domain, env)
+                return [I.If(g or I.Const(True), tuple(self.atomic_block(s.body, env.with_bound(s.var, c))), ())
+                        for c, g in dom]
             rounds = [self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))) for v in values]
             out = [stmt for r in rounds for stmt in r]
             if sym_of(t) is not None:
@@ -536,12 +658,40 @@ class Lowerer:
         return "", None
 
     def with_stmt(self, s: A.With, env: _Env, tail: list[I.Stmt]) -> I.Pick:
-        _, values = self.cm.domains[id(s.domain)]
-        var = self.new_choice(s.var, values)
-        inner = env.with_bound(s.var, I.Chosen(var))
+        et, values = self.cm.domains[id(s.domain)]
+        if values is not None and slot_count(et) == 1:
+            var = self.new_choice(s.var, values)
+            keys, inner, member = tuple(values), env.with_bound(s.var, I.Chosen(var)), None
+        else:
+            var, keys, parts, member = self.coll.pick(s.var, self.coll.domain(s.domain, env), et)
+            inner = env.with_bound(s.var, parts)
         where = self.expr(s.where, inner)[0] if s.where is not None else None
+        if member is not None:
+            where = member if where is None else I.Bin("and", member, where)
         body = self.atomic_block(s.body, inner) + tail
-        return I.Pick(var, s.var, tuple(values), where, tuple(body))
+        return I.Pick(var, s.var, keys, where, tuple(body))
+
+    def message(self, s: A.Send | A.Receive, env: _Env) -> list[I.Stmt]:
+        """`send q, v;` and `receive q -> x;`: wait for room (an element), then move one."""
+        t = self.cm.type_of(s.queue)
+        assert isinstance(t, TSeq)
+        locs = self.locs(s.queue, env)
+        q = [loc.read() for loc in locs]
+        n = q[0]
+        items = self.coll.seq_items(t, q)
+        what = self.what(s.queue)
+        if isinstance(s, A.Send):
+            v = self.argument(s.value, t.elem, env)
+            new = [I.Ite(I.Bin("==", n, I.Const(i)), a, b) for i, item in enumerate(items)
+                   for a, b in zip(v, item, strict=True)]
+            return [I.Guard(I.Bin("<", n, I.Const(t.capacity))),
+                    self.make_assign(locs, [I.Bin("+", n, I.Const(1)), *new], what)]
+        pad = [I.Const(x) for x in flatten(t.elem, least_value(t.elem))]
+        rest = [x for item in items[1:] for x in item] + pad
+        target = self.locs(s.target, env)
+        got = self.coll.coerce(items[0], t.elem, self.cm.type_of(s.target), self.what(s.target))
+        return [I.Guard(I.Bin(">", n, I.Const(0))), self.make_assign(target, got, self.what(s.target)),
+                self.make_assign(locs, [I.Bin("-", n, I.Const(1)), *rest], what)]
 
     # processes ------------------------------------------------------------
     def process(self, proc: ProcInfo, inst: object) -> None:
@@ -694,11 +844,19 @@ class Lowerer:
         d = info.decl
         env = _Env(None)
         vars_: list[tuple[int, str, tuple[Value, ...]]] = []
-        for name, _, values in info.params:
-            var = self.new_choice(name, values)
+        members: list[I.Stmt] = []
+        for (name, t, values), p in zip(info.params, d.params, strict=True):
+            if slot_count(t) == 1:
+                var = self.new_choice(name, values)
+                parts: list[I.Expr] = [I.Chosen(var)]
+            else:  # a record or an array: chosen by its position among the values
+                var, keys, parts, _ = self.coll.pick(name, [(consts(t, v), None) for v in values], t)
+                values = keys
             vars_.append((var, name, values))
-            env = env.with_bound(name, I.Chosen(var))
-        body: list[I.Stmt] = []
+            env = env.with_bound(name, parts)
+            if self.cm.domains[id(p.domain)][1] is None:  # over a set the state holds
+                members.append(I.Guard(self.coll.domain_member(p.domain, parts, env)))
+        body: list[I.Stmt] = list(members)
         if d.when is not None:
             body.append(I.Guard(self.expr(d.when, env)[0]))
         body += self.atomic_block(d.body, env)
@@ -830,7 +988,7 @@ def liveness_instances(cm: CheckedModel, d: A.LivenessDecl) -> list[tuple[str, d
     """Each instance of a liveness property: how it is shown ("r = 1") and its parameters' values."""
     domains = [cm.domains[id(p.domain)] for p in d.params]
     out = []
-    for combo in itertools.product(*(values for _, values in domains)):
+    for combo in itertools.product(*(values or () for _, values in domains)):  # (constant: the checker)
         shown = ", ".join(f"{p.name} = {format_value(t, v)}" for p, (t, _), v in zip(d.params, domains, combo,
                                                                                      strict=True))
         out.append((shown, {p.name: v for p, v in zip(d.params, combo, strict=True)}))

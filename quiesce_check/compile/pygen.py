@@ -18,7 +18,7 @@ from typing import Any
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.bounds import bounds
-from quiesce_check.compile.ir import Program, assigns, flatten_chain, straight
+from quiesce_check.compile.ir import Program, assigns, checked_message, flatten_chain, straight
 from quiesce_check.compile.layout import State
 from quiesce_check.compile.model import AssertFailure, Choices, ModelInfo, StepError, Successor
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
@@ -40,6 +40,11 @@ class _Runtime:
         if 0 <= i < n:
             return i
         raise StepError(ai, ch, f"index out of range in {self.messages[wid]}: position {i} of {n}")
+
+    def chk_kind(self, i: int, n: int, wid: int, kind: str, ai: int, ch: Choices) -> int:
+        if 0 <= i < n:
+            return i
+        raise StepError(ai, ch, checked_message(kind, self.messages[wid], i, n))
 
     def div(self, a: int, b: int, op: str, wid: int, ai: int, ch: Choices) -> int:
         if b == 0:
@@ -110,6 +115,8 @@ class _Gen:
             return f"{cur}[{self.slot_of(e.slots, e.index, cur, ai, ch)}]"
         if isinstance(e, I.Checked):
             wid = self.msg(e.what)
+            if e.kind != "index":  # (a kind is a word of CHECK_KINDS, never model text)
+                return f"_R.chk_kind({self.expr(e.index, cur, ai, ch)}, {e.size}, {wid}, {e.kind!r}, {ai}, {ch})"
             return f"_R.chk({self.expr(e.index, cur, ai, ch)}, {e.size}, {wid}, {ai}, {ch})"
         if isinstance(e, I.Chosen):
             return f"c{e.var}"

@@ -27,10 +27,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from quiesce_check.compile.deadline import Deadline
-from quiesce_check.compile.layout import Layout, State, pc_text, unflatten
+from quiesce_check.compile.layout import Layout, State, pc_text, set_elements, unflatten
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
-from quiesce_check.lang.types import TArray, TInt, TRecord, Type, format_value, scalar_values
+from quiesce_check.lang.types import (
+    BOOL,
+    TArray,
+    TInt,
+    TRecord,
+    TSeq,
+    TSet,
+    Type,
+    format_value,
+    scalar_values,
+)
 
 # The most permutations a canonical form may have to try (7! = 5040): for a state whose values
 # all have equal signatures, every one is tried.
@@ -274,6 +284,14 @@ def _leaves(t: Type, path: tuple[object, ...]) -> Iterator[tuple[tuple[object, .
     elif isinstance(t, TRecord):
         for fname, ft in t.fields:
             yield from _leaves(ft, (*path, (None, fname)))
+    elif isinstance(t, TSet):  # a bit per value: as an array indexed by the element type
+        sym = t.elem.sym if isinstance(t.elem, TInt) else None
+        for v in set_elements(t):
+            yield (*path, (sym, v)), BOOL
+    elif isinstance(t, TSeq):  # holds no symmetric value (the checker refuses one)
+        yield (*path, (None, "len")), TInt(0, t.capacity)
+        for i in range(t.capacity):
+            yield from _leaves(t.elem, (*path, (None, i)))
     else:
         yield path, t
 

@@ -37,7 +37,7 @@ _TERMINAL_WORDS = {
     "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "LPAR": "`(`",
     "RPAR": "`)`", "EQUAL": "`=`", "CMP": "a comparison", "PLUS": "`+`", "MINUS": "`-`",
     "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`", "DOT": "`.`", "AT": "`@`",
-    "__ANON_0": "`..`", "$END": "the end of the file", "STRING": "a file name in quotes",
+    "__ANON_0": "`..`", "SEQ_OPEN": "`<<`", "SEQ_CLOSE": "`>>`", "$END": "the end of the file", "STRING": "a file name in quotes",
 }
 
 
@@ -313,8 +313,8 @@ class Build(Transformer[Token, A.Model]):
     def set_map(self, meta: Any, body: A.Expr, var: Token, dom: A.Domain, where: A.Expr | None) -> A.SetMap:
         return A.SetMap(body, str(var), dom, where, self._s(meta))
 
-    def seq_lit(self, meta: Any, *items: A.Expr | None) -> A.SeqLit:
-        return A.SeqLit(tuple(i for i in items if i is not None), self._s(meta))
+    def seq_lit(self, meta: Any, *items: Any) -> A.SeqLit:
+        return A.SeqLit(tuple(i for i in items if i is not None and not isinstance(i, Token)), self._s(meta))
 
     def any_lit(self, meta: Any) -> A.AnyValue:
         return A.AnyValue(self._s(meta))

@@ -23,9 +23,11 @@ from quiesce_check.lang.types import (
     BOOL,
     INT,
     NOTHING,
+    TArray,
     TInt,
     TNothing,
     TProc,
+    TRecord,
     TSeq,
     TSet,
     Type,
@@ -62,6 +64,18 @@ def join(a: Type, b: Type) -> Type:
     return a
 
 
+def _literal_element(t: Type) -> bool:
+    """Whether a literal's items may be a set's elements: as `set_element_ok`, integers unbounded
+    (their range is checked when the set is stored)."""
+    if isinstance(t, TNothing | TInt):
+        return True
+    if isinstance(t, TArray):
+        return _literal_element(t.elem)
+    if isinstance(t, TRecord):
+        return all(_literal_element(ft) for _, ft in t.fields)
+    return set_element_ok(t)
+
+
 def _bounded(t: Type) -> bool:
     return not isinstance(t, TNothing) and not (isinstance(t, TInt) and t.lo is None)
 
@@ -87,7 +101,7 @@ class Collections:
         return elem
 
     def _element(self, t: Type, span: Span) -> bool:
-        if isinstance(t, TNothing) or (isinstance(t, TInt) and t.lo is None) or set_element_ok(t):
+        if _literal_element(t):
             return True
         self.tables.error("E020", f"a set's elements must be bool, ranges, enums, or records and arrays of "
                           f"them, not {t}", span, "a sequence or an array of sets may hold what a set cannot")

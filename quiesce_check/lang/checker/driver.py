@@ -77,6 +77,6 @@ def _checked_model(t: Tables) -> CheckedModel:
         actions=t.actions, invariants=t.props["invariant"],
         reachables=t.props["reachable"], terminals=t.props["terminal"],
         types=t.types, refs=t.refs, proc_fields=t.proc_fields, domains=t.domains,
-        finals=t.props["final"], calls=t.calls, by_calls=t.by_calls, builtins=t.builtins, qualified=t.qualified, premises=t.premises, param_types=t.param_types,
+        finals=t.props["final"], calls=t.calls, by_calls=t.by_calls, builtins=t.builtins, domain_exprs=t.domain_exprs, qualified=t.qualified, premises=t.premises, param_types=t.param_types,
         obligations=t.obligations, hook=t.hook, symmetric=t.symmetric,
         liveness=t.liveness, step_props=t.step_props, fairness=t.fairness)

@@ -197,7 +197,9 @@ class TypeResolver:
         if isinstance(d, A.SetLit) and self._constant(d, scope):
             result = self._set(d, scope)
         elif isinstance(d, A.NamedType) and self._names_value(d.name, scope):
-            result = self._set_value(A.Name(d.name, d.span), d, scope)
+            name = A.Name(d.name, d.span)
+            self.tables.domain_exprs[id(d)] = name  # kept: its tables entries are keyed by its id
+            result = self._set_value(name, d, scope)
         elif isinstance(d, A.TYPE_NODES):
             result = self._type_domain(d)
         else:
@@ -248,6 +250,7 @@ class TypeResolver:
         try:
             value = self.cx.constants.const_eval(e, scope.consts)
         except NotConst:
+            self.tables.domain_exprs.setdefault(id(d), e)
             return (t.elem, None)
         return (t.elem, tuple(sorted(value, key=lambda v: value_key(t.elem, v))))
     def _set(self, d: A.SetLit, scope: Scope) -> Domain | None:

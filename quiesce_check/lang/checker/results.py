@@ -117,6 +117,7 @@ class CheckedModel:
     calls: dict[int, RoutineInfo] = field(default_factory=dict)  # id(Call or CallStmt) -> def or proc
     by_calls: dict[int, A.Call] = field(default_factory=dict)  # id(By) -> the call of a def `by`
     builtins: dict[int, str] = field(default_factory=dict)  # id(Call) -> built-in (`card`, `len`, ...)
+    domain_exprs: dict[int, A.Expr] = field(default_factory=dict)  # id(domain) -> its set expression
     qualified: dict[int, tuple[Value, Type]] = field(default_factory=dict)  # id(`Phase.Idle`) -> member
     # property name -> the premise of its implication (`p` of `p => q`, `exists x: p` of
     # `forall x: p => q`): a property whose premise never holds is vacuous

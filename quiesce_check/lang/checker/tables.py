@@ -100,6 +100,8 @@ class Tables:
     domains: dict[int, tuple[Type, tuple[Value, ...] | None]] = field(default_factory=dict)
     calls: dict[int, RoutineInfo] = field(default_factory=dict)  # Call or CallStmt -> the def or proc
     builtins: dict[int, str] = field(default_factory=dict)  # Call -> the built-in it is (`card`, `len`, ...)
+    # a domain that is a set the state holds -> the expression to evaluate (a bare name's own node)
+    domain_exprs: dict[int, A.Expr] = field(default_factory=dict)
     qualified: dict[int, tuple[Value, Type]] = field(default_factory=dict)  # `Phase.Idle` -> member, enum
     # an enum member name two enums declare -> the enums (the bare name is refused, E045)
     ambiguous: dict[str, list[Type]] = field(default_factory=dict)
