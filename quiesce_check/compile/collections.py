@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from quiesce_check.compile import ir as I
-from quiesce_check.compile.layout import flatten, set_elements, slot_count
+from quiesce_check.compile.layout import flatten, set_elements, slot_count, unflatten
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.types import (
     TArray,
@@ -33,6 +33,7 @@ from quiesce_check.lang.types import (
     TSet,
     Type,
     Value,
+    format_value,
     least_value,
     scalar_values,
     value_key,
@@ -356,6 +357,9 @@ class Collections:
             for k, x in reversed(list(zip(keys, options, strict=True))):
                 acc = I.Ite(I.Bin("==", chosen, I.Const(k)), x, acc)
             return acc
+        if not scalar and all(isinstance(p, I.Const) for c, _ in dom for p in c):
+            self.low.choice_shown[var] = tuple(
+                format_value(et, unflatten(et, [p.value for p in c if isinstance(p, I.Const)])) for c, _ in dom)
         if scalar:
             parts: Parts = [chosen]
         else:

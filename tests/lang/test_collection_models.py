@@ -103,7 +103,7 @@ FAILURES = {
     "head of an empty sequence": ("var q: seq[1] of 0..1 = <<1>>;\nvar x: 0..1 = 0;\n"
                                   "action f { if len(q) == 0 { x := head(q); } else { q := tail(q); } }", "empty", 2),
     "index past the length": ("var q: seq[2] of 0..1 = <<1>>;\nvar x: 0..1 = 0;\n"
-                              "action f { x := q[1]; }", "position", 1),
+                              "action f { x := q[1]; }", "past the sequence's length", 1),
     "choose with no value": ("var s: set of 0..2 = {1};\nvar x: 0..2 = 0;\n"
                              "action f { x := choose y in s where y > 1; }", "no value", 1),
     "set element outside its type": ("var s: set of 0..2 = {};\nvar n: 0..3 = 2;\n"
