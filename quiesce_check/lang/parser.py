@@ -307,10 +307,10 @@ class Build(Transformer[Token, A.Model]):
     def set_lit(self, meta: Any, *items: A.Expr | None) -> A.SetLit:
         return A.SetLit(tuple(i for i in items if i is not None), self._s(meta))
 
-    def set_filter(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None) -> A.SetFilter:
+    def set_filter(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None = None) -> A.SetFilter:
         return A.SetFilter(str(var), dom, where, self._s(meta))
 
-    def set_map(self, meta: Any, body: A.Expr, var: Token, dom: A.Domain, where: A.Expr | None) -> A.SetMap:
+    def set_map(self, meta: Any, body: A.Expr, var: Token, dom: A.Domain, where: A.Expr | None = None) -> A.SetMap:
         return A.SetMap(body, str(var), dom, where, self._s(meta))
 
     def seq_lit(self, meta: Any, *items: A.Expr | None) -> A.SeqLit:
@@ -319,7 +319,7 @@ class Build(Transformer[Token, A.Model]):
     def any_lit(self, meta: Any) -> A.AnyValue:
         return A.AnyValue(self._s(meta))
 
-    def choose_expr(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None) -> A.Choose:
+    def choose_expr(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None = None) -> A.Choose:
         return A.Choose(str(var), dom, where, self._s(meta))
 
     # statements
