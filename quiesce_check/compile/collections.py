@@ -274,7 +274,12 @@ class Collections:
         return bits
 
     def card(self, s: LSet) -> I.Expr:
-        return I.Count(tuple(cond for _, cond in self.distinct(s))) if s.cands else I.Const(0)
+        terms = [cond for _, cond in self.distinct(s)]
+        known = sum(1 for t in terms if isinstance(t, I.Const) and t.value)
+        rest = tuple(t for t in terms if not isinstance(t, I.Const))
+        if not rest:
+            return I.Const(known)
+        return I.Count(rest) if not known else I.Bin("+", I.Count(rest), I.Const(known))
 
     def set_binary(self, e: A.Binary, env: _Env) -> I.Expr:
         """`in`, `not in` (sets and sequences), `subset`, and `==`/`!=` of two sets."""

@@ -96,6 +96,29 @@ def test_set_of_a_symmetric_type(tmp_path: Path, args: tuple[str, ...], distinct
     assert data["stats"]["distinct"] == distinct
 
 
+# A domain of sets (TLA+'s SUBSET) through a named type: a parameter and a `with` over every
+# subset of R. From ({}, 0): take gives each set of one or two values with its size (6 states);
+# give empties it keeping n (n = 1, 2: 2 states); swap turns a set of two into each singleton
+# keeping n = 2 (3 states): 1 + 6 + 2 + 3 = 12.
+SUBSETS = """
+type R = 0..2;
+type Rs = set of R;
+var held: set of R = {};
+var n: 0..3 = 0;
+action take(s: Rs) when s != {} and card(s) <= 2 and held == {} { held := s; n := card(s); }
+action give { held := {}; }
+action swap when held != {} { with s in Rs where card(s) == 1 { held := s; } }
+reachable two: n == 2 and 1 in held;
+invariant ok: forall t in Rs: t subset held => card(t) <= 2;
+"""
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+def test_a_domain_of_sets(tmp_path: Path, backend: str) -> None:
+    data = run(tmp_path, SUBSETS, "--backend", backend)
+    assert data["verdict"] == "holds" and data["stats"]["distinct"] == 12
+
+
 # Each case: the model, words of its message, and the step that fails (1: the first step already
 # does; 2: one step sets the state up, the next fails).
 FAILURES = {
