@@ -111,6 +111,7 @@ class Lowerer:
         self.var_locs: dict[tuple[int, object], list[Loc]] = {}
         self.unrolled = 1  # copies of the expression being lowered that enclosing quantifiers make
         self.coll = Collections(self)
+        self.choice_shown: dict[int, tuple[str, ...]] = {}  # see `Program.choice_shown`
 
     def known(self, e: I.Expr) -> tuple[int, int] | None:
         """The least and greatest value `e` may have, where known."""
@@ -468,11 +469,13 @@ class Lowerer:
             inner = inner.with_bound(name, self.argument(a, pt, env))
         return inner
 
-    def argument(self, a: A.Expr, t: Type, env: _Env) -> list[I.Expr]:
-        """The parts of `a` as a value of type `t` (a parameter's, a variable's)."""
+    def argument(self, a: A.Expr, t: Type, env: _Env, what: str | None = None) -> list[I.Expr]:
+        """The parts of `a` as a value of type `t` (a parameter's, a variable's); `what` names the
+        place in a failure (a set element outside `t`, a sequence too long for it)."""
+        what = what or self.what(a)
         if isinstance(t, TSet):
-            return self.coll.to_bits(self.coll.set_expr(a, env), t, self.what(a))
-        return self.coll.coerce(self.expr(a, env), self.cm.type_of(a), t, self.what(a))
+            return self.coll.to_bits(self.coll.set_expr(a, env), t, what)
+        return self.coll.coerce(self.expr(a, env), self.cm.type_of(a), t, what)
 
     def check_unroll(self, n: int, span: Span) -> None:
         if n > MAX_UNROLL:
@@ -505,7 +508,7 @@ class Lowerer:
 
     def assign(self, s: A.Assign, env: _Env) -> I.Assign:
         targets = self.locs(s.target, env)
-        values = self.argument(s.value, self.cm.type_of(s.target), env)
+        values = self.argument(s.value, self.cm.type_of(s.target), env, f"{self.what(s.target)} := {self.what(s.value)}")
         return self.make_assign(targets, values, self.what(s.target))
 
     def make_assign(self, targets: list[Loc], values: Sequence[I.Expr], what: str) -> I.Assign:
@@ -927,6 +930,7 @@ class Lowerer:
             reachables=tuple(self.prop(d) for d in self.cm.reachables) + self.premises(self.cm.invariants),
             terminals=tuple(self.prop(d) for d in self.cm.terminals),
             asserts=tuple(self.asserts), choice_names=tuple(self.choice_names), end_pcs=end_pcs,
+            choice_shown=tuple(sorted(self.choice_shown.items())),
             finals=tuple(self.prop(d) for d in self.cm.finals), end_goals=self.premises(self.cm.finals),
             liveness=tuple(x for d in self.cm.liveness for x in self.liveness(d)),
             fairness=self.fairness(),
