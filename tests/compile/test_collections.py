@@ -53,23 +53,28 @@ def named(model: ReferenceModel, s: State) -> Vals:
     return tuple(sorted(out.items()))
 
 
-def reference_graph(model: ReferenceModel) -> Graph:
-    """Every reachable state (by its variables: the models of `expected_graph` have no process)."""
+def explore(model: ReferenceModel) -> dict[State, list[State] | None]:
+    """Every reachable state and its successors (None where its step fails: not expanded)."""
     init = list(model.initial_states())
-    seen, todo, out = set(init), list(init), {}
+    out: dict[State, list[State] | None] = {}
+    todo = init
     while todo:
         s = todo.pop()
-        try:
-            succ = [t for _, _, t in model.successors(s)]
-        except StepError:
-            out[named(model, s)] = None
+        if s in out:
             continue
-        out[named(model, s)] = frozenset(named(model, t) for t in succ)
-        for t in succ:
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
+        try:
+            out[s] = [t for _, _, t in model.successors(s)]
+        except StepError:
+            out[s] = None
+            continue
+        todo += out[s] or []
     return out
+
+
+def reference_graph(model: ReferenceModel) -> Graph:
+    """Every reachable state (by its variables: the models of `expected_graph` have no process)."""
+    return {named(model, s): None if succ is None else frozenset(named(model, t) for t in succ)
+            for s, succ in explore(model).items()}
 
 
 def freeze(d: dict[str, Any]) -> Vals:
@@ -146,19 +151,7 @@ def test_set_operators_comprehensions_and_choose() -> None:
 
 
 def _states(m: ReferenceModel) -> list[State]:
-    """Every reachable state, those whose step fails included (not expanded)."""
-    init = list(m.initial_states())
-    seen, todo = set(init), list(init)
-    while todo:
-        try:
-            succ = m.successors(todo.pop())
-        except StepError:
-            continue
-        for _, _, t in succ:
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
-    return sorted(seen)
+    return sorted(explore(m))
 
 
 # ---------------------------------------------------------------- sequences
