@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from quiesce_check.compile import ir as I
+from quiesce_check.compile.bounds import may_fail
 from quiesce_check.compile.layout import flatten, set_elements, slot_count, unflatten
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.types import (
@@ -288,6 +289,9 @@ class Collections:
             rt = self.type_of(e.right)
             found = self.seq_has(self.low.expr(e.right, env), rt, x) if isinstance(rt, TSeq) \
                 else self.set_expr(e.right, env).member(x)
+            for part in x:  # the element is evaluated whatever the set: a failure in it is one
+                if may_fail(part, self.low.slot_ranges, self.low.choice_bounds):
+                    found = I.Ite(I.Bin("==", part, part), found, found)
             return found if e.op == "in" else _not(found)
         a, b = self.set_expr(e.left, env), self.set_expr(e.right, env)
         if e.op == "subset":

@@ -126,11 +126,18 @@ class Lowerer:
             ref = self.cm.refs[id(e.base)]
             assert isinstance(ref, RProc)
             proc = ref.proc
+            assert proc.index_type is not None
             (iv,) = self.expr(e.index, env)
+            n = len(proc.index_values)
+            pos = self.position(proc.index_type, iv, proc.name, n)
+            if isinstance(pos, I.Const) and not 0 <= int(pos.value) < n:
+                pos = I.Checked(pos, n, proc.name)
             ends = [self._at_end(proc, inst) for inst in proc.index_values]
-            acc: I.Expr = ends[-1]
-            for m in range(len(ends) - 2, -1, -1):
-                acc = I.Ite(I.Bin("==", iv, I.Const(proc.index_values[m])), ends[m], acc)
+            if isinstance(pos, I.Const):
+                return ends[int(pos.value)]
+            acc: I.Expr = I.Ite(I.Bin("==", pos, I.Const(n - 1)), ends[n - 1], ends[n - 1])  # (checks pos)
+            for m in range(n - 2, -1, -1):
+                acc = I.Ite(I.Bin("==", pos, I.Const(m)), ends[m], acc)
             return acc
         ref = self.cm.refs[id(e)]
         assert isinstance(ref, RProc)
@@ -571,10 +578,16 @@ class Lowerer:
             return self.message(s, env)
         if isinstance(s, A.For):
             t, values = self.cm.domains[id(s.domain)]
-            if values is None:  # over a set the state holds: its values in ascending order
+            if values is None:  # over a set the state holds: its members as the loop starts, ascending
                 dom, _ = self.coll.ordered_domain(s.domain, env)
-                return [I.If(g or I.Const(True), tuple(self.atomic_block(s.body, env.with_bound(s.var, c))), ())
-                        for c, g in dom]
+                out: list[I.Stmt] = []
+                rounds: list[tuple[_Env, I.Expr]] = []
+                for c, g in dom:
+                    lets, inner = self.bind_values(s.var, c, env)
+                    member, held = self.bind_values("member", [g if g is not None else I.Const(True)], env)
+                    out += lets + member
+                    rounds.append((inner, held.bound["member"][0]))
+                return out + [I.If(flag, tuple(self.atomic_block(s.body, inner)), ()) for inner, flag in rounds]
             rounds = [self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))) for v in values]
             out = [stmt for r in rounds for stmt in r]
             if sym_of(t) is not None:
@@ -666,7 +679,10 @@ class Lowerer:
             var = self.new_choice(s.var, values)
             keys, inner, member = tuple(values), env.with_bound(s.var, I.Chosen(var)), None
         else:
-            var, keys, parts, member = self.coll.pick(s.var, self.coll.domain(s.domain, env), et)
+            dom = self.coll.domain(s.domain, env)
+            if not dom:  # no value can be chosen: the statement never runs
+                dom = [([I.Const(x) for x in flatten(et, least_value(et))], I.Const(False))]
+            var, keys, parts, member = self.coll.pick(s.var, dom, et)
             inner = env.with_bound(s.var, parts)
         where = self.expr(s.where, inner)[0] if s.where is not None else None
         if member is not None:

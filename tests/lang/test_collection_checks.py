@@ -43,6 +43,7 @@ def at(text: str, needle: str) -> tuple[int, int]:
     ("process P { for y in s { skip; } }", "E030", "s {"),              # a loop of steps over a state set
     ("liveness l(y in s): eventually x == y;", "E020", "s)"),           # liveness over a state set
     ("action a { send x, 1; }", "E020", "x, 1"),                        # send on an integer
+    ("process P { receive q -> q[0]; }", "E022", "q[0]"),              # into its own queue
 ])
 def test_refused(body: str, code: str, needle: str) -> None:
     text = BASE + body + "\n"

@@ -139,6 +139,11 @@ class Statements:
         tt = self.assignable(s.target, scope)
         if qt is None or tt is None:
             return
+        if self.tables.refs.get(id(_subexprs(s.target)[-1])) == self.tables.refs.get(id(_subexprs(s.queue)[-1])):
+            # which of the two stores comes last would decide the result
+            self.tables.error("E022", "a `receive` cannot store into the variable that holds its own queue",
+                              s.target.span, "receive into another variable, then assign")
+            return
         if not compatible(tt, qt.elem):
             self.tables.error("E021", f"cannot receive an element of a {qt} into a target of type {tt}",
                               s.target.span)
