@@ -580,14 +580,14 @@ class Lowerer:
             t, values = self.cm.domains[id(s.domain)]
             if values is None:  # over a set the state holds: its members as the loop starts, ascending
                 dom, _ = self.coll.ordered_domain(s.domain, env)
-                out: list[I.Stmt] = []
-                rounds: list[tuple[_Env, I.Expr]] = []
-                for c, g in dom:
-                    lets, inner = self.bind_values(s.var, c, env)
+                fixed: list[I.Stmt] = []
+                visits: list[tuple[_Env, I.Expr]] = []
+                for cand, g in dom:
+                    lets, inner = self.bind_values(s.var, cand, env)
                     member, held = self.bind_values("member", [g if g is not None else I.Const(True)], env)
-                    out += lets + member
-                    rounds.append((inner, held.bound["member"][0]))
-                return out + [I.If(flag, tuple(self.atomic_block(s.body, inner)), ()) for inner, flag in rounds]
+                    fixed += lets + member
+                    visits.append((inner, held.bound["member"][0]))
+                return fixed + [I.If(flag, tuple(self.atomic_block(s.body, inner)), ()) for inner, flag in visits]
             rounds = [self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))) for v in values]
             out = [stmt for r in rounds for stmt in r]
             if sym_of(t) is not None:
