@@ -88,3 +88,12 @@ def test_types_and_initial_values() -> None:
     assert inits["r"] == ((0, False), (1, False))            # one initial state per value of `a`
     assert inits["c"] == ((0, 1), (1, 1))
     assert inits["u"] == (frozenset({1, 2, 3}),)           # {1, 3} and {2, 3}
+
+
+def test_not_before_a_quantifier() -> None:
+    # `not exists` reads as `not (exists ...)`, the quantifier's body running to the right as
+    # after `and` and `or`
+    text = "var x: 0..2 = 0;\naction a { skip; }\ninvariant i: not exists k in 0..2: k > 1 and x == k;\n"
+    prop = parse(text, "m.qdl").decls[-1]
+    assert prop.expr.op == "not" and prop.expr.operand.kind == "exists"  # type: ignore[attr-defined]
+    check(parse(text, "m.qdl"))
