@@ -31,11 +31,11 @@ def version() -> str:
 
 
 def bare_usage(parser: argparse.ArgumentParser, exit_code: int) -> str:
-    """What a bare `quiesce-check` prints: the commands, how to get a command's options, and the
-    exit code, since a command line with no command is one the tool cannot act on."""
-    return (parser.format_help().rstrip("\n")
-            + f"\n\nGive a command: `quiesce-check COMMAND --help` lists its options. "
-              f"No command: exit {exit_code}.")
+    """What a bare `quiesce-check` prints: an error line first, as every bad command line has
+    (with its exit code, since there is nothing the tool can do), then the commands and how to get
+    a command's options."""
+    return (f"error: no command given (exit {exit_code}); `quiesce-check COMMAND --help` lists a "
+            f"command's options\n\n" + parser.format_help().rstrip("\n"))
 
 
 def _declares_hook(text: str, path: str) -> bool | None:

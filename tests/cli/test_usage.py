@@ -44,7 +44,9 @@ def test_a_bare_command_prints_the_usage_and_the_documented_exit_code() -> None:
     r = command()
     assert r.returncode == EXIT_USAGE == 151
     assert r.stdout == "" and "Traceback" not in r.stderr
-    assert r.stderr.startswith("usage: quiesce-check")
+    # the first line is an error, as for every bad command line; the usage follows
+    assert r.stderr.startswith("error: no command given (exit 151)")
+    assert "\nusage: quiesce-check" in r.stderr
     # every command is named, with the way to its options
     for name in subcommands():
         assert re.search(rf"^\s+{name}\s+\S", r.stderr, re.M), name
