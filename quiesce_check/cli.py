@@ -85,6 +85,7 @@ from quiesce_check.replay import replay
 from quiesce_check.safe_write import write_text_atomic
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
 from quiesce_check.trace.itf import TraceFormatError
+from quiesce_check.usage import bare_usage, swapped_hook, version
 
 EXIT_REPLAY_MISMATCH = 22
 EXIT_REGRESSION = 1
@@ -195,6 +196,7 @@ def parse_params(items: Sequence[str]) -> dict[str, Value]:
 
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="quiesce-check", description="Model checker for backend-quiescence protocols.")
+    p.add_argument("--version", action="version", version=version())
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _check_parser(sub.add_parser("check", help="explore every interleaving of a model and check its properties"))
     _resume_parser(sub.add_parser("resume", help="go on with a breadth-first search saved by check --checkpoint DIR"))
@@ -275,7 +277,9 @@ def _other_parsers(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--without", action="append", default=[], metavar="OBLIGATION",
                    help="switch an obligation off (repeatable)")
     h.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
-    h.add_argument("--backend", choices=["auto", "native", "python"], default="auto")
+    h.add_argument("--backend", choices=["auto", "native", "python"], default="auto",
+                   help="run the searches as generated C (native), in Python, or C when a compiler is available "
+                        "(auto, the default)")
     h.add_argument("--max-states", type=_state_limit, help="per search")
     h.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per search")
     h.add_argument("--jobs", type=_positive, help="searches to run at once when ablating (default: the cores, up to 4)")
@@ -676,8 +680,10 @@ def _resume(args: argparse.Namespace, held: contextlib.ExitStack, out: Console, 
 
 def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     params = parse_params(args.param)
-    for path in (args.spec, args.model):
-        read_model(path)  # an unreadable file is a usage error (exit 151), said before anything else
+    spec_text, model_text = (read_model(path) for path in (args.spec, args.model))  # unreadable: exit 151
+    swapped = swapped_hook(args.spec, spec_text, args.model, model_text)
+    if swapped:
+        raise UsageError(swapped)
     probe = hooks.build_composed(args.spec, args.model, params)
     hook = hooks.hook_of(probe)
     unknown = [n for n in args.without if n not in hook.obligations]
@@ -863,6 +869,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not out.is_terminal and "COLUMNS" not in os.environ:
         # a file or a pipe: tables as wide as they need (up to 200 columns), not 80
         out = _console(width=200)
+    if not (sys.argv[1:] if argv is None else argv):
+        err.print(Text(bare_usage(make_parser(), EXIT_USAGE)), soft_wrap=True)
+        return EXIT_USAGE
     try:
         with Terminations():  # SIGTERM stops every phase as Ctrl-C does
             args = make_parser().parse_args(argv)

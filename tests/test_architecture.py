@@ -36,7 +36,10 @@ ALLOWED = {
     # the formats render what the stages before them computed; a vocabulary's words arrive as data
     "output": {"lang.types", "lang.paths", "compile", "engines", "trace", "regress", "hooks", "output"},
     "replay": {"compile", "engines", "trace"},
-    "cli": {"build", "compile", "domain", "engines", "hooks", "lang", "regress", "output", "replay", "session", "trace"},
+    # what the command line says of itself (version, usage, a hook command's files swapped)
+    "usage": {"lang"},
+    "cli": {"build", "compile", "domain", "engines", "hooks", "lang", "regress", "output", "replay", "session", "trace",
+            "usage"},
     # the entry point: imports the command line, which never imports it back
     "command": {"cli"},
 }
