@@ -10,6 +10,10 @@ explanation, a legend in the words the timeline gives its kinds of mark;
 for a lasso, the cycle's steps on a band and an arrow from the last step back
 to the state the cycle starts from, or a loop on the last state when the
 behaviour stays there for ever), and the trace table, the cycle's rows marked.
+A timeline is as wide as what it draws (every label inside it) and scrolls
+sideways inside its figure, as a wide trace table does, so the page keeps its
+width. `counterexample_section` draws one counterexample for any page that
+shows counterexamples of other searches (an ablation's rows).
 A vocabulary's words come with its explanation and its timeline; the page
 keeps only a colour per kind of mark. Every string from the model is escaped.
 Imports `compile.*`, `engines.result`, `lang.types`, `trace.*`,
