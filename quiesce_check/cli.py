@@ -30,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from quiesce_check import hooks
+from quiesce_check.ablation_runs import kept, rows_runs
 from quiesce_check.build import Built, build_file, read_model, symmetry_of
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.deadline import Deadline, TimeLimit
@@ -712,16 +713,17 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         reporter.close()
     explain = explainer(built.ast.sources, built.checked.consts)
     render_result(out, built.model.info, result, coverage=not args.no_coverage, main_path=args.spec, explain=explain)
-    ablation = None
+    ablation, runs = None, None
     if args.ablate:
         full = hooks.summarise(built, result, frozenset(n for n, v in on.items() if v))
         err.print(Text(f"ablating {len(hook.obligations)} obligations ..."), soft_wrap=True)
         ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs)
-        render_ablation(out, hook, ablation)
+        runs = rows_runs(args.spec, args.model, params, hook, select, opts, ablation, kept(built, result))
+        render_ablation(out, hook, ablation, runs)
     searched = Searched(built.model.info, result, args.model, user_params(built), explain,
                         annotator(built.ast.sources, built.checked.consts))
     outputs = _Outputs()
-    outputs.write("hook", HookReport(searched, hook, args.spec, on, ablation), args, out, err)
+    outputs.write("hook", HookReport(searched, hook, args.spec, on, ablation, runs), args, out, err)
     return outputs.exit_code(result.exit_code, result.verdict.value, err)
 
 

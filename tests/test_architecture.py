@@ -33,13 +33,16 @@ ALLOWED = {
     "domain": {"lang", "compile", "engines", "trace", "domain"},
     "regress": {"build", "compile", "engines", "lang"},
     "hooks": {"build", "compile", "domain", "engines", "lang"},
+    # the searches behind an ablation's rows, kept for the formats
+    "ablation_runs": {"build", "compile", "domain", "engines", "hooks", "lang", "trace"},
     # the formats render what the stages before them computed; a vocabulary's words arrive as data
-    "output": {"lang.types", "lang.paths", "compile", "engines", "trace", "regress", "hooks", "output"},
+    "output": {"lang.types", "lang.paths", "compile", "engines", "trace", "regress", "hooks", "ablation_runs",
+               "output"},
     "replay": {"compile", "engines", "trace"},
     # what the command line says of itself (version, usage, a hook command's files swapped)
     "usage": {"lang"},
-    "cli": {"build", "compile", "domain", "engines", "hooks", "lang", "regress", "output", "replay", "session", "trace",
-            "usage"},
+    "cli": {"build", "compile", "domain", "engines", "hooks", "ablation_runs", "lang", "regress", "output", "replay",
+            "session", "trace", "usage"},
     # the entry point: imports the command line, which never imports it back
     "command": {"cli"},
 }

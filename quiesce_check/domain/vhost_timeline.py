@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 # What each kind of mark `annotate` draws means, in the order a legend lists them.
 LEGEND = {
     "send": "QEMU copies a word to the target",
-    "mark": "a vCPU write KVM marks, or a log mark",
-    "write": "a back-end or device write (nothing marks it but its own log mark)",
+    "mark": "a write to a page KVM has marked, or a log mark",
+    "write": "a write to a page no bitmap holds (a back-end or device write before its own log mark)",
     "late": "a write or log mark after the device's stop point",
 }
 
@@ -81,8 +81,10 @@ def _marks(ev: VhostEvents, tl: Timeline) -> list[Mark]:
             kind = "send"
         if a["late_write"] and not b["late_write"]:
             return "late"
-        if b["mem"] != a["mem"]:
-            kvm = any(a["kvm_dirty"][p] and not b["kvm_dirty"][p] for p in ev.pages)
+        written = [p for p in ev.pages if b["mem"][p] != a["mem"][p]]
+        if written:
+            # a vCPU write to a page KVM marked already is as marked as the write that marked it
+            kvm = all(a["kvm_dirty"][p] for p in written)
             return "late" if stop is not None and k > stop and not kvm else "mark" if kvm else "write"
         marked = any(a["vlog"][p] > b["vlog"][p] or a["vfio_dirty"][p] > b["vfio_dirty"][p] for p in ev.pages)
         return "mark" if marked else kind

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 LEGEND = {
     "early": "a write before log-dirty is on",
     "send": "the toolstack copies a word",
-    "mark": "a write Xen marks",
-    "write": "a write Xen does not mark",
+    "mark": "a write to a page Xen marks before the next CLEAN",
+    "write": "a write to a page Xen does not mark before the next CLEAN",
     "late": "a write after the final CLEAN",
 }
 
@@ -72,26 +72,53 @@ def _rows(x: XenExplainer, ev: Events) -> list[Row]:
 
 
 def _marks(ev: Events, tl: Timeline) -> list[Mark]:
-    """The timeline's marks, each write coloured by what Xen made of it, each copy as a send."""
+    """The timeline's marks: each copy of a word a send, each write by what the bitmap made of it.
+
+    A step is a send only when it copies (a page starts or ends its send, or a word is taken):
+    `start_migration()`, a CLEAN and the final CLEAN load `todo` and copy nothing, and the
+    restore's reset of the target is no copy. A write is marked when its page is in the bitmap
+    at the next CLEAN: set by the write, set already (a second write to a dirty page), or set
+    later by what Xen marks after the write (an unmap, a grant copy's end)."""
     h = ev.h
     pages = range(len(h.vals[0]["mem"]))
     final = ev.final.step if ev.final is not None else None
+    setup = h.enum("phase", "Setup")
 
     def kind_of(k: int, kind: str) -> str:
         before, after = h.vals[k - 1], h.vals[k]
-        if before["tgt"] != after["tgt"] or before["copied"] != after["copied"] or before["todo"] != after["todo"]:
+        if _copies(before, after, pages):
             kind = "send"
-        if before["mem"] != after["mem"]:
-            marked = any(after["dirty"][p] and not before["dirty"][p] for p in pages)
-            if final is not None and k > final:
-                kind = "late"
-            elif not before["logdirty"] and before["phase"] == h.enum("phase", "Setup"):
-                kind = "early"  # before migration began: pass 0 sends every page anyway
-            else:
-                kind = "mark" if marked else "write"
-        return kind
+        written = [p for p in pages if before["mem"][p] != after["mem"][p]]
+        if not written:
+            return kind
+        if final is not None and k > final:
+            return "late"
+        if not before["logdirty"] and before["phase"] == setup:
+            return "early"  # before migration began: pass 0 sends every page anyway
+        return "mark" if all(_marked(ev, k, p) for p in written) else "write"
 
     return recoloured(h, tl, kind_of)
+
+
+def _copies(before: dict[str, Any], after: dict[str, Any], pages: range) -> bool:
+    """Whether a step copied: a page's send began or ended, a word was taken, or a page left
+    `todo` (a page of one word is sent in one step that changes nothing else)."""
+    return (before["sending"] != after["sending"] or before["copied"] != after["copied"]
+            or any(before["todo"][p] and not after["todo"][p] for p in pages))
+
+
+def _marked(ev: Events, k: int, p: int) -> bool:
+    """Whether the bitmap holds page p, written at step k, when it is next read: its bit is set
+    after step k or before that read, or the read marks the page itself."""
+    h = ev.h
+    reads = {r.step: r for r in ev.reads}
+    for j in range(k, h.n + 1):
+        if h.vals[j]["dirty"][p]:
+            return True
+        read = reads.get(j + 1)
+        if read is not None:
+            return p in read.marked
+    return False
 
 
 def _highlights(x: XenExplainer, ev: Events, spans: list[Span]) -> list[Highlight]:

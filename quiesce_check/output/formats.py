@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from quiesce_check.ablation_runs import Runs
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.compile.size import StateSpace
 from quiesce_check.engines.memory import MB
@@ -24,7 +25,7 @@ from quiesce_check.engines.result import Result
 from quiesce_check.hooks import Ablation, Hook
 from quiesce_check.lang.paths import display
 from quiesce_check.lang.types import Value
-from quiesce_check.output.ablation import ablation_html, ablation_json
+from quiesce_check.output.ablation import ablation_counterexamples, ablation_html, ablation_json
 from quiesce_check.output.html import render_html
 from quiesce_check.output.itf import to_itf
 from quiesce_check.output.jsonout import result_to_json, space_to_json
@@ -83,6 +84,7 @@ class HookReport:
     spec: str                  # the hook spec's path, as given
     on: dict[str, bool]        # obligation -> switched on
     ablation: Ablation | None
+    runs: Runs | None = None   # the searches behind the ablation's rows, for their counterexamples
 
 
 def _json_text(doc: Any) -> str:
@@ -109,8 +111,9 @@ def check_itf(r: CheckReport) -> str | NotWritten:
     return _json_text(to_itf(s.info, s.result.trace, display(s.model_path), s.params))
 
 
-def _page(s: Searched, title: str | None = None, extra: Sequence[str] = ()) -> str:
-    page = render_html(s.info, s.result, s.model_path, s.params, s.explain, s.annotate, title=title, extra=extra)
+def _page(s: Searched, title: str | None = None, extra: Sequence[str] = (), tail: Sequence[str] = ()) -> str:
+    page = render_html(s.info, s.result, s.model_path, s.params, s.explain, s.annotate, title=title, extra=extra,
+                       tail=tail)
     return display(page)  # a path that is not UTF-8, escaped wherever it is shown
 
 
@@ -124,13 +127,16 @@ def hook_json(r: HookReport) -> str:
     doc["hook"] = {"name": h.name, "spec": display(r.spec), "text": h.text, "at": h.at,
                    "binds": list(h.binds), "obligations": h.obligations, "on": r.on}
     if r.ablation is not None:
-        doc["ablation"] = ablation_json(r.ablation)
+        doc["ablation"] = ablation_json(r.ablation, r.runs)
     return _json_text(doc)
 
 
 def hook_html(r: HookReport) -> str:
-    extra = [ablation_html(r.hook, r.ablation)] if r.ablation is not None else []
-    return _page(r.search, title=f"hook {r.hook.name} with {r.search.model_path}", extra=extra)
+    if r.ablation is None:
+        return _page(r.search, title=f"hook {r.hook.name} with {r.search.model_path}")
+    return _page(r.search, title=f"hook {r.hook.name} with {r.search.model_path}",
+                 extra=[ablation_html(r.hook, r.ablation, r.runs)],
+                 tail=ablation_counterexamples(r.hook, r.ablation, r.runs, r.search.model_path))
 
 
 def regress_junit(outcomes: Sequence[RunOutcome]) -> str:

@@ -10,6 +10,10 @@ explanation, a legend in the words the timeline gives its kinds of mark;
 for a lasso, the cycle's steps on a band and an arrow from the last step back
 to the state the cycle starts from, or a loop on the last state when the
 behaviour stays there for ever), and the trace table, the cycle's rows marked.
+A timeline is as wide as what it draws (every label inside it) and scrolls
+sideways inside its figure, as a wide trace table does, so the page keeps its
+width. `counterexample_section` draws one counterexample for any page that
+shows counterexamples of other searches (an ablation's rows).
 A vocabulary's words come with its explanation and its timeline; the page
 keeps only a colour per kind of mark. Every string from the model is escaped.
 Imports `compile.*`, `engines.result`, `lang.types`, `trace.*`,
@@ -37,7 +41,7 @@ table { border-collapse: collapse; font-size: 13px; }
 th, td { border-bottom: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
 .holds, .reached { color: #1a7f37; font-weight: 600; } .violated { color: #cf222e; font-weight: 600; }
-.vacuous, .incomplete, .unreached { color: #9a6700; font-weight: 600; }
+.vacuous, .incomplete, .unreached, .unchanged { color: #9a6700; font-weight: 600; }
 .verdict { display: inline-block; padding: 2px 10px; border-radius: 12px; color: white; font-weight: 600; }
 .verdict.ok { background: #1a7f37; } .verdict.bad { background: #cf222e; } .verdict.meh { background: #9a6700; }
 .why { background: #fff8c5; border-left: 4px solid #d4a72c; padding: 8px 12px; max-width: 1100px; font-size: 14px; }
@@ -45,6 +49,8 @@ th { background: #f6f8fa; }
 .trace tr.hl td { background: #ffebe9; }
 .trace tr.cycle td { background: #f0f6ff; } .trace td.cycle { color: #0550ae; white-space: nowrap; }
 svg text { font-family: ui-monospace, monospace; }
+.figure, .scroll { max-width: 100%; overflow-x: auto; margin: 6px 0; }
+.figure svg { display: block; max-width: none; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; }
 .dot { display: inline-block; width: 10px; height: 10px; border-radius: 5px; margin-right: 4px; vertical-align: -1px; }
 """
@@ -54,6 +60,15 @@ _MARK_FILL = {"step": "#8c959f", "early": "#c4b5a0", "send": "#0969da", "write":
 _MOMENT_STROKE = {"clean": "#0969da", "sync": "#0969da", "final": "#cf222e", "suspend": "#1b1f24", "stop": "#1b1f24",
                   "resume": "#1a7f37",
                   "destroy": "#57606a", "event": "#8c959f"}
+
+
+# The width of a character of the timeline's monospace text, as a share of its font size:
+# generous, so that what is measured holds what a browser draws.
+_CHAR = 0.65
+
+
+def _text_width(text: str, size: float) -> float:
+    return _CHAR * size * len(text)
 
 
 def _shown_rows(tl: Timeline) -> list[Row]:
@@ -75,7 +90,7 @@ def _moments(tl: Timeline, x: Callable[[int], float], width_step: int, top: int,
         level = next((i for i, end in enumerate(level_end) if end < lx), len(level_end))
         if level == len(level_end):
             level_end.append(0.0)
-        level_end[level] = lx + 6.5 * len(m.label) + 6
+        level_end[level] = lx + 2 + _text_width(m.label, 10) + 6
         ly = top - 30 - 12 * (level % 3)
         out.append(f'<g class="moment {escape(m.kind)}"><line x1="{lx:.1f}" y1="{ly + 2}" '
                    f'x2="{lx:.1f}" y2="{height - 6}" stroke="{stroke}" stroke-width="1.5" '
@@ -132,11 +147,36 @@ def _loop_back(loop: int, n: int, x: Callable[[int], float], width_step: int, to
     return out + [band, arrow]
 
 
+def _left(tl: Timeline, shown_rows: list[Row]) -> int:
+    """Where the columns start: right of the longest lane or row label (drawn ending at left - 8)."""
+    labels = [_text_width(lane, 12) for lane in tl.lanes] + [_text_width(r.label, 11) for r in shown_rows]
+    return max(230, int(max(labels, default=0)) + 16)
+
+
+def _right(tl: Timeline, shown_rows: list[Row], x: Callable[[int], float], width_step: int,
+           loop: int | None) -> float:
+    """Where the last thing drawn ends: the last column, or a label that runs on past it (a
+    moment's, a span's, the cycle's, a value in the last column)."""
+    half = width_step / 2
+    ends = [x(tl.steps) + half]
+    ends += [x(m.step) + half + 2 + _text_width(m.label, 10) for m in tl.moments]
+    ends += [x(sp.first) - half + 3 + _text_width(sp.label, 10) for sp in tl.spans]
+    ends += [x(tl.steps) + _text_width(r.values[-1], 9) / 2 for r in shown_rows if r.values]
+    if loop is not None and loop == tl.steps:
+        ends.append(x(tl.steps) + 14 + _text_width("stays here for ever", 10))
+    elif loop is not None:
+        ends.append(x(loop) + half + 3 + _text_width("cycle, repeated for ever", 10))
+    return max(ends)
+
+
 def _svg(tl: Timeline, anchor: str, loop: int | None = None) -> str:
+    """The timeline as an SVG as wide as what it draws: every label inside it (the page scrolls
+    it inside its figure)."""
     n = tl.steps
-    left, top, lane_h, row_h = 230, 84, 26, 20
+    top, lane_h, row_h = 84, 26, 20
     width_step = max(16, min(34, 1200 // max(1, n + 1)))
     shown_rows = _shown_rows(tl)
+    left = _left(tl, shown_rows)
 
     def x(k: int) -> float:
         """The centre of step k's column (column 0 is the initial state)."""
@@ -145,7 +185,7 @@ def _svg(tl: Timeline, anchor: str, loop: int | None = None) -> str:
     lanes_h = lane_h * len(tl.lanes)
     rows_top = top + lanes_h + 24
     height = rows_top + row_h * len(shown_rows) + 20
-    width = x(n) + width_step + 140
+    width = _right(tl, shown_rows, x, width_step, loop) + 16
     full = height + (34 if loop is not None else 0)  # room under the rows for the arrow back
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="{anchor}" class="timeline" width="{width:.0f}" '
            f'height="{full:.0f}" viewBox="0 0 {width:.0f} {full:.0f}" role="img">']
@@ -224,10 +264,31 @@ def _trace_table(info: ModelInfo, trace: Trace, main_path: str | None, hl_steps:
     return "\n".join(out)
 
 
+def counterexample_section(info: ModelInfo, trace: Trace, model_path: str, heading: str, section_id: str,
+                           anchor: str, explain: Explain | None = None, annotate: Annotate | None = None) -> str:
+    """One counterexample: its heading (escaped here), what broke, the explanation, the timeline
+    scrolled inside its figure, the legend and the trace table. `section_id` and `anchor` (the
+    timeline's id, its markers' prefix) must be unique on the page."""
+    out = [f'<section class="counterexample" id="{escape(section_id)}">', f"<h2>{escape(heading)}</h2>",
+           f'<p class="sub">{escape(trace.message)}</p>']
+    lines = explain(info, trace) if explain is not None else []
+    if lines:
+        out.append(f'<p class="why">{escape(" ".join(lines))}</p>')
+    tl = timeline(info, trace)
+    if annotate is not None:
+        tl = annotate(info, trace, tl)
+    out.append(f'<div class="figure">{_svg(tl, escape(anchor), trace.loop)}</div>')
+    out.append(_legend(tl, trace.loop))
+    out.append(f'<div class="scroll">{_trace_table(info, trace, model_path, {h.step for h in tl.highlights})}</div>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
 def render_html(info: ModelInfo, result: Result, model_path: str, params: dict[str, Value],
                 explain: Explain | None = None, annotate: Annotate | None = None,
-                title: str | None = None, extra: Sequence[str] = ()) -> str:
-    """The page. `extra` is HTML the caller built (escaped already), shown after the verdicts."""
+                title: str | None = None, extra: Sequence[str] = (), tail: Sequence[str] = ()) -> str:
+    """The page. `extra` and `tail` are HTML the caller built (escaped already), shown after the
+    verdicts and after the counterexamples."""
     verdict_cls = "ok" if result.exit_code == 0 else "bad" if result.exit_code in (11, 12, 13, 14, 75) else "meh"
     shown = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items())
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -257,21 +318,11 @@ def render_html(info: ModelInfo, result: Result, model_path: str, params: dict[s
     traces = [result.trace] if result.trace is not None else []
     traces += sorted((t for t in result.traces.values() if t is not result.trace), key=lambda t: len(t.steps))
     for k, trace in enumerate(traces):
-        anchor = f"timeline-{k}"
-        out.append(f'<section class="counterexample" id="cex-{k}">')
-        out.append(f"<h2>Counterexample {k + 1}: {escape(trace.property)} ({escape(length_text(trace))})</h2>")
-        out.append(f'<p class="sub">{escape(trace.message)}</p>')
-        lines = explain(info, trace) if explain is not None else []
-        if lines:
-            out.append(f'<p class="why">{escape(" ".join(lines))}</p>')
-        tl = timeline(info, trace)
-        if annotate is not None:
-            tl = annotate(info, trace, tl)
-        out.append(_svg(tl, anchor, trace.loop))
-        out.append(_legend(tl, trace.loop))
-        out.append(_trace_table(info, trace, model_path, {h.step for h in tl.highlights}))
-        out.append("</section>")
+        heading = f"Counterexample {k + 1}: {trace.property} ({length_text(trace)})"
+        out.append(counterexample_section(info, trace, model_path, heading, f"cex-{k}", f"timeline-{k}", explain,
+                                          annotate))
     if not traces:
         out.append('<p class="sub">No counterexample.</p>')
+    out.extend(tail)
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -143,3 +143,80 @@ def test_a_lasso_that_stutters_loops_on_its_last_state(tmp_path: Path) -> None:
     assert start < float(mark["cx"]) < end          # around the last step's column
     assert page.text["td.cycle"] == ["↺ for ever"]  # on the last row; the first has none
     assert not page.with_class("g", "cycle")
+
+
+def _text_extent(a: dict[str, str], text: str) -> tuple[float, float]:
+    """Where an SVG text starts and ends, at the widest a monospace character is drawn (0.65 em)."""
+    width = 0.65 * float(a.get("font-size", "12")) * len(text)
+    x = float(a["x"])
+    anchor = a.get("text-anchor", "start")
+    start = x - width if anchor == "end" else x - width / 2 if anchor == "middle" else x
+    return start, start + width
+
+
+class _Texts(_Page):
+    """Each SVG text with its attributes and its characters, for the figure it is drawn in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[tuple[dict[str, str], str]] = []
+        self._open: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        super().handle_starttag(tag, attrs)
+        if tag == "text":
+            self._open = {k: v or "" for k, v in attrs}
+            self.texts.append((self._open, ""))
+
+    def handle_data(self, data: str) -> None:
+        super().handle_data(data)
+        if self._open is not None:
+            self.texts[-1] = (self._open, self.texts[-1][1] + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        super().handle_endtag(tag)
+        if tag == "text":
+            self._open = None
+
+
+def test_a_wide_timeline_scrolls_inside_its_figure_and_nothing_is_clipped(tmp_path: Path) -> None:
+    # a lane name longer than the usual margin, and 150 steps: wider than any page
+    name = "AProcessWithANameLongerThanTheMarginForLaneNames"
+    model = tmp_path / "m.qdl"
+    model.write_text(f"var x: 0..200 = 0;\nprocess {name} {{\n    while x < 150 {{ x := x + 1; }}\n}}\n"
+                     "invariant small: x < 150;\n")
+    out = tmp_path / "page.html"
+    assert main(["check", str(model), "--no-coverage", "--html", str(out)]) == 12
+    text = out.read_text()
+    page = _Texts()
+    page.feed(text)
+    # the figure scrolls sideways on its own: the page keeps its width, the timeline its size
+    css = text.split("<style>", 1)[1].split("</style>", 1)[0]
+    rule = css.split(".figure", 1)[1].split("}", 1)[0]
+    assert "overflow-x: auto" in rule and "max-width: 100%" in rule
+    (svg,) = page.with_class("svg", "timeline")
+    assert text.index('<div class="figure"><svg') < text.index('class="timeline"')
+    width = float(svg["width"])
+    assert width > 2000 and svg["viewbox"] == f"0 0 {svg['width']} {svg['height']}"  # (attribute names in lower case)
+    assert name in [t for _, t in page.texts]
+    assert_within(page)
+
+
+def assert_within(page: _Texts) -> None:
+    """Every label inside its drawing: none starts left of it or ends right of it."""
+    (svg,) = page.with_class("svg", "timeline")
+    assert page.texts
+    for a, t in page.texts:
+        start, end = _text_extent(a, t)
+        assert start >= 0 and end <= float(svg["width"]), (t, start, end, svg["width"])
+
+
+def test_the_labels_of_a_vocabularys_timeline_are_inside_it(tmp_path: Path) -> None:
+    # moments, spans and values run on to the right of their columns: the last ones too
+    out = tmp_path / "page.html"
+    main(["check", str(ROOT / "models" / "s5_persistent_ring_write_after_last_send.qdl"), "--no-coverage",
+          "--html", str(out)])
+    page = _Texts()
+    page.feed(out.read_text())
+    assert page.with_class("g", "moment") and page.with_class("g", "span")
+    assert_within(page)
