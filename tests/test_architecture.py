@@ -36,7 +36,12 @@ ALLOWED = {
     # the formats render what the stages before them computed; a vocabulary's words arrive as data
     "output": {"lang.types", "lang.paths", "compile", "engines", "trace", "regress", "hooks", "output"},
     "replay": {"compile", "engines", "trace"},
-    "cli": {"build", "compile", "domain", "engines", "hooks", "lang", "regress", "output", "replay", "session", "trace"},
+    # the language server parses and checks: what a `use` names is `build`'s, nothing after checking
+    "lsp": {"build", "domain", "lang"},
+    # the Pygments lexer: loaded by Pygments on its own, it knows nothing of the project
+    "pygments_qdl": set(),
+    "cli": {"build", "compile", "domain", "engines", "hooks", "lang", "lsp", "regress", "output", "replay", "session",
+            "trace"},
     # the entry point: imports the command line, which never imports it back
     "command": {"cli"},
 }
