@@ -31,7 +31,7 @@ from quiesce_check.domain import vocabulary_path
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import check
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
-from quiesce_check.lang.modules import expand
+from quiesce_check.lang.modules import Loaded, Loader, expand
 from quiesce_check.lang.parser import parse
 
 # Seconds of quiet after a keystroke before the document is checked again: typing a word
@@ -57,8 +57,48 @@ class Analysis:
     model: A.Model | None = None
 
 
-def analyse(text: str, path: str) -> Analysis:
-    """Parse, expand and check `text` as the file at `path`; nothing after the checking passes."""
+# The most used files a server keeps parsed.
+MAX_CACHED_USES = 64
+
+
+class UseCache:
+    """What `use`s name (`build.load_use`), each file parsed once while it stays as it was (the
+    same file, size and modification time): a vocabulary takes most of a check to parse, and a
+    model is checked again at every pause in typing."""
+
+    def __init__(self) -> None:
+        self.loaded: dict[tuple[object, ...], Loaded] = {}
+
+    @staticmethod
+    def _key(use: A.UseDecl, from_path: str) -> tuple[object, ...] | None:
+        if use.is_file:
+            base = Path(from_path).parent if from_path not in (UNTITLED, "") else Path(".")
+            target: Path | None = base / use.target
+        else:
+            target = vocabulary_path(use.target)
+        try:
+            st = os.stat(target) if target is not None else None
+        except (OSError, ValueError):
+            return None  # `load_use` says why it cannot be read
+        if st is None:
+            return None
+        return use.is_file, use.target, str(target), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+    def __call__(self, use: A.UseDecl, from_path: str) -> Loaded:
+        key = self._key(use, from_path)
+        hit = self.loaded.get(key) if key is not None else None
+        if hit is None:
+            hit = load_use(use, from_path)
+            if key is not None:
+                self.loaded[key] = hit
+                while len(self.loaded) > MAX_CACHED_USES:
+                    del self.loaded[next(iter(self.loaded))]
+        return hit
+
+
+def analyse(text: str, path: str, load: Loader = load_use) -> Analysis:
+    """Parse, expand (reading what `use`s name through `load`) and check `text` as the file at
+    `path`; nothing after the checking passes."""
     try:
         own = parse(text, path)
     except ModelError as e:
@@ -68,7 +108,7 @@ def analyse(text: str, path: str) -> Analysis:
     if any(isinstance(d, A.HookDecl) for d in own.decls):
         return Analysis(text, path, (), own, own)
     try:
-        expanded = expand(own, load_use)
+        expanded = expand(own, load)
     except ModelError as e:
         return Analysis(text, path, e.diagnostics, own, own)
     try:
@@ -214,7 +254,8 @@ def _contains(span: Span, path: str, line: int, col: int) -> bool:
 
 def word_at(text: str, line: int, col: int) -> tuple[str, str, str] | None:
     """The name at a 1-based line and column (or just before it), with what qualifies it: the
-    `.` or `@` before it and the name before that (`P` of `P[i]@top`), or ("", "")."""
+    `.` or `@` before it and the name before that (`P` of `P[i]@top`; "" when it is not a plain
+    name, as in `a[b[0]].x`), or ("", "")."""
     lines = text.split("\n")
     if not 1 <= line <= len(lines):
         return None
@@ -245,7 +286,7 @@ def resolve(sites: Sequence[Site], path: str, line: int, col: int, word: tuple[s
     or local in scope there, else the top-level declarations of that name, else an enum member,
     else whatever declares that name."""
     name, mark, owner = word
-    if mark and owner:
+    if mark:
         found = _qualified(sites, name, mark, owner)
         if found:
             return found
@@ -370,6 +411,7 @@ class _Documents:
     analyses: dict[str, Analysis] = field(default_factory=dict)
     parsed: dict[str, Analysis] = field(default_factory=dict)
     pending: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    uses: UseCache = field(default_factory=UseCache)
     # one checking thread: the parser is shared, and a check at a time keeps the editor responsive
     worker: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1))
 
@@ -383,7 +425,8 @@ async def _refresh(ls: LanguageServer, docs: _Documents, uri: str, delay: float)
         return
     version, text = doc.version, doc.source
     try:
-        analysis = await asyncio.get_running_loop().run_in_executor(docs.worker, analyse, text, _path_of(uri))
+        analysis = await asyncio.get_running_loop().run_in_executor(docs.worker, analyse, text, _path_of(uri),
+                                                                   docs.uses)
     except Exception as e:  # noqa: BLE001 - a bug in a stage must not stop the server: the editor says it
         ls.window_log_message(T.LogMessageParams(T.MessageType.Error, f"quiesce-check could not check {uri}: "
                                                  f"{type(e).__name__}: {e}"))

@@ -321,3 +321,20 @@ def test_without_pygls_the_command_says_what_to_install() -> None:
     r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 151
     assert "quiesce-check[lsp]" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_used_file_is_parsed_again_only_when_it_changes(tmp_path: Path) -> None:
+    from quiesce_check.lsp import UseCache, analyse
+
+    (tmp_path / "lib.qdl").write_text("const SIZE = 2;\nvar level: 0..SIZE = 0;\n")
+    main = str(tmp_path / "main.qdl")
+    text = 'use "lib.qdl";\nuse xen;\nprocess P { level := SIZE; }\n'
+    uses = UseCache()
+    assert analyse(text, main, uses).diagnostics == ()
+    kept = dict(uses.loaded)
+    assert len(kept) == 2  # the file and the vocabulary
+    assert analyse(text, main, uses).diagnostics == ()
+    assert all(uses.loaded[k] is v for k, v in kept.items())
+    (tmp_path / "lib.qdl").write_text("const SIZE = 2;\nvar level: 0..SIZE = nothere;\n")
+    [d] = analyse(text, main, uses).diagnostics
+    assert d.code == "E011" and d.span is not None and d.span.path == str(tmp_path / "lib.qdl")
