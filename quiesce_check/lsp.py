@@ -276,9 +276,10 @@ def _qualified(sites: Sequence[Site], name: str, mark: str, owner: str) -> list[
     action P.top`), else a record's field; `owner@name`: a label of process `owner`."""
     kinds = ("label",) if mark == "@" else ("local", "member", "label")
     found = [s for s in sites if s.name == name and s.owner == owner and s.kind in kinds]
-    if not found and mark == ".":
-        found = [s for s in sites if s.name == name and s.kind == "field"]
-    return found or [s for s in sites if s.name == name and s.kind == "label" and mark == "@"]
+    if found:
+        return found
+    # an owner this cannot tell (`a[b[0]].x`, `procs[i]@top` of a process by another name)
+    return [s for s in sites if s.name == name and s.kind == ("field" if mark == "." else "label")]
 
 
 def resolve(sites: Sequence[Site], path: str, line: int, col: int, word: tuple[str, str, str]) -> list[Site]:
@@ -405,10 +406,10 @@ def _path_of(uri: str) -> str:
 
 @dataclass
 class _Documents:
-    """What the server knows of each open document: its last analysis, the one whose model parsed
-    (names are found in it while the text does not parse), and the check waiting to run."""
+    """What the server knows of each open document: its last analysis whose text parsed (names are
+    found in it, also while the text does not parse), and the check waiting to run; and the files
+    documents use, kept parsed."""
 
-    analyses: dict[str, Analysis] = field(default_factory=dict)
     parsed: dict[str, Analysis] = field(default_factory=dict)
     pending: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     uses: UseCache = field(default_factory=UseCache)
@@ -434,7 +435,6 @@ async def _refresh(ls: LanguageServer, docs: _Documents, uri: str, delay: float)
     current = ls.workspace.text_documents.get(uri)
     if current is None or current.version != version:
         return
-    docs.analyses[uri] = analysis
     if analysis.own is not None:
         docs.parsed[uri] = analysis
     codec = ls.workspace.position_codec
@@ -490,7 +490,6 @@ def make_server() -> LanguageServer:
         task = docs.pending.pop(uri, None)
         if task is not None:
             task.cancel()
-        docs.analyses.pop(uri, None)
         docs.parsed.pop(uri, None)
         ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 

@@ -278,18 +278,34 @@ def test_a_name_declared_twice_points_at_its_first_declaration(server: Client, t
     assert [r["location"] for r in d["relatedInformation"]] == [{"uri": uri, "range": first}]
 
 
-def test_a_hook_spec_is_only_parsed(server: Client) -> None:
+SPEC = """\
+// a hook spec: its names (ready, Backend, may_read_final) are the model's it is composed with
+hook quiesce: "stop, then acknowledge" at ready binds Backend;
+obligation ack: "the hook acknowledges once it is done";
+var acked: bool = false;
+override def may_read_final = not ack or acked;
+"""
+
+
+def test_a_hook_spec_is_only_parsed(server: Client, tmp_path: Path) -> None:
     """A spec's names are its model's: alone, only its syntax can be judged."""
-    spec = ROOT / "specs" / "hooks" / "s15_handshake.qdl"
-    text = spec.read_text()
-    server.notify("textDocument/didOpen", doc(spec.as_uri(), text))
-    assert diagnostics(server, spec.as_uri()) == []
-    broken = text.replace("var acked: bool = false;", "var acked: bool = ;")
-    server.notify("textDocument/didChange", {"textDocument": {"uri": spec.as_uri(), "version": 2},
+    uri = (tmp_path / "spec.qdl").as_uri()
+    server.notify("textDocument/didOpen", doc(uri, SPEC))
+    assert diagnostics(server, uri) == []
+    broken = SPEC.replace("var acked: bool = false;", "var acked: bool = ;")
+    server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
                                              "contentChanges": [{"text": broken}]})
-    [d] = diagnostics(server, spec.as_uri(), 2)
+    [d] = diagnostics(server, uri, 2)
     assert d["code"] == "E001"
     assert d["range"]["start"] == word_range(broken, "bool = ;", ";")["start"]
+
+
+def test_an_unsaved_buffer_is_checked_too(server: Client) -> None:
+    uri = "untitled:Untitled-1"
+    text = "var x: bool = false;\nprocess P { x := y; }\n"
+    server.notify("textDocument/didOpen", doc(uri, text))
+    [d] = diagnostics(server, uri)
+    assert d["code"] == "E011" and d["range"] == word_range(text, "x := y", "y")
 
 
 def test_the_server_exits_cleanly_when_asked() -> None:
