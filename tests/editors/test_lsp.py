@@ -317,6 +317,18 @@ def test_the_server_exits_cleanly_when_asked() -> None:
         client.kill()
 
 
+def test_the_server_ends_when_its_editor_goes_away() -> None:
+    """An editor that dies closes the server's input: no server is left behind."""
+    client = Client()
+    try:
+        client.initialize()
+        assert client.proc.stdin is not None
+        client.proc.stdin.close()
+        client.proc.wait(timeout=60)
+    finally:
+        client.kill()
+
+
 def test_the_checker_never_compiles_what_it_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """The server parses and checks: lowering and compiling (where model code becomes code that
     runs) are never reached."""
