@@ -1,5 +1,5 @@
 """The command line: `quiesce-check check MODEL`, `resume DIR`, `hook SPEC --model MODEL`,
-`regress MANIFEST`, `replay TRACE MODEL`.
+`regress MANIFEST`, `replay TRACE MODEL`, `lsp` (the language server, `lsp.py`).
 
 Takes argv; gives an exit code (the README's table). The last stage: it calls
 every earlier one and is the only place that prints. No Python traceback ever
@@ -202,6 +202,8 @@ def make_parser() -> argparse.ArgumentParser:
     _check_parser(sub.add_parser("check", help="explore every interleaving of a model and check its properties"))
     _resume_parser(sub.add_parser("resume", help="go on with a breadth-first search saved by check --checkpoint DIR"))
     _other_parsers(sub)
+    ls = sub.add_parser("lsp", help="the language server for editors: diagnostics as you type, go to definition")
+    ls.add_argument("--stdio", action="store_true", help="speak over standard input and output (the only way)")
     return p
 
 
@@ -782,6 +784,18 @@ def _short_param(name: str, value: Value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def cmd_lsp(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """The language server, when its library is installed (the `lsp` extra)."""
+    try:
+        from quiesce_check.lsp import serve
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        err.print(Text("error: the language server needs pygls: pip install 'quiesce-check[lsp]'"), soft_wrap=True)
+        return EXIT_USAGE
+    return serve()
+
+
 def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         text = read_model(args.trace)
@@ -885,6 +899,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_regress(args, out, err)
             if args.command == "hook":
                 return cmd_hook(args, out, err)
+            if args.command == "lsp":
+                return cmd_lsp(args, out, err)
             return cmd_replay(args, out, err)
     except (Stopped, TimeLimit) as e:
         # a time limit that passes before the search reports is one that passed before it began
