@@ -35,6 +35,7 @@ from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.size import estimate
 from quiesce_check.compile.symmetry import Symmetry
+from quiesce_check.compile.unused import unused_steps
 from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
 from quiesce_check.domain.explain import annotator, explainer
 from quiesce_check.engines import (
@@ -509,7 +510,7 @@ def _search(built: Built, opts: Options, engine: EngineSpec, err: Console, resum
 
 
 def _report(args: argparse.Namespace, model_path: str, built: Built, result: Result, out: Console,
-            err: Console) -> int:
+            err: Console, prepared: float | None = None) -> int:
     info = built.model.info
     space = estimate(built.program)
     if result.limit and result.symbolic is None and space.bound > result.stats.distinct:
@@ -519,9 +520,10 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
     shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
     out.print(Text(printable(f"{display(model_path)}" + (f" with {shown}" if shown else "")
                              + f" (engine {result.engine}, {result.backend})" + (", resumed" if result.resumed else "")),
-                   style="bold"), soft_wrap=True)
+                   style="bold"))
     explain = explainer(built.ast.sources, built.checked.consts)
-    render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain)
+    render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain,
+                  unused=unused_steps(built.checked, built.program), prepared=prepared)
     if result.checkpoint and not result.complete and result.exit_code == EXIT_CODES[Verdict.INCOMPLETE]:
         directory = str(Path(result.checkpoint).parent)
         out.print(Text(printable(f"saved: go on with `quiesce-check resume {directory}`")), soft_wrap=True)
@@ -598,7 +600,9 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
         result.note = "; ".join(x for x in (result.note, f"{why}: states were not reduced to orbits") if x)
-    return _report(args, args.model, built, result, out, err)
+    # what the search's own clock leaves out: reading, checking and compiling the model
+    prepared = max(0.0, deadline.elapsed() - result.stats.elapsed) if result.symbolic is None else None
+    return _report(args, args.model, built, result, out, err, prepared)
 
 
 # the cluster runs' own checkpoint folders that are kept: the run ended before it was complete
@@ -705,7 +709,9 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     finally:
         reporter.close()
     explain = explainer(built.ast.sources, built.checked.consts)
-    render_result(out, built.model.info, result, coverage=not args.no_coverage, main_path=args.spec, explain=explain)
+    render_result(out, built.model.info, result, coverage=not args.no_coverage, main_path=args.spec, explain=explain,
+                  unused=unused_steps(built.checked, built.program),
+                  prepared=None if opts.deadline is None else max(0.0, opts.deadline.elapsed() - result.stats.elapsed))
     ablation = None
     if args.ablate:
         full = hooks.summarise(built, result, frozenset(n for n, v in on.items() if v))
