@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook
 from rich.live import Live
+from rich.padding import Padding
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -692,11 +693,12 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     on = {n: n not in args.without and bool(probe.checked.params.get(n, True)) for n in hook.obligations}
     opts = Options(max_states=args.max_states, deadline=Deadline(args.time_limit), backend=args.backend,
                    keep_going=True)
-    out.print(Text(printable(f"hook {hook.name} ({display(args.spec)}): {hook.text}"), style="bold"), soft_wrap=True)
-    out.print(Text(f"  runs at {hook.at}; binds {', '.join(hook.binds)}"), soft_wrap=True)
+    out.print(Text(printable(f"hook {hook.name} ({display(args.spec)}): {hook.text}"), style="bold"))
+    out.print(Padding(Text(f"runs at {hook.at}; binds {', '.join(hook.binds)}"), (0, 0, 0, 2), expand=False))
     for n, text in hook.obligations.items():
-        out.print(Text(printable(f"  obligation {n}{'' if on[n] else ' (off)'}: {text}")), soft_wrap=True)
-    out.print(Text(printable(f"composed with {display(args.model)}"), style="bold"), soft_wrap=True)
+        out.print(Padding(Text(printable(f"obligation {n}{'' if on[n] else ' (off)'}: {text}")), (0, 0, 0, 2),
+                          expand=False))
+    out.print(Text(printable(f"composed with {display(args.model)}"), style="bold"))
     reporter = _Progress(err)
     try:
         built, result = hooks.check_with(args.spec, args.model, params, on, select, opts, reporter)

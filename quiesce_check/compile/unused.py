@@ -172,13 +172,14 @@ def _within(inner: Span, outer: Span) -> bool:
 
 def deciding_params(cm: CheckedModel, span: Span) -> list[str]:
     """The parameters that decide whether the statement at `span` can run: those named by the
-    parts of the conditions around it (`if`, `while`) that read no state, and by the `await`s
-    a proc it calls starts with. In the order the source names them."""
+    parts that read no state of the conditions control passes on its way there (the `if`s and
+    `while`s around it, and those before it in the blocks around it), and by the `await`s a
+    proc it calls starts with. In the order the source names them."""
     out: dict[str, None] = {}
     conds: list[A.Expr] = []
     for proc in cm.processes:
-        for node in _nodes(proc.decl.body):
-            if isinstance(node, A.If | A.While) and _within(span, node.span):
+        for node in _on_the_way(proc.decl.body, span):
+            if isinstance(node, A.If | A.While):
                 conds.append(node.cond)
             elif isinstance(node, A.CallStmt) and node.span == span:
                 conds += _leading_awaits(cm, node)
@@ -186,6 +187,33 @@ def deciding_params(cm: CheckedModel, span: Span) -> list[str]:
         for part in _static_parts(cm, cond):
             out.update((n.name, None) for n in _nodes(part) if isinstance(n, A.Name) and n.name in cm.params)
     return list(out)
+
+
+def _on_the_way(block: Sequence[A.Stmt], span: Span) -> Iterator[object]:
+    """The statements of `block` (and under them) that come before the one at `span`, and
+    those that hold it; none if `block` does not hold it."""
+    before: list[A.Stmt] = []
+    for s in block:
+        if _within(span, s.span):
+            for b in before:
+                yield from _nodes(b)
+            yield s
+            for inner in _blocks(s):
+                yield from _on_the_way(inner, span)
+            return
+        before.append(s)
+
+
+def _blocks(s: A.Stmt) -> Iterator[Sequence[A.Stmt]]:
+    """The blocks of statements directly under `s`."""
+    if isinstance(s, A.Labeled):
+        yield (s.stmt,)
+    elif isinstance(s, A.If):
+        yield from (s.then, s.orelse)
+    elif isinstance(s, A.Either):
+        yield from s.branches
+    elif isinstance(s, A.While | A.For | A.With | A.Atomic):
+        yield s.body
 
 
 def _leading_awaits(cm: CheckedModel, call: A.CallStmt) -> list[A.Expr]:

@@ -334,7 +334,7 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
              for row in rows(info, trace, whole_first=cti)]
     console.print(trace_table(console.width, cells, bool(cycle)))
     if trace.loop is not None:
-        console.print(_t(loop_text(info, trace), style="bold"), soft_wrap=True)
+        console.print(_t(loop_text(info, trace), style="bold"))
     lines = explain(info, trace) if explain is not None else []
     if lines:
         console.print(_t("Why: " + " ".join(lines), style="bold"), soft_wrap=False)
