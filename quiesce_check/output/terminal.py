@@ -49,12 +49,13 @@ _VERDICT_STYLE = {
 
 def render_properties(console: Console, result: Result) -> None:
     table = Table(title="Properties", title_justify="left", show_edge=False)
-    table.add_column("kind")
-    table.add_column("property")
-    table.add_column("result")
+    # a name or a verdict too wide for its column is folded onto the next line, never cut
+    table.add_column("kind", no_wrap=True)
+    table.add_column("property", overflow="fold")
+    table.add_column("result", overflow="fold")
     details = any(p.detail for p in result.properties)
     if details:
-        table.add_column("how")
+        table.add_column("how", overflow="fold")
     for p in result.properties:
         shown = p.status.value
         trace = result.traces.get(p.name) if p.status is Status.VIOLATED else None
