@@ -226,7 +226,7 @@ def render_coverage(console: Console, info: ModelInfo, result: Result, main_path
 def unused_lines(info: ModelInfo, unused: Mapping[int, str], main_path: str | None = None) -> list[str]:
     """One line per setting that rules steps out: `not used with RECOVERY=BlkifRecover: 13 steps
     (xen.qdl:505, 510, ...)`; the steps ruled out with no parameter named in their conditions
-    (a constant decides, or a step before them never runs) on a line of their own."""
+    (a constant decides, `await false`) on a line of their own."""
     by_reason: dict[str, list[int]] = {}
     for k, reason in sorted(unused.items()):
         by_reason.setdefault(reason, []).append(k)
@@ -240,8 +240,11 @@ def unused_lines(info: ModelInfo, unused: Mapping[int, str], main_path: str | No
             places.setdefault(name, {})[int(line.removeprefix("line "))] = None
         at = "; ".join((f"{name}:" if name else "line ") + ", ".join(map(str, sorted(lines)))
                        for name, lines in places.items())
-        what = f"not used with {reason}" if reason else "cannot fire with these parameters and constants"
-        out.append(f"{_steps(len(actions))} {what} ({at})")
+        if reason:
+            out.append(f"{_steps(len(actions))} not used with {reason} ({at})")
+        else:
+            them = "it" if len(actions) == 1 else "them"
+            out.append(f"{_steps(len(actions))} can never fire, a condition on constants rules {them} out ({at})")
     return out
 
 

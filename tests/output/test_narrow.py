@@ -20,7 +20,13 @@ from quiesce_check.build import Built, build_file
 from quiesce_check.compile.unused import unused_steps
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.result import Options, Result
-from quiesce_check.output.terminal import render_coverage, render_stats, render_trace, where_text
+from quiesce_check.output.terminal import (
+    render_coverage,
+    render_stats,
+    render_trace,
+    unused_lines,
+    where_text,
+)
 from quiesce_check.output.trace_table import Changes, Unit
 from quiesce_check.trace.steps import rows
 from tests.conftest import ROOT
@@ -133,3 +139,23 @@ def test_the_summary_says_search_and_build_time_apart() -> None:
     lines = rendered(200, lambda c: render_stats(c, result, built.model.info, prepared=2.2))
     assert "0.004 s searching after 2.20 s building and compiling the model" in lines[0]
     assert "0.00 s," not in lines[0]
+
+
+def test_unused_steps_are_listed_by_the_setting_that_rules_them_out() -> None:
+    built = build_file(S17)
+    lines = unused_lines(built.model.info, unused_steps(built.checked, built.program), S17)
+    # xen.qdl's TargetFrontend: NetfrontDiscard's step at 510, ReuseRing's loops at 513-514,
+    # XbInitComms's at 517-518; s17 passes RECOVERY=BlkifRecover
+    recovery = next(line for line in lines if "RECOVERY" in line)
+    assert recovery.split(" (")[0].endswith("not used with RECOVERY=BlkifRecover")
+    assert all(f"{n}" in recovery for n in (510, 513, 514, 517, 518))
+    # `cancel_migration()` starts with `await CANCEL`, and s17 leaves CANCEL false
+    assert any(line.endswith("not used with CANCEL=false (xen.qdl:481)") for line in lines)
+
+
+def test_a_constant_condition_is_said_as_such() -> None:
+    # peterson_starvation.qdl's `idle: await false;` (line 47) in P[1] and P[2]: no parameter in it
+    path = str(ROOT / "examples" / "peterson_starvation.qdl")
+    built = build_file(path)
+    lines = unused_lines(built.model.info, unused_steps(built.checked, built.program), path)
+    assert lines == ["2 steps can never fire, a condition on constants rules them out (line 47)"]
