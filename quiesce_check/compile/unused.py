@@ -25,7 +25,7 @@ from quiesce_check.lang.checker import CheckedModel, RVar
 from quiesce_check.lang.errors import Span
 from quiesce_check.lang.types import TEnum, Value
 
-_COMPARE = {
+_FOLDABLE = {
     "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
@@ -50,11 +50,11 @@ def fold(e: I.Expr) -> I.Const | None:
         if settled:
             return I.Const(e.op != "and")
         return fold(e.b)
-    if isinstance(e, I.Bin) and e.op in _COMPARE:
+    if isinstance(e, I.Bin) and e.op in _FOLDABLE:
         a, b = fold(e.a), fold(e.b)
         if a is None or b is None:
             return None
-        return I.Const(_COMPARE[e.op](a.value, b.value))
+        return I.Const(_FOLDABLE[e.op](a.value, b.value))
     if isinstance(e, I.Ite):
         c = fold(e.cond)
         return None if c is None else fold(e.then if c.value else e.orelse)
