@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook
 from rich.live import Live
+from rich.padding import Padding
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -36,6 +37,7 @@ from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.size import estimate
 from quiesce_check.compile.symmetry import Symmetry
+from quiesce_check.compile.unused import unused_steps
 from quiesce_check.compile.z3gen import ENCODINGS, EncodingError
 from quiesce_check.domain.explain import annotator, explainer
 from quiesce_check.engines import (
@@ -516,7 +518,7 @@ def _search(built: Built, opts: Options, engine: EngineSpec, err: Console, resum
 
 
 def _report(args: argparse.Namespace, model_path: str, built: Built, result: Result, out: Console,
-            err: Console) -> int:
+            err: Console, prepared: float | None = None) -> int:
     info = built.model.info
     space = estimate(built.program)
     if result.limit and result.symbolic is None and space.bound > result.stats.distinct:
@@ -526,9 +528,10 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
     shown = ", ".join(_param_text(k, v) for k, v in params_shown.items())
     out.print(Text(printable(f"{display(model_path)}" + (f" with {shown}" if shown else "")
                              + f" (engine {result.engine}, {result.backend})" + (", resumed" if result.resumed else "")),
-                   style="bold"), soft_wrap=True)
+                   style="bold"))
     explain = explainer(built.ast.sources, built.checked.consts)
-    render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain)
+    render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain,
+                  unused=unused_steps(built.checked, built.program), prepared=prepared)
     if result.checkpoint and not result.complete and result.exit_code == EXIT_CODES[Verdict.INCOMPLETE]:
         directory = str(Path(result.checkpoint).parent)
         out.print(Text(printable(f"saved: go on with `quiesce-check resume {directory}`")), soft_wrap=True)
@@ -605,7 +608,9 @@ def _check(args: argparse.Namespace, params: dict[str, Value], held: contextlib.
     if built.checked.symmetric and symmetry is None and args.symmetry is None:
         why = f"--engine {args.engine} does not reduce by symmetry"
         result.note = "; ".join(x for x in (result.note, f"{why}: states were not reduced to orbits") if x)
-    return _report(args, args.model, built, result, out, err)
+    # what the search's own clock leaves out: reading, checking and compiling the model
+    prepared = max(0.0, deadline.elapsed() - result.stats.elapsed) if result.symbolic is None else None
+    return _report(args, args.model, built, result, out, err, prepared)
 
 
 # the cluster runs' own checkpoint folders that are kept: the run ended before it was complete
@@ -697,11 +702,12 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     on = {n: n not in args.without and bool(probe.checked.params.get(n, True)) for n in hook.obligations}
     opts = Options(max_states=args.max_states, deadline=Deadline(args.time_limit), backend=args.backend,
                    keep_going=True)
-    out.print(Text(printable(f"hook {hook.name} ({display(args.spec)}): {hook.text}"), style="bold"), soft_wrap=True)
-    out.print(Text(f"  runs at {hook.at}; binds {', '.join(hook.binds)}"), soft_wrap=True)
+    out.print(Text(printable(f"hook {hook.name} ({display(args.spec)}): {hook.text}"), style="bold"))
+    out.print(Padding(Text(f"runs at {hook.at}; binds {', '.join(hook.binds)}"), (0, 0, 0, 2), expand=False))
     for n, text in hook.obligations.items():
-        out.print(Text(printable(f"  obligation {n}{'' if on[n] else ' (off)'}: {text}")), soft_wrap=True)
-    out.print(Text(printable(f"composed with {display(args.model)}"), style="bold"), soft_wrap=True)
+        out.print(Padding(Text(printable(f"obligation {n}{'' if on[n] else ' (off)'}: {text}")), (0, 0, 0, 2),
+                          expand=False))
+    out.print(Text(printable(f"composed with {display(args.model)}"), style="bold"))
     reporter = _Progress(err)
     try:
         built, result = hooks.check_with(args.spec, args.model, params, on, select, opts, reporter)
@@ -714,7 +720,9 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     finally:
         reporter.close()
     explain = explainer(built.ast.sources, built.checked.consts)
-    render_result(out, built.model.info, result, coverage=not args.no_coverage, main_path=args.spec, explain=explain)
+    render_result(out, built.model.info, result, coverage=not args.no_coverage, main_path=args.spec, explain=explain,
+                  unused=unused_steps(built.checked, built.program),
+                  prepared=None if opts.deadline is None else max(0.0, opts.deadline.elapsed() - result.stats.elapsed))
     ablation, runs = None, None
     if args.ablate:
         full = hooks.summarise(built, result, frozenset(n for n, v in on.items() if v))

@@ -5,14 +5,16 @@ counterexample is a table of steps with only the variables that changed; a
 model error or failed assertion that stopped the search is said again, with
 where and at which step, just above the verdict.
 Lines people grep or copy (statistics and the seed, the verdict) are printed
-unwrapped; only tables fit themselves to the console's width. Imports
-`compile.*`, `engines.result`, `trace.steps`, `trace.timeline` (the type of an
-explanation), `printable`.
+unwrapped; the heading of a counterexample wraps, and tables fit themselves to
+the console's width without cutting a value or a file name (`output.trace_table`).
+Steps that cannot fire with the model's parameters are listed apart from the
+coverage table. Imports `compile.*`, `engines.result`, `trace.steps`,
+`trace.timeline` (the type of an explanation), `output.trace_table`, `printable`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -20,9 +22,10 @@ from rich.table import Table
 from rich.text import Text
 
 from quiesce_check.compile.model import ModelInfo
-from quiesce_check.engines.result import Result, Status, Verdict, halt_note, never_fired
+from quiesce_check.engines.result import Result, Status, Verdict, halt_note
+from quiesce_check.output.trace_table import Changes, StepCells, Unit, trace_table
 from quiesce_check.printable import printable
-from quiesce_check.trace.steps import rows
+from quiesce_check.trace.steps import TraceRow, rows
 from quiesce_check.trace.timeline import Explain
 from quiesce_check.trace.types import Trace
 
@@ -46,12 +49,13 @@ _VERDICT_STYLE = {
 
 def render_properties(console: Console, result: Result) -> None:
     table = Table(title="Properties", title_justify="left", show_edge=False)
-    table.add_column("kind")
-    table.add_column("property")
-    table.add_column("result")
+    # a name or a verdict too wide for its column is folded onto the next line, never cut
+    table.add_column("kind", no_wrap=True)
+    table.add_column("property", overflow="fold")
+    table.add_column("result", overflow="fold")
     details = any(p.detail for p in result.properties)
     if details:
-        table.add_column("how")
+        table.add_column("how", overflow="fold")
     for p in result.properties:
         shown = p.status.value
         trace = result.traces.get(p.name) if p.status is Status.VIOLATED else None
@@ -64,14 +68,24 @@ def render_properties(console: Console, result: Result) -> None:
     console.print(table)
 
 
-def covered_text(info: ModelInfo, result: Result) -> str:
-    """What a search that stopped early covered: states, depth, and the steps it never fired."""
-    never = never_fired(info, result)
+def covered_text(info: ModelInfo, result: Result, unused: Mapping[int, str] | None = None) -> str:
+    """What a search that stopped early covered: states, depth, and the steps it never fired
+    (of those that can fire with these parameters)."""
+    unused = unused or {}
+    fired = result.stats.fired
+    never = [a.label for a in info.actions
+             if a.index not in unused and (a.index >= len(fired) or not fired[a.index])]
+    usable = len(info.actions) - len(unused)
     text = f"covered: {result.stats.distinct:,} distinct states, to depth {result.stats.depth}; "
     if not never:
-        return text + f"every one of the {len(info.actions)} steps fired"
+        return text + f"every one of the {usable} steps fired"
     shown = ", ".join(never[:6]) + (", ..." if len(never) > 6 else "")
-    return text + f"{len(never)} of {len(info.actions)} steps never fired ({shown})"
+    return text + f"{len(never)} of {usable} steps never fired ({shown})"
+
+
+def seconds_text(x: float) -> str:
+    """Seconds with two figures that mean something: `2.21 s`, `0.004 s`."""
+    return f"{x:.3f} s" if x < 0.01 else f"{x:.2f} s"
 
 
 def render_symbolic_stats(console: Console, result: Result) -> None:
@@ -95,14 +109,20 @@ def render_symbolic_stats(console: Console, result: Result) -> None:
         console.print(_t(f"note: {result.note}", style="yellow"), soft_wrap=True)
 
 
-def render_stats(console: Console, result: Result, info: ModelInfo | None = None) -> None:
+def render_stats(console: Console, result: Result, info: ModelInfo | None = None,
+                 unused: Mapping[int, str] | None = None, prepared: float | None = None) -> None:
+    """The search's figures. `prepared`: the seconds spent before the search (reading, checking
+    and compiling the model), said apart from the search's own time."""
     if result.symbolic is not None:
         render_symbolic_stats(console, result)
         return
     s = result.stats
+    took = f"{seconds_text(s.elapsed)} searching"
+    if prepared is not None:
+        took += f" after {seconds_text(prepared)} building and compiling the model"
     console.print(_t(
         f"{s.generated:,} states generated, {s.distinct:,} distinct, "
-        f"depth {s.depth}, {s.elapsed:.2f} s, {s.rate:,.0f} distinct states/s"
+        f"depth {s.depth}, {took}, {s.rate:,.0f} distinct states/s"
         + (f", seed {result.seed}" if result.seed is not None else "")), soft_wrap=True)
     if result.collision is not None:
         each = f"{result.store_bytes / s.distinct:.1f} bytes each, " if result.store_bytes and s.distinct else ""
@@ -116,7 +136,7 @@ def render_stats(console: Console, result: Result, info: ModelInfo | None = None
     if result.limit:
         console.print(_t(f"stopped: {result.limit}", style="yellow"), soft_wrap=True)
         if info is not None:
-            console.print(_t(covered_text(info, result), style="yellow"), soft_wrap=True)
+            console.print(_t(covered_text(info, result, unused), style="yellow"), soft_wrap=True)
     if result.note:
         console.print(_t(f"note: {result.note}", style="yellow"), soft_wrap=True)
 
@@ -138,17 +158,28 @@ def verdict_text(result: Result) -> str:
     return text
 
 
-def render_symbolic_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None) -> None:
+def _coverage_table(*counts: str) -> Table:
+    """The coverage table's columns: the names and the file and line are never cut, the
+    statement wraps."""
+    table = Table(title="Coverage", title_justify="left", show_edge=False)
+    table.add_column("process", no_wrap=True)
+    table.add_column("action", overflow="fold")
+    table.add_column("at", no_wrap=True)
+    for name in counts:
+        table.add_column(name, justify="right", no_wrap=True)
+    return table
+
+
+def render_symbolic_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None,
+                             unused: Mapping[int, str]) -> None:
     sym = result.symbolic
     assert sym is not None
-    table = Table(title="Coverage", title_justify="left", show_edge=False)
-    table.add_column("process")
-    table.add_column("action")
-    table.add_column("at")
-    table.add_column("first fires", justify="right")
-    never = set(sym.never)
+    table = _coverage_table("first fires")
+    never = set(sym.never) - set(unused)
     unseen = 0
     for a in info.actions:
+        if a.index in unused:
+            continue
         first = sym.first_step[a.index] if a.index < len(sym.first_step) else None
         if first is not None:
             shown, style = f"step {first}" + (" (simulated)" if a.index in sym.simulated else ""), ""
@@ -164,20 +195,22 @@ def render_symbolic_coverage(console: Console, info: ModelInfo, result: Result, 
         console.print(f"[yellow]{len(never)} action(s) can never fire[/]")
     if unseen:
         console.print(f"[yellow]{unseen} action(s) did not fire within {sym.depth} steps[/]")
+    render_unused(console, info, unused, main_path)
 
 
-def render_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None = None) -> None:
+def render_coverage(console: Console, info: ModelInfo, result: Result, main_path: str | None = None,
+                    unused: Mapping[int, str] | None = None) -> None:
+    """How often each step fired. The steps that cannot fire with these parameters (`unused`:
+    a branch for another setting) are left out of the table and listed apart below it."""
+    unused = unused or {}
     if result.symbolic is not None:
-        render_symbolic_coverage(console, info, result, main_path)
+        render_symbolic_coverage(console, info, result, main_path, unused)
         return
-    table = Table(title="Coverage", title_justify="left", show_edge=False)
-    table.add_column("process")
-    table.add_column("action")
-    table.add_column("at")
-    table.add_column("fired", justify="right")
-    table.add_column("new states", justify="right")
+    table = _coverage_table("fired", "new states")
     never = 0
     for a in info.actions:
+        if a.index in unused:
+            continue
         fired = result.stats.fired[a.index] if a.index < len(result.stats.fired) else 0
         new = result.stats.new[a.index] if a.index < len(result.stats.new) else 0
         never += fired == 0
@@ -187,6 +220,37 @@ def render_coverage(console: Console, info: ModelInfo, result: Result, main_path
     console.print(table)
     if never:
         console.print(f"[yellow]{never} action(s) never fired[/]")
+    render_unused(console, info, unused, main_path)
+
+
+def unused_lines(info: ModelInfo, unused: Mapping[int, str], main_path: str | None = None) -> list[str]:
+    """One line per setting that rules steps out: `not used with RECOVERY=BlkifRecover: 13 steps
+    (xen.qdl:505, 510, ...)`; the steps ruled out with no parameter named in their conditions
+    (a constant decides, `await false`) on a line of their own."""
+    by_reason: dict[str, list[int]] = {}
+    for k, reason in sorted(unused.items()):
+        by_reason.setdefault(reason, []).append(k)
+    out = []
+    for reason in sorted(by_reason, key=lambda r: (r == "", r)):
+        actions = [info.actions[k] for k in by_reason[reason]]
+        places: dict[str, dict[int, None]] = {}
+        for a in actions:
+            where = where_text(f"{a.span.path}:{a.span.line}", main_path)
+            name, _, line = where.rpartition(":") if ":" in where else ("", "", where)
+            places.setdefault(name, {})[int(line.removeprefix("line "))] = None
+        at = "; ".join((f"{name}:" if name else "line ") + ", ".join(map(str, sorted(lines)))
+                       for name, lines in places.items())
+        if reason:
+            out.append(f"{_steps(len(actions))} not used with {reason} ({at})")
+        else:
+            them = "it" if len(actions) == 1 else "them"
+            out.append(f"{_steps(len(actions))} can never fire, a condition on constants rules {them} out ({at})")
+    return out
+
+
+def render_unused(console: Console, info: ModelInfo, unused: Mapping[int, str], main_path: str | None) -> None:
+    for line in unused_lines(info, unused, main_path):
+        console.print(_t(line, style="dim"))
 
 
 def where_text(where: str, main_path: str | None) -> str:
@@ -263,47 +327,47 @@ def render_trace(console: Console, info: ModelInfo, trace: Trace, main_path: str
                                + (f" Given up after these, and perhaps needing only them: {', '.join(later)}."
                                   if later else ""), style="yellow"), soft_wrap=True)
     else:
-        console.print(_t(f"Counterexample ({length_text(trace)}): {trace.message}", style="bold red"),
-                      soft_wrap=True)
+        console.print(_t(f"Counterexample ({length_text(trace)}): {trace.message}", style="bold red"))
     utf = console.encoding.lower().replace("-", "").startswith("utf")
-    arrow = "\u2192" if utf else "->"
     cycle = cycle_marks(trace, utf)
-    table = Table(show_edge=False, show_lines=False)
-    table.add_column("#", justify="right")
-    if cycle:
-        table.add_column("cycle")
-    table.add_column("process")
-    table.add_column("step")
-    table.add_column("choices")
-    table.add_column("at")
-    table.add_column("changes")
-    for row in rows(info, trace, whole_first=cti):
-        if row.index == 0:
-            ch = _t(", ".join(f"{c.name}={c.after}" for c in row.changes))
-        else:
-            ch = _t(", ".join(f"{c.name}: {c.before}{arrow}{c.after}" for c in row.changes))
-        if row.failed:
-            ch = _t(f"FAILS: {trace.message}", style="bold red")
-        step = "a state not known to be reachable" if cti and row.index == 0 else row.text or row.action
-        marked = [_t(cycle.get(row.index, ""), style="bold")] if cycle else []
-        table.add_row(_t(str(row.index)), *marked, _t(row.process), _t(step),
-                      _t(row.choices), _t(where_text(row.where, main_path)), ch)
-    console.print(table)
+    cells = [StepCells(str(row.index), cycle.get(row.index, ""), printable(row.process),
+                       printable("a state not known to be reachable" if cti and row.index == 0
+                                 else row.text or row.action),
+                       printable(row.choices), printable(where_text(row.where, main_path)),
+                       changes_cell(trace, row, utf))
+             for row in rows(info, trace, whole_first=cti)]
+    console.print(trace_table(console.width, cells, bool(cycle)))
     if trace.loop is not None:
-        console.print(_t(loop_text(info, trace), style="bold"), soft_wrap=True)
+        console.print(_t(loop_text(info, trace), style="bold"))
     lines = explain(info, trace) if explain is not None else []
     if lines:
         console.print(_t("Why: " + " ".join(lines), style="bold"), soft_wrap=False)
 
 
+def changes_cell(trace: Trace, row: TraceRow, utf: bool = True) -> Changes | Text:
+    """What a step changed, each change a unit the table keeps whole (`name: before→after`, or
+    `name=value` in the initial state); for the step that failed, why it failed."""
+    if row.failed:
+        return _t(f"FAILS: {trace.message}", style="bold red")
+    if row.index == 0:
+        return Changes([Unit(printable(f"{c.name}={c.after}")) for c in row.changes])
+    arrow = "\u2192" if utf else "->"
+    return Changes([Unit(printable(f"{c.name}: {c.before}{arrow}{c.after}"), len(printable(c.name)) + 2)
+                    for c in row.changes])
+
+
 def render_result(console: Console, info: ModelInfo, result: Result, coverage: bool = True,
-                  main_path: str | None = None, explain: Explain | None = None) -> None:
+                  main_path: str | None = None, explain: Explain | None = None,
+                  unused: Mapping[int, str] | None = None, prepared: float | None = None) -> None:
+    """Everything a search found. `unused`: the steps that cannot fire with these parameters,
+    by action index, with the settings that rule them out (`compile.unused`); `prepared`: the
+    seconds before the search."""
     render_properties(console, result)
     console.print()
-    render_stats(console, result, info)
+    render_stats(console, result, info, unused, prepared)
     if coverage:
         console.print()
-        render_coverage(console, info, result, main_path)
+        render_coverage(console, info, result, main_path, unused)
     shown = [result.trace] if result.trace is not None else []
     shown += sorted((t for t in result.traces.values() if t is not result.trace), key=lambda t: len(t.steps))
     for trace in shown:
