@@ -84,7 +84,7 @@ from quiesce_check.regress import ManifestError, RunOutcome, load_manifest, regr
 from quiesce_check.replay import replay
 from quiesce_check.safe_write import write_text_atomic
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
-from quiesce_check.trace.itf import TraceFormatError
+from quiesce_check.trace.itf import TraceFormatError, recorded_params
 
 EXIT_REPLAY_MISMATCH = 22
 EXIT_REGRESSION = 1
@@ -784,11 +784,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise UsageError(f"{args.trace}: nested too deeply to be a trace") from None
     except ValueError as e:  # a number with more digits than Python converts (sys.int_info)
         raise UsageError(f"{args.trace}: not a trace: {e}") from None
-    recorded = {}
-    meta = doc.get("#meta") if isinstance(doc, dict) else None
-    if isinstance(meta, dict) and isinstance(meta.get("params"), dict):
-        recorded = {k: v for k, v in meta["params"].items()
-                    if isinstance(k, str) and (isinstance(v, int | bool) or (isinstance(v, str) and v.isidentifier()))}
+    recorded = recorded_params(doc)
     for k, v in recorded.items():
         if not recorded_param(k, v):
             raise UsageError(f"{args.trace}: the recorded parameter {_short_param(k, v)} is not a valid "

@@ -100,7 +100,7 @@ def check_json(r: CheckReport) -> str:
     return _json_text(doc)
 
 
-def check_itf(r: CheckReport) -> str | NotWritten:
+def check_itf(r: CheckReport | HookReport) -> str | NotWritten:
     s = r.search
     if s.result.trace is None:
         cti = s.result.symbolic is not None and s.result.symbolic.cti is not None
@@ -148,6 +148,8 @@ FILES: tuple[FileFormat[Any], ...] = (
     FileFormat(_SEARCH, "--html", "the result as a self-contained HTML page with a timeline of each "
                "counterexample", check_html, "page written to"),
     FileFormat(("hook",), "--json", "the result and the ablation as JSON", hook_json),
+    FileFormat(("hook",), "--itf", "the counterexample (of the hook composed with the model) as an ITF JSON trace",
+               check_itf, "trace written to"),
     FileFormat(("hook",), "--html", "the result and the ablation as an HTML page", hook_html, "page written to"),
     FileFormat(("regress",), "--junit", "the results as JUnit XML", regress_junit),
     FileFormat(("regress",), "--json", "the results as JSON", regress_json),
