@@ -78,6 +78,7 @@ from quiesce_check.lang.paths import display
 from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.output.ablation import render_ablation
 from quiesce_check.output.formats import CheckReport, HookReport, NotWritten, Searched, files_of
+from quiesce_check.output.regress import RegressReport
 from quiesce_check.output.terminal import render_result, render_trace
 from quiesce_check.printable import printable
 from quiesce_check.regress import ManifestError, RunOutcome, load_manifest, regress
@@ -755,9 +756,9 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(table)
     bad = [o for o in outcomes if not o.ok]
     outputs = _Outputs()
-    outputs.write("regress", outcomes, args, out, err)
+    code = EXIT_CODES[Verdict.INCOMPLETE] if interrupted else EXIT_REGRESSION if bad else 0
+    outputs.write("regress", RegressReport(outcomes, code, interrupted), args, out, err)
     if interrupted:
-        code = EXIT_CODES[Verdict.INCOMPLETE]
         verdict = f"interrupted after {len(outcomes)} of {len(runs)} runs, {len(bad)} of them differing from the manifest"
         out.print(Text(f"{verdict} (exit {code})", style="bold red"), soft_wrap=True)
         return outputs.exit_code(code, verdict, err)

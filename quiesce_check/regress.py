@@ -89,6 +89,7 @@ class Row:
     got: str
     ok: bool
     detail: str = ""
+    why: str = ""   # the counterexample's message, when the search found one for this property
 
 
 @dataclass
@@ -352,7 +353,8 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
         elif got != e.verdict and out.error is None:
             detail = ("now holds: a known-bad model stopped failing" if e.verdict == "violated"
                       else f"now {got}")
-        out.rows.append(Row(run.name, e.prop, wanted, shown, ok, detail))
+        trace = result.traces.get(e.prop)
+        out.rows.append(Row(run.name, e.prop, wanted, shown, ok, detail, trace.message if trace is not None else ""))
     if run.states is not None and out.states is not None and out.states != run.states:
         out.rows.append(Row(run.name, "(distinct states)", str(run.states), str(out.states), False,
                             "the state count changed"))

@@ -1,13 +1,13 @@
 """The files the command line writes (`--json`, `--itf`, `--html`, `--junit`), in one registry.
 
 Takes what a command computed: a `CheckReport` (check, resume), a `HookReport` (hook), the
-`RunOutcome`s (regress). Gives `FILES`: per file, the commands that write it, the option that
+`RegressReport` (regress). Gives `FILES`: per file, the commands that write it, the option that
 names it, what it holds (the option's help is "write " and that), the function from the
 command's report to the file's text, and what is said once it is written. A command writes
 its files in the order they are registered. A new format is a module of its own in this
 package and one `FileFormat` here. Writing (atomically, a failure reported with the verdict)
 is the command line's. Imports `compile.*`, `engines.*`, `hooks`, `lang.paths`, `lang.types`,
-`output.*`, `regress`, `trace.timeline`.
+`output.*`, `trace.timeline`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from quiesce_check.output.ablation import ablation_html, ablation_json
 from quiesce_check.output.html import render_html
 from quiesce_check.output.itf import to_itf
 from quiesce_check.output.jsonout import result_to_json, space_to_json
-from quiesce_check.output.regress import junit, to_json
-from quiesce_check.regress import RunOutcome
+from quiesce_check.output.regress import RegressReport, junit, to_json
 from quiesce_check.trace.timeline import Annotate, Explain
 
 R = TypeVar("R")
@@ -133,12 +132,12 @@ def hook_html(r: HookReport) -> str:
     return _page(r.search, title=f"hook {r.hook.name} with {r.search.model_path}", extra=extra)
 
 
-def regress_junit(outcomes: Sequence[RunOutcome]) -> str:
-    return display(junit(outcomes))
+def regress_junit(report: RegressReport) -> str:
+    return display(junit(report))
 
 
-def regress_json(outcomes: Sequence[RunOutcome]) -> str:
-    return _json_text(to_json(outcomes))
+def regress_json(report: RegressReport) -> str:
+    return _json_text(to_json(report))
 
 
 _SEARCH = ("check", "resume")
