@@ -86,6 +86,7 @@ from quiesce_check.replay import replay
 from quiesce_check.safe_write import write_text_atomic
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
 from quiesce_check.trace.itf import TraceFormatError, recorded_params
+from quiesce_check.trace.types import Trace
 
 EXIT_REPLAY_MISMATCH = 22
 EXIT_REGRESSION = 1
@@ -720,6 +721,12 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     return outputs.exit_code(result.exit_code, result.verdict.value, err)
 
 
+def _explained(built: Built, trace: Trace) -> list[str]:
+    """A regress run's counterexample explained in its vocabulary's words, if it has one."""
+    explain = explainer(built.ast.sources, built.checked.consts)
+    return explain(built.model.info, trace) if explain is not None else []
+
+
 def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         runs = load_manifest(args.manifest, args.allow_outside)
@@ -736,7 +743,7 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     interrupted = False
     try:
-        regress(runs, opts, progress)
+        regress(runs, opts, progress, _explained)
     except KeyboardInterrupt:  # a second Ctrl-C, or one while a model builds: the runs done so far
         interrupted = True
     interrupted = interrupted or any(o.interrupted for o in outcomes)

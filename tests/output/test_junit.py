@@ -1,7 +1,7 @@
 """`regress --junit`: valid against the JUnit schema Jenkins' xUnit plugin ships (junit-10.xsd,
 in tests/schemas), which GitLab reads too; each test case's time its own, so their sum is the
-suite's; failures with a message, the counterexample's message and the model's file; dotted,
-stable class names.
+suite's; failures with a message, the counterexample's message and explanation, and the
+model's file; dotted, stable class names.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from xml.etree import ElementTree as ET
 import pytest
 import xmlschema
 
+from quiesce_check.build import build_file
 from quiesce_check.cli import main
+from quiesce_check.domain.explain import explainer
+from quiesce_check.engines.bfs import bfs
+from quiesce_check.engines.result import Options
 
 ROOT = Path(__file__).parents[2]
 LIMIT = ROOT / "tests" / "trace" / "models" / "limit.qdl"
@@ -100,3 +104,21 @@ def test_class_names_are_dotted_and_stable(report, tmp_path):
     names = {c.get("classname") for c in ET.fromstring(text).iter("testcase")}
     assert names == {"limit.limit_as_expected", "limit.limit_the_manifest_is_wrong", "broken.broken"}
     assert all(re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", n or "") for n in names)
+
+
+def test_a_failure_carries_the_vocabulary_explanation(tmp_path):
+    s5 = ROOT / "models" / "s5_persistent_ring_write_after_last_send.qdl"
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(f'[[run]]\nname = "s5 claimed safe"\nmodel = "{s5.as_posix()}"\n'
+                        'expect = { image_consistent = "holds" }\n')
+    xml = tmp_path / "j.xml"
+    assert main(["regress", str(manifest), "--allow-outside", "--junit", str(xml)]) == 1
+    SCHEMA.validate(str(xml))
+    (failure,) = ET.parse(xml).getroot().iter("failure")
+    built = build_file(str(s5))
+    trace = bfs(built.model, Options(), None).trace
+    explain = explainer(built.ast.sources, built.checked.consts)
+    assert trace is not None and explain is not None
+    text = " ".join((failure.text or "").split())
+    assert " ".join(trace.message.split()) in text
+    assert " ".join(" ".join(explain(built.model.info, trace)).split()) in text  # the Xen words
