@@ -19,7 +19,7 @@ from quiesce_check.build import build_file
 from quiesce_check.cli import main
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.result import Options
-from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, scalar_values
+from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, TSeq, TSet, Type, scalar_values
 from quiesce_check.output.itf import to_itf, value_to_itf
 from quiesce_check.replay import replay
 from quiesce_check.trace.itf import TraceFormatError, from_itf, value_from_itf
@@ -214,6 +214,10 @@ def _values(t: Type) -> st.SearchStrategy[Any]:
         return st.lists(_values(t.elem), min_size=n, max_size=n).map(tuple)
     if isinstance(t, TRecord):
         return st.tuples(*(_values(ft) for _, ft in t.fields))
+    if isinstance(t, TSet):
+        return st.frozensets(_values(t.elem))
+    if isinstance(t, TSeq):
+        return st.lists(_values(t.elem), max_size=t.capacity).map(tuple)
     raise TypeError(t)
 
 
@@ -224,6 +228,10 @@ _TYPES: list[Type] = [
     TArray(TInt(1, 3), TInt(0, 5)),
     TArray(TEnum("XY", ("X", "Y")), TRecord((("p", TInt(0, 1)), ("q", TBool())))),
     TRecord((("u", TArray(TBool(), TEnum("AB", ("A", "B")))), ("v", TInt(-1, 1)))),
+    TSet(TInt(0, 3)),
+    TSet(TRecord((("p", TInt(0, 1)), ("q", TBool())))),
+    TSeq(3, TEnum("XY", ("X", "Y"))),
+    TArray(TInt(0, 1), TSeq(2, TSet(TBool()))),
 ]
 
 
@@ -252,6 +260,11 @@ def test_value_round_trip(tv):
      {"#map": [[{"#bigint": "1"}, True], [{"#bigint": "1"}, False], [{"#bigint": "2"}, True]]}, "once"),
     (TArray(TInt(1, 2), TBool()), {"#map": [[{"#bigint": "1"}]]}, "pairs"),
     (TRecord((("f", TBool()),)), {"f": True, "g": False}, "fields f"),
+    (TSet(TInt(0, 3)), [{"#bigint": "1"}], "a set"),                      # a list is a sequence
+    (TSet(TInt(0, 3)), {"#set": [{"#bigint": "1"}, {"#bigint": "1"}]}, "each member once"),
+    (TSet(TInt(0, 3)), {"#set": [{"#bigint": "4"}]}, "outside"),
+    (TSeq(1, TBool()), [True, False], "at most 1"),
+    (TSeq(1, TBool()), {"#set": []}, "a sequence"),
 ])
 def test_value_from_itf_rejects(t, j, words):
     with pytest.raises(TraceFormatError) as e:
