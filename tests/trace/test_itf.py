@@ -19,7 +19,17 @@ from quiesce_check.build import build_file
 from quiesce_check.cli import main
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.result import Options
-from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, TSeq, TSet, Type, scalar_values
+from quiesce_check.lang.types import (
+    TArray,
+    TBool,
+    TEnum,
+    TInt,
+    TRecord,
+    TSeq,
+    TSet,
+    Type,
+    scalar_values,
+)
 from quiesce_check.output.itf import to_itf, value_to_itf
 from quiesce_check.replay import replay
 from quiesce_check.trace.itf import TraceFormatError, from_itf, value_from_itf
