@@ -81,13 +81,15 @@ from quiesce_check.lang.paths import display
 from quiesce_check.lang.types import TEnum, Value
 from quiesce_check.output.ablation import render_ablation
 from quiesce_check.output.formats import CheckReport, HookReport, NotWritten, Searched, files_of
+from quiesce_check.output.regress import RegressReport
 from quiesce_check.output.terminal import render_result, render_trace
 from quiesce_check.printable import printable
 from quiesce_check.regress import ManifestError, RunOutcome, load_manifest, regress
 from quiesce_check.replay import replay
 from quiesce_check.safe_write import write_text_atomic
 from quiesce_check.session import check_same_model, checkpoint_meta, read_meta, recorded_param
-from quiesce_check.trace.itf import TraceFormatError
+from quiesce_check.trace.itf import TraceFormatError, recorded_params
+from quiesce_check.trace.types import Trace
 from quiesce_check.usage import bare_usage, swapped_hook, version
 
 EXIT_REPLAY_MISMATCH = 22
@@ -737,6 +739,12 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     return outputs.exit_code(result.exit_code, result.verdict.value, err)
 
 
+def _explained(built: Built, trace: Trace) -> list[str]:
+    """A regress run's counterexample explained in its vocabulary's words, if it has one."""
+    explain = explainer(built.ast.sources, built.checked.consts)
+    return explain(built.model.info, trace) if explain is not None else []
+
+
 def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         runs = load_manifest(args.manifest, args.allow_outside)
@@ -753,7 +761,7 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     interrupted = False
     try:
-        regress(runs, opts, progress)
+        regress(runs, opts, progress, _explained)
     except KeyboardInterrupt:  # a second Ctrl-C, or one while a model builds: the runs done so far
         interrupted = True
     interrupted = interrupted or any(o.interrupted for o in outcomes)
@@ -773,9 +781,9 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(table)
     bad = [o for o in outcomes if not o.ok]
     outputs = _Outputs()
-    outputs.write("regress", outcomes, args, out, err)
+    code = EXIT_CODES[Verdict.INCOMPLETE] if interrupted else EXIT_REGRESSION if bad else 0
+    outputs.write("regress", RegressReport(outcomes, code, interrupted), args, out, err)
     if interrupted:
-        code = EXIT_CODES[Verdict.INCOMPLETE]
         verdict = f"interrupted after {len(outcomes)} of {len(runs)} runs, {len(bad)} of them differing from the manifest"
         out.print(Text(f"{verdict} (exit {code})", style="bold red"), soft_wrap=True)
         return outputs.exit_code(code, verdict, err)
@@ -814,11 +822,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise UsageError(f"{args.trace}: nested too deeply to be a trace") from None
     except ValueError as e:  # a number with more digits than Python converts (sys.int_info)
         raise UsageError(f"{args.trace}: not a trace: {e}") from None
-    recorded = {}
-    meta = doc.get("#meta") if isinstance(doc, dict) else None
-    if isinstance(meta, dict) and isinstance(meta.get("params"), dict):
-        recorded = {k: v for k, v in meta["params"].items()
-                    if isinstance(k, str) and (isinstance(v, int | bool) or (isinstance(v, str) and v.isidentifier()))}
+    recorded = recorded_params(doc)
     for k, v in recorded.items():
         if not recorded_param(k, v):
             raise UsageError(f"{args.trace}: the recorded parameter {_short_param(k, v)} is not a valid "

@@ -22,8 +22,10 @@ or inside the manifest's own folder when it belongs to none: a manifest names th
 its project, and reaching further (`../../../etc/...`) needs the user's `allow_outside`
 (`--allow-outside`). A run that cannot be done (its model does not build, the time limit
 passes while building it, no C compiler for `--backend native`, an encoding it does not fit)
-is a failed row that says why. The outcomes' files (JUnit XML, JSON) are `output.regress`'s.
-Imports `build`, `compile`, `engines.*`, `lang.errors`.
+is a failed row that says why; a deviation has the counterexample's message and, where the
+caller gives an `Explain` (the command line gives the vocabularies'), its explanation. The
+outcomes' files (JUnit XML, JSON) are `output.regress`'s. Imports `build`, `compile`,
+`engines.*`, `lang.errors`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from quiesce_check.build import build_file, symmetry_of
+from quiesce_check.build import Built, build_file, symmetry_of
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.z3gen import EncodingError
 from quiesce_check.engines import ENGINES, NoCompiler, Refused, run_checked
@@ -51,6 +53,8 @@ _RUN_KEYS = {"name", "model", "params", "expect", "states", "scenario", "note", 
 # counts and shortest lengths a run pins, or a proof by k-induction
 RUN_ENGINES = ("bfs", "induction")
 _EXPECT_KEYS = {"verdict", "length", "loop"}
+# Sentences that say why a counterexample of a built model breaks its property (a vocabulary's).
+Explain = Callable[[Built, Any], list[str]]
 # A manifest larger than this is refused before parsing (the repository's is 20 KB).
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
@@ -89,6 +93,7 @@ class Row:
     got: str
     ok: bool
     detail: str = ""
+    why: str = ""   # a deviation's counterexample: its message and explanation, if the search found one
 
 
 @dataclass
@@ -287,7 +292,15 @@ def _verdict_of(result: Result, prop: str) -> tuple[str, int | None, int | None]
     return "not checked", None, None
 
 
-def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> RunOutcome:
+def _why(built: Built, trace: Any, explain: Explain | None) -> str:
+    """A counterexample's message, and its explanation if there is one."""
+    if trace is None:
+        return ""
+    return " ".join([trace.message, *(explain(built, trace) if explain is not None else [])])
+
+
+def check_run(run: Run, options: Options, reporter: Reporter | None = None,
+              explain: Explain | None = None) -> RunOutcome:
     """One run: build the model with the run's parameters, search once, compare."""
     out = RunOutcome(run)
     engine = ENGINES[run.engine]
@@ -352,7 +365,8 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
         elif got != e.verdict and out.error is None:
             detail = ("now holds: a known-bad model stopped failing" if e.verdict == "violated"
                       else f"now {got}")
-        out.rows.append(Row(run.name, e.prop, wanted, shown, ok, detail))
+        why = _why(built, result.traces.get(e.prop), explain) if not ok else ""
+        out.rows.append(Row(run.name, e.prop, wanted, shown, ok, detail, why))
     if run.states is not None and out.states is not None and out.states != run.states:
         out.rows.append(Row(run.name, "(distinct states)", str(run.states), str(out.states), False,
                             "the state count changed"))
@@ -360,10 +374,10 @@ def check_run(run: Run, options: Options, reporter: Reporter | None = None) -> R
 
 
 def regress(runs: Sequence[Run], options: Options,
-            on_run: Callable[[RunOutcome], None] | None = None) -> list[RunOutcome]:
+            on_run: Callable[[RunOutcome], None] | None = None, explain: Explain | None = None) -> list[RunOutcome]:
     outcomes = []
     for run in runs:
-        outcome = check_run(run, options)
+        outcome = check_run(run, options, explain=explain)
         outcomes.append(outcome)
         if on_run is not None:
             on_run(outcome)

@@ -3,7 +3,11 @@
 Takes the model (`Model`) and an ITF document; gives a `Replay`: the trace
 rebuilt as a `Trace` of this model (each step identified by the action that
 produces the recorded next state), or the first step that does not replay,
-with what differs. A recorded violation is checked again: an invariant on the
+with what differs. A trace written before the model was changed (a state the
+model no longer has: a variable added or removed, a position gone, a value
+outside a type) does not replay from its first such state on: the steps before
+it are replayed, and the first step that fails is named, as for any other. A
+recorded violation is checked again: an invariant on the
 last state, a step property (`always step`) on the last step, a failing step
 from the last state, a deadlock.
 
@@ -36,6 +40,7 @@ from quiesce_check.compile.model import Model, StepError, Successor
 from quiesce_check.engines.common import Failure, Violation, at_end, check_state, check_step, expand
 from quiesce_check.engines.liveness import fairness_sets
 from quiesce_check.trace.itf import Recorded, from_itf
+from quiesce_check.trace.steps import action_ids
 from quiesce_check.trace.types import Step, Trace, TraceKind
 
 
@@ -48,9 +53,19 @@ class Replay:
     recorded: str | None = None    # the violation the file claims
 
 
+def _shown(model: Model, i: int, value: Any) -> str:
+    """A slot's value as a message shows it: a program counter by its stable name and its line."""
+    lay = model.info.layout
+    for proc, inst in lay.instances:
+        if lay.pc_slot[(proc.name, inst)] == i:
+            key = proc.positions.keys[int(value)]
+            return f"{proc.positions.names[key]} ({format_slot(lay, i, value)})"
+    return format_slot(lay, i, value)
+
+
 def _diff(model: Model, want: State, got: State) -> str:
     lay = model.info.layout
-    parts = [f"{lay.slots[i].name} is {format_slot(lay, i, b)}, the trace says {format_slot(lay, i, a)}"
+    parts = [f"{lay.slots[i].name} is {_shown(model, i, b)}, the trace says {_shown(model, i, a)}"
              for i, (a, b) in enumerate(zip(want, got, strict=True)) if a != b]
     return "; ".join(parts[:4]) + ("; ..." if len(parts) > 4 else "")
 
@@ -74,9 +89,14 @@ class _Replayer:
         self.recorded = f"{self.kind} {violation.get('property')}" if isinstance(violation, dict) else None
         self.steps: list[Step] = []
         self.succs: dict[int, list[Successor]] = {}
+        ids = action_ids(model.info)
+        # a step's recorded action: its id (unique), or its label (as earlier versions wrote)
+        self.names = [{ids[a.index], a.label} for a in model.info.actions]
 
     def run(self) -> Replay:
-        why = self.walk()
+        why = self.walk() if self.states else None
+        if why is None and self.rec.unfit is not None:
+            why = self.unfit(*self.rec.unfit)
         if why is not None:
             return Replay(False, None, why, recorded=self.recorded)
         lasso = self.rec.loop is not None and self.kind in (None, "liveness")
@@ -121,7 +141,7 @@ class _Replayer:
             matches = [(ai, ch) for ai, ch, t in succs if t == states[k + 1]]
             if not matches:
                 return self.cannot(k, succs)
-            preferred = [m for m in matches if model.info.actions[m[0]].label == self.rec.actions[k + 1]]
+            preferred = [m for m in matches if self.rec.actions[k + 1] in self.names[m[0]]]
             ai, ch = (preferred or matches)[0]
             self.steps.append(Step(ai, ch))
         return None
@@ -129,7 +149,7 @@ class _Replayer:
     def cannot(self, k: int, succs: list[Successor]) -> str:
         """Why the model cannot take step k + 1, from state k to state k + 1."""
         model, want, label = self.model, self.states[k + 1], self.rec.actions[k + 1]
-        named = [t for ai, ch, t in succs if model.info.actions[ai].label == label]
+        named = [t for ai, ch, t in succs if label in self.names[ai]]
         if not succs:
             why = "no step is enabled there"
         elif named:
@@ -145,6 +165,14 @@ class _Replayer:
             return (f"the cycle does not close: step {k + 1}, the last, cannot go from state {k} back to "
                     f"state {loop}; {why}")
         return f"step {k + 1}: the model cannot go from state {k} to state {k + 1}; {why}"
+
+    def unfit(self, k: int, why: str) -> str:
+        """The first step that does not replay when state k is none of the model's states."""
+        if k == 0:
+            return f"the initial state is not one of this model's: {why}"
+        label = self.rec.actions[k] if k < len(self.rec.actions) else None
+        step = f"step {k}" + (f" ({label})" if label else "")
+        return f"{step}: the model cannot go from state {k - 1} to state {k}, which is not one of its states: {why}"
 
     # ----------------------------------------------------------- a finite trace
 

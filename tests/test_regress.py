@@ -90,10 +90,11 @@ expect = {{ image_consistent = "violated" }}
 ''')
     xml = tmp_path / "junit.xml"
     assert main(["regress", path, "--allow-outside", "--junit", str(xml), "--json", str(tmp_path / "r.json")]) == 1
-    suite = ET.parse(xml).getroot()
-    assert suite.get("tests") == "2" and suite.get("failures") == "1"
-    failing = [c for c in suite.iter("testcase") if c.find("failure") is not None]
-    assert [c.get("classname") for c in failing] == ["fails"]
+    suites = ET.parse(xml).getroot()
+    assert suites.tag == "testsuites" and suites.get("tests") == "2" and suites.get("failures") == "1"
+    failing = [c for c in suites.iter("testcase") if c.find("failure") is not None]
+    # the model file's stem, then the run's name
+    assert [c.get("classname") for c in failing] == [f"{Path(S5).stem}.fails"]
     assert "1 of 2 runs differ" in capsys.readouterr().out
 
 

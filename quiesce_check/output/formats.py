@@ -1,13 +1,13 @@
 """The files the command line writes (`--json`, `--itf`, `--html`, `--junit`), in one registry.
 
 Takes what a command computed: a `CheckReport` (check, resume), a `HookReport` (hook), the
-`RunOutcome`s (regress). Gives `FILES`: per file, the commands that write it, the option that
+`RegressReport` (regress). Gives `FILES`: per file, the commands that write it, the option that
 names it, what it holds (the option's help is "write " and that), the function from the
 command's report to the file's text, and what is said once it is written. A command writes
 its files in the order they are registered. A new format is a module of its own in this
 package and one `FileFormat` here. Writing (atomically, a failure reported with the verdict)
 is the command line's. Imports `compile.*`, `engines.*`, `hooks`, `lang.paths`, `lang.types`,
-`output.*`, `regress`, `trace.timeline`.
+`output.*`, `trace.timeline`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from quiesce_check.output.ablation import ablation_counterexamples, ablation_htm
 from quiesce_check.output.html import render_html
 from quiesce_check.output.itf import to_itf
 from quiesce_check.output.jsonout import result_to_json, space_to_json
-from quiesce_check.output.regress import junit, to_json
-from quiesce_check.regress import RunOutcome
+from quiesce_check.output.regress import RegressReport, junit, to_json
 from quiesce_check.trace.timeline import Annotate, Explain
 
 R = TypeVar("R")
@@ -102,7 +101,7 @@ def check_json(r: CheckReport) -> str:
     return _json_text(doc)
 
 
-def check_itf(r: CheckReport) -> str | NotWritten:
+def check_itf(r: CheckReport | HookReport) -> str | NotWritten:
     s = r.search
     if s.result.trace is None:
         cti = s.result.symbolic is not None and s.result.symbolic.cti is not None
@@ -139,12 +138,12 @@ def hook_html(r: HookReport) -> str:
                  tail=ablation_counterexamples(r.hook, r.ablation, r.runs, r.search.model_path))
 
 
-def regress_junit(outcomes: Sequence[RunOutcome]) -> str:
-    return display(junit(outcomes))
+def regress_junit(report: RegressReport) -> str:
+    return display(junit(report))
 
 
-def regress_json(outcomes: Sequence[RunOutcome]) -> str:
-    return _json_text(to_json(outcomes))
+def regress_json(report: RegressReport) -> str:
+    return _json_text(to_json(report))
 
 
 _SEARCH = ("check", "resume")
@@ -154,6 +153,8 @@ FILES: tuple[FileFormat[Any], ...] = (
     FileFormat(_SEARCH, "--html", "the result as a self-contained HTML page with a timeline of each "
                "counterexample", check_html, "page written to"),
     FileFormat(("hook",), "--json", "the result and the ablation as JSON", hook_json),
+    FileFormat(("hook",), "--itf", "the counterexample (of the hook composed with the model) as an ITF JSON trace",
+               check_itf, "trace written to"),
     FileFormat(("hook",), "--html", "the result and the ablation as an HTML page", hook_html, "page written to"),
     FileFormat(("regress",), "--junit", "the results as JUnit XML", regress_junit),
     FileFormat(("regress",), "--json", "the results as JSON", regress_json),

@@ -3,9 +3,17 @@
 Takes the model's `ModelInfo` and an ITF document, as `output.itf` writes it
 or another tool does; gives a `Recorded` trace (`from_itf`): the states of the
 model's layout it records, each state's recorded step, the trace's `#meta`, and
-for a lasso the state the behaviour loops back to. Strictly: every problem is a
-`TraceFormatError` naming the state and variable. The encoding is the one
-`output.itf` describes; integers may also be plain JSON numbers.
+for a lasso the state the behaviour loops back to; and the parameters a trace
+records (`recorded_params`). Strictly: a document that is no ITF trace is a
+`TraceFormatError` naming the state and variable. A trace that is ITF but not
+of this model (a variable it lacks or does not have, a value outside a type, a
+position the process does not have: the model was changed) is not an error of
+the file: the states before the first such one are read, and `Recorded.unfit`
+says which state does not fit and why, so that `replay` can name the first step
+that no longer replays. The encoding is the one `output.itf` describes;
+integers may also be plain JSON numbers, arrays indexed from 0 JSON lists, and a
+program counter the `line:col` of its statement (as earlier versions wrote them:
+such a trace replays as long as no line moved).
 
 A lasso. ITF's `loop` is the index of the state the last state goes on to: the
 states from `loop` to the last repeat for ever. A `Trace` writes the state the
@@ -26,21 +34,36 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from quiesce_check.compile.layout import State, flatten, instance_name
+from quiesce_check.compile.layout import State, flatten, instance_name, set_elements
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.lang.positions import describe
-from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, Value, scalar_values
+from quiesce_check.lang.types import (
+    TArray,
+    TBool,
+    TEnum,
+    TInt,
+    TRecord,
+    TSeq,
+    TSet,
+    Type,
+    Value,
+    scalar_values,
+)
 
 _BIGINT = re.compile(r"-?[0-9]+")
 
 
 class TraceFormatError(Exception):
-    """A trace file that is not ITF, or not a trace of this model's variables."""
+    """A trace file that is not ITF."""
+
+
+class TraceMismatch(TraceFormatError):
+    """An ITF trace whose states are not states of this model (its variables, types, positions)."""
 
 
 def value_from_itf(t: Type, j: Any, where: str) -> Value:
     def bad(what: str) -> TraceFormatError:
-        return TraceFormatError(f"{where}: expected {what}, found {_short(j)}")
+        return TraceMismatch(f"{where}: expected {what}, found {_short(j)}")
 
     if isinstance(t, TBool):
         if not isinstance(j, bool):
@@ -51,14 +74,14 @@ def value_from_itf(t: Type, j: Any, where: str) -> Value:
             # ITF: an optional minus and ASCII decimal digits; not all that int() takes (`1_0`, ` 5`, `+5`)
             text = j["#bigint"]
             if not _BIGINT.fullmatch(text) or len(text) > 40:
-                raise bad("an integer")
+                raise TraceFormatError(f"{where}: expected an integer, found {_short(j)}")
             n = int(text)
         elif isinstance(j, int) and not isinstance(j, bool):
             n = j
         else:
             raise bad('an integer ({"#bigint": "..."})')
         if t.lo is not None and not (t.lo <= n <= (t.hi if t.hi is not None else n)):
-            raise TraceFormatError(f"{where}: {n} is outside {t}")
+            raise TraceMismatch(f"{where}: {n} is outside {t}")
         return n
     if isinstance(t, TEnum):
         if not isinstance(j, str) or j not in t.members:
@@ -72,10 +95,10 @@ def value_from_itf(t: Type, j: Any, where: str) -> Value:
             table = {}
             for pair in j["#map"]:
                 if not (isinstance(pair, list) and len(pair) == 2):
-                    raise bad("[key, value] pairs")
+                    raise TraceFormatError(f"{where}: expected [key, value] pairs, found {_short(j)}")
                 key = repr(value_from_itf(t.index, pair[0], where + " key"))
                 if key in table:
-                    raise bad(f"each index once, not {_short(pair[0])} twice")
+                    raise TraceFormatError(f"{where}: expected each index once, not {_short(pair[0])} twice")
                 table[key] = pair[1]
             try:
                 items = [table[repr(k)] for k in keys]
@@ -90,6 +113,17 @@ def value_from_itf(t: Type, j: Any, where: str) -> Value:
         if not isinstance(j, dict) or set(j) != {n for n, _ in t.fields}:
             raise bad("a record with fields " + ", ".join(n for n, _ in t.fields))
         return tuple(value_from_itf(ft, j[n], f"{where}.{n}") for n, ft in t.fields)
+    if isinstance(t, TSet):
+        if not (isinstance(j, dict) and set(j) == {"#set"} and isinstance(j["#set"], list)):
+            raise bad('a set ({"#set": [...]})')
+        members = [value_from_itf(t.elem, x, f"{where} member") for x in j["#set"]]
+        if len(set(members)) < len(members):
+            raise TraceFormatError(f"{where}: expected each member once, found {_short(j)}")
+        return frozenset(x for x in set_elements(t) if x in members)
+    if isinstance(t, TSeq):
+        if not isinstance(j, list) or len(j) > t.capacity:
+            raise bad(f"a sequence of at most {t.capacity} elements")
+        return tuple(value_from_itf(t.elem, x, f"{where}[{i}]") for i, x in enumerate(j))
     raise TypeError(t)
 
 
@@ -108,9 +142,10 @@ class Recorded:
     """A trace as a document records it, in the states of the model's layout."""
 
     states: list[State]         # a lasso's last state is `states[loop]` again (as in a `Trace`)
-    actions: list[str | None]   # per state, the recorded label of the step that led to it
+    actions: list[str | None]   # per state, the recorded id (or label) of the step that led to it
     meta: dict[str, Any]        # the document's `#meta`
     loop: int | None = None     # a lasso: the behaviour goes on for ever as from `states[loop]`
+    unfit: tuple[int, str] | None = None  # the first state that is none of this model's, and why
 
 
 def _loop(doc: dict[str, Any], states: list[State], actions: list[str | None],
@@ -131,47 +166,104 @@ def _loop(doc: dict[str, Any], states: list[State], actions: list[str | None],
     return loop
 
 
-def from_itf(info: ModelInfo, doc: Any) -> Recorded:
-    """The trace an ITF document records, in the states of the model's layout."""
-    if not isinstance(doc, dict):
-        raise TraceFormatError("an ITF trace is a JSON object with `vars` and `states`")
-    if not isinstance(doc.get("states"), list) or not doc["states"]:
-        raise TraceFormatError("the trace has no `states` list, or it is empty")
+def _positions(info: ModelInfo) -> dict[str, tuple[int, dict[str, int]]]:
+    """Per program counter, its slot and the texts that name each position: the stable name, and
+    the `line:col` earlier versions wrote."""
+    lay = info.layout
+    pcs: dict[str, tuple[int, dict[str, int]]] = {}
+    for proc, inst in lay.instances:
+        pos = proc.positions
+        texts = {pos.names[k]: n for n, k in enumerate(pos.keys)}
+        texts.update({describe(pos, k): n for n, k in enumerate(pos.keys) if describe(pos, k) not in texts})
+        pcs[f"{instance_name(proc, inst)}.pc"] = (lay.pc_slot[(proc.name, inst)], texts)
+    return pcs
+
+
+def _state(info: ModelInfo, pcs: dict[str, tuple[int, dict[str, int]]], k: int, js: dict[str, Any]) -> State:
+    """State k of the document in the model's layout; `TraceMismatch` if it is none of its states."""
+    lay = info.layout
+    slots: list[Value] = [0] * len(lay.slots)
+    for place in lay.places:
+        if place.name not in js:
+            raise TraceMismatch(f"state {k}: variable `{place.name}` is missing")
+        v = value_from_itf(place.type, js[place.name], f"state {k}, `{place.name}`")
+        slots[place.base:place.base + place.count] = flatten(place.type, v)
+    for name, (slot, texts) in pcs.items():
+        text = js.get(name)
+        if not isinstance(text, str) or text not in texts:
+            names = [t for t in texts if ":" not in t]
+            raise TraceMismatch(f"state {k}: `{name}` is {_short(text)}, which is none of the process's "
+                                f"positions ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''})")
+        slots[slot] = texts[text]
+    return tuple(slots)
+
+
+def _variables(info: ModelInfo, doc: dict[str, Any]) -> None:
+    """`TraceMismatch` if the document's `vars` are not the model's variables."""
     expected = variable_names(info)
     if isinstance(doc.get("vars"), list) and sorted(map(str, doc["vars"])) != sorted(expected):
         missing = sorted(set(expected) - set(map(str, doc["vars"])))
         extra = sorted(set(map(str, doc["vars"])) - set(expected))
-        raise TraceFormatError("the trace's variables are not this model's"
-                               + (f"; missing: {', '.join(missing)}" if missing else "")
-                               + (f"; unknown: {', '.join(extra)}" if extra else ""))
-    lay = info.layout
-    pcs: dict[str, tuple[int, dict[str, int]]] = {}
-    for proc, inst in lay.instances:
-        texts = {describe(proc.positions, k): n for n, k in enumerate(proc.positions.keys)}
-        pcs[f"{instance_name(proc, inst)}.pc"] = (lay.pc_slot[(proc.name, inst)], texts)
+        raise TraceMismatch("the trace's variables are not this model's"
+                            + (f"; the model has {', '.join(missing)}, the trace not" if missing else "")
+                            + (f"; the trace has {', '.join(extra)}, the model not" if extra else ""))
+
+
+def from_itf(info: ModelInfo, doc: Any) -> Recorded:
+    """The trace an ITF document records, in the states of the model's layout, up to the first
+    state that is none of the model's (`Recorded.unfit`)."""
+    if not isinstance(doc, dict):
+        raise TraceFormatError("an ITF trace is a JSON object with `vars` and `states`")
+    if not isinstance(doc.get("states"), list) or not doc["states"]:
+        raise TraceFormatError("the trace has no `states` list, or it is empty")
+    pcs = _positions(info)
     states: list[State] = []
     actions: list[str | None] = []
+    unfit: tuple[int, str] | None = None
+    try:
+        _variables(info, doc)
+    except TraceMismatch as e:
+        unfit = (0, str(e))
     for k, js in enumerate(doc["states"]):
         if not isinstance(js, dict):
             raise TraceFormatError(f"state {k}: not a JSON object")
-        slots: list[Value] = [0] * len(lay.slots)
-        for place in lay.places:
-            if place.name not in js:
-                raise TraceFormatError(f"state {k}: variable `{place.name}` is missing")
-            v = value_from_itf(place.type, js[place.name], f"state {k}, `{place.name}`")
-            slots[place.base:place.base + place.count] = flatten(place.type, v)
-        for name, (slot, texts) in pcs.items():
-            text = js.get(name)
-            if not isinstance(text, str) or text not in texts:
-                raise TraceFormatError(f"state {k}: `{name}` must be one of the process's positions "
-                                       f"({', '.join(list(texts)[:6])}{', ...' if len(texts) > 6 else ''}), "
-                                       f"found {_short(text)}")
-            slots[slot] = texts[text]
+        if unfit is None:
+            try:
+                states.append(_state(info, pcs, k, js))
+            except TraceMismatch as e:
+                unfit = (k, str(e))
         state_meta = js.get("#meta")
         action = state_meta.get("action") if isinstance(state_meta, dict) else None
         actions.append(action if isinstance(action, str) else None)
-        states.append(tuple(slots))
     doc_meta = doc.get("#meta")
     meta = doc_meta if isinstance(doc_meta, dict) else {}
+    if unfit is not None:
+        return Recorded(states, actions, meta, None, unfit)
     loop = _loop(doc, states, actions, meta)
     return Recorded(states, actions, meta, loop)
+
+
+def _param_value(j: Any) -> Any:
+    """A recorded parameter's value as `--param` takes it, or None if it is no scalar."""
+    if isinstance(j, dict) and set(j) == {"#bigint"} and isinstance(j["#bigint"], str) \
+            and len(j["#bigint"]) <= 4000 and _BIGINT.fullmatch(j["#bigint"]):
+        return int(j["#bigint"])
+    return j if isinstance(j, int | str) else None  # bool is an int
+
+
+def recorded_params(doc: Any) -> dict[str, Any]:
+    """The parameters a trace records: ITF's `params`, set in the initial state (as `output.itf`
+    writes them), or `#meta.params` (as earlier versions did). Values that are no boolean,
+    integer or name are left out."""
+    if not isinstance(doc, dict):
+        return {}
+    out: dict[str, Any] = {}
+    states = doc.get("states")
+    first = states[0] if isinstance(states, list) and states and isinstance(states[0], dict) else {}
+    if isinstance(doc.get("params"), list):
+        out = {k: _param_value(first.get(k)) for k in doc["params"] if isinstance(k, str)}
+    meta = doc.get("#meta")
+    if not out and isinstance(meta, dict) and isinstance(meta.get("params"), dict):
+        out = {k: _param_value(v) for k, v in meta["params"].items() if isinstance(k, str)}
+    return {k: v for k, v in out.items()
+            if v is not None and (not isinstance(v, str) or v.isidentifier())}

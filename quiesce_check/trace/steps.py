@@ -2,12 +2,15 @@
 
 Takes a `Trace` and the model's `ModelInfo`; gives `TraceRow`s shared by every
 renderer (terminal, JSON, ITF meta). Program counters are not listed among the
-changes: the action column already says which statement ran. Imports
+changes: the action column already says which statement ran. Also each
+action's id (`action_ids`), unique in the model, and a step's choices as
+name-value pairs (`choice_pairs`), for the formats tools read. Imports
 `compile.*`, `trace.types`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from quiesce_check.compile.layout import State, format_slot
@@ -34,18 +37,54 @@ class TraceRow:
     failed: bool = False  # the step that failed (assertion, model error): no state after it
 
 
-def describe_choices(info: ModelInfo, choices: Choices) -> str:
-    parts = []
+def choice_pairs(info: ModelInfo, choices: Choices) -> list[tuple[str, object]]:
+    """A step's choices as (name, value): `("branch", 2)` for an `either`'s second branch, a
+    value chosen by position as the text it stands for, any other as the value itself."""
+    out: list[tuple[str, object]] = []
     for var, value in choices:
         name = info.choice_names[var] if 0 <= var < len(info.choice_names) else f"#{var}"
         shown = info.choice_shown.get(var)
         if name == "either":
-            parts.append(f"branch {int(value) + 1}")
+            out.append(("branch", int(value) + 1))
         elif shown is not None and 0 <= int(value) < len(shown):
-            parts.append(f"{name}={shown[int(value)]}")
+            out.append((name, shown[int(value)]))
         else:
-            parts.append(f"{name}={_scalar(value)}")
-    return ", ".join(parts)
+            out.append((name, value))
+    return out
+
+
+def describe_choices(info: ModelInfo, choices: Choices) -> str:
+    return ", ".join(f"branch {v}" if n == "branch" else f"{n}={_scalar(v)}" for n, v in choice_pairs(info, choices))
+
+
+def action_ids(info: ModelInfo) -> list[str]:
+    """Each action's id: its label (`Toolstack.L469`, `Blkback.respond`) where that is the
+    model's only action so labelled, else told apart by the statement it runs
+    (`Toolstack.L469@469:9`), then by where its process stands when it runs
+    (`...@body_2_do_1`), then by its place among the rest (`...#2`)."""
+    lay = info.layout
+    where: dict[int, str] = {}
+    for proc, inst in lay.instances:
+        where[lay.pc_slot[(proc.name, inst)]] = proc.name
+    procs = {proc.name: proc for proc, _ in lay.instances}
+
+    def standing(a: object) -> str:
+        slot, value = getattr(a, "pc_slot", None), getattr(a, "pc_value", None)
+        if slot is None or value is None or slot not in where:
+            return ""
+        pos = procs[where[slot]].positions
+        return pos.names.get(pos.keys[value], "") if 0 <= value < len(pos.keys) else ""
+
+    ids = [a.label for a in info.actions]
+    for tell in (lambda a: f"@{a.span.line}:{a.span.col}", lambda a: f"@{standing(a)}"):
+        seen = Counter(ids)
+        ids = [i + tell(a) if seen[i] > 1 else i for i, a in zip(ids, info.actions, strict=True)]
+    seen, nth = Counter(ids), Counter[str]()
+    out = []
+    for i in ids:
+        nth[i] += 1
+        out.append(f"{i}#{nth[i]}" if seen[i] > 1 else i)
+    return out
 
 
 def _scalar(v: object) -> str:

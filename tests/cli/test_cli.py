@@ -145,7 +145,7 @@ def test_model_errors_come_with_the_trace_that_led_there(capsys, tmp_path):
     t = doc["trace"]
     assert t["kind"] == "model-error" and t["length"] == 3
     assert [s["failed"] for s in t["steps"]] == [False, False, False, True]
-    assert [(c["before"], c["after"]) for s in t["steps"][1:3] for c in s["changes"]] == [("0", "1"), ("1", "2")]
+    assert [(c["before"], c["after"]) for s in t["steps"][1:3] for c in s["changes"]] == [(0, 1), (1, 2)]
     assert "outside" in t["message"] and "0..2" in t["message"]
     assert "Counterexample (3 steps)" in r.out
 
@@ -158,7 +158,7 @@ def test_model_errors_come_with_the_trace_that_led_there(capsys, tmp_path):
     assert "division by zero" in doc["trace"]["message"]
     # the first step did y := 1 / 1 and x := 1
     first = {c["name"]: (c["before"], c["after"]) for c in doc["trace"]["steps"][1]["changes"]}
-    assert first == {"x": ("2", "1"), "y": ("0", "1")}
+    assert first == {"x": (2, 1), "y": (0, 1)}
 
 
 # --------------------------------------------------------------- diagnostics
@@ -394,7 +394,7 @@ def test_json_counter_state_count(capsys, tmp_path, engine, n):
     assert doc["stats"]["depth"] == n
     # one initial state plus one transition out of each of x = 0..n-1
     assert doc["stats"]["generated"] == 1 + n
-    assert doc["coverage"] == [{"action": "inc", "text": "inc", "line": 4, "fired": n, "new_states": n}]
+    assert doc["coverage"] == [{"action": "inc", "label": "inc", "text": "inc", "line": 4, "fired": n, "new_states": n}]
     assert doc["trace"] is None
     assert doc["properties"] == [{"kind": "deadlock", "name": "no deadlock", "status": "holds"}]
 
@@ -429,10 +429,11 @@ def test_json_counterexample(capsys, tmp_path):
     assert t["kind"] == "invariant" and t["property"] == "small"
     assert t["length"] == 3  # x = 3 is three steps from 0
     assert len(t["steps"]) == 4  # the initial state's row and one row per step
-    assert t["steps"][0]["action"] == "initial state"
+    assert t["steps"][0]["action"] is None  # the initial state's row: no step led to it
+    assert t["steps"][0]["changes"] == [{"name": "x", "before": None, "after": 0}]
     for k, step in enumerate(t["steps"][1:], start=1):
         assert step["index"] == k and step["action"] == "inc" and step["failed"] is False
-        assert step["changes"] == [{"name": "x", "before": str(k - 1), "after": str(k)}]
+        assert step["changes"] == [{"name": "x", "before": k - 1, "after": k}]
 
 
 def test_json_vacuous_goal(capsys, tmp_path):

@@ -230,9 +230,11 @@ def test_junit_stays_well_formed_with_control_characters_in_a_run_name(tmp_path:
     out = tmp_path / "junit.xml"
     r = run_cli(["regress", manifest(tmp_path, f"run\x01{ESC}"), "--junit", out])
     assert r.code == 0, r.out + r.err
-    suite = ET.fromstring(out.read_text())
-    (case,) = suite.iter("testcase")
-    assert case.get("classname", "").startswith("run\\x01\\x1b")
+    root = ET.fromstring(out.read_text())
+    (suite,) = root.iter("testsuite")
+    assert suite.get("name", "").startswith("run\\x01\\x1b")   # the run's name, escaped
+    (case,) = root.iter("testcase")
+    assert case.get("classname", "").isascii() and case.get("classname", "").replace(".", "_").isidentifier()
     assert _escaped(r.out + r.err)
 
 

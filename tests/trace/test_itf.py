@@ -19,7 +19,17 @@ from quiesce_check.build import build_file
 from quiesce_check.cli import main
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.engines.result import Options
-from quiesce_check.lang.types import TArray, TBool, TEnum, TInt, TRecord, Type, scalar_values
+from quiesce_check.lang.types import (
+    TArray,
+    TBool,
+    TEnum,
+    TInt,
+    TRecord,
+    TSeq,
+    TSet,
+    Type,
+    scalar_values,
+)
 from quiesce_check.output.itf import to_itf, value_to_itf
 from quiesce_check.replay import replay
 from quiesce_check.trace.itf import TraceFormatError, from_itf, value_from_itf
@@ -39,11 +49,21 @@ def check_itf(capsys: pytest.CaptureFixture[str], tmp_path: Path, model: Path, *
 
 
 def pc_of(model: Path, statement: str) -> str:
-    """A process position as ITF shows it: `line:col` of the statement in the source."""
+    """A process position as people read it: `line:col` of the statement in the source."""
     for n, line in enumerate(model.read_text().splitlines(), start=1):
         if statement in line:
             return f"{n}:{line.index(statement) + 1}"
     raise AssertionError(statement)
+
+
+def body_path(model: Path, process: str, statement: str) -> str:
+    """The stable name of a statement directly in a process's body, counted from the source
+    text: `body_N` for its N-th statement (one statement per line after the locals)."""
+    lines = model.read_text().splitlines()
+    start = next(n for n, line in enumerate(lines) if line.lstrip().startswith(f"process {process}"))
+    stmts = [line.strip() for line in lines[start + 1:] if line.strip() and not line.strip().startswith("var ")]
+    stmts = stmts[:next(n for n, text in enumerate(stmts) if text == "}")]
+    return f"body_{next(n for n, text in enumerate(stmts, 1) if text.startswith(statement))}"
 
 
 def ints_are_bigints(j: Any) -> bool:
@@ -79,9 +99,10 @@ def test_types_trace(capsys, tmp_path):
     assert all(ints_are_bigints(s) for s in doc["states"])
 
     first, last = trace.states[0].values, trace.states[-1].values
-    start = pc_of(model, "l := l + 1;")
+    start = body_path(model, "P", "l := l + 1;")
+    assert start == "body_1"
     assert first["c"] == "Red"
-    assert list(first["a"]) == [False, False, False]
+    assert dict(first["a"]) == {0: False, 1: False, 2: False}  # array[0..2]: a #map too, keys kept
     assert dict(first["m"]) == {1: 1, 2: 2}               # array[1..2]: a #map keyed by 1, 2
     assert dict(first["e"]) == {"Red": False, "Green": False, "Blue": False}  # keyed by enum names
     assert first["r"]._asdict() == {"f": 0, "g": False}   # a record: an object
@@ -89,9 +110,12 @@ def test_types_trace(capsys, tmp_path):
     assert first["t"].v == 0 and dict(first["t"].w) == {False: "Red", True: "Red"}
     assert first["P[0].l"] == first["P[1].l"] == 0
     assert first["P[0].pc"] == first["P[1].pc"] == start
+    # the line people read is beside it, in the state's #meta
+    assert trace.states[0].meta["positions"] == {"P[0].pc": pc_of(model, "l := l + 1;"),
+                                                 "P[1].pc": pc_of(model, "l := l + 1;")}
 
     assert last["c"] == "Green"
-    assert list(last["a"]) == [True, True, False]
+    assert dict(last["a"]) == {0: True, 1: True, 2: False}
     assert dict(last["m"]) == {1: 1, 2: 0}
     assert dict(last["e"]) == {"Red": False, "Green": False, "Blue": True}
     assert last["r"]._asdict() == {"f": 1, "g": True}
@@ -100,9 +124,9 @@ def test_types_trace(capsys, tmp_path):
     assert last["P[0].l"] == last["P[1].l"] == 1
     assert last["P[0].pc"] == last["P[1].pc"] == "end"
 
-    # the raw shapes: lists for 0..n-1, #map otherwise
+    # the raw shapes: every array a #map, whatever its index type
     raw = doc["states"][0]
-    assert raw["a"] == [False, False, False]
+    assert raw["a"] == {"#map": [[{"#bigint": str(i)}, False] for i in range(3)]}
     assert raw["m"] == {"#map": [[{"#bigint": "1"}, {"#bigint": "1"}], [{"#bigint": "2"}, {"#bigint": "2"}]]}
     assert raw["t"]["w"] == {"#map": [[False, "Red"], [True, "Red"]]}
 
@@ -114,7 +138,7 @@ def test_types_trace(capsys, tmp_path):
     meta = trace.meta
     assert meta["format"] == "ITF"
     assert meta["violation"]["kind"] == "invariant" and meta["violation"]["property"] == "only_red"
-    assert meta["params"] == {}
+    assert trace.params == [] and "params" not in meta
     assert "failing_step" not in meta
 
 
@@ -126,7 +150,10 @@ def test_trace_length_follows_the_parameter(capsys, tmp_path, limit):
     assert len(trace.states) == limit + 1  # x reaches LIMIT in LIMIT steps
     assert [s.values["x"] for s in trace.states] == list(range(limit + 1))
     assert trace.vars == ["x"]
-    assert trace.meta["params"] == {"LIMIT": limit, "TOP": 5}
+    # parameters: ITF's top-level `params`, set in the initial state
+    assert sorted(trace.params) == ["LIMIT", "TOP"]
+    assert (trace.states[0].values["LIMIT"], trace.states[0].values["TOP"]) == (limit, 5)
+    assert all("LIMIT" not in s.values for s in trace.states[1:])
     assert all(s.meta.get("action") == "inc" for s in trace.states[1:])
 
 
@@ -140,8 +167,9 @@ def test_failing_step_is_in_the_trace_meta(capsys, tmp_path):
     assert set(trace.vars) == {"x", "y", "P.pc"}
     xs = [s.values["x"] for s in trace.states]
     assert xs[0] == 0 and xs[1] == xs[2] and xs[1] in (2, 3)  # `where v > 1`
-    assert trace.states[1].meta["choices"] == f"v={xs[1]}"
-    assert trace.states[-1].values["P.pc"] == pc_of(model, "assert x < 2;")
+    assert trace.states[1].meta["choices"] == [{"name": "v", "value": xs[1]}]
+    assert trace.states[-1].values["P.pc"] == body_path(model, "P", "assert x < 2;") == "body_3"
+    assert trace.states[-1].meta["positions"] == {"P.pc": pc_of(model, "assert x < 2;")}
     assert trace.meta["violation"]["kind"] == "assertion"
     assert trace.meta["failing_step"]["action"].startswith("P.")
 
@@ -196,6 +224,10 @@ def _values(t: Type) -> st.SearchStrategy[Any]:
         return st.lists(_values(t.elem), min_size=n, max_size=n).map(tuple)
     if isinstance(t, TRecord):
         return st.tuples(*(_values(ft) for _, ft in t.fields))
+    if isinstance(t, TSet):
+        return st.frozensets(_values(t.elem))
+    if isinstance(t, TSeq):
+        return st.lists(_values(t.elem), max_size=t.capacity).map(tuple)
     raise TypeError(t)
 
 
@@ -206,6 +238,10 @@ _TYPES: list[Type] = [
     TArray(TInt(1, 3), TInt(0, 5)),
     TArray(TEnum("XY", ("X", "Y")), TRecord((("p", TInt(0, 1)), ("q", TBool())))),
     TRecord((("u", TArray(TBool(), TEnum("AB", ("A", "B")))), ("v", TInt(-1, 1)))),
+    TSet(TInt(0, 3)),
+    TSet(TRecord((("p", TInt(0, 1)), ("q", TBool())))),
+    TSeq(3, TEnum("XY", ("X", "Y"))),
+    TArray(TInt(0, 1), TSeq(2, TSet(TBool()))),
 ]
 
 
@@ -234,6 +270,11 @@ def test_value_round_trip(tv):
      {"#map": [[{"#bigint": "1"}, True], [{"#bigint": "1"}, False], [{"#bigint": "2"}, True]]}, "once"),
     (TArray(TInt(1, 2), TBool()), {"#map": [[{"#bigint": "1"}]]}, "pairs"),
     (TRecord((("f", TBool()),)), {"f": True, "g": False}, "fields f"),
+    (TSet(TInt(0, 3)), [{"#bigint": "1"}], "a set"),                      # a list is a sequence
+    (TSet(TInt(0, 3)), {"#set": [{"#bigint": "1"}, {"#bigint": "1"}]}, "each member once"),
+    (TSet(TInt(0, 3)), {"#set": [{"#bigint": "4"}]}, "outside"),
+    (TSeq(1, TBool()), [True, False], "at most 1"),
+    (TSeq(1, TBool()), {"#set": []}, "a sequence"),
 ])
 def test_value_from_itf_rejects(t, j, words):
     with pytest.raises(TraceFormatError) as e:

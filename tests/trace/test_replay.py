@@ -1,8 +1,10 @@
 """`replay TRACE MODEL`: traces written by `check --itf` replay; tampered ones fail cleanly.
 
 Exit codes: the recorded violation's own code when it is reproduced, 0 for a
-trace that replays without one, 22 for a well-formed trace of this model's
-variables that the model cannot take, 151 for a file that is not such a trace.
+trace that replays without one, 22 for a well-formed trace that the model cannot
+take (its variables, values or positions are not this model's, or its steps are
+none of the model's: the model was changed), 151 for a file that is not an ITF
+trace.
 """
 
 from __future__ import annotations
@@ -60,6 +62,16 @@ def record(capsys: pytest.CaptureFixture[str], tmp_path: Path, model: Path, *ext
     return r, itf
 
 
+def set_params(doc: dict[str, Any], params: dict[str, Any]) -> None:
+    """Record `params` as ITF does: their names in `params`, their values in the initial state."""
+    first = doc["states"][0]
+    for name in doc.get("params", []):
+        first.pop(name, None)
+    doc["params"] = list(params)
+    for name, v in params.items():
+        first[name] = v if isinstance(v, bool) else {"#bigint": str(v)}
+
+
 def write_doc(tmp_path: Path, doc: Any, name: str = "tampered.json") -> Path:
     p = tmp_path / name
     p.write_text(json.dumps(doc))
@@ -98,7 +110,7 @@ def test_precopy_counterexample_has_16_steps(capsys, tmp_path):
     assert counterexample(checked.out)[0].startswith("Counterexample (16 steps): assertion")
     doc = json.loads(itf.read_text())
     assert len(doc["states"]) == 16  # 15 completed steps and the failing 16th
-    assert doc["#meta"]["params"]["PERSISTENT"] is True
+    assert "PERSISTENT" in doc["params"] and doc["states"][0]["PERSISTENT"] is True
     # with the parameter the other way the protocol is right, and the trace is not a behaviour of it
     r = run(capsys, "replay", itf, PRECOPY, "--param", "PERSISTENT=false")
     assert r.code == 22
@@ -183,42 +195,45 @@ def test_variable_renamed(capsys, tmp_path, base):
     for s in doc["states"]:
         s["y"] = s.pop("x")
     r = run(capsys, "replay", write_doc(tmp_path, doc), model)
-    assert r.code == 151
-    assert "missing: x" in r.err and "unknown: y" in r.err
+    assert r.code == 22  # a trace of another model, or of this one before a change
+    assert "the initial state is not one of this model's" in r.err
+    assert "the model has x, the trace not" in r.err and "the trace has y, the model not" in r.err
 
 
 def test_variable_missing_from_one_state(capsys, tmp_path, base):
     doc, model = base
     del doc["states"][1]["x"]
     r = run(capsys, "replay", write_doc(tmp_path, doc), model)
-    assert r.code == 151
-    assert "state 1: variable `x` is missing" in r.err
+    assert r.code == 22
+    assert "does not replay: step 1" in r.err and "state 1: variable `x` is missing" in r.err
 
 
-@pytest.mark.parametrize(("value", "words"), [
-    (True, "expected an integer"),
-    ("2", "expected an integer"),
-    ({"#bigint": "two"}, "expected an integer"),
-    ({"#bigint": "9"}, "9 is outside 0..5"),
-    ({"#bigint": "-1"}, "-1 is outside 0..5"),
-    (None, "expected an integer"),
+@pytest.mark.parametrize(("value", "words", "code"), [
+    (True, "expected an integer", 22),
+    ("2", "expected an integer", 22),
+    ({"#bigint": "two"}, "expected an integer", 151),  # no ITF integer at all
+    ({"#bigint": "9"}, "9 is outside 0..5", 22),
+    ({"#bigint": "-1"}, "-1 is outside 0..5", 22),
+    (None, "expected an integer", 22),
 ])
-def test_value_of_the_wrong_type_or_range(capsys, tmp_path, base, value, words):
+def test_value_of_the_wrong_type_or_range(capsys, tmp_path, base, value, words, code):
     doc, model = base
     doc["states"][1]["x"] = value
     r = run(capsys, "replay", write_doc(tmp_path, doc), model)
-    assert r.code == 151
+    assert r.code == code
     assert "state 1, `x`" in r.err and words in r.err
+    assert ("does not replay: step 1" in r.err) == (code == 22)
 
 
 def test_bad_program_counter(capsys, tmp_path):
     model = CLI_MODELS / "assert.qdl"
     _, itf = record(capsys, tmp_path, model)
     doc = json.loads(itf.read_text())
-    doc["states"][1]["P.pc"] = "99:1"
+    doc["states"][1]["P.pc"] = "body_99"
     r = run(capsys, "replay", write_doc(tmp_path, doc), model)
-    assert r.code == 151
-    assert "state 1: `P.pc` must be one of the process's positions" in r.err
+    assert r.code == 22
+    assert "does not replay: step 1" in r.err
+    assert "state 1: `P.pc` is 'body_99', which is none of the process's positions (body_1" in r.err
 
 
 @pytest.mark.parametrize(("text", "words"), [
@@ -264,7 +279,7 @@ def test_recorded_parameters_that_do_not_fit(capsys, tmp_path, params, words):
     model = MODELS / "limit.qdl"
     _, itf = record(capsys, tmp_path, model)
     doc = json.loads(itf.read_text())
-    doc["#meta"]["params"] = params
+    set_params(doc, params)
     p = write_doc(tmp_path, doc)
     r = run(capsys, "replay", p, model)
     assert r.code == 151
@@ -274,7 +289,7 @@ def test_recorded_parameters_that_do_not_fit(capsys, tmp_path, params, words):
 
 def test_an_invalid_model_is_still_a_model_error(capsys, tmp_path, base):
     doc, _ = base
-    doc["#meta"]["params"] = {"LIMIT": 2}
+    set_params(doc, {"LIMIT": 2})
     bad = tmp_path / "bad.qdl"
     bad.write_text("param LIMIT = 3;\nvar x: 0..5 = ;\n")
     r = run(capsys, "replay", write_doc(tmp_path, doc), bad)
