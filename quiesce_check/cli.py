@@ -1,5 +1,5 @@
 """The command line: `quiesce-check check MODEL`, `resume DIR`, `hook SPEC --model MODEL`,
-`regress MANIFEST`, `replay TRACE MODEL`.
+`regress MANIFEST`, `replay TRACE MODEL`, `cache [--clear]`.
 
 Takes argv; gives an exit code (the README's table). The last stage: it calls
 every earlier one and is the only place that prints. No Python traceback ever
@@ -31,6 +31,7 @@ from rich.text import Text
 
 from quiesce_check import hooks
 from quiesce_check.build import Built, build_file, read_model, symmetry_of
+from quiesce_check.compile.cache import CAP_VARIABLE, cache_dir, cap_bytes, clear, megabytes, usage
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.size import estimate
@@ -291,6 +292,10 @@ def _other_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--allow-outside", action="store_true",
                    help="run models outside the manifest's repository (or, outside any, its folder)")
 
+    k = sub.add_parser("cache", help="the compiled searches kept between runs: where, how many, how large; "
+                       "--clear removes them")
+    k.add_argument("--clear", action="store_true", help="remove every compiled search in the cache")
+
     r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step; a lasso "
                        "(`loop`) also closes its cycle, is fair and breaks the liveness property")
     r.add_argument("trace", help="the ITF JSON trace (as written by check --itf)")
@@ -336,6 +341,15 @@ class _Progress:
             self.live = Live(console=self.console, refresh_per_second=4, transient=True)
             self.live.start()
         self.live.update(Text(f"solving: depth {depth}, {queries:,} queries, {elapsed:.1f} s"))
+
+    def ablating(self, p: hooks.Progress) -> None:
+        """`hook --ablate`: which search of how many, its obligations, the time left."""
+        if self.live is None:
+            if not self.console.is_terminal:
+                return
+            self.live = Live(console=self.console, refresh_per_second=4, transient=True)
+            self.live.start()
+        self.live.update(Text(printable(hooks.progress_text(p))))
 
     def close(self) -> None:
         if self.live is not None:
@@ -710,7 +724,11 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.ablate:
         full = hooks.summarise(built, result, frozenset(n for n, v in on.items() if v))
         err.print(Text(f"ablating {len(hook.obligations)} obligations ..."), soft_wrap=True)
-        ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs)
+        shown = _Progress(err)
+        try:
+            ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs, shown.ablating)
+        finally:
+            shown.close()
         render_ablation(out, hook, ablation)
     searched = Searched(built.model.info, result, args.model, user_params(built), explain,
                         annotator(built.ast.sources, built.checked.consts))
@@ -772,6 +790,24 @@ def cmd_regress(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _short_param(name: str, value: Value) -> str:
     text = _param_text(name, value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def cmd_cache(args: argparse.Namespace, out: Console) -> int:
+    """`quiesce-check cache [--clear]` (`compile.cache`)."""
+    folder = cache_dir()
+    try:
+        if args.clear:
+            gone = clear(folder)
+            out.print(Text(printable(f"removed {gone.entries} compiled searches ({megabytes(gone.size)}) from "
+                                     f"{folder}")), soft_wrap=True)
+            return 0
+        held = usage(folder)
+    except OSError as e:
+        raise UsageError(str(e)) from None
+    out.print(Text(printable(f"{folder}: {held.entries} compiled searches, {megabytes(held.size)}; kept to "
+                             f"{megabytes(cap_bytes())}, the least recently used removed first (set "
+                             f"{CAP_VARIABLE} to a number of MB to change it)")), soft_wrap=True)
+    return 0
 
 
 def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -874,6 +910,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_regress(args, out, err)
             if args.command == "hook":
                 return cmd_hook(args, out, err)
+            if args.command == "cache":
+                return cmd_cache(args, out)
             return cmd_replay(args, out, err)
     except (Stopped, TimeLimit) as e:
         # a time limit that passes before the search reports is one that passed before it began
