@@ -28,7 +28,6 @@ Imports `build`, `compile`, `domain`, `engines`, `lang`.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import time
@@ -250,8 +249,12 @@ def searcher(spec: str, model: str, params: dict[str, Value], names: tuple[str, 
     processes."""
     switched = None
     if compile_once:
-        with contextlib.suppress(ModelError):  # an obligation used where a constant is needed
+        try:
             switched = Switched(spec, model, params, names, select)
+        except Exception:  # noqa: BLE001 - an obligation used where a constant is needed
+            # (refused as E023, or, in a `const`, not caught by the checker at all): the spec
+            # compiled with constants already ran once, and runs so for every subset
+            switched = None
 
     def one_model(sets: Sequence[frozenset[str]]) -> Iterator[Outcome]:
         assert switched is not None
