@@ -279,7 +279,8 @@ def _other_parsers(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--backend", choices=["auto", "native", "python"], default="auto")
     h.add_argument("--max-states", type=_state_limit, help="per search")
     h.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per search")
-    h.add_argument("--jobs", type=_positive, help="searches to run at once when ablating (default: the cores, up to 4)")
+    h.add_argument("--jobs", type=_positive, help="when ablating a spec that needs its obligations as constants "
+                   "(each subset compiled on its own): searches to run at once (default: the cores, up to 4)")
     h.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
     _file_options(h, "hook")
 

@@ -28,7 +28,9 @@ Imports `build`, `compile`, `domain`, `engines`, `lang`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from quiesce_check.build import Built, build_text
+from quiesce_check.compile import cgen
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.pygen import CompiledModel
 from quiesce_check.domain.explain import Explain, explainer
@@ -217,6 +220,15 @@ class Switched:
         self.slots = {n: base[n] for n in names}
         self.explain = explainer(self.built.ast.sources, self.built.checked.consts)
 
+    def prepare(self, options: Options) -> None:
+        """Compile the C search now, when the searches will run it: the worker processes forked
+        after this inherit it, and none compiles it again."""
+        program = self.built.program
+        if options.backend == "python" or cgen.compiler() is None or not cgen.fits_int64(program):
+            return
+        with contextlib.suppress(cgen.CompilerUnavailable, TimeLimit):  # each search says so itself
+            cgen.load_native(program, None, Deadline(options.time_limit))
+
     def model_for(self, on: frozenset[str]) -> CompiledModel:
         """The compiled model started with exactly the obligations `on` true."""
         states: dict[tuple[object, ...], None] = {}
@@ -235,41 +247,83 @@ class Switched:
             result = run_checked(bfs, self.model_for(on), narrowed, NullReporter())
         except TimeLimit as e:
             return Outcome(on, {}, {}, {}, f"incomplete: {e}")
+        if (result.limit or "").startswith("interrupted"):
+            # the engine took Ctrl-C to end its search; it ends the ablation, as it would end
+            # the worker processes of one compiled subset by subset
+            raise KeyboardInterrupt
         return summarise(self.built, result, on, self.explain)
+
+
+# A forked worker's model and options (`_adopt`): the one compiled model is not data that can be
+# sent to a process, so the workers are forked from the process that built it.
+_ADOPTED: tuple[Switched, Options] | None = None
+
+
+def _adopt(switched: Switched, options: Options) -> None:
+    global _ADOPTED
+    _ADOPTED = (switched, options)
+
+
+def _adopted(on: frozenset[str]) -> Outcome:
+    assert _ADOPTED is not None
+    return _ADOPTED[0].outcome(on, _ADOPTED[1])
 
 
 # What runs a list of subsets: their outcomes, in order, as each is done.
 Searcher = Callable[[Sequence[frozenset[str]]], Iterator[Outcome]]
 
 
-def searcher(spec: str, model: str, params: dict[str, Value], names: tuple[str, ...], select: list[str],
-             options: Options, workers: int | None = None, compile_once: bool = True) -> Searcher:
-    """The searches of an ablation: on one model compiled once (`Switched`) when the spec allows
-    it (and `compile_once`); else each subset built and compiled on its own, in up to `workers`
-    processes."""
-    switched = None
-    if compile_once:
-        try:
-            switched = Switched(spec, model, params, names, select)
-        except Exception:  # noqa: BLE001 - an obligation used where a constant is needed
-            # (refused as E023, or, in a `const`, not caught by the checker at all): the spec
-            # compiled with constants already ran once, and runs so for every subset
-            switched = None
+class Searches:
+    """The searches of an ablation, in up to `workers` processes: on one model compiled once
+    (`Switched`) when the spec allows it (and `compile_once`), the workers forked from this
+    process once it is compiled; else each subset built and compiled on its own. Called with
+    a list of subsets, gives their outcomes in order, as each is done. A context: its worker
+    processes end with it."""
 
-    def one_model(sets: Sequence[frozenset[str]]) -> Iterator[Outcome]:
-        assert switched is not None
-        return (switched.outcome(s, options) for s in sets)
+    def __init__(self, spec: str, model: str, params: dict[str, Value], names: tuple[str, ...], select: list[str],
+                 options: Options, workers: int | None = None, compile_once: bool = True) -> None:
+        self.args = (spec, model, params, names)
+        self.select, self.options = select, options
+        self.switched: Switched | None = None
+        if compile_once:
+            try:
+                self.switched = Switched(spec, model, params, names, select)
+            except Exception:  # noqa: BLE001 - an obligation used where a constant is needed
+                # (refused as E023, or, in a `const`, not caught by the checker at all): the spec
+                # compiled with constants already ran once, and runs so for every subset
+                self.switched = None
+        searches = 2 ** len(names) if len(names) <= MAX_EXHAUSTIVE else len(names)
+        self.jobs = workers_for(searches, workers)
+        self.pool: ProcessPoolExecutor | None = None
 
-    def per_subset(sets: Sequence[frozenset[str]]) -> Iterator[Outcome]:
-        args = [(spec, model, params, names, s, select, options) for s in sets]
-        jobs = workers_for(len(args), workers)
-        if jobs <= 1:
-            yield from (_run(a) for a in args)
-            return
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            yield from pool.map(_run, args)
+    def __enter__(self) -> Searches:
+        if self.jobs <= 1:
+            return self
+        if self.switched is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
+            return self
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return self  # the compiled model cannot be handed to a worker: one process
+        self.switched.prepare(self.options)
+        self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_adopt, initargs=(self.switched, self.options))
+        # every worker forked now, before the progress display starts a thread of its own
+        self.pool.submit(int).result()
+        return self
 
-    return one_model if switched is not None else per_subset
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __call__(self, sets: Sequence[frozenset[str]]) -> Iterator[Outcome]:
+        if self.switched is not None:
+            if self.pool is not None:
+                return self.pool.map(_adopted, sets)
+            switched = self.switched
+            return (switched.outcome(s, self.options) for s in sets)
+        spec, model, params, names = self.args
+        args = [(spec, model, params, names, s, self.select, self.options) for s in sets]
+        return self.pool.map(_run, args) if self.pool is not None else (_run(a) for a in args)
 
 
 @dataclass(frozen=True)
@@ -339,18 +393,18 @@ def ablate(spec: str, model: str, params: dict[str, Value], hook: Hook, select: 
     `compile_once` false builds and compiles every subset on its own, as a spec that needs its
     obligations as constants is (to compare the two, and to measure what compiling once saves)."""
     names = tuple(hook.obligations)
-    plan = _Plan(names, full, progress)
-    search = searcher(spec, model, params, names, select, options, workers, compile_once)
-    plan.run(search, [plan.everything - {n} for n in names])
-    out = Ablation(full, {n: plan.done[plan.everything - {n}] for n in names})
-    if not plan.exhaustive:
-        out.exhaustive = False
-        return out
-    for size in range(len(names) + 1):
-        # a superset of a minimal set is not minimal: only the others need a search
-        candidates = [frozenset(c) for c in itertools.combinations(names, size)
-                      if not any(m <= frozenset(c) for m in plan.minimal)]
-        plan.run(search, candidates)
-        plan.minimal += [c for c in candidates if plan.done[c].keeps_all]
+    with Searches(spec, model, params, names, select, options, workers, compile_once) as search:
+        plan = _Plan(names, full, progress)
+        plan.run(search, [plan.everything - {n} for n in names])
+        out = Ablation(full, {n: plan.done[plan.everything - {n}] for n in names})
+        if not plan.exhaustive:
+            out.exhaustive = False
+            return out
+        for size in range(len(names) + 1):
+            # a superset of a minimal set is not minimal: only the others need a search
+            candidates = [frozenset(c) for c in itertools.combinations(names, size)
+                          if not any(m <= frozenset(c) for m in plan.minimal)]
+            plan.run(search, candidates)
+            plan.minimal += [c for c in candidates if plan.done[c].keeps_all]
     out.minimal = plan.minimal
     return out

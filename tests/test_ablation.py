@@ -105,28 +105,22 @@ def test_the_compiled_search_gives_the_same_as_by_hand() -> None:
 
 
 @pytest.mark.skipif(compiler() is None, reason="no C compiler")
-def test_every_subset_runs_on_one_compiled_library(monkeypatch: pytest.MonkeyPatch) -> None:
-    from quiesce_check.compile import cgen
-    built: list[int] = []
-    real = cgen.build_native
-
-    def counting(program, *args, **kwargs):  # type: ignore[no-untyped-def]
-        built.append(id(program))
-        return real(program, *args, **kwargs)
-
-    monkeypatch.setattr(cgen, "build_native", counting)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_subset_runs_on_one_compiled_library(workers: int, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # forked workers see it too
     hook, select = setup(SPLIT, V2, SPLIT_PARAMS)
     full = by_hand(SPLIT, V2, SPLIT_PARAMS, hook, select, frozenset(hook.obligations), NATIVE)[2]
-    built.clear()
+    assert len(list(tmp_path.glob("quiesce-check/qc_*.so"))) == 1  # the full run's, obligations constants
     seen: list[hooks.Progress] = []
-    ab = hooks.ablate(SPLIT, V2, SPLIT_PARAMS, hook, select, NATIVE, full, progress=seen.append)
-    assert len(built) == 1  # one library for every search of the ablation
-    # drain_io is implied by drain: every minimal set leaves it out, and the six others are needed
+    ab = hooks.ablate(SPLIT, V2, SPLIT_PARAMS, hook, select, NATIVE, full, workers, seen.append)
+    # one more library for every search of the ablation, in whichever process it ran
+    assert len(list(tmp_path.glob("quiesce-check/qc_*.so"))) == 2
+    # drain_io is implied by drain: the minimal set leaves it out, and the six others are needed
     assert ab.minimal == [frozenset(hook.obligations) - {"drain_io"}]
-    assert not ab.breaks_without("drain_io") and all(ab.breaks_without(n) for n in hook.obligations
-                                                       if n != "drain_io")
-    # every subset but the one of all seven (the full run) and the supersets of the minimal set
-    # found at size 6 (none: the only one of size 7 is the full run) is one search
+    assert not ab.breaks_without("drain_io")
+    assert all(ab.breaks_without(n) for n in hook.obligations if n != "drain_io")
+    # every subset but the full run's is one search: the only superset of the minimal set (of
+    # size 6) is the full set
     assert len(seen) == 2 ** 7 - 1
     assert [p.k for p in seen] == list(range(1, len(seen) + 1))
 
@@ -212,3 +206,19 @@ def test_a_spec_that_needs_its_obligations_as_constants_is_ablated_subset_by_sub
     ab = hooks.ablate(str(spec), V2, {"NREQS": 1}, hook, select, PYTHON, full, workers=1)
     off = by_hand(str(spec), V2, {"NREQS": 1}, hook, select, frozenset(), PYTHON)[2]
     assert ab.without["stop"] == off and not off.keeps_all
+
+
+def test_ctrl_c_during_a_search_ends_the_ablation(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = str(HOOKS / "andrew_2014_called.qdl")
+    hook, select = setup(spec, V2, {"NREQS": 1})
+    sw = hooks.Switched(spec, V2, {"NREQS": 1}, tuple(hook.obligations), select)
+    real = hooks.run_checked
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(*args, **kwargs)
+        result.limit = "interrupted"  # as an engine reports the first Ctrl-C, between two steps
+        return result
+
+    monkeypatch.setattr(hooks, "run_checked", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sw.outcome(frozenset(), PYTHON)
