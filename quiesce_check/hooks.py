@@ -221,13 +221,13 @@ class Switched:
         self.explain = explainer(self.built.ast.sources, self.built.checked.consts)
 
     def prepare(self, options: Options) -> None:
-        """Compile the C search now, when the searches will run it: the worker processes forked
-        after this inherit it, and none compiles it again."""
+        """Compile the C search now, when the searches will run it, and keep it loaded (`cgen.pin`)
+        for every search, and for the worker processes forked after this."""
         program = self.built.program
         if options.backend == "python" or cgen.compiler() is None or not cgen.fits_int64(program):
             return
         with contextlib.suppress(cgen.CompilerUnavailable, TimeLimit):  # each search says so itself
-            cgen.load_native(program, None, Deadline(options.time_limit))
+            cgen.pin(program, Deadline(options.time_limit))
 
     def model_for(self, on: frozenset[str]) -> CompiledModel:
         """The compiled model started with exactly the obligations `on` true."""
@@ -297,6 +297,8 @@ class Searches:
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Searches:
+        if self.switched is not None:
+            self.switched.prepare(self.options)
         if self.jobs <= 1:
             return self
         if self.switched is None:
@@ -304,7 +306,6 @@ class Searches:
             return self
         if "fork" not in multiprocessing.get_all_start_methods():
             return self  # the compiled model cannot be handed to a worker: one process
-        self.switched.prepare(self.options)
         self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
                                         initializer=_adopt, initargs=(self.switched, self.options))
         # every worker forked now, before the progress display starts a thread of its own

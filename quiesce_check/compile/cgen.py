@@ -26,7 +26,9 @@ the program is warning-free) in a private temporary folder and loads it with
 ctypes; it keeps the library in a cache named by the hash of the compiler,
 its options and the whole source (so of the shipped files too), trusted only
 as far as it is private (see `load_native`), and pruned to a size cap, least
-recently used first (`compile.cache`). When no compiler works it raises
+recently used first (`compile.cache`). `pin` keeps one program's library
+loaded for the rest of the process (a hook's ablation: one compiled model,
+many searches). When no compiler works it raises
 `CompilerUnavailable`, which carries the reason, and the caller falls back to
 the Python engine or tells the user why.
 
@@ -551,34 +553,34 @@ _C_LIMIT = 1 << 62
 
 
 class _Recent:
-    """What this process computed last for a few program objects, by identity: a hook's ablation
-    runs one compiled model from many initial states, and generating, hashing and checking its C
-    again for each search would cost more than the search. Each entry holds the objects its key
-    names, so no other object can take their ids while it is kept."""
+    """Values this process keeps for a few objects, by identity (at most `size`, the oldest
+    dropped). Each entry holds the objects of its key, so no other object can take their ids."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.items: dict[tuple[object, ...], tuple[tuple[object, ...], Any]] = {}
+        self.items: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
 
-    def get(self, held: tuple[object, ...], extra: tuple[object, ...], make: Callable[[], Any]) -> Any:
-        key = (*map(id, held), *extra)
-        hit = self.items.get(key)
-        if hit is not None:
-            return hit[1]
-        value = make()
+    def find(self, held: tuple[object, ...]) -> Any:
+        hit = self.items.get(tuple(map(id, held)))
+        return hit[1] if hit is not None else None
+
+    def put(self, held: tuple[object, ...], value: Any) -> Any:
         if len(self.items) >= self.size:
             self.items.pop(next(iter(self.items)))
-        self.items[key] = (held, value)
+        self.items[tuple(map(id, held))] = (held, value)
         return value
 
 
+# fits_int64 of the last programs asked about (a hook's ablation asks once per search)
 _FITS = _Recent(8)
-_LOADED = _Recent(8)
+# the libraries `pin` keeps loaded, by program
+_PINNED = _Recent(4)
 
 
 def fits_int64(program: Program) -> bool:
     """Whether every number the model holds fits the C search's 64-bit arithmetic."""
-    return bool(_FITS.get((program,), (), lambda: _fits_int64(program)))
+    known = _FITS.find((program,))
+    return bool(known) if known is not None else bool(_FITS.put((program,), _fits_int64(program)))
 
 
 def _fits_int64(program: Program) -> bool:
@@ -744,12 +746,23 @@ def _compile(argv: list[str], source: str, folder: Path, deadline: Deadline | No
     return out
 
 
+def pin(program: Program, deadline: Deadline | None = None) -> NativeLib:
+    """`program`'s breadth-first search library, built or loaded now and kept: every later
+    `load_native` of the same program object in this process (and in processes forked from it)
+    gives it without generating and hashing the C again. For a hook's ablation, which runs one
+    compiled model from many initial states, where that would cost more than each search."""
+    lib: NativeLib = _PINNED.put((program,), build_native(program, None, deadline))
+    return lib
+
+
 def load_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None,
                 search: str = "bfs") -> NativeLib:
-    """`build_native`'s library, loaded once in this process for a program object."""
-    lib: NativeLib = _LOADED.get((program, symmetry), (search,),
-                                 lambda: build_native(program, symmetry, deadline, search))
-    return lib
+    """The library `pin` keeps for `program`, or `build_native`'s."""
+    if symmetry is None and search == "bfs":
+        pinned: NativeLib | None = _PINNED.find((program,))
+        if pinned is not None:
+            return pinned
+    return build_native(program, symmetry, deadline, search)
 
 
 def build_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None,
