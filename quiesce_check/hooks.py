@@ -20,9 +20,10 @@ the steps left are tried in the same order, so verdicts, state counts and
 shortest counterexamples are the same (tests/test_ablation.py holds them to
 it). A spec that uses an obligation where a constant is needed (a type's
 bound, a `const`) cannot be compiled so: it is then built and compiled once
-per subset, the searches run in parallel processes. `progress` hears of each
-search before it runs (`Progress`: which of how many, the obligations on,
-the time so far and an estimate of the time left).
+per subset. Either way the searches run in parallel processes (`Searches`;
+those of the one compiled model forked once it is compiled). `progress`
+hears of each search before it runs (`Progress`: which of how many, the
+obligations on, the time so far and an estimate of the time left).
 Imports `build`, `compile`, `domain`, `engines`, `lang`.
 """
 
