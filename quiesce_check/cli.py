@@ -350,7 +350,8 @@ class _Progress:
                 return
             self.live = Live(console=self.console, refresh_per_second=4, transient=True)
             self.live.start()
-        self.live.update(Text(printable(hooks.progress_text(p))))
+        # drawn at once: a search can take less than the display's refresh period
+        self.live.update(Text(printable(hooks.progress_text(p))), refresh=True)
 
     def close(self) -> None:
         if self.live is not None:

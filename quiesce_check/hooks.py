@@ -342,10 +342,12 @@ class Progress:
 
 
 def progress_text(p: Progress) -> str:
-    """`ablating: search 12 of 127, {stop, drain} on, 3.1 s so far, about 29 s left`."""
+    """`ablating: subset 12 of 127, about 29 s left (3.1 s so far): {stop, drain} on`; the set,
+    of any length, last, where a narrow terminal cuts the line."""
     shown = "{" + ", ".join(p.on) + "}" if p.on else "no obligation"
-    left = f", about {p.left:.0f} s left" if p.left is not None else ""
-    return f"ablating: search {p.k} of {p.n}, {shown} on, {p.elapsed:.1f} s so far{left}"
+    left = f"about {p.left:.0f} s left ({p.elapsed:.1f} s so far)" if p.left is not None \
+        else f"{p.elapsed:.1f} s so far"
+    return f"ablating: subset {p.k} of {p.n}, {left}: {shown} on"
 
 
 class _Plan:
