@@ -10,6 +10,7 @@ a model that does not parse, type-check or lower. Imports `lang`, `compile`,
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from quiesce_check.domain import VOCABULARIES, vocabulary_path
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import CheckedModel, check
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span, nearest
-from quiesce_check.lang.modules import Loaded, expand
+from quiesce_check.lang.modules import Expanded, Loaded, expand
 from quiesce_check.lang.parser import parse
 from quiesce_check.lang.types import Value
 
@@ -126,11 +127,15 @@ def load_use(use: A.UseDecl, from_path: str) -> Loaded:
 
 
 def build_text(text: str, path: str = "<input>", params: dict[str, Value] | None = None,
-               select: list[str] | None = None) -> Built:
-    """`select`, when given, names the only invariants and final properties to check. Every stage
-    here is bounded by the model's size (`check_expansion`, `check_size`); the ones that are not,
-    the symmetry tables and the C compiler, take the run's `Deadline`."""
+               select: list[str] | None = None, rewrite: Callable[[Expanded], Expanded] | None = None) -> Built:
+    """`select`, when given, names the only invariants and final properties to check; `rewrite`
+    changes the declarations once every `use` is spliced in, before they are checked (a hook's
+    obligations made variables, `hooks.build_switched`). Every stage here is bounded by the
+    model's size (`check_expansion`, `check_size`); the ones that are not, the symmetry tables
+    and the C compiler, take the run's `Deadline`."""
     expanded = expand(parse(text, path), load_use)
+    if rewrite is not None:
+        expanded = rewrite(expanded)
     tree = expanded.model
     checked = check(tree, params, expanded.origins, select)
     check_expansion(checked)

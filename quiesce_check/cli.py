@@ -1,5 +1,5 @@
 """The command line: `quiesce-check check MODEL`, `resume DIR`, `hook SPEC --model MODEL`,
-`regress MANIFEST`, `replay TRACE MODEL`, `lsp` (the language server, `lsp.py`).
+`regress MANIFEST`, `replay TRACE MODEL`, `cache [--clear]`, `lsp` (the language server, `lsp.py`).
 
 Takes argv; gives an exit code (the README's table). The last stage: it calls
 every earlier one and is the only place that prints. No Python traceback ever
@@ -33,6 +33,7 @@ from rich.text import Text
 from quiesce_check import hooks
 from quiesce_check.ablation_runs import kept, rows_runs
 from quiesce_check.build import Built, build_file, read_model, symmetry_of
+from quiesce_check.compile.cache import CAP_VARIABLE, cache_dir, cap_bytes, clear, megabytes, usage
 from quiesce_check.compile.cgen import compiler
 from quiesce_check.compile.deadline import Deadline, TimeLimit
 from quiesce_check.compile.size import estimate
@@ -289,7 +290,8 @@ def _other_parsers(sub: argparse._SubParsersAction) -> None:
                         "(auto, the default)")
     h.add_argument("--max-states", type=_state_limit, help="per search")
     h.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per search")
-    h.add_argument("--jobs", type=_positive, help="searches to run at once when ablating (default: the cores, up to 4)")
+    h.add_argument("--jobs", type=_positive, help="when ablating a spec that needs its obligations as constants "
+                   "(each subset compiled on its own): searches to run at once (default: the cores, up to 4)")
     h.add_argument("--no-coverage", action="store_true", help="omit the per-action coverage table")
     _file_options(h, "hook")
 
@@ -301,6 +303,10 @@ def _other_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="per run")
     g.add_argument("--allow-outside", action="store_true",
                    help="run models outside the manifest's repository (or, outside any, its folder)")
+
+    k = sub.add_parser("cache", help="the compiled searches kept between runs: where, how many, how large; "
+                       "--clear removes them")
+    k.add_argument("--clear", action="store_true", help="remove every compiled search in the cache")
 
     r = sub.add_parser("replay", help="re-run an ITF trace file against a model, step by step; a lasso "
                        "(`loop`) also closes its cycle, is fair and breaks the liveness property")
@@ -347,6 +353,16 @@ class _Progress:
             self.live = Live(console=self.console, refresh_per_second=4, transient=True)
             self.live.start()
         self.live.update(Text(f"solving: depth {depth}, {queries:,} queries, {elapsed:.1f} s"))
+
+    def ablating(self, p: hooks.Progress) -> None:
+        """`hook --ablate`: which search of how many, its obligations, the time left."""
+        if self.live is None:
+            if not self.console.is_terminal:
+                return
+            self.live = Live(console=self.console, refresh_per_second=4, transient=True)
+            self.live.start()
+        # drawn at once: a search can take less than the display's refresh period
+        self.live.update(Text(printable(hooks.progress_text(p))), refresh=True)
 
     def close(self) -> None:
         if self.live is not None:
@@ -729,7 +745,11 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.ablate:
         full = hooks.summarise(built, result, frozenset(n for n, v in on.items() if v))
         err.print(Text(f"ablating {len(hook.obligations)} obligations ..."), soft_wrap=True)
-        ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs)
+        shown = _Progress(err)
+        try:
+            ablation = hooks.ablate(args.spec, args.model, params, hook, select, opts, full, args.jobs, shown.ablating)
+        finally:
+            shown.close()
         runs = rows_runs(args.spec, args.model, params, hook, select, opts, ablation, kept(built, result))
         render_ablation(out, hook, ablation, runs)
     searched = Searched(built.model.info, result, args.model, user_params(built), explain,
@@ -913,6 +933,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_hook(args, out, err)
             if args.command == "lsp":
                 return cmd_lsp(args, out, err)
+            if args.command == "cache":
+                return cmd_cache(args, out)
             return cmd_replay(args, out, err)
     except (Stopped, TimeLimit) as e:
         # a time limit that passes before the search reports is one that passed before it began

@@ -25,7 +25,10 @@ compiles it (`cc -O2 -Wall -Wextra -shared`, -O1 for very large sources;
 the program is warning-free) in a private temporary folder and loads it with
 ctypes; it keeps the library in a cache named by the hash of the compiler,
 its options and the whole source (so of the shipped files too), trusted only
-as far as it is private (see `load_native`). When no compiler works it raises
+as far as it is private (see `load_native`), and pruned to a size cap, least
+recently used first (`compile.cache`). `pin` keeps one program's library
+loaded for the rest of the process (a hook's ablation: one compiled model,
+many searches). When no compiler works it raises
 `CompilerUnavailable`, which carries the reason, and the caller falls back to
 the Python engine or tells the user why.
 
@@ -54,9 +57,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from io import BufferedReader
 from pathlib import Path
+from typing import Any
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.bounds import bounds
+from quiesce_check.compile.cache import cache_dir, cap_bytes, prune
 from quiesce_check.compile.cc import run_compiler
 from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.ir import Program, assigns, flatten_chain, straight
@@ -547,8 +552,38 @@ class _CGen:
 _C_LIMIT = 1 << 62
 
 
+class _Recent:
+    """Values this process keeps for a few objects, by identity (at most `size`, the oldest
+    dropped). Each entry holds the objects of its key, so no other object can take their ids."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
+
+    def find(self, held: tuple[object, ...]) -> Any:
+        hit = self.items.get(tuple(map(id, held)))
+        return hit[1] if hit is not None else None
+
+    def put(self, held: tuple[object, ...], value: Any) -> Any:
+        if len(self.items) >= self.size:
+            self.items.pop(next(iter(self.items)))
+        self.items[tuple(map(id, held))] = (held, value)
+        return value
+
+
+# fits_int64 of the last programs asked about (a hook's ablation asks once per search)
+_FITS = _Recent(8)
+# the libraries `pin` keeps loaded, by program
+_PINNED = _Recent(4)
+
+
 def fits_int64(program: Program) -> bool:
     """Whether every number the model holds fits the C search's 64-bit arithmetic."""
+    known = _FITS.find((program,))
+    return bool(known) if known is not None else bool(_FITS.put((program,), _fits_int64(program)))
+
+
+def _fits_int64(program: Program) -> bool:
     def ok(v: object) -> bool:
         return -_C_LIMIT < int(v) < _C_LIMIT  # type: ignore[call-overload]
 
@@ -634,11 +669,6 @@ class NativeLib:
         # engine that runs it
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "quiesce-check"
-
-
 def compiler() -> str | None:
     for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
         if name and shutil.which(name):
@@ -716,8 +746,27 @@ def _compile(argv: list[str], source: str, folder: Path, deadline: Deadline | No
     return out
 
 
+def pin(program: Program, deadline: Deadline | None = None) -> NativeLib:
+    """`program`'s breadth-first search library, built or loaded now and kept: every later
+    `load_native` of the same program object in this process (and in processes forked from it)
+    gives it without generating and hashing the C again. For a hook's ablation, which runs one
+    compiled model from many initial states, where that would cost more than each search."""
+    lib: NativeLib = _PINNED.put((program,), build_native(program, None, deadline))
+    return lib
+
+
 def load_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None,
                 search: str = "bfs") -> NativeLib:
+    """The library `pin` keeps for `program`, or `build_native`'s."""
+    if symmetry is None and search == "bfs":
+        pinned: NativeLib | None = _PINNED.find((program,))
+        if pinned is not None:
+            return pinned
+    return build_native(program, symmetry, deadline, search)
+
+
+def build_native(program: Program, symmetry: Symmetry | None = None, deadline: Deadline | None = None,
+                 search: str = "bfs") -> NativeLib:
     """Compile (or reuse) the model's search library, storing each state's canonical form under
     `symmetry` when it is given. `CompilerUnavailable`, saying why, when no C compiler is usable;
     `TimeLimit` when `deadline` passes while the compiler runs (it is stopped, and its temporary
@@ -737,14 +786,17 @@ def load_native(program: Program, symmetry: Symmetry | None = None, deadline: De
     nslots = len(program.layout.slots)
     argv = [cc, *compile_flags(source)]
     digest = hashlib.sha256("\0".join([*argv, source]).encode()).hexdigest()[:24]
-    cache = private_dir(_cache_dir())
+    cache = private_dir(cache_dir())
     why = NO_COMPILER  # said when a built library cannot be read, unless a cached one failed to load
     if cache is not None:
         target, sidecar = cache / f"qc_{digest}.so", cache / f"qc_{digest}.sha256"
         gave_up = cache / f"qc_{digest}.timeout"  # a compile given up on is not tried again
         if _verified(target, sidecar):
             try:
-                return _load(target, packing, nslots)
+                lib = _load(target, packing, nslots)
+                with contextlib.suppress(OSError):  # its age is its last use: pruned last
+                    os.utime(target, follow_symlinks=False)
+                return lib
             except CompilerUnavailable as e:
                 why = e.reason  # and it is built again
         if _marked(gave_up):
@@ -761,6 +813,7 @@ def load_native(program: Program, symmetry: Symmetry | None = None, deadline: De
                     # the digest first: a reader that sees the new library sees its digest
                     write_atomic(sidecar, (built[1] + "\n").encode("ascii"), mode=0o600)
                     os.replace(out, target)
+                    prune(cache, cap_bytes(), keep=target.stem)
             return lib
     except subprocess.TimeoutExpired:
         if cache is not None:

@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from quiesce_check.lang.positions import describe
 from quiesce_check.lang.types import (
+    Scalar,
     TArray,
+    TBool,
+    TEnum,
+    TInt,
     TRecord,
     TSeq,
     TSet,
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from quiesce_check.lang.checker import ProcInfo, VarInfo
 
 State = tuple[Any, ...]
+_SCALARS = (TBool, TInt, TEnum)
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,27 @@ def flatten(t: Type, v: Value) -> list[Value]:
     return [v]
 
 
+def _count(t: Scalar) -> int:
+    """How many values a scalar type has (`len(scalar_values(t))`, without making them)."""
+    if isinstance(t, TBool):
+        return 2
+    if isinstance(t, TEnum):
+        return len(t.members)
+    assert t.lo is not None and t.hi is not None
+    return t.hi - t.lo + 1
+
+
 def unflatten(t: Type, scalars: Sequence[Value]) -> Value:
-    """The inverse of `flatten`."""
+    """The inverse of `flatten`. (Explanations read every state of a trace so: scalars and
+    arrays of scalars, most of a state, are their slots as they are.)"""
+    if isinstance(t, _SCALARS):
+        return scalars[0]
     if isinstance(t, TArray):
+        k = _count(t.index)
+        if isinstance(t.elem, _SCALARS):
+            return tuple(scalars[:k])
         n = slot_count(t.elem)
-        return tuple(unflatten(t.elem, scalars[i * n:(i + 1) * n]) for i in range(len(scalar_values(t.index))))
+        return tuple(unflatten(t.elem, scalars[i * n:(i + 1) * n]) for i in range(k))
     if isinstance(t, TRecord):
         out = []
         pos = 0

@@ -12,6 +12,7 @@ data, so no model text can reach the code. Imports `compile.*`, `lang.errors`.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -378,6 +379,13 @@ class CompiledModel:
 
     def initial_states(self) -> Sequence[State]:
         return self._initial
+
+    def starting_from(self, states: Sequence[State]) -> CompiledModel:
+        """The same compiled steps (and the same C library) from other initial states: a hook's
+        obligations, compiled as variables no step writes, set at the start (`hooks`)."""
+        other = copy.copy(self)
+        other._initial = tuple(states)
+        return other
 
 
 def compile_program(program: Program) -> CompiledModel:
