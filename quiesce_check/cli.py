@@ -820,6 +820,24 @@ def _short_param(name: str, value: Value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def cmd_cache(args: argparse.Namespace, out: Console) -> int:
+    """`quiesce-check cache [--clear]` (`compile.cache`)."""
+    folder = cache_dir()
+    try:
+        if args.clear:
+            gone = clear(folder)
+            out.print(Text(printable(f"removed {gone.entries} compiled searches ({megabytes(gone.size)}) from "
+                                     f"{folder}")), soft_wrap=True)
+            return 0
+        held = usage(folder)
+    except OSError as e:
+        raise UsageError(str(e)) from None
+    out.print(Text(printable(f"{folder}: {held.entries} compiled searches, {megabytes(held.size)}; kept to "
+                             f"{megabytes(cap_bytes())}, the least recently used removed first (set "
+                             f"{CAP_VARIABLE} to a number of MB to change it)")), soft_wrap=True)
+    return 0
+
+
 def cmd_lsp(args: argparse.Namespace, out: Console, err: Console) -> int:
     """The language server, when its library is installed (the `lsp` extra)."""
     try:
