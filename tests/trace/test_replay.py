@@ -44,11 +44,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: object) -> Run:
 
 
 def counterexample(out: str) -> list[str]:
-    """The `Counterexample (...)` line and the table under it."""
+    """The `Counterexample (...)` line (its first, when the heading wraps) and the table under it."""
     lines = out.splitlines()
     start = next(k for k, line in enumerate(lines) if line.startswith("Counterexample ("))
+    header = next(k for k in range(start + 1, len(lines)) if "┃" in lines[k])
     block = [lines[start]]
-    for line in lines[start + 1:]:
+    for line in lines[header:]:
         if not line or not (line[0] in " ━" or line[0].isdigit()):
             break
         block.append(line)
