@@ -123,6 +123,14 @@ def consts(t: Type, v: Value) -> Parts:
     return [I.Const(x) for x in flatten(t, v)]
 
 
+def pad(t: Type) -> Parts:
+    """What an unused slot of a sequence of `t` holds: the least value; 0 for the unbounded integers
+    and the no-type of a literal's elements (`<<1>>`, `<<>>`), whose slots are never stored as such."""
+    if isinstance(t, TNothing) or (isinstance(t, TInt) and t.lo is None):
+        return [I.Const(0)] * slot_count(t)
+    return consts(t, least_value(t))
+
+
 def guarded(check: I.Expr, parts: Sequence[I.Expr]) -> Parts:
     """`parts`, each evaluated after `check` (a `Checked` that must not fail)."""
     ok = I.Bin(">=", check, I.Const(0))
@@ -409,23 +417,24 @@ class Collections:
         if name == "len":
             return [q[0]]
         items = self.seq_items(t, q)
-        pad = consts(t.elem, least_value(t.elem))
+        fill = pad(t.elem)
         if name in ("head", "tail"):
-            check = I.Checked(I.Bin("-", q[0], I.Const(1)), t.capacity, what, "empty")
+            check = I.Checked(I.Bin("-", q[0], I.Const(1)), max(1, t.capacity), what, "empty")
             if name == "head":
-                return guarded(check, items[0])
-            shifted = [x for item in items[1:] for x in item] + pad
+                return guarded(check, items[0] if items else fill)
+            shifted = [x for item in items[1:] for x in item] + (fill if items else [])
             return guarded(check, [I.Bin("-", q[0], I.Const(1)), *shifted])
         if name == "append":
             v = self.coerce(self.low.expr(e.args[1], env), self.type_of(e.args[1]), t.elem, what)
-            check = I.Checked(q[0], t.capacity, what, "full")
+            check = I.Checked(q[0], t.capacity, what, "full") if t.capacity else \
+                I.Checked(I.Const(0), 0, what, "full")
             new = [I.Ite(I.Bin("==", q[0], I.Const(i)), a, b) for i, item in enumerate(items)
                    for a, b in zip(v, item, strict=True)]
             return guarded(check, [I.Bin("+", q[0], I.Const(1)), *new])
         assert name == "remove", name
         (i,) = self.low.expr(e.args[1], env)
         pos = I.Checked(I.Ite(I.Bin("<", i, q[0]), i, I.Const(t.capacity)), t.capacity, what, "seqindex")
-        nxt = items[1:] + [pad]
+        nxt = items[1:] + [fill]
         new = [I.Ite(I.Bin("<", I.Const(j), i), a, b) for j, item in enumerate(items)
                for a, b in zip(item, nxt[j], strict=True)]
         return guarded(pos, [I.Bin("-", q[0], I.Const(1)), *new])
@@ -468,7 +477,7 @@ class Collections:
             if j < len(items):
                 out += self.coerce(items[j], src.elem, dst.elem, what)
             else:
-                out += consts(dst.elem, least_value(dst.elem))
+                out += pad(dst.elem)
         if src.capacity > dst.capacity:
             check = I.Checked(parts[0], dst.capacity + 1, what, "capacity")
             return guarded(check, out)

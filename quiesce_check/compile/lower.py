@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.bounds import Exit, bounds, exits, may_fail, slots_touched
-from quiesce_check.compile.collections import Collections, LSet, consts, equal
+from quiesce_check.compile.collections import Collections, LSet, consts, equal, guarded, pad
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, slot_count
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import (
@@ -405,6 +405,8 @@ class Lowerer:
         assert isinstance(t, TSeq)
         q = self.expr(e.base, env)
         (iv,) = self.expr(e.index, env)
+        if not t.capacity:  # `<<>>[i]`: never an element
+            return guarded(I.Checked(I.Const(0), 0, self.what(e), "seqindex"), pad(t.elem))
         pos = self.coll.seq_position(t, q[0], iv, self.what(e))
         return self.pick_element(q[1:], t.capacity, slot_count(t.elem), pos)
 
@@ -675,7 +677,7 @@ class Lowerer:
 
     def with_stmt(self, s: A.With, env: _Env, tail: list[I.Stmt]) -> I.Pick:
         et, values = self.cm.domains[id(s.domain)]
-        if values is not None and slot_count(et) == 1:
+        if values and slot_count(et) == 1:
             var = self.new_choice(s.var, values)
             keys, inner, member = tuple(values), env.with_bound(s.var, I.Chosen(var)), None
         else:
@@ -876,6 +878,9 @@ class Lowerer:
             if self.cm.domains[id(p.domain)][1] is None:  # over a set the state holds
                 members.append(I.Guard(self.coll.domain_member(p.domain, parts, env)))
         body: list[I.Stmt] = list(members)
+        if any(not values for _, _, values in vars_):  # a parameter with no value: the action never runs
+            self.add_action(d.name, "", d.name, d.span, None, None, [I.Guard(I.Const(False))])
+            return
         if d.when is not None:
             body.append(I.Guard(self.expr(d.when, env)[0]))
         body += self.atomic_block(d.body, env)

@@ -397,6 +397,12 @@ class Expressions:
         t = self.tables
         n = e.name
         kind = t.decl_kind.get(n)
+        if kind in ("var", "process") and t.in_constant and n not in t.globals and n not in t.procs:
+            # constants are evaluated before any variable or process exists
+            t.error("E023", f"`{n}` is a {'variable' if kind == 'var' else kind}: a constant expression cannot "
+                    "read it", e.span, "a const, a param, a type bound or an initial value is known before the "
+                    "model runs")
+            return
         if kind is not None:
             if kind in ("var", "const", "param", "process"):
                 return  # declared, but its own declaration failed and was reported

@@ -34,13 +34,13 @@ def check_processes(cx: Checker) -> None:
     decls = [d for d in cx.tables.model.decls if isinstance(d, A.ProcessDecl)]
     for d in decls:
         _instances(cx, d)
-    for d in decls:
+    for d in decls:  # (a second declaration of a name is reported, E010, and not checked)
         proc = cx.tables.procs.get(d.name)
-        if proc is not None:
+        if proc is not None and proc.decl is d:
             _locals_and_positions(cx, d, proc)
     for d in decls:
         proc = cx.tables.procs.get(d.name)
-        if proc is not None:
+        if proc is not None and proc.decl is d:
             _body(cx, d, proc)
 
 

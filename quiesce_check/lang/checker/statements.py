@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker.declarations import bind_ok
 from quiesce_check.lang.checker.dispatch import rule_for
-from quiesce_check.lang.checker.results import RBound, RConst, RProc, RVar
+from quiesce_check.lang.checker.results import RBound, RConst, RDef, RProc, RVar
 from quiesce_check.lang.checker.tables import Scope
 from quiesce_check.lang.types import TProc, TSeq, Type, compatible, sym_of
 
@@ -200,6 +200,9 @@ class Statements:
             return None
         tt = self.cx.exprs.expr_type(target, scope)
         ref = t.refs.get(id(root))
+        if tt is not None and (ref is None or isinstance(ref, RDef) or id(target) in t.qualified):
+            t.error("E033", f"`{root.name}` is not a variable; it cannot be assigned", target.span)
+            return None
         if isinstance(ref, RBound | RConst):
             t.error("E033", f"`{root.name}` is a constant or a bound name; it cannot be assigned", root.span)
             return None
