@@ -131,6 +131,15 @@ def pad(t: Type) -> Parts:
     return consts(t, least_value(t))
 
 
+def evaluated_first(risky: Sequence[I.Expr], parts: Sequence[I.Expr]) -> Parts:
+    """`parts`, each evaluated after every part of `risky` (parts that may fail): a value is
+    computed whole, so a failure in a part it does not use is still a failure."""
+    out = list(parts)
+    for r in risky:
+        out = [I.Ite(I.Bin("==", r, r), p, p) for p in out]
+    return out
+
+
 def guarded(check: I.Expr, parts: Sequence[I.Expr]) -> Parts:
     """`parts`, each evaluated after `check` (a `Checked` that must not fail)."""
     ok = I.Bin(">=", check, I.Const(0))
@@ -200,7 +209,8 @@ class Collections:
         assert isinstance(t, TSet)
         if isinstance(e, A.SetLit):
             cands = [self.low.expr(x, env) for x in e.items]
-            return LSet(cands, lambda x: _any([equal(x, c) for c in cands]))
+            risky = self.risky([p for c in cands for p in c])
+            return LSet(cands, lambda x: evaluated_first(risky, [_any([equal(x, c) for c in cands])])[0])
         if isinstance(e, A.SetFilter):
             return self._filter(e, env)
         if isinstance(e, A.SetMap):
@@ -239,7 +249,10 @@ class Collections:
             if e.where is not None:
                 (w,) = self.low.expr(e.where, inner)
                 cond = _and(cond, w)
-            made.append((self.low.expr(e.body, inner), cond))
+            image = self.low.expr(e.body, inner)
+            if cond != TRUE:  # the image of a value outside the domain is never computed
+                image = [I.Ite(cond, p, f) for p, f in zip(image, pad(self.type_of(e.body)), strict=True)]
+            made.append((image, cond))
         return LSet([v for v, _ in made], lambda x: _any([_and(cond, equal(x, v)) for v, cond in made]))
 
     def _combine(self, e: A.Binary, env: _Env) -> LSet:
@@ -413,6 +426,13 @@ class Collections:
         t = self.type_of(e.args[0])
         assert isinstance(t, TSeq)
         q = self.low.expr(e.args[0], env)
+        return evaluated_first(self.risky(q), self._seq_builtin(name, e, t, q, env))
+
+    def risky(self, parts: Sequence[I.Expr]) -> list[I.Expr]:
+        """The parts whose evaluation may fail."""
+        return [p for p in parts if may_fail(p, self.low.slot_ranges, self.low.choice_bounds)]
+
+    def _seq_builtin(self, name: str, e: A.Call, t: TSeq, q: Parts, env: _Env) -> Parts:
         what = self.low.what(e)
         if name == "len":
             return [q[0]]

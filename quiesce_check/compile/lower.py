@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 
 from quiesce_check.compile import ir as I
 from quiesce_check.compile.bounds import Exit, bounds, exits, may_fail, slots_touched
-from quiesce_check.compile.collections import Collections, LSet, consts, equal, guarded, pad
+from quiesce_check.compile.collections import (
+    Collections,
+    LSet,
+    consts,
+    equal,
+    evaluated_first,
+    guarded,
+    pad,
+)
 from quiesce_check.compile.layout import Layout, State, flatten, instance_name, slot_count
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.checker import (
@@ -408,7 +416,7 @@ class Lowerer:
         if not t.capacity:  # `<<>>[i]`: never an element
             return guarded(I.Checked(I.Const(0), 0, self.what(e), "seqindex"), pad(t.elem))
         pos = self.coll.seq_position(t, q[0], iv, self.what(e))
-        return self.pick_element(q[1:], t.capacity, slot_count(t.elem), pos)
+        return evaluated_first(self.coll.risky(q), self.pick_element(q[1:], t.capacity, slot_count(t.elem), pos))
 
     def pick_element(self, parts: list[I.Expr], n: int, k: int, pos: I.Expr) -> list[I.Expr]:
         """Element `pos` (of `n`, each `k` parts wide) of a flattened array of values."""
