@@ -21,6 +21,7 @@ from quiesce_check.compile.deadline import TimeLimit
 from quiesce_check.compile.model import ModelInfo
 from quiesce_check.domain.explain import annotator, explainer
 from quiesce_check.engines.result import Options, Result
+from quiesce_check.lang.errors import ModelError
 from quiesce_check.lang.types import Value
 from quiesce_check.trace.timeline import Annotate, Explain
 from quiesce_check.trace.types import Trace
@@ -73,12 +74,27 @@ def rows_runs(spec: str, model: str, params: dict[str, Value], hook: hooks.Hook,
     `Outcome`'s first sentence)."""
     names = tuple(hook.obligations)
     out = Runs(full)
-    for n in names:
-        if not ab.without[n].lengths:
-            continue  # nothing broke: no counterexample to show
+    broken = [n for n in names if ab.without[n].lengths]  # the others have no counterexample to show
+    switched = _compiled_once(spec, model, params, names, select, options) if broken else None
+    for n in broken:
         try:
-            built, result = hooks.check_with(spec, model, params, {m: m != n for m in names}, select, options)
+            if switched is None:
+                built, result = hooks.check_with(spec, model, params, {m: m != n for m in names}, select, options)
+            else:
+                built, result = switched.built, switched.search(frozenset(names) - {n}, options)
         except TimeLimit:
             continue
         out.without[n] = kept(built, result)
     return out
+
+
+def _compiled_once(spec: str, model: str, params: dict[str, Value], names: tuple[str, ...], select: list[str],
+                   options: Options) -> hooks.Switched | None:
+    """The composed model compiled once for every row, as `hooks.ablate` searched it; None when it
+    cannot be (an obligation a constant needs: each row is then compiled on its own)."""
+    try:
+        switched = hooks.Switched(spec, model, params, names, select)
+    except ModelError:
+        return None
+    switched.prepare(options)
+    return switched

@@ -240,12 +240,17 @@ class Switched:
             states[tuple(state)] = None
         return self.built.model.starting_from(list(states))
 
+    def search(self, on: frozenset[str], options: Options) -> Result:
+        """The search of the model with the obligations `on`, every other one off (as `check_with`:
+        the shortest counterexample of each property); raises `TimeLimit`."""
+        bfs = ENGINES["bfs"]
+        narrowed = bfs.narrow(replace(options, deadline=Deadline(options.time_limit)))
+        return run_checked(bfs, self.model_for(on), narrowed, NullReporter())
+
     def outcome(self, on: frozenset[str], options: Options) -> Outcome:
         """One search: the model with the obligations `on`, every other one off."""
-        bfs = ENGINES["bfs"]  # as `check_with`: the shortest counterexample of each property
         try:
-            narrowed = bfs.narrow(replace(options, deadline=Deadline(options.time_limit)))
-            result = run_checked(bfs, self.model_for(on), narrowed, NullReporter())
+            result = self.search(on, options)
         except TimeLimit as e:
             return Outcome(on, {}, {}, {}, f"incomplete: {e}")
         if (result.limit or "").startswith("interrupted"):
