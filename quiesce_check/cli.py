@@ -548,13 +548,14 @@ def _report(args: argparse.Namespace, model_path: str, built: Built, result: Res
                              + f" (engine {result.engine}, {result.backend})" + (", resumed" if result.resumed else "")),
                    style="bold"))
     explain = explainer(built.ast.sources, built.checked.consts)
+    unused = unused_steps(built.checked, built.program)
     render_result(out, info, result, coverage=not args.no_coverage, main_path=model_path, explain=explain,
-                  unused=unused_steps(built.checked, built.program), prepared=prepared)
+                  unused=unused, prepared=prepared)
     if result.checkpoint and not result.complete and result.exit_code == EXIT_CODES[Verdict.INCOMPLETE]:
         directory = str(Path(result.checkpoint).parent)
         out.print(Text(printable(f"saved: go on with `quiesce-check resume {directory}`")), soft_wrap=True)
     searched = Searched(info, result, model_path, params_shown, explain,
-                        annotator(built.ast.sources, built.checked.consts))
+                        annotator(built.ast.sources, built.checked.consts), unused)
     outputs = _Outputs()
     outputs.write(args.command, CheckReport(searched, space, args.memory_limit), args, out, err)
     return outputs.exit_code(result.exit_code, result.verdict.value, err)
@@ -738,8 +739,9 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
     finally:
         reporter.close()
     explain = explainer(built.ast.sources, built.checked.consts)
+    unused = unused_steps(built.checked, built.program)
     render_result(out, built.model.info, result, coverage=not args.no_coverage, main_path=args.spec, explain=explain,
-                  unused=unused_steps(built.checked, built.program),
+                  unused=unused,
                   prepared=None if opts.deadline is None else max(0.0, opts.deadline.elapsed() - result.stats.elapsed))
     ablation, runs = None, None
     if args.ablate:
@@ -753,7 +755,7 @@ def cmd_hook(args: argparse.Namespace, out: Console, err: Console) -> int:
         runs = rows_runs(args.spec, args.model, params, hook, select, opts, ablation, kept(built, result))
         render_ablation(out, hook, ablation, runs)
     searched = Searched(built.model.info, result, args.model, user_params(built), explain,
-                        annotator(built.ast.sources, built.checked.consts))
+                        annotator(built.ast.sources, built.checked.consts), unused)
     outputs = _Outputs()
     outputs.write("hook", HookReport(searched, hook, args.spec, on, ablation, runs), args, out, err)
     return outputs.exit_code(result.exit_code, result.verdict.value, err)

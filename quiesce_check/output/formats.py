@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from quiesce_check.ablation_runs import Runs
@@ -67,6 +67,9 @@ class Searched:
     params: dict[str, Value]   # as --param takes them
     explain: Explain | None
     annotate: Annotate | None
+    # the steps that cannot fire under the parameters, and the settings that decide them
+    # (`compile.unused.unused_steps`): apart from the steps that never fired
+    unused: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def _json_text(doc: Any) -> str:
 
 
 def _result_json(s: Searched) -> dict[str, Any]:
-    return result_to_json(s.info, s.result, display(s.model_path), s.params, s.explain)
+    return result_to_json(s.info, s.result, display(s.model_path), s.params, s.explain, s.unused)
 
 
 def check_json(r: CheckReport) -> str:

@@ -123,8 +123,12 @@ def space_to_json(space: StateSpace) -> dict[str, Any]:
 
 
 def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dict[str, Value],
-                   explain: Explain | None = None) -> dict[str, Any]:
+                   explain: Explain | None = None, unused: dict[int, str] | None = None) -> dict[str, Any]:
+    """`unused`: the steps that cannot fire under the parameters (`compile.unused.unused_steps`),
+    listed apart from the steps that never fired."""
     ids = action_ids(info)
+    unused = unused or {}
+    not_used = [{"action": ids[k], "with": setting or None} for k, setting in sorted(unused.items())]
     doc: dict[str, Any] = {
         "model": model_path,
         "params": dict(sorted(params.items())),
@@ -135,7 +139,9 @@ def result_to_json(info: ModelInfo, result: Result, model_path: str, params: dic
         "complete": result.complete,
         "limit": result.limit,
         "covered": {"distinct": result.stats.distinct, "depth": result.stats.depth,
-                    "never_fired": _unfired(info, result, ids)},
+                    "never_fired": [a for a in _unfired(info, result, ids)
+                                    if a not in {ids[k] for k in unused}],
+                    "not_used": not_used},
         "checkpoint": result.checkpoint,
         "resumed": result.resumed,
         # what stopped the search, if a model error or a failed assertion did, said with the rest

@@ -166,3 +166,16 @@ def test_regress_json_has_the_exit_code(capsys, tmp_path, fix, code):
     if not fix:
         # limit.qdl: `below` fails at x == LIMIT: the manifest's "holds" is wrong, and why says so
         assert len(wrong) == 1 and "invariant `below`" in wrong[0]["why"]
+
+
+def test_steps_the_parameters_rule_out_are_listed_apart(capsys, tmp_path):
+    # s17 runs with RECOVERY=BlkifRecover: the target frontend's branches for the other settings
+    # cannot fire; they are `not_used`, with the setting, and never among the steps never fired
+    code, doc = json_of(capsys, tmp_path, "check", str(ROOT / "models" / "s17_stop_processing_without_unmap.qdl"))
+    assert errors(RESULT, doc) == []
+    covered = doc["covered"]
+    apart = {u["action"] for u in covered["not_used"]}
+    assert apart and not apart & set(covered["never_fired"])
+    assert any(u["with"] == "RECOVERY=BlkifRecover" for u in covered["not_used"])
+    fired = {a["action"] for a in doc["coverage"] if a["fired"] > 0}
+    assert fired and not apart & fired
