@@ -244,5 +244,9 @@ def _static_parts(cm: CheckedModel, cond: A.Expr) -> Iterator[A.Expr]:
 def unused_steps(cm: CheckedModel, program: I.Program) -> dict[int, str]:
     """Per action that cannot fire with this build's parameters: the settings that decide it
     (`RECOVERY=BlkifRecover`), or "" when no parameter is named where it is decided."""
+    try:
+        off = cannot_fire(program)
+    except RecursionError:  # a guard nested too deeply to fold (a quantifier over thousands of values):
+        return {}           # nothing is marked, as whatever this analysis is unsure of
     return {k: ", ".join(param_text(cm, n) for n in deciding_params(cm, program.actions[k].span))
-            for k in sorted(cannot_fire(program))}
+            for k in sorted(off)}

@@ -255,8 +255,10 @@ def test_ablation_processes_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[tuple[int, int]] = []
 
     class Inline:
-        def __init__(self, max_workers: int) -> None:
+        def __init__(self, max_workers: int, **how: object) -> None:
             self.workers = max_workers
+            self.initializer = how.get("initializer")
+            self.initargs = how.get("initargs", ())
 
         def __enter__(self) -> Inline:
             return self
@@ -264,10 +266,21 @@ def test_ablation_processes_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
         def __exit__(self, *exc: object) -> None:
             pass
 
+        def submit(self, fn, *args):  # noqa: ANN001, ANN002, ANN202 - the executor's own signature
+            from concurrent.futures import Future
+            done: Future = Future()
+            done.set_result(fn(*args))
+            return done
+
         def map(self, fn, items):  # noqa: ANN001, ANN202 - the executor's own signature
             items = list(items)
             started.append((self.workers, len(items)))
-            return [fn(x) for x in items]
+            if self.initializer is not None:  # as a worker process starts
+                self.initializer(*self.initargs)  # type: ignore[operator]
+            return iter([fn(x) for x in items])
+
+        def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+            pass
 
     monkeypatch.setattr(hooks, "ProcessPoolExecutor", Inline)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
@@ -279,7 +292,9 @@ def test_ablation_processes_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     built, result = hooks.check_with(spec, model, {"NREQS": 1}, dict.fromkeys(hook.obligations, True), select, opts)
     full = hooks.summarise(built, result, frozenset(hook.obligations))
     hooks.ablate(spec, model, {"NREQS": 1}, hook, select, opts, full, workers=64)
-    assert started and all(1 < workers <= min(searches, 3) for workers, searches in started), started
+    # one pool for the whole ablation, sized to its searches (2 ** 2 subsets here) and the 3 cores
+    assert started and all(1 < workers <= min(2 ** len(hook.obligations), 3) for workers, _ in started), started
+    assert sum(n for _, n in started) <= 2 ** len(hook.obligations)
     assert hooks.workers_for(10, 64) == 3 and hooks.workers_for(1, 64) == 1 and hooks.workers_for(10, 2) == 2
 
 
