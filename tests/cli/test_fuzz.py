@@ -342,7 +342,7 @@ def test_escapes_never_reach_the_terminal(scratch: Path, place: str, text: str, 
     assert_escaped(r)
 
 
-@settings(FUZZ, max_examples=(EXAMPLES or 100) // 4)
+@settings(FUZZ, max_examples=(EXAMPLES or 100) // 10)  # each example is a whole regress run
 @given(hostile_text(), hostile_text())
 def test_junit_is_well_formed_whatever_the_names(tmp_path_factory: pytest.TempPathFactory, name: str,
                                                  prop: str) -> None:

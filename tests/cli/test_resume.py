@@ -411,6 +411,7 @@ def test_a_default_parameter_beyond_what_param_accepts_resumes(capsys, tmp_path)
     assert code == 12 and "all 3 steps replay" in out
 
 
+@pytest.mark.slow  # about 40 s: it fills a native store until it overflows
 @native
 def test_an_overflow_on_resume_goes_on_in_python_from_the_latest_save(capsys, tmp_path):
     # FIXED: the Python search re-read a checkpoint the C search had rewritten since it was opened,
