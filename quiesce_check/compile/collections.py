@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from quiesce_check.compile import ir as I
-from quiesce_check.compile.layout import flatten, set_elements, slot_count
+from quiesce_check.compile.bounds import may_fail
+from quiesce_check.compile.layout import flatten, set_elements, slot_count, unflatten
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.types import (
     TArray,
@@ -33,6 +34,7 @@ from quiesce_check.lang.types import (
     TSet,
     Type,
     Value,
+    format_value,
     least_value,
     scalar_values,
     value_key,
@@ -273,7 +275,12 @@ class Collections:
         return bits
 
     def card(self, s: LSet) -> I.Expr:
-        return I.Count(tuple(cond for _, cond in self.distinct(s))) if s.cands else I.Const(0)
+        terms = [cond for _, cond in self.distinct(s)]
+        known = sum(1 for t in terms if isinstance(t, I.Const) and t.value)
+        rest = tuple(t for t in terms if not isinstance(t, I.Const))
+        if not rest:
+            return I.Const(known)
+        return I.Count(rest) if not known else I.Bin("+", I.Count(rest), I.Const(known))
 
     def set_binary(self, e: A.Binary, env: _Env) -> I.Expr:
         """`in`, `not in` (sets and sequences), `subset`, and `==`/`!=` of two sets."""
@@ -282,6 +289,9 @@ class Collections:
             rt = self.type_of(e.right)
             found = self.seq_has(self.low.expr(e.right, env), rt, x) if isinstance(rt, TSeq) \
                 else self.set_expr(e.right, env).member(x)
+            for part in x:  # the element is evaluated whatever the set: a failure in it is one
+                if may_fail(part, self.low.slot_ranges, self.low.choice_bounds):
+                    found = I.Ite(I.Bin("==", part, part), found, found)
             return found if e.op == "in" else _not(found)
         a, b = self.set_expr(e.left, env), self.set_expr(e.right, env)
         if e.op == "subset":
@@ -356,6 +366,9 @@ class Collections:
             for k, x in reversed(list(zip(keys, options, strict=True))):
                 acc = I.Ite(I.Bin("==", chosen, I.Const(k)), x, acc)
             return acc
+        if not scalar and all(isinstance(p, I.Const) for c, _ in dom for p in c):
+            self.low.choice_shown[var] = tuple(
+                format_value(et, unflatten(et, [p.value for p in c if isinstance(p, I.Const)])) for c, _ in dom)
         if scalar:
             parts: Parts = [chosen]
         else:

@@ -55,7 +55,7 @@ class Checked:
 CHECK_KINDS = {
     "full": "`append` to a full sequence in {what} (capacity {n})",
     "empty": "{what}: the sequence is empty",
-    "seqindex": "index out of range in {what}: position {i} of a shorter sequence",
+    "seqindex": "index out of range in {what}: at or past the sequence's length",
     "capacity": "{what}: a sequence longer than the capacity {cap}",
     "element": "{what}: a set element outside the set's type",
     "choose": "{what}: no value satisfies the condition",
@@ -291,6 +291,8 @@ class Program:
     liveness: tuple[Liveness, ...] = ()   # one per instance of each parameterised property
     fairness: tuple[Fairness, ...] = ()   # one per process instance a `fair process` names
     step_properties: tuple[StepProperty, ...] = ()
+    # a choice among values that are not one scalar (records): the value each position stands for
+    choice_shown: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
 # ------------------------------------------------------------ shapes of the IR

@@ -36,8 +36,8 @@ def _scalar_names(name: str, t: Type) -> Iterator[tuple[str, Type]]:
         for fname, ft in t.fields:
             yield from _scalar_names(f"{name}.{fname}", ft)
     elif isinstance(t, TSet):
-        for v in set_elements(t):  # one bit per value: `{2} in s`
-            yield f"{{{format_value(t.elem, v)}}} in {name}", BOOL
+        for v in set_elements(t):  # one bit per value: `2 in s`
+            yield f"{format_value(t.elem, v)} in {name}", BOOL
     elif isinstance(t, TSeq):
         yield f"len({name})", TInt(0, t.capacity)
         for i in range(t.capacity):

@@ -111,6 +111,7 @@ class Lowerer:
         self.var_locs: dict[tuple[int, object], list[Loc]] = {}
         self.unrolled = 1  # copies of the expression being lowered that enclosing quantifiers make
         self.coll = Collections(self)
+        self.choice_shown: dict[int, tuple[str, ...]] = {}  # see `Program.choice_shown`
 
     def known(self, e: I.Expr) -> tuple[int, int] | None:
         """The least and greatest value `e` may have, where known."""
@@ -125,11 +126,18 @@ class Lowerer:
             ref = self.cm.refs[id(e.base)]
             assert isinstance(ref, RProc)
             proc = ref.proc
+            assert proc.index_type is not None
             (iv,) = self.expr(e.index, env)
+            n = len(proc.index_values)
+            pos = self.position(proc.index_type, iv, proc.name, n)
+            if isinstance(pos, I.Const) and not 0 <= int(pos.value) < n:
+                pos = I.Checked(pos, n, proc.name)
             ends = [self._at_end(proc, inst) for inst in proc.index_values]
-            acc: I.Expr = ends[-1]
-            for m in range(len(ends) - 2, -1, -1):
-                acc = I.Ite(I.Bin("==", iv, I.Const(proc.index_values[m])), ends[m], acc)
+            if isinstance(pos, I.Const):
+                return ends[int(pos.value)]
+            acc: I.Expr = I.Ite(I.Bin("==", pos, I.Const(n - 1)), ends[n - 1], ends[n - 1])  # (checks pos)
+            for m in range(n - 2, -1, -1):
+                acc = I.Ite(I.Bin("==", pos, I.Const(m)), ends[m], acc)
             return acc
         ref = self.cm.refs[id(e)]
         assert isinstance(ref, RProc)
@@ -468,11 +476,13 @@ class Lowerer:
             inner = inner.with_bound(name, self.argument(a, pt, env))
         return inner
 
-    def argument(self, a: A.Expr, t: Type, env: _Env) -> list[I.Expr]:
-        """The parts of `a` as a value of type `t` (a parameter's, a variable's)."""
+    def argument(self, a: A.Expr, t: Type, env: _Env, what: str | None = None) -> list[I.Expr]:
+        """The parts of `a` as a value of type `t` (a parameter's, a variable's); `what` names the
+        place in a failure (a set element outside `t`, a sequence too long for it)."""
+        what = what or self.what(a)
         if isinstance(t, TSet):
-            return self.coll.to_bits(self.coll.set_expr(a, env), t, self.what(a))
-        return self.coll.coerce(self.expr(a, env), self.cm.type_of(a), t, self.what(a))
+            return self.coll.to_bits(self.coll.set_expr(a, env), t, what)
+        return self.coll.coerce(self.expr(a, env), self.cm.type_of(a), t, what)
 
     def check_unroll(self, n: int, span: Span) -> None:
         if n > MAX_UNROLL:
@@ -505,7 +515,7 @@ class Lowerer:
 
     def assign(self, s: A.Assign, env: _Env) -> I.Assign:
         targets = self.locs(s.target, env)
-        values = self.argument(s.value, self.cm.type_of(s.target), env)
+        values = self.argument(s.value, self.cm.type_of(s.target), env, f"{self.what(s.target)} := {self.what(s.value)}")
         return self.make_assign(targets, values, self.what(s.target))
 
     def make_assign(self, targets: list[Loc], values: Sequence[I.Expr], what: str) -> I.Assign:
@@ -568,10 +578,16 @@ class Lowerer:
             return self.message(s, env)
         if isinstance(s, A.For):
             t, values = self.cm.domains[id(s.domain)]
-            if values is None:  # over a set the state holds: its values in ascending order
+            if values is None:  # over a set the state holds: its members as the loop starts, ascending
                 dom, _ = self.coll.ordered_domain(s.domain, env)
-                return [I.If(g or I.Const(True), tuple(self.atomic_block(s.body, env.with_bound(s.var, c))), ())
-                        for c, g in dom]
+                fixed: list[I.Stmt] = []
+                visits: list[tuple[_Env, I.Expr]] = []
+                for cand, g in dom:
+                    lets, inner = self.bind_values(s.var, cand, env)
+                    member, held = self.bind_values("member", [g if g is not None else I.Const(True)], env)
+                    fixed += lets + member
+                    visits.append((inner, held.bound["member"][0]))
+                return fixed + [I.If(flag, tuple(self.atomic_block(s.body, inner)), ()) for inner, flag in visits]
             rounds = [self.atomic_block(s.body, env.with_bound(s.var, I.Const(v))) for v in values]
             out = [stmt for r in rounds for stmt in r]
             if sym_of(t) is not None:
@@ -663,7 +679,10 @@ class Lowerer:
             var = self.new_choice(s.var, values)
             keys, inner, member = tuple(values), env.with_bound(s.var, I.Chosen(var)), None
         else:
-            var, keys, parts, member = self.coll.pick(s.var, self.coll.domain(s.domain, env), et)
+            dom = self.coll.domain(s.domain, env)
+            if not dom:  # no value can be chosen: the statement never runs
+                dom = [([I.Const(x) for x in flatten(et, least_value(et))], I.Const(False))]
+            var, keys, parts, member = self.coll.pick(s.var, dom, et)
             inner = env.with_bound(s.var, parts)
         where = self.expr(s.where, inner)[0] if s.where is not None else None
         if member is not None:
@@ -927,6 +946,7 @@ class Lowerer:
             reachables=tuple(self.prop(d) for d in self.cm.reachables) + self.premises(self.cm.invariants),
             terminals=tuple(self.prop(d) for d in self.cm.terminals),
             asserts=tuple(self.asserts), choice_names=tuple(self.choice_names), end_pcs=end_pcs,
+            choice_shown=tuple(sorted(self.choice_shown.items())),
             finals=tuple(self.prop(d) for d in self.cm.finals), end_goals=self.premises(self.cm.finals),
             liveness=tuple(x for d in self.cm.liveness for x in self.liveness(d)),
             fairness=self.fairness(),

@@ -8,8 +8,8 @@ reference interpreter implement `Model`. Imports `compile.ir`, `compile.layout`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from quiesce_check.compile.ir import (
@@ -64,6 +64,8 @@ class ModelInfo:
     liveness: Sequence[Liveness] = ()   # properties of fair infinite behaviours (an instance each)
     fairness: Sequence[Fairness] = ()   # what a fair behaviour must do
     step_properties: Sequence[StepProperty] = ()  # `always step`: hold of every step
+    # choice variable -> the value each of its positions stands for (a record chosen by position)
+    choice_shown: Mapping[int, Sequence[str]] = field(default_factory=dict)
 
 
 class Model(Protocol):

@@ -351,7 +351,8 @@ class CompiledModel:
         self.program = program
         self.info = ModelInfo(program.layout, program.actions, program.invariants, program.reachables,
                               program.asserts, program.choice_names, program.finals, program.end_goals,
-                              program.liveness, program.fairness, program.step_properties)
+                              program.liveness, program.fairness, program.step_properties,
+                              dict(program.choice_shown))
         gen = _Gen(program)
         self.source = gen.generate()
         namespace: dict[str, Any] = {"_R": _Runtime(gen.messages), "_T": tuple(gen.tables),

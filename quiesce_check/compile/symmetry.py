@@ -30,7 +30,17 @@ from quiesce_check.compile.deadline import Deadline
 from quiesce_check.compile.layout import Layout, State, pc_text, set_elements, unflatten
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
-from quiesce_check.lang.types import BOOL, TArray, TInt, TRecord, TSeq, TSet, Type, format_value, scalar_values
+from quiesce_check.lang.types import (
+    BOOL,
+    TArray,
+    TInt,
+    TRecord,
+    TSeq,
+    TSet,
+    Type,
+    format_value,
+    scalar_values,
+)
 
 # The most permutations a canonical form may have to try (7! = 5040): for a state whose values
 # all have equal signatures, every one is tried.

@@ -65,6 +65,7 @@ class _Expander:
         self.used: dict[str, Span] = {}
         self.stack: list[str] = []
         self.sources: dict[str, str] = {}
+        self.redeclared_at: dict[str, Span] = {}  # each `default` name declared again without `override`
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple[tuple[str, Span], ...] = ()) -> None:
@@ -158,10 +159,7 @@ class _Expander:
                 continue
             if _modifier(d) != "override":
                 if name in defaults and defaults[name] != k:
-                    base = self.out[defaults[name]][0]
-                    self.error("E010", f"`{name}` is declared twice", d.span,
-                               f"write `override {_kind(base)} {name} ...` to replace the default",
-                               related=(("the default", base.span),))
+                    self.redeclared(name, self.out[defaults[name]], (d, origin))
                 continue
             drop.add(k)
             target = defaults.get(name)
@@ -187,6 +185,30 @@ class _Expander:
             # the override is the code of the file that wrote it, not of the one it replaces into
             replaced[target] = (self.fill_var(d, base) if isinstance(d, A.VarDecl) else d, origin)
         return [replaced.get(k, item) for k, item in enumerate(self.out) if k not in drop]
+
+    def redeclared(self, name: str, default: tuple[A.Decl, str], again: tuple[A.Decl, str]) -> None:
+        """E010, once, for a `default` declaration declared again without `override`: at the
+        model's own declaration (when the model wrote the `default` and a used file declares the
+        name again, the model's is the one to change), with the hint that fits (write `override`,
+        or, when there is an override already, remove the extra declaration)."""
+        (base, base_origin), (d, origin) = default, again
+        if base_origin == "" and origin != "":
+            base, d = d, base
+        if name in self.redeclared_at:
+            # only the first repeat can become the override; the others are plain duplicates
+            self.error("E010", f"`{name}` is declared twice", d.span,
+                       related=(("first declared again", self.redeclared_at[name]),))
+            return
+        self.redeclared_at[name] = d.span
+        override = next((x.span for x, _ in self.out if _name(x) == name and _modifier(x) == "override"), None)
+        if override is not None:
+            self.error("E010", f"`{name}` is declared twice", d.span,
+                       f"`{name}` is already overridden; remove this declaration or merge it into the override",
+                       related=(("the override", override), ("the default", base.span)))
+            return
+        self.error("E010", f"`{name}` is declared twice", d.span,
+                   f"write `override {_kind(base)} {name} ...` to replace the default",
+                   related=(("the default", base.span),))
 
     def fill_var(self, d: A.VarDecl, base: A.Decl) -> A.VarDecl:
         """`override var x = e;` keeps the type of the variable it replaces."""

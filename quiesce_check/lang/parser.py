@@ -1,15 +1,18 @@
 """Stage 1: model text to AST. The only module that knows Lark.
 
 Takes the text of a `.qdl` file; gives an `ast.Model` or raises `ModelError`
-with one located diagnostic. One LALR parser is built from the packaged
-grammar, once per process; the Transformer below only builds nodes (no name
-lookup, so nothing it does can fail inside Lark's callbacks). Imports only
-`lang.ast` and `lang.errors`.
+with one located diagnostic (named, with what to write instead, when it is a
+common mistake: see `lang.parse_errors`), or one E013 for each reserved word
+the text uses as a name. One LALR parser is built from the packaged grammar,
+once per process; the Transformer below only builds nodes (no name lookup, so
+nothing it does can fail inside Lark's callbacks). Imports only `lang.ast`,
+`lang.errors` and `lang.parse_errors`.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from typing import Any, cast
 
@@ -17,6 +20,7 @@ import lark
 from lark import Token, Transformer, v_args
 
 from quiesce_check.lang import ast as A
+from quiesce_check.lang import parse_errors as PE
 from quiesce_check.lang.errors import Diagnostic, ModelError, Span
 
 # Deeply nested input must become a diagnostic, not a RecursionError; this is
@@ -37,7 +41,7 @@ _TERMINAL_WORDS = {
     "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "LPAR": "`(`",
     "RPAR": "`)`", "EQUAL": "`=`", "CMP": "a comparison", "PLUS": "`+`", "MINUS": "`-`",
     "STAR": "`*`", "SLASH": "`/`", "PERCENT": "`%`", "DOT": "`.`", "AT": "`@`",
-    "__ANON_0": "`..`", "SEQ_OPEN": "`<<`", "SEQ_CLOSE": "`>>`", "$END": "the end of the file", "STRING": "a file name in quotes",
+    "__ANON_0": "`..`", "_SEQ_OPEN": "`<<`", "_SEQ_CLOSE": "`>>`", "$END": "the end of the file", "STRING": "a file name in quotes",
 }
 
 
@@ -307,10 +311,10 @@ class Build(Transformer[Token, A.Model]):
     def set_lit(self, meta: Any, *items: A.Expr | None) -> A.SetLit:
         return A.SetLit(tuple(i for i in items if i is not None), self._s(meta))
 
-    def set_filter(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None) -> A.SetFilter:
+    def set_filter(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None = None) -> A.SetFilter:
         return A.SetFilter(str(var), dom, where, self._s(meta))
 
-    def set_map(self, meta: Any, body: A.Expr, var: Token, dom: A.Domain, where: A.Expr | None) -> A.SetMap:
+    def set_map(self, meta: Any, body: A.Expr, var: Token, dom: A.Domain, where: A.Expr | None = None) -> A.SetMap:
         return A.SetMap(body, str(var), dom, where, self._s(meta))
 
     def seq_lit(self, meta: Any, *items: Any) -> A.SeqLit:
@@ -319,7 +323,7 @@ class Build(Transformer[Token, A.Model]):
     def any_lit(self, meta: Any) -> A.AnyValue:
         return A.AnyValue(self._s(meta))
 
-    def choose_expr(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None) -> A.Choose:
+    def choose_expr(self, meta: Any, var: Token, dom: A.Domain, where: A.Expr | None = None) -> A.Choose:
         return A.Choose(str(var), dom, where, self._s(meta))
 
     # statements
@@ -568,37 +572,192 @@ def _check_depth(tree: lark.Tree[Token], path: str) -> None:
             stack.extend((child, depth + 1, here) for child in node.children if child is not None)
 
 
+def _at(path: str, tok: PE.Tok) -> Span:
+    return Span(path, tok.line, tok.col, tok.line, tok.end_col)
+
+
+def _reserved_word(word: str, span: Span) -> Diagnostic:
+    return Diagnostic("E013", f"`{word}` is a reserved word and cannot be a name", span, "choose another name")
+
+
+# the rules whose own NAME tokens are names being declared or bound (the others' are uses)
+_DECLARING_RULES = frozenset({
+    "param_decl", "const_decl", "type_decl", "var_decl", "local_decl", "process_decl", "proc_index",
+    "def_decl", "proc_decl", "action_decl", "action_param", "record_field", "record_item", "enum_type",
+    "property_decl", "liveness_decl", "step_property_decl", "obligation_decl", "hook_decl", "quant",
+    "choose_expr", "set_filter", "set_map", "array_comp", "for_stmt", "with_stmt", "let_stmt", "labeled",
+})
+
+
+def _reserved_names(tree: lark.Tree[Token], path: str) -> list[Diagnostic]:
+    """E013 once for each reserved word a model that parsed uses as a name, where it is first
+    declared (or first used, when it is never declared). The contextual lexer reads a reserved
+    word as a name wherever the word itself cannot stand, so such a model parses; reported here,
+    before any later stage, each mistake is one diagnostic and not also every use's."""
+    words = keywords()
+    first: dict[str, tuple[bool, int, Token]] = {}
+    for sub in tree.iter_subtrees():
+        for tok in sub.children:
+            if isinstance(tok, Token) and tok.type == "NAME" and tok.value in words:
+                place = (sub.data not in _DECLARING_RULES, tok.start_pos or 0, tok)
+                if tok.value not in first or place[:2] < first[tok.value][:2]:
+                    first[tok.value] = place
+    return [_reserved_word(tok.value, _tok_span(path, tok))
+            for _, _, tok in sorted(first.values(), key=lambda p: p[2].start_pos or 0)]
+
+
+def _where(e: lark.UnexpectedToken) -> tuple[frozenset[str], str]:
+    """A failure as mistakes are matched: what the parser would have taken where it failed, and the
+    kind of token it got instead. Lark's `match_examples` compares the parser's state by its top and
+    its depth; but a mistake reads the same at any depth (in an action's block or three blocks
+    further in), and an LALR parser fails in a different state for the same mistake after a
+    different statement or expression (before or after reducing it): what it would have taken is
+    the same in all of them."""
+    return (frozenset(e.accepts or e.expected), e.token.type)
+
+
+def _example_error(text: str) -> lark.Tree[Token]:
+    """Parse an example of a mistake; raise its failure as `_where` compares failures."""
+    try:
+        return _parser().parse(text)
+    except lark.UnexpectedToken as e:
+        raise lark.UnexpectedToken(e.token, e.expected, state=_where(e)) from None
+
+
+def _named_mistake(e: lark.UnexpectedToken, text: str) -> tuple[PE.Mistake, tuple[int, int] | None] | None:
+    """The named mistake that `e` is, if any (see parse_errors.MISTAKES), and where the word it
+    names starts and ends when that is not the token the parse failed at."""
+    before = text[:e.token.start_pos]
+    for m in PE.MISTAKES:
+        found = re.search(m.before, before) if m.before is not None else None
+        if found is not None:
+            return m, found.span("at")
+    here = lark.UnexpectedToken(e.token, e.expected, state=_where(e))
+    examples = [(m, m.examples) for m in PE.MISTAKES if m.before is None]
+    named = here.match_examples(_example_error, examples, use_accepts=False)
+    return None if named is None else (named, None)
+
+
+def _accepted(e: lark.UnexpectedInput) -> set[str]:
+    """The terminals the parser would have taken where it failed."""
+    if isinstance(e, lark.UnexpectedToken) and e.accepts:
+        return set(e.accepts)
+    return set(getattr(e, "expected", None) or ())
+
+
+def _misplaced_declaration(e: lark.UnexpectedToken, text: str, path: str) -> Diagnostic | None:
+    """A declaration where a statement must stand: a block left open before the next declaration
+    (when the text opens more `{` than it closes), or a local variable after a statement."""
+    word = PE.declaration_in_block(text, e.token.start_pos or 0)
+    if word is None:
+        return None
+    span = _at(path, word)
+    opener = PE.unclosed(text, word.pos) if PE.unbalanced(text) else None
+    if opener is not None:
+        where = _at(path, opener)
+        return Diagnostic("E001", f"`{PE.closer(opener)}` missing before `{word.text}`", span,
+                          f"close the `{opener.text}` at line {opener.line} with `{PE.closer(opener)}`",
+                          ((f"the unclosed `{opener.text}`", where),))
+    if word.text == "var":
+        return Diagnostic("E001", "a local variable after a statement", span,
+                          "declare a process's local variables at the top of its body, before its "
+                          "statements (an action has none: declare the variable at the top level)")
+    return None
+
+
+def _missing_semicolon(e: lark.UnexpectedToken, text: str, path: str, accepts: set[str]) -> Diagnostic | None:
+    """A `;` missing at the end of a line, or before a block's `}`."""
+    tok = e.token
+    prev = PE.last_token(text, tok.start_pos or 0)
+    if "SEMICOLON" in accepts and prev is not None and (tok.type == "RBRACE" or (tok.line or 0) > prev.line):
+        return Diagnostic("E001", f"`;` missing before `{tok}`", _tok_span(path, tok),
+                          f"end the statement or declaration with `;` after `{prev.text}` at line {prev.line}")
+    return None
+
+
+def _unexpected(e: lark.UnexpectedToken, text: str, path: str) -> Diagnostic:
+    tok = e.token
+    span = _tok_span(path, tok)
+    misplaced = _misplaced_declaration(e, text, path)
+    if misplaced is not None:
+        return misplaced
+    named = _named_mistake(e, text)
+    if named is not None:
+        mistake, word = named
+        if word is not None:
+            line, col = PE.position(text, word[0])
+            span = Span(path, line, col, line, col + word[1] - word[0])
+        return Diagnostic("E001", mistake.message, span, mistake.hint)
+    accepts = _accepted(e)
+    missing = _missing_semicolon(e, text, path, accepts)
+    if missing is not None:
+        return missing
+    hint = f"expected {_expected_words(accepts)}"
+    if "NAME" in accepts and str(tok) in keywords():
+        hint = f"`{tok}` is a reserved word and cannot be a name; choose another"
+    return Diagnostic("E001", f"unexpected {str(tok)!r}", span, hint)
+
+
+def _early_end(e: lark.UnexpectedInput, text: str, path: str) -> Diagnostic:
+    lines = text.splitlines() or [""]
+    span = Span(path, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
+    opener = PE.unclosed(text)
+    if opener is not None:
+        where = _at(path, opener)
+        return Diagnostic("E002", f"the file ends before the `{PE.closer(opener)}` that closes the "
+                          f"`{opener.text}` at line {opener.line}", span, f"close it with `{PE.closer(opener)}`",
+                          ((f"the unclosed `{opener.text}`", where),))
+    accepts = _accepted(e)
+    if "SEMICOLON" in accepts:
+        return Diagnostic("E002", "the file ends before the `;` that ends the last declaration", span,
+                          "end the declaration with `;`")
+    return Diagnostic("E002", "the file ends before the declaration is complete", span,
+                      f"expected {_expected_words(accepts)}")
+
+
+def _bad_character(e: lark.UnexpectedCharacters, text: str, path: str) -> Diagnostic:
+    pos = e.pos_in_stream if e.pos_in_stream is not None else len(text)
+    named = PE.character_hint(text, pos)
+    if named is not None:
+        written, hint = named
+        return Diagnostic("E003", f"QDL has no `{written}`", Span(path, e.line, e.column, e.line,
+                                                                     e.column + len(written)), hint)
+    ch = text[pos] if pos < len(text) else "?"
+    return Diagnostic("E003", f"unexpected character {ch!r}", Span(path, e.line, e.column, e.line, e.column + 1),
+                      "QDL uses `:=` to assign, `==` to compare, `and`/`or`/`not` for logic")
+
+
+def _syntax_errors(e: lark.UnexpectedInput, text: str, path: str) -> list[Diagnostic]:
+    """The diagnostics of a text that does not parse: E013 once for each reserved word it declares
+    as a name (the documented error, and often why the parse failed: a reserved word cannot be
+    read as the name it was declared as where it is used), else one E003, E002 or E001, named when
+    it is a common mistake."""
+    declared = PE.reserved_declarations(text, keywords())
+    if declared:
+        return [_reserved_word(t.text, _at(path, t)) for t in declared]
+    if isinstance(e, lark.UnexpectedCharacters):
+        return [_bad_character(e, text, path)]
+    if isinstance(e, lark.UnexpectedToken) and e.token.type != "$END":
+        return [_unexpected(e, text, path)]
+    return [_early_end(e, text, path)]
+
+
 def parse(text: str, path: str = "<input>") -> A.Model:
-    """Parse model text into an AST, or raise `ModelError` with one located diagnostic."""
+    """Parse model text into an AST, or raise `ModelError`: one located diagnostic, or one E013 for
+    each reserved word used as a name."""
     _check_nesting(text, path)
     try:
         tree = _parser().parse(text)
-        _check_depth(tree, path)
+    except lark.UnexpectedInput as e:
+        raise ModelError(_syntax_errors(e, text, path)) from None
+    except RecursionError:
+        raise _too_deep(path) from None
+    _check_depth(tree, path)
+    reserved = _reserved_names(tree, path)
+    if reserved:
+        raise ModelError(reserved)
+    try:
         decls = Build(path).transform(tree)
-    except lark.UnexpectedCharacters as e:
-        ch = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
-        raise ModelError([Diagnostic(
-            "E003", f"unexpected character {ch!r}", Span(path, e.line, e.column, e.line, e.column + 1),
-            "QDL uses `:=` to assign, `==` to compare, `and`/`or`/`not` for logic")]) from None
-    except lark.UnexpectedEOF as e:
-        lines = text.splitlines() or [""]
-        span = Span(path, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
-        raise ModelError([Diagnostic(
-            "E002", "the file ends before the declaration is complete", span,
-            f"expected {_expected_words(set(e.expected))}")]) from None
-    except lark.UnexpectedToken as e:
-        tok = e.token
-        if tok.type == "$END":
-            lines = text.splitlines() or [""]
-            span = Span(path, len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 2)
-            raise ModelError([Diagnostic(
-                "E002", "the file ends before the declaration is complete", span,
-                f"expected {_expected_words(set(e.expected))}")]) from None
-        span = _tok_span(path, tok)
-        hint = f"expected {_expected_words(set(e.expected))}"
-        if "NAME" in e.expected and str(tok) in keywords():
-            hint = f"`{tok}` is a reserved word and cannot be a name; choose another"
-        raise ModelError([Diagnostic("E001", f"unexpected {str(tok)!r}", span, hint)]) from None
     except lark.exceptions.VisitError as e:
         # the one callback that refuses its input: a literal too long to convert (in time)
         if str(e.rule) != "int_lit" or not isinstance(e.orig_exc, ValueError):
@@ -608,7 +767,11 @@ def parse(text: str, path: str = "<input>") -> A.Model:
         raise ModelError([Diagnostic("E001", f"a number with {e.orig_exc}; at most {MAX_DIGITS}", span,
                                      "a state holds only numbers in the ranges its types declare")]) from None
     except RecursionError:
-        raise ModelError([Diagnostic(
-            "E001", "the model is nested too deeply to parse", Span(path, 1, 1, 1, 2),
-            "split deeply nested expressions into named constants or smaller steps")]) from None
+        raise _too_deep(path) from None
     return A.Model(tuple(cast(tuple[A.Decl, ...], decls)), path, text)
+
+
+def _too_deep(path: str) -> ModelError:
+    return ModelError([Diagnostic(
+        "E001", "the model is nested too deeply to parse", Span(path, 1, 1, 1, 2),
+        "split deeply nested expressions into named constants or smaller steps")])

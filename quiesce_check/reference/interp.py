@@ -3,10 +3,12 @@
 Takes a `CheckedModel` and its `Layout`; gives a `Model` that steps by walking
 the AST itself: structured values (tuples for arrays and records), a process's
 program counter as a position of `lang.positions`, sequential execution of
-atomic blocks with every choice enumerated. It shares no code with
+atomic blocks with every choice enumerated. Sets are frozensets and sequences
+tuples, as the checker's constant evaluation has them. It shares no code with
 `compile.lower` or `compile.pygen`; tests hold the two to identical state
-graphs. Only the layout (which slot holds what) is common, so that states
-compare. Imports `lang.*`, `compile.layout`, `compile.model`, `compile.ir`.
+graphs. Only the layout (which slot holds what) and the checker's meaning of
+the operators and built-ins are common. Imports `lang.*`, `compile.layout`,
+`compile.model`, `compile.ir`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from quiesce_check.lang.checker import (
     VarInfo,
     apply_binary,
 )
+from quiesce_check.lang.checker.evaluate import Fault, apply_builtin
 from quiesce_check.lang.positions import END, Key
 from quiesce_check.lang.types import (
     TArray,
@@ -40,9 +43,13 @@ from quiesce_check.lang.types import (
     TEnum,
     TInt,
     TRecord,
+    TSeq,
+    TSet,
     Type,
     Value,
+    format_value,
     index_position,
+    value_key,
 )
 
 Inst = tuple[ProcInfo, object]
@@ -57,6 +64,17 @@ class _St:
 
     def copy(self) -> _St:
         return _St(dict(self.vals), dict(self.pcs))
+
+
+@dataclass
+class _Place:
+    """An assignment's target: its variable (`key`), the positions down to the part assigned
+    (each flagged when it indexes a sequence, whose length it must be under) and the part's type."""
+
+    target: A.Expr
+    key: tuple[int, object]
+    type: Type
+    path: list[tuple[int, bool]]
 
 
 class _Ctx:
@@ -87,6 +105,9 @@ class ReferenceModel:
         self.action_table: list[I.Action] = []
         self.action_ids: dict[tuple[Any, ...], int] = {}
         self.choice_names: list[str] = []
+        # what a bare name in a domain may name besides a bound name, a local or a const
+        self.global_names = {v.name: v for v in cm.globals}
+        self.plain_defs = {d.name: d for d in cm.ast.decls if isinstance(d, A.DefDecl) and not d.params}
         self.choice_ids: dict[int, int] = {}
         self.asserts: list[I.AssertInfo] = []
         self.assert_ids: dict[int, int] = {}
@@ -197,7 +218,7 @@ class ReferenceModel:
             c = self.ev(e.cond, st, env, inst, ctx)
             return self.ev(e.then if c else e.orelse, st, env, inst, ctx)
         if isinstance(e, A.Quant):
-            _, values = self.cm.domains[id(e.domain)]
+            values = self.domain_values(e.domain, st, env, inst, ctx)
             results = [bool(self.ev(e.body, st, {**env, e.var: v}, inst, ctx)) for v in values]
             if e.kind == "forall":
                 return all(results)
@@ -207,11 +228,17 @@ class ReferenceModel:
         if isinstance(e, A.ArrayLit):
             return tuple(self.ev(x, st, env, inst, ctx) for x in e.items)
         if isinstance(e, A.ArrayComp):
-            _, values = self.cm.domains[id(e.domain)]
+            values = self.domain_values(e.domain, st, env, inst, ctx)
             return tuple(self.ev(e.body, st, {**env, e.var: v}, inst, ctx) for v in values)
         if isinstance(e, A.RecordLit):
             return tuple(self.ev(x, st, env, inst, ctx) for _, x in e.fields)
+        return self.ev_access(e, st, env, inst, ctx)
+
+    def ev_access(self, e: A.Expr, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> Value:
+        """Fields, indexing, positions, calls, and what only a step property reads."""
         if isinstance(e, A.Field):
+            if id(e) in self.cm.qualified:
+                return self.cm.qualified[id(e)][0]
             if id(e) in self.cm.proc_fields:
                 var = self.cm.proc_fields[id(e)]
                 target = self.instance_of(e.base, st, env, inst, ctx)
@@ -223,12 +250,17 @@ class ReferenceModel:
         if isinstance(e, A.Index):
             base = self.ev(e.base, st, env, inst, ctx)
             bt = self.cm.type_of(e.base)
+            idx = self.ev(e.index, st, env, inst, ctx)
+            if isinstance(bt, TSeq):
+                return base[self.seq_position(base, idx, e, ctx)]
             assert isinstance(bt, TArray) and isinstance(base, tuple)
-            return base[self.position(bt, self.ev(e.index, st, env, inst, ctx), e, ctx)]
+            return base[self.position(bt, idx, e, ctx)]
         if isinstance(e, A.At):
             target = self.instance_of(e.process, st, env, inst, ctx)
             return self.at_label(st, target, target[0].positions.labels[e.label], ctx)
         if isinstance(e, A.Call):
+            if id(e) in self.cm.builtins:
+                return self.builtin(e, st, env, inst, ctx)
             return self.call_def(self.cm.calls[id(e)], e.args, st, env, inst, ctx)
         if isinstance(e, A.Prime):
             assert ctx.after is not None
@@ -239,7 +271,79 @@ class ReferenceModel:
                 return self.ev(call, st, env, inst, ctx)
             taken = self.action_table[ctx.action]
             return taken.process.split("[", 1)[0] == e.name or (not taken.process and taken.name == e.name)
+        return self.ev_collection(e, st, env, inst, ctx)
+
+    def ev_collection(self, e: A.Expr, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> Value:
+        """Set and sequence literals, comprehensions and `choose`."""
+        if isinstance(e, A.SetLit):
+            return frozenset(self.ev(x, st, env, inst, ctx) for x in e.items)
+        if isinstance(e, A.SeqLit):
+            return tuple(self.ev(x, st, env, inst, ctx) for x in e.items)
+        if isinstance(e, A.SetFilter | A.SetMap | A.Choose):
+            values = self.domain_values(e.domain, st, env, inst, ctx)
+            if isinstance(e, A.Choose):
+                # least first (a constant set literal's values come in the order written)
+                elem = self.cm.domains[id(e.domain)][0]
+                values = tuple(sorted(values, key=lambda v: value_key(elem, v)))
+            picked = []
+            for v in values:
+                inner = {**env, e.var: v}
+                if e.where is None or self.ev(e.where, st, inner, inst, ctx):
+                    if isinstance(e, A.Choose):
+                        return v
+                    picked.append(self.ev(e.body, st, inner, inst, ctx) if isinstance(e, A.SetMap) else v)
+            if isinstance(e, A.Choose):
+                raise StepError(ctx.action, ctx.choices, f"`choose` found no value at {e.span}")
+            return frozenset(picked)
         raise AssertionError(e)
+
+    def domain_values(self, d: A.Domain, st: _St, env: dict[str, Value], inst: Inst | None,
+                      ctx: _Ctx) -> tuple[Value, ...]:
+        """What a bound name ranges over: the checker's values for a fixed domain; for a set the
+        state holds, the set's value here, least value first."""
+        elem, values = self.cm.domains[id(d)]
+        if values is not None:
+            return values
+        if isinstance(d, A.NamedType):
+            s = self.named_value(d.name, st, env, inst, ctx)
+        else:
+            assert not isinstance(d, A.TYPE_NODES)
+            s = self.ev(d, st, env, inst, ctx)
+        assert isinstance(s, frozenset)
+        return tuple(sorted(s, key=lambda v: value_key(elem, v)))
+
+    def named_value(self, name: str, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> Value:
+        """The value a bare name in a domain stands for, looked up as the checker looks up a name:
+        a bound name, a local of the process, a const, a global, a def without parameters."""
+        if name in env:
+            v = env[name]
+            return v.force() if isinstance(v, _Thunk) else v
+        if inst is not None and name in inst[0].locals:
+            return st.vals[(id(inst[0].locals[name]), inst[1])]
+        if name in self.cm.consts:
+            return self.cm.consts[name][0]
+        if name in self.global_names:
+            return st.vals[(id(self.global_names[name]), None)]
+        return self.ev(self.plain_defs[name].body, st, {}, None, ctx)
+
+    def builtin(self, e: A.Call, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> Value:
+        name = self.cm.builtins[id(e)]
+        if name == "finished":
+            return all(st.pcs[(p.name, iv)] == END for p, iv in self.instances_named(e.args[0], st, env, inst, ctx))
+        args = [self.ev(a, st, env, inst, ctx) for a in e.args]
+        try:
+            return apply_builtin(name, args, self.cm.type_of(e.args[0]))
+        except Fault as exc:
+            raise StepError(ctx.action, ctx.choices, f"{exc.message} at {e.span}") from None
+
+    def instances_named(self, e: A.Expr, st: _St, env: dict[str, Value], inst: Inst | None,
+                        ctx: _Ctx) -> list[Inst]:
+        """`P` (every instance of P) or `P[i]` (one)."""
+        if isinstance(e, A.Name):
+            ref = self.cm.refs[id(e)]
+            assert isinstance(ref, RProc)
+            return [(ref.proc, iv) for iv in ref.proc.instances]
+        return [self.instance_of(e, st, env, inst, ctx)]
 
     def call_def(self, info: RoutineInfo, args: Sequence[A.Expr], st: _St, env: dict[str, Value],
                  inst: Inst | None, ctx: _Ctx) -> Value:
@@ -248,7 +352,8 @@ class ReferenceModel:
         inner: dict[str, Value] = {}
         for (name, _), a in zip(info.params, args, strict=True):
             inner[name] = _Thunk(lambda a=a: self.ev(a, st, env, inst, ctx))
-        return self.ev(d.body, st, inner, inst, ctx)
+        # a def is checked outside any process: its body names no process's locals
+        return self.ev(d.body, st, inner, None, ctx)
 
     def at_label(self, st: _St, inst: Inst, targets: set[Key], ctx: _Ctx) -> bool:
         """Whether one of `targets` is on one of the paths from the instance's position to its next
@@ -303,6 +408,11 @@ class ReferenceModel:
             raise StepError(ctx.action, ctx.choices, f"index {idx} out of range at {e.span}")
         return p
 
+    def seq_position(self, seq: tuple[Value, ...], idx: Value, e: A.Expr, ctx: _Ctx) -> int:
+        if not 0 <= int(idx) < len(seq):
+            raise StepError(ctx.action, ctx.choices, f"index {idx} of a sequence of length {len(seq)} at {e.span}")
+        return int(idx)
+
     def instance_of(self, e: A.Expr, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> Inst:
         if isinstance(e, A.Name):
             ref = self.cm.refs[id(e)]
@@ -317,30 +427,73 @@ class ReferenceModel:
         return (ref.proc, v)
 
     # assignment --------------------------------------------------------------------
-    def assign(self, s: A.Assign, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> None:
-        value = self.ev(s.value, st, env, inst, ctx)
-        path: list[int] = []
-        node = s.target
-        types: list[Type] = []
+    def place(self, target: A.Expr, st: _St, env: dict[str, Value], inst: Inst | None,
+              ctx: _Ctx) -> _Place:
+        """Where an assignment stores: its variable and the path down to the part assigned, every
+        index evaluated now."""
+        path: list[tuple[int, bool]] = []
+        node = target
         while isinstance(node, A.Index | A.Field):
             bt = self.cm.type_of(node.base)
             if isinstance(node, A.Index):
-                assert isinstance(bt, TArray)
-                path.append(self.position(bt, self.ev(node.index, st, env, inst, ctx), node, ctx))
+                idx = self.ev(node.index, st, env, inst, ctx)
+                # a sequence's index is checked against its length when the value is stored
+                if isinstance(bt, TSeq):
+                    path.append((int(idx), True))
+                else:
+                    assert isinstance(bt, TArray)
+                    path.append((self.position(bt, idx, node, ctx), False))
             else:
                 assert isinstance(bt, TRecord)
-                path.append([n for n, _ in bt.fields].index(node.name))
-            types.append(bt)
+                path.append(([n for n, _ in bt.fields].index(node.name), False))
             node = node.base
         assert isinstance(node, A.Name)
         ref = self.cm.refs[id(node)]
         assert isinstance(ref, RVar)
-        target_t = self.cm.type_of(s.target)
-        if not _fits(target_t, value):
-            raise StepError(ctx.action, ctx.choices,
-                            f"{_text(s.target)} := {value} is outside its type {target_t}")
         key = (id(ref.var), inst[1] if ref.var.owner is not None and inst else None)
-        st.vals[key] = _update(st.vals[key], path[::-1], value)
+        return _Place(target, key, self.cm.type_of(target), path[::-1])
+
+    def store(self, p: _Place, value: Value, st: _St, ctx: _Ctx) -> None:
+        if not _fits(p.type, value):
+            raise StepError(ctx.action, ctx.choices,
+                            f"{_text(p.target)} := {_shown(p.type, value)} is outside its type {p.type}")
+        cur = st.vals[p.key]
+        for i, is_seq in p.path:
+            if is_seq and not 0 <= i < len(cur):
+                raise StepError(ctx.action, ctx.choices, f"{_text(p.target)}: index {i} of a sequence of "
+                                f"length {len(cur)} at {p.target.span}")
+            cur = cur[i]
+        st.vals[p.key] = _update(st.vals[p.key], [i for i, _ in p.path], value)
+
+    def assign(self, s: A.Assign, st: _St, env: dict[str, Value], inst: Inst | None, ctx: _Ctx) -> None:
+        value = self.ev(s.value, st, env, inst, ctx)
+        self.store(self.place(s.target, st, env, inst, ctx), value, st, ctx)
+
+    def send(self, s: A.Send, st: _St, env: dict[str, Value], inst: Inst | None,
+             ctx: _Ctx) -> list[tuple[_St, tuple[Any, ...]]]:
+        """`send q, v;`: blocked while q is full, else q := q + <<v>>."""
+        q = self.ev(s.queue, st, env, inst, ctx)
+        qt = self.cm.type_of(s.queue)
+        assert isinstance(qt, TSeq)
+        if len(q) >= qt.capacity:
+            return []
+        value = self.ev(s.value, st, env, inst, ctx)
+        new = st.copy()
+        self.store(self.place(s.queue, new, env, inst, ctx), (*q, value), new, ctx)
+        return [(new, ctx.choices)]
+
+    def receive(self, s: A.Receive, st: _St, env: dict[str, Value], inst: Inst | None,
+                ctx: _Ctx) -> list[tuple[_St, tuple[Any, ...]]]:
+        """`receive q -> x;`: blocked while q is empty, else x := head(q), then q := tail(q), both
+        places and both values taken before either is stored."""
+        q = self.ev(s.queue, st, env, inst, ctx)
+        if not q:
+            return []
+        new = st.copy()
+        queue, target = self.place(s.queue, st, env, inst, ctx), self.place(s.target, st, env, inst, ctx)
+        self.store(target, q[0], new, ctx)
+        self.store(queue, q[1:], new, ctx)
+        return [(new, ctx.choices)]
 
     # statements ----------------------------------------------------------------------
     def run_block(self, stmts: Sequence[A.Stmt], st: _St, env: dict[str, Value], inst: Inst | None,
@@ -375,8 +528,12 @@ class ReferenceModel:
         if isinstance(s, A.If):
             branch = s.then if self.ev(s.cond, st, env, inst, ctx) else s.orelse
             return self.run_block(branch, st, env, inst, ctx)
+        if isinstance(s, A.Send):
+            return self.send(s, st, env, inst, ctx)
+        if isinstance(s, A.Receive):
+            return self.receive(s, st, env, inst, ctx)
         if isinstance(s, A.For):
-            _, values = self.cm.domains[id(s.domain)]
+            values = self.domain_values(s.domain, st, env, inst, ctx)
             outcomes = [(st, ctx.choices)]
             for v in values:
                 nxt = []
@@ -391,7 +548,7 @@ class ReferenceModel:
                 out += self.run_block(b, st, env, inst, _Ctx(ctx.action, ctx.choices + ((cid, j),)))
             return out
         if isinstance(s, A.With):
-            _, values = self.cm.domains[id(s.domain)]
+            values = self.domain_values(s.domain, st, env, inst, ctx)
             cid = self.choice_id(s, s.var)
             out = []
             for v in values:
@@ -406,7 +563,8 @@ class ReferenceModel:
             info = self.cm.calls[id(s)]
             assert isinstance(info.decl, A.ProcDecl)
             args = {name: self.ev(a, st, env, inst, ctx) for (name, _), a in zip(info.params, s.args, strict=True)}
-            return self.run_block(info.decl.body, st, args, inst, ctx)
+            # a proc is checked outside any process: its body names no process's locals
+            return self.run_block(info.decl.body, st, args, None, ctx)
         raise AssertionError(s)
 
     # process steps ----------------------------------------------------------------------
@@ -482,10 +640,18 @@ class ReferenceModel:
             env = dict(zip(names, combo, strict=True))
             choices = tuple(zip(cids, combo, strict=True))
             ctx = _Ctx(aid, choices)
+            if not self.members(d, env, st, ctx):
+                continue
             if d.when is not None and not self.ev(d.when, st, env, None, ctx):
                 continue
             for out, ch in self.run_block(d.body, st, env, None, ctx):
                 yield (aid, ch, self.encode(out))
+
+    def members(self, d: A.ActionDecl, env: dict[str, Value], st: _St, ctx: _Ctx) -> bool:
+        """Whether every parameter over a set the state holds has a value in that set (the checker
+        gives such a parameter every value of the set's element type)."""
+        return all(env[p.name] in self.domain_values(p.domain, st, env, None, ctx) for p in d.params
+                   if self.cm.domains[id(p.domain)][1] is None)
 
     def successors(self, state: State) -> list[Successor]:
         st = self.decode(state)
@@ -548,11 +714,17 @@ def _update(value: Value, path: list[int], new: Value) -> Value:
 def _fits(t: Type, v: Value) -> bool:
     if isinstance(t, TInt):
         return t.lo is None or (t.lo <= v <= t.hi)
-    if isinstance(t, TArray):
+    if isinstance(t, TArray | TSet):
         return all(_fits(t.elem, x) for x in v)
+    if isinstance(t, TSeq):
+        return len(v) <= t.capacity and all(_fits(t.elem, x) for x in v)
     if isinstance(t, TRecord):
         return all(_fits(ft, x) for (_, ft), x in zip(t.fields, v, strict=True))
     return isinstance(t, TBool | TEnum)
+
+
+def _shown(t: Type, v: Value) -> str:
+    return format_value(t, v) if isinstance(t, TSet | TSeq) else str(v)
 
 
 def _text(e: A.Expr) -> str:

@@ -38,8 +38,11 @@ def describe_choices(info: ModelInfo, choices: Choices) -> str:
     parts = []
     for var, value in choices:
         name = info.choice_names[var] if 0 <= var < len(info.choice_names) else f"#{var}"
+        shown = info.choice_shown.get(var)
         if name == "either":
             parts.append(f"branch {int(value) + 1}")
+        elif shown is not None and 0 <= int(value) < len(shown):
+            parts.append(f"{name}={shown[int(value)]}")
         else:
             parts.append(f"{name}={_scalar(value)}")
     return ", ".join(parts)

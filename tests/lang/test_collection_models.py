@@ -96,6 +96,29 @@ def test_set_of_a_symmetric_type(tmp_path: Path, args: tuple[str, ...], distinct
     assert data["stats"]["distinct"] == distinct
 
 
+# A domain of sets (TLA+'s SUBSET) through a named type: a parameter and a `with` over every
+# subset of R. From ({}, 0): take gives each set of one or two values with its size (6 states);
+# give empties it keeping n (n = 1, 2: 2 states); swap turns a set of two into each singleton
+# keeping n = 2 (3 states): 1 + 6 + 2 + 3 = 12.
+SUBSETS = """
+type R = 0..2;
+type Rs = set of R;
+var held: set of R = {};
+var n: 0..3 = 0;
+action take(s: Rs) when s != {} and card(s) <= 2 and held == {} { held := s; n := card(s); }
+action give { held := {}; }
+action swap when held != {} { with s in Rs where card(s) == 1 { held := s; } }
+reachable two: n == 2 and 1 in held;
+invariant ok: forall t in Rs: t subset held => card(t) <= 2;
+"""
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+def test_a_domain_of_sets(tmp_path: Path, backend: str) -> None:
+    data = run(tmp_path, SUBSETS, "--backend", backend)
+    assert data["verdict"] == "holds" and data["stats"]["distinct"] == 12
+
+
 # Each case: the model, words of its message, and the step that fails (1: the first step already
 # does; 2: one step sets the state up, the next fails).
 FAILURES = {
@@ -103,7 +126,7 @@ FAILURES = {
     "head of an empty sequence": ("var q: seq[1] of 0..1 = <<1>>;\nvar x: 0..1 = 0;\n"
                                   "action f { if len(q) == 0 { x := head(q); } else { q := tail(q); } }", "empty", 2),
     "index past the length": ("var q: seq[2] of 0..1 = <<1>>;\nvar x: 0..1 = 0;\n"
-                              "action f { x := q[1]; }", "position", 1),
+                              "action f { x := q[1]; }", "past the sequence's length", 1),
     "choose with no value": ("var s: set of 0..2 = {1};\nvar x: 0..2 = 0;\n"
                              "action f { x := choose y in s where y > 1; }", "no value", 1),
     "set element outside its type": ("var s: set of 0..2 = {};\nvar n: 0..3 = 2;\n"
@@ -138,3 +161,24 @@ final last: y == 1 and len(q) == 0;
     assert data["verdict"] == "holds"
     # (producer pc, consumer pc, q, y): P0C0<>0, P1C0<0>0, P1C1<>0, P2C1<1>0, P2C2<>1 -> 5
     assert data["stats"]["distinct"] == 5
+
+
+@pytest.mark.parametrize("name", sorted(FAILURES))
+def test_bmc_finds_each_failure_at_the_same_step(tmp_path: Path, name: str) -> None:
+    text, words, step = FAILURES[name]
+    data = run(tmp_path, text, "--engine", "bmc", "--depth", "4")
+    assert data["verdict"] == "model error" and words in data["failure"]["message"]
+    assert data["failure"]["step"] == step
+
+
+def test_bmc_and_bfs_agree_on_a_violation(tmp_path: Path) -> None:
+    # q is full of two values while s holds two: send twice after adding twice, 4 steps at least
+    text = CHANNEL.replace("invariant small:", "invariant never_full: len(q) < 2 or card(s) < 2;\n"
+                           "invariant small:")
+    lengths = [run(tmp_path, text, "--engine", engine, "--property", "never_full")["trace"]["length"]
+               for engine in ("bfs", "bmc")]
+    assert lengths == [4, 4]
+
+
+def test_induction_proves_two_phase(tmp_path: Path) -> None:
+    assert run(tmp_path, TWO_PHASE, "--engine", "induction")["verdict"] == "holds"

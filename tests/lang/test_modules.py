@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from quiesce_check.build import build_file
+from quiesce_check.build import build_file, build_text
 from quiesce_check.engines.bfs import bfs
 from quiesce_check.lang import ast as A
 from quiesce_check.lang.errors import ModelError
@@ -91,6 +91,49 @@ def test_override_of_a_process(tmp_path):
 def test_errors(tmp_path, text, expected):
     write(tmp_path, "lib.qdl", LIB)
     assert expected in codes(write(tmp_path, "m.qdl", text))
+
+
+# a model that declares a used file's `default` again without `override`: the declaration of the
+# model's to change (a line of its own text), and what the hint must tell it to do
+FORGOTTEN_OVERRIDE = {
+    "plain": ('use "lib.qdl";\ndef may_step = true;\n', "def may_step = true;",
+              "write `override def may_step"),
+    "of a process": ('use "lib.qdl";\nprocess Stepper { step(); }\n', "process Stepper { step(); }",
+                     "write `override process Stepper"),
+    # the model's own `default`, before the `use` that brings the library's: the model's is the one
+    # to change, not the library's
+    "before the use": ('default def may_step = true;\nuse "lib.qdl";\n', "default def may_step = true;",
+                       "write `override def may_step"),
+    # with an override already there, writing `override` again is not the fix
+    "beside an override": ('use "lib.qdl";\noverride def may_step = true;\ndef may_step = false;\n',
+                           "def may_step = false;", "already overridden"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGOTTEN_OVERRIDE))
+def test_a_default_declared_again_without_override_is_one_error_with_the_hint_that_fits(tmp_path, case):
+    text, line_text, hint = FORGOTTEN_OVERRIDE[case]
+    write(tmp_path, "lib.qdl", LIB)
+    m = write(tmp_path, "m.qdl", text)
+    with pytest.raises(ModelError) as e:
+        build_file(str(m))
+    (d,) = e.value.diagnostics
+    assert d.code == "E010" and d.span is not None
+    assert (d.span.path, d.span.line, d.span.col) == (str(m), text.split("\n").index(line_text) + 1, 1)
+    assert d.hint is not None and hint in d.hint
+
+
+def test_forgetting_override_of_a_xen_step_is_one_error_that_says_to_write_it():
+    text = ("use xen(PAGES = 1, WORDS = 1, MAXVAL = 1);\n"
+            "proc hypervisor_final_clean() { read_bitmap(); }\n"
+            "check image_consistent;\n")
+    with pytest.raises(ModelError) as e:
+        build_text(text, "m.qdl")
+    (d,) = e.value.diagnostics
+    assert (d.code, d.span.path if d.span else None, d.span.line if d.span else 0) == ("E010", "m.qdl", 2)
+    assert d.hint == "write `override proc hypervisor_final_clean ...` to replace the default"
+    ((what, default),) = d.related
+    assert what == "the default" and default.path.endswith("xen.qdl")
 
 
 def test_a_file_that_uses_itself(tmp_path):

@@ -60,6 +60,21 @@ def test_spans_point_at_source() -> None:
     assert (assign.span.line, assign.span.col) == (2, 27)
 
 
+def test_sequence_literals_and_binders_without_where() -> None:
+    m = parse("invariant i: <<x, 1>> == q and <<<<1>>>> != r and x > 1;\n"
+              "def c = choose v in 0..3;\ndef s = {v in 0..3};\ndef t = {v + 1 for v in 0..3};\n")
+    inv, c, s, t = m.decls
+    assert isinstance(inv, A.PropertyDecl)
+    # `>>` closes the sequence (it is not `>` twice), and `>` still compares
+    assert inv.expr == A.Binary("and", A.Binary(
+        "and", A.Binary("==", A.SeqLit((A.Name("x"), A.IntLit(1))), A.Name("q")),
+        A.Binary("!=", A.SeqLit((A.SeqLit((A.IntLit(1),)),)), A.Name("r"))), A.Binary(">", A.Name("x"), A.IntLit(1)))
+    r03 = A.RangeType(A.IntLit(0), A.IntLit(3))
+    assert isinstance(c, A.DefDecl) and c.body == A.Choose("v", r03, None)
+    assert isinstance(s, A.DefDecl) and s.body == A.SetFilter("v", r03, None)
+    assert isinstance(t, A.DefDecl) and t.body == A.SetMap(A.Binary("+", A.Name("v"), A.IntLit(1)), "v", r03, None)
+
+
 @pytest.mark.parametrize(
     ("text", "code", "line", "col"),
     [

@@ -245,9 +245,8 @@ class Expressions:
         return TProc(bt.name, False)
 
     def _field(self, e: A.Field, scope: Scope) -> Type | None:
-        member = self._qualified(e, scope)
-        if member is not None:
-            return member
+        if self._names_enum(e, scope):
+            return self._qualified(e)
         bt = self.expr_type(e.base, scope)
         if bt is None:
             return None
@@ -263,19 +262,24 @@ class Expressions:
             return None
         return ft
 
-    def _qualified(self, e: A.Field, scope: Scope) -> Type | None:
-        """`Phase.Idle`: a member of the enum type `Phase` (recorded in `qualified`), or None if the
-        base is not the name of an enum type (then `e` is read as a field)."""
+    def _names_enum(self, e: A.Field, scope: Scope) -> bool:
+        """Whether `e` is `T.m` for an enum type `T` (no value of that name hides it)."""
         b = e.base
         if not isinstance(b, A.Name) or b.name in scope.bound or b.name in self.tables.globals:
-            return None
-        enum = self.tables.type_names.get(b.name)
-        if not isinstance(enum, TEnum) or (scope.proc is not None and b.name in scope.proc.locals):
-            return None
+            return False
+        if scope.proc is not None and b.name in scope.proc.locals:
+            return False
+        return isinstance(self.tables.type_names.get(b.name), TEnum)
+
+    def _qualified(self, e: A.Field) -> Type | None:
+        """`Phase.Idle`: a member of the enum type `Phase` (recorded in `qualified`)."""
+        assert isinstance(e.base, A.Name)
+        enum = self.tables.type_names[e.base.name]
+        assert isinstance(enum, TEnum)
         if e.name not in enum.members:
-            self.tables.error("E011", f"enum `{b.name}` has no member `{e.name}`", e.span,
+            self.tables.error("E011", f"enum `{e.base.name}` has no member `{e.name}`", e.span,
                               nearest(e.name, list(enum.members)))
-            return enum  # reported; the type keeps typing going
+            return None
         self.tables.qualified[id(e)] = (enum.members.index(e.name), enum)
         return enum
 

@@ -29,11 +29,13 @@ from quiesce_check.lang.types import (
     TEnum,
     TInt,
     TNothing,
+    TProc,
     TRecord,
     TSeq,
     TSet,
     Type,
     Value,
+    all_values,
     comparable,
     has_sym,
     is_finite_scalar,
@@ -280,10 +282,13 @@ class TypeResolver:
         dt = self.resolve_type(d)
         if dt is None:
             return None
-        if not is_finite_scalar(dt):
-            self.tables.error("E020", f"a domain must be bool, a range, an enum or a set, not {dt}", d.span)
+        if not is_finite_scalar(dt) and (has_sym(dt) or isinstance(dt, TProc)):
+            self.tables.error("E020", f"a domain of values that are not scalars must not hold symmetric ones: {dt}",
+                              d.span)
             return None
         if size(dt) > MAX_DOMAIN:
             self.tables.error("E024", f"domain with {size(dt)} values is too large to enumerate", d.span)
             return None
+        if not is_finite_scalar(dt):  # every set of a type, every record, array or sequence of one
+            return (dt, tuple(all_values(dt)))
         return (dt, scalar_values(dt))  # type: ignore[arg-type]

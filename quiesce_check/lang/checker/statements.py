@@ -139,11 +139,33 @@ class Statements:
         tt = self.assignable(s.target, scope)
         if qt is None or tt is None:
             return
+        if not self._apart(s.queue, s.target):
+            # which of the two stores comes last would decide the result
+            self.tables.error("E022", "a `receive` cannot store into its own queue (or a place that may hold it)",
+                              s.target.span, "receive into another variable, then assign")
+            return
         if not compatible(tt, qt.elem):
             self.tables.error("E021", f"cannot receive an element of a {qt} into a target of type {tt}",
                               s.target.span)
             return
         self.cx.symmetry.mixes(s.target.span, "a receive that singles out a value", tt, qt.elem)
+
+    def _apart(self, a: A.Expr, b: A.Expr) -> bool:
+        """Whether two places certainly do not overlap: other variables, other fields of one record."""
+        pa, pb = _subexprs(a)[::-1], _subexprs(b)[::-1]
+        if self.tables.refs.get(id(pa[0])) != self.tables.refs.get(id(pb[0])):
+            return True
+        for x, y in zip(pa[1:], pb[1:], strict=False):
+            if isinstance(x, A.Field) and isinstance(y, A.Field):
+                if x.name != y.name:
+                    return True
+            elif isinstance(x, A.Index) and isinstance(y, A.Index) and isinstance(x.index, A.IntLit) \
+                    and isinstance(y.index, A.IntLit):
+                if x.index.value != y.index.value:
+                    return True
+            else:
+                return False  # computed indices may be equal
+        return False
 
     def _queue(self, e: A.Expr, scope: Scope) -> TSeq | None:
         qt = self.assignable(e, scope)
