@@ -1,10 +1,11 @@
 """Hostile input for the command line: mutated real models, random text and bytes, and the
 one harness every fuzz test runs them through.
 
-`mutated_model()` is a hypothesis strategy that takes a model of the repository and breaks it
-the ways real files break: tokens and lines deleted, duplicated, swapped or replaced, a
-declaration spliced in from another model, numbers replaced by huge ones, brackets nested
-deeply, the text truncated. `run_cli` runs `quiesce_check.cli.main` in this process with its
+`mutated_model()` is a hypothesis strategy that takes a model of the repository (or a seed of
+tests/cli/seeds, written to hold every construct of a part of the language) and breaks it the
+ways real files break: tokens and lines deleted, duplicated, swapped or replaced, a declaration
+spliced in from another model, numbers replaced by huge ones, brackets nested deeply, the text
+truncated. `run_cli` runs `quiesce_check.cli.main` in this process with its
 output captured and a hard time bound, and `assert_polite` holds a run to the README's
 contract: an exit code from its table, never an internal error, never a traceback, a message
 that fits on one screen, and a location where there is one.
@@ -32,19 +33,30 @@ EXIT_INTERNAL = 153
 # A message must fit on one screen.
 SCREEN_LINES = 60
 
-_TOKEN = re.compile(r'//[^\n]*|/\*.*?\*/|"[^"\n]*"|[A-Za-z_][A-Za-z_0-9]*|[0-9]+|:=|\.\.|==|!=|<=|>=|=>|\S', re.S)
+_TOKEN = re.compile(r'//[^\n]*|/\*.*?\*/|"[^"\n]*"|[A-Za-z_][A-Za-z_0-9]*|[0-9]+|:=|\.\.|==|!=|<=|>=|=>|<<|>>|->|\S',
+                    re.S)
 
-# Every QDL file of the repository: the models, the files they use, the hook specs, the examples.
-_FILES = sorted({*model_files(), *ROOT.glob("models/**/*.qdl"), *ROOT.glob("specs/**/*.qdl")})
+# Seeds written for the fuzz tests: models that hold, each in one file, every construct of a part
+# of the language (sets, sequences, choose, send/receive, qualified enum members, finished), so
+# that mutations reach their parser and checker paths. A mutation starts from one about one time
+# in four.
+SEEDS = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("tests/cli/seeds/*.qdl"))
+_SEED_WEIGHT = 20
+
+# Every QDL file of the repository: the models, the files they use, the hook specs, the examples,
+# the seeds.
+_FILES = sorted({*model_files(), *ROOT.glob("models/**/*.qdl"), *ROOT.glob("specs/**/*.qdl"),
+                 *(ROOT / s for s in SEEDS)})
 SOURCES: dict[str, str] = {p.relative_to(ROOT).as_posix(): p.read_text() for p in _FILES}
 
 _KEYWORDS = ("var", "param", "const", "type", "process", "action", "invariant", "reachable", "terminal",
              "final", "when", "if", "else", "while", "for", "with", "where", "either", "or", "atomic",
              "await", "assert", "skip", "let", "use", "def", "proc", "forall", "exists", "count", "array",
              "of", "record", "enum", "bool", "true", "false", "any", "in", "not", "and", "override",
-             "default", "protected", "optional", "check", "then")
+             "default", "protected", "optional", "check", "then", "set", "seq", "union", "minus", "intersect",
+             "subset", "choose", "send", "receive", "card", "len", "head", "tail", "append", "remove", "finished")
 _PUNCT = (";", ":", ",", "{", "}", "[", "]", "(", ")", ":=", "..", "==", "=", "+", "-", "*", "/", "%",
-          "<", ">", "=>", ".", "@", '"', "$", "#", "\\", "\u00e9", "\u2192")
+          "<", ">", "=>", ".", "@", '"', "$", "#", "\\", "\u00e9", "\u2192", "<<", ">>", "->", "<<>>", "{}")
 _HUGE = ("0", "-1", "65536", "4294967296", "9223372036854775807", "9223372036854775808",
          "18446744073709551616", "1" + "0" * 30, "9" * 400, "1" * 5000)
 
@@ -212,7 +224,7 @@ def mutated_model() -> st.SearchStrategy[tuple[str, str]]:
 
     @st.composite
     def build(draw: st.DrawFn) -> tuple[str, str]:
-        name = draw(st.sampled_from(sorted(SOURCES)))
+        name = draw(st.sampled_from([*sorted(SOURCES), *SEEDS * _SEED_WEIGHT]))
         text = SOURCES[name]
         for _ in range(draw(st.integers(1, 4))):
             edit = draw(st.sampled_from([_token_edit, _token_edit, _token_edit, _line_edit, _splice, _nest]))
@@ -309,5 +321,5 @@ def planted_links(draw: st.DrawFn) -> list[tuple[str, str]]:
 
 
 __all__ = ["ESCAPES", "ESCAPE_PLACES", "FAKE", "Hang", "LINK_SPOTS", "LINK_TARGETS", "README_CODES", "RAW", "Run",
-           "SOURCES", "assert_escaped", "assert_polite", "declarations", "hostile_text", "mutated_model",
+           "SEEDS", "SOURCES", "assert_escaped", "assert_polite", "declarations", "hostile_text", "mutated_model",
            "planted_links", "project", "random_text", "run_cli", "tokens", "write_model"]
