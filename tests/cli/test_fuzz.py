@@ -440,11 +440,9 @@ def test_the_seeds_hold(tmp_path: Path, seed: str) -> None:
     assert {p["status"] for p in data["properties"] if p["kind"] != "reachable"} == {"holds"}
 
 
-# Internal errors found by fuzzing the seeds and the random models of collections, still open:
-# each the smallest model that shows it, with where it is raised. Strict: once one is fixed its
-# case fails here, and becomes a plain test with a `FIXED:` note, as the others of this file.
-# The random models of tests/compile/test_differential.py leave these shapes out until then.
-OPEN = {
+# Internal errors found by fuzzing the seeds and the random models of collections: each the
+# smallest model that showed it, with where it was raised.
+FOUND = {
     # compile/collections.py pads a sequence with the least value of its element type, and the
     # unbounded integer type of an integer literal (or arithmetic), or `<<>>`'s, has none
     "compare-literals": "var b: bool = false;\naction t { b := <<>> == <<0>>; }\n",
@@ -467,8 +465,8 @@ OPEN = {
 }
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="an open internal error (exit 153): see OPEN")
-@pytest.mark.parametrize("name", sorted(OPEN))
-def test_open_internal_errors(tmp_path: Path, name: str) -> None:
-    path = write_model(tmp_path, OPEN[name])
-    assert_polite(run_cli(["check", path, "--backend", "python", "--no-coverage"]), str(path), OPEN[name])
+@pytest.mark.parametrize("name", sorted(FOUND))
+def test_what_fuzzing_found_is_polite(tmp_path: Path, name: str) -> None:
+    # FIXED: each was an internal error (exit 153)
+    path = write_model(tmp_path, FOUND[name])
+    assert_polite(run_cli(["check", path, "--backend", "python", "--no-coverage"]), str(path), FOUND[name])

@@ -94,9 +94,7 @@ invariant arrays: [10 / d[0], 10 / d[1]] != [3, 3];
     assert compare(build_text(text, "parts.qdl")) == 8
 
 
-# Where the two still differ, found by the random models of sets and sequences below (which
-# leave these shapes out until they agree). Strict: a case that agrees fails here, and becomes a
-# plain test with a `FIXED:` note.
+# Where the two differed, found by the random models of sets and sequences below.
 DIFFER = {
     # s and q are empty: the reference visits no member of s, so evaluates no `head(q)`; the
     # compiled path evaluates the image `head(q)` (and fails) in a `for` and in a `with` over a
@@ -111,10 +109,10 @@ DIFFER = {
 }
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="the compiled path and the reference differ: see DIFFER")
 @pytest.mark.parametrize("name", sorted(DIFFER))
-def test_open_differences(name: str) -> None:
-    compare(build_text(DIFFER[name], f"{name}.qdl"))
+def test_what_the_random_models_found(name: str) -> None:
+    # FIXED: the compiled path evaluated less than the reference (or more) in each
+    assert compare(build_text(DIFFER[name], f"{name}.qdl")) >= 1
 
 
 # ---------------------------------------------------------------- random models
@@ -262,9 +260,7 @@ def set_expr(draw: st.DrawFn, depth: int, bound: tuple[str, ...], ranged: bool =
     where = f" where {draw(bool_expr(depth - 1, (*bound, var), True))}" if draw(st.booleans()) else ""
     if kind == "filter":
         return f"{{{var} in {domain}{where}}}"
-    if ranged:
-        # images that cannot fail: the compiled path evaluates the image of an empty domain in a
-        # `for` and a `with` (see DIFFER below)
+    if ranged:  # a domain ranges over a bounded type: images of one
         image = draw(st.sampled_from([var, f"a[{var}]", *ranged_leaves(bound)]))
     else:
         image = draw(int_expr(depth - 1, (*bound, var), True))
