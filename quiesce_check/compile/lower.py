@@ -986,6 +986,8 @@ class Lowerer:
         if total > 1_000_000:
             raise ModelError([Diagnostic("E024", f"the model has {total} initial states; at most 1000000",
                                          Span(self.cm.ast.path, 1, 1, 1, 2))])
+        if total == 0:  # (the checker refuses a variable without initial values): never a search of nothing
+            raise ModelError([Diagnostic("E021", "the model has no initial state", Span(self.cm.ast.path, 1, 1, 1, 2))])
         states = []
         for combo in itertools.product(*(choices for _, choices in parts)):
             s: list[Value] = [0] * n

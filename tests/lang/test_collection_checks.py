@@ -97,3 +97,16 @@ def test_not_before_a_quantifier() -> None:
     prop = parse(text, "m.qdl").decls[-1]
     assert prop.expr.op == "not" and prop.expr.operand.kind == "exists"  # type: ignore[attr-defined]
     check(parse(text, "m.qdl"))
+
+
+@pytest.mark.parametrize("decl", [
+    "var y: 0..2 in {e in 0..2 where false};",     # a computed set of initial values that is empty
+    "var y: 0..2 in {1, 2} intersect {0};",
+    "var y: 0..2 = y;",                             # an initial value that reads a variable
+    "var y: 0..2 = z;\nvar z: 0..2 = 0;",
+])
+def test_no_model_without_an_initial_state(decl: str) -> None:
+    # FIXED: each left the model with no initial state, and every property "held" of nothing
+    text = decl + "\naction a { skip; }\ninvariant never: false;\n"
+    found = diagnostics(text)
+    assert len(found) == 1 and found[0][0] in ("E021", "E023")

@@ -58,6 +58,10 @@ def var_info(cx: Checker, d: A.VarDecl, owner: ProcInfo | None, scope: Scope) ->
         cx.tables.error("E021", f"`{d.name}` has no initial value", d.span,
                         "write `= value`, `in {a, b}` for a choice, or `= any` for any value of its type")
         values = None
+    if values is not None and not values:
+        # no initial state: every property would hold of the empty state space
+        cx.tables.error("E021", f"`{d.name}` has no initial value: the set it starts in is empty", d.span)
+        values = None
     if values is not None:
         info.init_values = values
     return info
