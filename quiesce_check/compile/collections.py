@@ -346,6 +346,22 @@ class Collections:
         s = self.set_expr(self.cm.domain_exprs[id(d)], env)
         return [(c, cond) for c, cond in self.distinct(s)], s.ordered
 
+    def ascending(self, d: A.Domain, env: _Env) -> list[tuple[Parts, I.Expr | None]]:
+        """A domain's values in ascending order whatever the state (a `for` visits them so): a set
+        whose candidates are computed (`{x, y}`) is read through its element type's values."""
+        dom, ordered = self.ordered_domain(d, env)
+        if ordered:
+            return dom
+        et = self.cm.domains[id(d)][0]
+        s = self.set_expr(self.cm.domain_exprs[id(d)], env)
+        out: list[tuple[Parts, I.Expr | None]] = []
+        for v in set_elements(TSet(et)):
+            c = consts(et, v)
+            cond = s.member(c)
+            if cond != FALSE:
+                out.append((c, cond))
+        return out
+
     def choose(self, e: A.Choose, env: _Env) -> Parts:
         """The least value of the domain that satisfies `where`; a model error if none does."""
         et = self.cm.domains[id(e.domain)][0]

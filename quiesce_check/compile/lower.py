@@ -589,7 +589,7 @@ class Lowerer:
         if isinstance(s, A.For):
             t, values = self.cm.domains[id(s.domain)]
             if values is None:  # over a set the state holds: its members as the loop starts, ascending
-                dom, _ = self.coll.ordered_domain(s.domain, env)
+                dom = self.coll.ascending(s.domain, env)
                 fixed: list[I.Stmt] = []
                 visits: list[tuple[_Env, I.Expr]] = []
                 for cand, g in dom:

@@ -96,6 +96,8 @@ invariant arrays: [10 / d[0], 10 / d[1]] != [3, 3];
 
 # Where the two differed, found by the random models of sets and sequences below.
 DIFFER = {
+    # a `for` over a set of computed values ({x, y}) visits them in ascending order, not as written
+    "for-over-computed-values": "var x: 0..3 = 1;\nvar y: 0..2 = 0;\naction t { for f in {x, y} { x := f; } }\n",
     # s and q are empty: the reference visits no member of s, so evaluates no `head(q)`; the
     # compiled path evaluates the image `head(q)` (and fails) in a `for` and in a `with` over a
     # union, though not in `card` or `exists`
@@ -398,7 +400,7 @@ def test_random_models_agree(text: str) -> None:
     compare(build_text(text, "random.qdl"), limit=5_000)
 
 
-@settings(max_examples=int(__import__("os").environ.get("QC_EXAMPLES", "100")), deadline=None,
+@settings(max_examples=int(__import__("os").environ.get("QC_EXAMPLES", "40")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(random_model(coll=True))
 def test_random_models_with_sets_and_sequences_agree(text: str) -> None:
