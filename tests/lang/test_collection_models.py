@@ -190,3 +190,12 @@ def test_bmc_and_bfs_agree_on_a_violation(tmp_path: Path) -> None:
 
 def test_induction_proves_two_phase(tmp_path: Path) -> None:
     assert run(tmp_path, TWO_PHASE, "--engine", "induction")["verdict"] == "holds"
+
+
+def test_a_with_keeps_the_value_it_chose(tmp_path: Path) -> None:
+    # FIXED: `f` read `x` again after `x := 1`, so the one step set y to 1 and this false
+    # invariant "held" on every backend
+    text = ("var x: 0..2 = 0;\nvar y: 0..2 = 0;\naction t when x == 0 { with f in {x} { x := 1; y := f; } }\n"
+            "action idle when x == 1 { skip; }\ninvariant wrong: x == 1 => y == 1;\n")
+    for args in (("--backend", "python"), ("--backend", "native"), ("--engine", "bmc", "--depth", "3")):
+        assert run(tmp_path, text, *args)["verdict"] == "violated", args
